@@ -1,0 +1,673 @@
+"""Compile a recipe into a checked DAG of primitive nodes.
+
+Input: a recipe path and command-line overrides. Output: a ``CompiledRecipe``: every
+``use:`` expanded into prefixed sub-graph nodes (each keeping its origin file), loop
+bodies compiled as nested graphs, references resolved, cycles rejected (the path is
+printed), fields propagated from sources through every node so that filter
+expressions and prompt templates are checked against what upstream nodes provide.
+Raises ``RecipeError`` carrying every problem found (all in one pass, sorted).
+"""
+
+from __future__ import annotations
+
+import graphlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from synthdsl.errors import Diagnostic, RecipeError, Span, did_you_mean
+from synthdsl.load import Document, Path_, load_document
+from synthdsl.nodes import kind_names, node_kind
+from synthdsl.nodes.base import CheckContext
+from synthdsl.nodes.source import SourceConfig
+from synthdsl.recipe import (
+    ModelDecl,
+    ModelEntry,
+    OutputDecl,
+    SourceDecl,
+    apply_set_overrides,
+    default_model,
+    parse_models,
+    parse_output,
+    parse_sources,
+    substitute_params,
+)
+from synthdsl.schema.check import check_document
+
+__all__ = ["CompileOptions", "CompiledRecipe", "Graph", "Node", "compile_recipe"]
+
+POOL = "pool"
+
+
+@dataclass
+class CompileOptions:
+    """Command-line changes to a recipe, applied while compiling."""
+
+    set_values: list[str] = field(default_factory=list)
+    model: str | None = None  # replaces every model alias
+    model_aliases: dict[str, str] = field(default_factory=dict)  # alias -> model string
+    api_base: str | None = None
+    check_sources: bool = True
+
+
+@dataclass
+class Node:
+    id: str
+    kind: str
+    config: Any
+    inputs: list[str]
+    span: Span
+    origin: str | None = None
+    fields: list[str] = field(default_factory=list)
+    body: Graph | None = None
+
+
+@dataclass
+class Graph:
+    nodes: dict[str, Node]  # topological order
+    output: str
+
+    def consumers(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {nid: [] for nid in self.nodes}
+        for node in self.nodes.values():
+            for src in node.inputs:
+                if src in out:
+                    out[src].append(node.id)
+        return out
+
+
+@dataclass
+class CompiledRecipe:
+    name: str
+    path: str
+    graph: Graph
+    models: dict[str, ModelDecl]
+    sources: dict[str, SourceDecl]
+    output: OutputDecl
+    params: dict[str, Any]
+    texts: dict[str, str]  # file name -> source text, for error rendering
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+
+@dataclass
+class _Scope:
+    """Names visible to the steps of one recipe: local name -> node id.
+
+    ``ports`` are a used recipe's input sources: each resolves to the names it is
+    bound to, looked up in ``parent`` (the scope of the step that used the recipe).
+    """
+
+    names: dict[str, str]
+    parent: _Scope | None = None
+    ports: dict[str, list[tuple[str, Span]]] = field(default_factory=dict)
+
+
+@dataclass
+class _Step:
+    id: str
+    kind: str
+    raw: Any
+    froms: list[tuple[str, Span]]
+    span: Span
+    path: Path_
+    doc: Document
+    origin: str | None
+    params: dict[str, Any]
+    scope: _Scope
+
+
+class _Compiler:
+    def __init__(self, opts: CompileOptions) -> None:
+        self.opts = opts
+        self.diags: list[Diagnostic] = []
+        self.warnings: list[Diagnostic] = []
+        self.models: dict[str, ModelDecl] = {}
+        self.sources: dict[str, SourceDecl] = {}
+        self.texts: dict[str, str] = {}
+        self.use_stack: list[str] = []
+
+    # -- documents -------------------------------------------------------------
+
+    def load(self, path: Path, display: str, set_values: Sequence[str] = ()) -> Document | None:
+        try:
+            doc = load_document(path, display)
+        except RecipeError as exc:
+            self.diags.extend(exc.diagnostics)
+            return None
+        self.texts[doc.path] = doc.text
+        if set_values:
+            try:
+                apply_set_overrides(doc, list(set_values))
+            except RecipeError as exc:
+                self.diags.extend(exc.diagnostics)
+                return None
+        problems = check_document(doc)
+        if problems:
+            self.diags.extend(problems)
+            return None
+        return doc
+
+    # -- models ------------------------------------------------------------------
+
+    def add_models(self, doc: Document) -> None:
+        for alias, decl in parse_models(doc).items():
+            if alias not in self.models:  # the outer recipe's alias wins
+                self.models[alias] = decl
+
+    def finish_models(self) -> None:
+        if "default" not in self.models:
+            self.models["default"] = ModelDecl(
+                "default", (ModelEntry(model=default_model()),), Span("<default>", 1, 1)
+            )
+        opts = self.opts
+        for alias, decl in list(self.models.items()):
+            replacement = opts.model_aliases.get(alias, opts.model)
+            entries = []
+            for e in decl.entries:
+                model = replacement or e.model
+                api_base = e.api_base
+                if opts.api_base and (replacement or not opts.model_aliases):
+                    api_base = opts.api_base
+                elif replacement and replacement != e.model:
+                    api_base = None  # a different model: the recipe's endpoint no longer applies
+                entries.append(
+                    ModelEntry(
+                        model=model, weight=e.weight, params=e.params, api_base=api_base,
+                        api_key_env=e.api_key_env if not replacement else (
+                            e.api_key_env if api_base == e.api_base else None),
+                        concurrency=e.concurrency, rpm=e.rpm, tpm=e.tpm, timeout=e.timeout,
+                        max_retries=e.max_retries, backend=e.backend, extra=e.extra,
+                    )
+                )
+            self.models[alias] = ModelDecl(alias, tuple(entries), decl.span)
+        for alias in opts.model_aliases:
+            if alias not in self.models:
+                self.diags.append(
+                    Diagnostic(
+                        None, f"--model {alias}=...: the recipe has no model alias '{alias}'",
+                        did_you_mean(alias, self.models),
+                    )
+                )
+
+    # -- steps ----------------------------------------------------------------------
+
+    def step_kind(self, raw: dict[str, Any], doc: Document, path: Path_) -> str | None:
+        kinds = [k for k in (*kind_names(), "use") if k in raw]
+        sid = raw.get("id", "?")
+        if not kinds:
+            self.diags.append(
+                Diagnostic(
+                    doc.spans.value(path),
+                    f"step '{sid}' does not say what it does",
+                    "add one of: " + ", ".join((*kind_names(), "use")),
+                )
+            )
+            return None
+        if len(kinds) > 1:
+            self.diags.append(
+                Diagnostic(
+                    doc.spans.key((*path, kinds[1])),
+                    f"step '{sid}' has more than one kind ({' and '.join(kinds)})",
+                    "split it into separate steps",
+                )
+            )
+            return None
+        if "with" in raw and kinds[0] != "use":
+            self.diags.append(
+                Diagnostic(doc.spans.key((*path, "with")), "'with' only goes with 'use'")
+            )
+        return kinds[0]
+
+    def compile_steps(
+        self,
+        doc: Document,
+        steps_raw: list[dict[str, Any]],
+        path: Path_,
+        prefix: str,
+        scope: _Scope,
+        out_steps: list[_Step],
+        params: dict[str, Any],
+        origin: str | None,
+        default_from: str | None,
+    ) -> str | None:
+        """Add the steps to ``scope`` and ``out_steps``; return the last step's local name."""
+        previous = default_from
+        seen: dict[str, Span] = {}
+        for i, raw0 in enumerate(steps_raw):
+            spath: Path_ = (*path, i)
+            raw = substitute_params(raw0, params, doc, spath, self.diags)
+            sid = str(raw["id"])
+            id_span = doc.spans.value((*spath, "id"))
+            if sid in seen or sid in scope.names or sid in scope.ports:
+                self.diags.append(
+                    Diagnostic(
+                        id_span,
+                        f"duplicate step id '{sid}'",
+                        f"first defined at line {seen[sid].line}"
+                        if sid in seen
+                        else "a source already has this name",
+                    )
+                )
+                continue
+            seen[sid] = id_span
+            kind = self.step_kind(raw, doc, spath)
+            if kind is None:
+                scope.names.setdefault(sid, prefix + sid)
+                previous = sid
+                continue
+            froms: list[tuple[str, Span]] = []
+            if "from" in raw:
+                fr = raw["from"]
+                items = fr if isinstance(fr, list) else [fr]
+                for j, name in enumerate(items):
+                    fpath = (*spath, "from", j) if isinstance(fr, list) else (*spath, "from")
+                    froms.append((str(name), doc.spans.value(fpath)))
+            elif kind != "mix":
+                if previous is None:
+                    self.diags.append(
+                        Diagnostic(
+                            doc.spans.value(spath),
+                            f"step '{sid}' has no input",
+                            "add 'from: <source or step>'",
+                        )
+                    )
+                else:
+                    froms.append((previous, doc.spans.value(spath)))
+            node_id = prefix + sid
+            if kind == "use":
+                out_id = self.expand_use(doc, raw, spath, node_id, froms, scope, out_steps)
+                if out_id is not None:
+                    scope.names[sid] = out_id
+            else:
+                scope.names[sid] = node_id
+                out_steps.append(
+                    _Step(node_id, kind, raw[kind], froms, doc.spans.key((*spath, kind)),
+                          spath, doc, origin, params, scope)
+                )
+            previous = sid
+        return previous
+
+    def expand_use(
+        self,
+        doc: Document,
+        raw: dict[str, Any],
+        spath: Path_,
+        node_id: str,
+        froms: list[tuple[str, Span]],
+        outer: _Scope,
+        out_steps: list[_Step],
+    ) -> str | None:
+        """Expand a ``use:`` step; return the node id standing for its output."""
+        ref = str(raw["use"])
+        ref_span = doc.spans.value((*spath, "use"))
+        target = self.resolve_recipe(ref, Path(doc.path).parent, ref_span)
+        if target is None:
+            return None
+        display = _display(target)
+        if display in self.use_stack:
+            chain = " -> ".join([*self.use_stack, display])
+            self.diags.append(Diagnostic(ref_span, f"recipe uses itself: {chain}"))
+            return None
+        sub = self.load(target, display)
+        if sub is None:
+            return None
+        self.use_stack.append(display)
+        try:
+            declared = dict(sub.data.get("params") or {})
+            given = dict(raw.get("with") or {})
+            sources, sdiags = parse_sources(sub, target.parent)
+            self.diags.extend(sdiags)
+            ports = [s for s in sources.values() if s.is_input]
+            scope = _Scope(names={}, parent=outer)
+            for port in ports:
+                if port.name in given:
+                    val = given.pop(port.name)
+                    scope.ports[port.name] = [
+                        (str(val), doc.spans.value((*spath, "with", port.name)))
+                    ]
+            for key in sorted(given):
+                if key not in declared:
+                    self.diags.append(
+                        Diagnostic(
+                            doc.spans.key((*spath, "with", key)),
+                            f"recipe '{ref}' has no parameter '{key}'",
+                            did_you_mean(key, [*declared, *(p.name for p in ports)])
+                            or (
+                                f"its parameters: {', '.join(sorted(declared))}"
+                                if declared
+                                else "it declares no parameters"
+                            ),
+                        )
+                    )
+            params = {**declared, **{k: v for k, v in given.items() if k in declared}}
+            unbound = [p for p in ports if p.name not in scope.ports]
+            if len(unbound) == 1:
+                if not froms:
+                    self.diags.append(
+                        Diagnostic(doc.spans.value(spath), f"step using '{ref}' needs 'from:'")
+                    )
+                scope.ports[unbound[0].name] = froms
+            elif len(unbound) > 1:
+                self.diags.append(
+                    Diagnostic(
+                        doc.spans.value(spath),
+                        f"recipe '{ref}' has several inputs "
+                        f"({', '.join(p.name for p in unbound)})",
+                        "bind each in 'with:' by name",
+                    )
+                )
+            self.add_models(sub)
+            prefix = node_id + "."
+            for src in sources.values():
+                if not src.is_input:
+                    self.sources[prefix + src.name] = src
+                    scope.names[src.name] = prefix + src.name
+            first = ports[0].name if len(ports) == 1 else None
+            last = self.compile_steps(
+                sub, sub.data["steps"], ("steps",), prefix, scope, out_steps, params,
+                display, first,
+            )
+            out_name = (sub.data.get("output") or {}).get("from") or last
+            if out_name is None or out_name not in scope.names:
+                self.diags.append(
+                    Diagnostic(
+                        sub.spans.value(("output", "from")) if "output" in sub.data
+                        else sub.spans.value(()),
+                        f"recipe '{ref}' has no output step '{out_name}'",
+                        did_you_mean(str(out_name), scope.names),
+                    )
+                )
+                return None
+            return scope.names[out_name]
+        finally:
+            self.use_stack.pop()
+
+    def resolve_recipe(self, ref: str, base: Path, span: Span) -> Path | None:
+        candidates: list[Path] = []
+        as_path = Path(ref)
+        if as_path.suffix in (".yaml", ".yml"):
+            candidates += [base / as_path, Path.cwd() / as_path]
+        else:
+            d = base.resolve()
+            for _ in range(4):
+                candidates.append(d / "recipes" / f"{ref}.yaml")
+                if d.parent == d:
+                    break
+                d = d.parent
+            candidates.append(Path.cwd() / "recipes" / f"{ref}.yaml")
+        for cand in candidates:
+            if cand.is_file():
+                return cand
+        known: set[str] = set()
+        for cand in candidates:
+            if cand.parent.is_dir():
+                known |= {p.stem for p in cand.parent.glob("*.y*ml")}
+        self.diags.append(
+            Diagnostic(
+                span,
+                f"recipe '{ref}' not found",
+                did_you_mean(ref, known)
+                or "give a path to a .yaml file or put it in a recipes/ folder",
+            )
+        )
+        return None
+
+    # -- resolution ---------------------------------------------------------------
+
+    def resolve_name(self, scope: _Scope, name: str, span: Span, depth: int = 0) -> list[str]:
+        if name in scope.ports:
+            out: list[str] = []
+            if scope.parent is not None and depth < 50:
+                for rname, rspan in scope.ports[name]:
+                    out += self.resolve_name(scope.parent, rname, rspan, depth + 1)
+            return out
+        target = scope.names.get(name)
+        if target is None:
+            self.diags.append(
+                Diagnostic(
+                    span,
+                    f"unknown source or step '{name}'",
+                    did_you_mean(name, [*scope.names, *scope.ports]),
+                )
+            )
+            return []
+        return [target]
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def compile_recipe(path: str | Path, opts: CompileOptions | None = None) -> CompiledRecipe:
+    """Compile the recipe at ``path``. Raises ``RecipeError`` with every problem found."""
+    opts = opts or CompileOptions()
+    c = _Compiler(opts)
+    p = Path(path)
+    display = str(path)
+    doc = c.load(p, display, opts.set_values)
+    if doc is None:
+        raise RecipeError(c.diags)
+    c.use_stack.append(_display(p))
+    params = dict(doc.data.get("params") or {})
+    c.add_models(doc)
+    sources, sdiags = parse_sources(doc, p.parent)
+    c.diags.extend(sdiags)
+    top = _Scope(names={})
+    for name, src in sources.items():
+        if src.is_input:
+            c.diags.append(
+                Diagnostic(
+                    src.span,
+                    f"source '{name}' is an input port, but this recipe is run directly",
+                    "give it a 'path:' or 'records:', or use this recipe from another one",
+                )
+            )
+            continue
+        c.sources[name] = src
+        top.names[name] = name
+    first_source = next(iter(top.names)) if len(top.names) == 1 else None
+    steps: list[_Step] = []
+    last = c.compile_steps(
+        doc, doc.data["steps"], ("steps",), "", top, steps, params, None, first_source
+    )
+    c.finish_models()
+    output = parse_output(doc)
+    out_name = output.from_ or last
+    graph = None
+    if out_name is not None:
+        out_id = top.names.get(out_name)
+        if out_id is None:
+            c.diags.append(
+                Diagnostic(
+                    doc.spans.value(("output", "from")) if output.from_ else None,
+                    f"output.from names unknown step '{out_name}'",
+                    did_you_mean(out_name, top.names),
+                )
+            )
+        else:
+            nodes = {
+                sid: Node(sid, "source", SourceConfig.from_decl(src), [], src.span,
+                          origin=_origin_of(sid))
+                for sid, src in c.sources.items()
+            }
+            nodes.update(_step_nodes(c, steps))
+            graph = _order_and_check(c, nodes, out_id, None)
+            if graph is not None:
+                propagate_fields(c, graph, [])
+    if c.diags or graph is None:
+        raise RecipeError(c.diags or [Diagnostic(None, "recipe has no steps to run")])
+    name = str(doc.data.get("name") or p.stem)
+    return CompiledRecipe(
+        name=name, path=display, graph=graph, models=c.models, sources=c.sources,
+        output=output, params=params, texts=c.texts, warnings=c.warnings,
+    )
+
+
+def _origin_of(node_id: str) -> str | None:
+    return node_id.rsplit(".", 1)[0] if "." in node_id else None
+
+
+def _step_nodes(c: _Compiler, steps: list[_Step]) -> dict[str, Node]:
+    nodes: dict[str, Node] = {}
+    for step in steps:
+        inputs: list[str] = []
+        for name, span in step.froms:
+            inputs += c.resolve_name(step.scope, name, span)
+        kind = node_kind(step.kind)
+        ctx = CheckContext(
+            doc=step.doc, path=(*step.path, step.kind), node_id=step.id,
+            diagnostics=c.diags, search_dirs=_search_dirs(step.doc), params=step.params,
+        )
+        config = kind.configure(step.raw, ctx)
+        if kind.multi_input:
+            for part in getattr(config, "parts", []):
+                resolved = c.resolve_name(step.scope, part.source, part.span)
+                if resolved:
+                    part.node = resolved[0]
+                    inputs.append(resolved[0])
+        node = Node(step.id, step.kind, config, inputs, step.span, origin=step.origin)
+        if step.kind == "loop":
+            node.body = _loop_body(c, step, config)
+        nodes[step.id] = node
+    return nodes
+
+
+def _loop_body(c: _Compiler, step: _Step, config: Any) -> Graph | None:
+    pool_id = f"{step.id}.{POOL}"
+    scope = _Scope(names={POOL: pool_id})
+    steps: list[_Step] = []
+    last = c.compile_steps(
+        step.doc, step.raw["steps"], (*step.path, "loop", "steps"), step.id + ".",
+        scope, steps, step.params, step.origin, POOL,
+    )
+    nodes: dict[str, Node] = {pool_id: Node(pool_id, "pool", None, [], step.span, step.origin)}
+    nodes.update(_step_nodes(c, steps))
+    out_name = getattr(config, "output", None) or last
+    if out_name is None or out_name not in scope.names:
+        c.diags.append(
+            Diagnostic(
+                step.span,
+                f"loop '{step.id}' has no output step '{out_name}'",
+                did_you_mean(str(out_name), scope.names),
+            )
+        )
+        return None
+    return _order_and_check(c, nodes, scope.names[out_name], pool_id)
+
+
+def _search_dirs(doc: Document) -> list[Path]:
+    base = Path(doc.path).parent
+    dirs = [base]
+    d = base.resolve()
+    for _ in range(3):
+        if d.parent == d:
+            break
+        d = d.parent
+        dirs.append(d)
+    dirs.append(Path.cwd())
+    out: list[Path] = []
+    for x in dirs:
+        if x.resolve() not in [o.resolve() for o in out]:
+            out.append(x)
+    return out
+
+
+def _order_and_check(
+    c: _Compiler, nodes: dict[str, Node], out_id: str, pool_id: str | None
+) -> Graph | None:
+    if out_id not in nodes:
+        return None
+    sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
+    for node in nodes.values():
+        sorter.add(node.id, *[i for i in node.inputs if i in nodes])
+    try:
+        order = list(sorter.static_order())
+    except graphlib.CycleError as exc:
+        cycle = list(exc.args[1])
+        first = nodes.get(cycle[0])
+        c.diags.append(
+            Diagnostic(
+                first.span if first else None,
+                "steps form a cycle: " + " -> ".join(reversed(cycle)),
+                "a step can only read from steps that do not depend on it",
+            )
+        )
+        return None
+    needed: set[str] = set()
+    stack = [out_id]
+    while stack:
+        nid = stack.pop()
+        if nid in needed or nid not in nodes:
+            continue
+        needed.add(nid)
+        stack.extend(nodes[nid].inputs)
+    for nid in order:
+        if nid not in needed and nodes[nid].kind not in ("source", "pool"):
+            c.warnings.append(
+                Diagnostic(
+                    nodes[nid].span,
+                    f"step '{nid}' does not lead to the output; it will not run",
+                    severity="warning",
+                )
+            )
+    if pool_id is not None and pool_id not in needed:
+        needed.add(pool_id)
+    ordered = {nid: nodes[nid] for nid in order if nid in needed}
+    return Graph(ordered, out_id)
+
+
+def propagate_fields(c: _Compiler, graph: Graph, pool_fields: list[str]) -> None:
+    """Give every node its output fields and check what each node reads."""
+    from synthdsl.templates import check_variables
+
+    for node in graph.nodes.values():
+        kind = node_kind(node.kind)
+        if node.kind == "source":
+            node.fields = kind.output_fields(node.config, [])
+            continue
+        if node.kind == "pool":
+            node.fields = list(pool_fields)
+            continue
+        inputs = [graph.nodes[i].fields for i in node.inputs if i in graph.nodes]
+        upstream: list[str] = []
+        if node.kind == "mix" and inputs:
+            common = set(inputs[0]).intersection(*map(set, inputs[1:]))
+            upstream = [f for f in inputs[0] if f in common]
+        else:
+            for fl in inputs:
+                upstream += [f for f in fl if f not in upstream]
+        available = sorted(set(upstream))
+        if "*" not in available:
+            for fname, span in kind.read_fields(node.config):
+                if fname not in available:
+                    c.diags.append(
+                        Diagnostic(
+                            span,
+                            f"field '{fname}' is not provided by any upstream node",
+                            did_you_mean(fname, available)
+                            or (f"available fields: {', '.join(available)}" if available
+                                else None),
+                        )
+                    )
+            for tmpl in kind.templates(node.config):
+                c.diags.extend(check_variables(tmpl, available))
+        for alias, span in kind.model_refs(node.config):
+            if alias is not None and alias not in c.models:
+                c.diags.append(
+                    Diagnostic(
+                        span,
+                        f"unknown model alias '{alias}'",
+                        did_you_mean(alias, c.models)
+                        or f"declared aliases: {', '.join(sorted(c.models))}",
+                    )
+                )
+        if node.body is not None:
+            propagate_fields(c, node.body, upstream)
+            out = node.body.nodes.get(node.body.output)
+            node.fields = list(out.fields) if out else list(upstream)
+        else:
+            node.fields = kind.output_fields(node.config, upstream)

@@ -1,0 +1,323 @@
+"""ProviderPool: every LLM call of a run goes through one pool.
+
+Input: ``LLMRequest`` objects (each carrying its ``ModelSpec``). Output: ``LLMResponse``
+objects with ``retries`` counted, and per-model statistics (``stats()``). Raises
+``LLMError`` (the last attempt's error, kind as in ``synthdsl.llm.wire``, with a
+``retries`` attribute) and ``RunError`` (an unknown backend, a missing local model).
+
+For each spec the pool resolves an ``Endpoint`` and a backend:
+
+- ``backend="auto"``: the lean HTTP backend for ``openai/...`` and ``local/...``
+  models, litellm for everything else; ``"http"`` / ``"litellm"`` force one;
+- ``openai/...`` without ``api_base`` calls https://api.openai.com/v1 with the key in
+  ``OPENAI_API_KEY`` (unless ``api_key_env`` names another variable);
+- ``local/...`` starts the embedded llama.cpp server once and calls it like a remote
+  OpenAI-compatible endpoint (see ``local_model``).
+
+One ``ModelLimiter`` per (model string, api_base) is shared by every caller (the first
+spec seen sets its limits); a 429 puts all callers of that model in cool-down. Attempts
+hold a limiter slot only while on the wire: backoff sleeps release it. API keys are read
+at call time and scrubbed from any error message that would echo one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from synthdsl.errors import LLMError, RunError
+from synthdsl.llm.http_backend import HTTPBackend
+from synthdsl.llm.limits import ModelLimiter, estimate_tokens
+from synthdsl.llm.litellm_backend import LiteLLMBackend
+from synthdsl.llm.pricing import price_per_token
+from synthdsl.llm.retry import RetryPolicy
+from synthdsl.llm.types import LLMRequest, LLMResponse, ModelSpec
+from synthdsl.llm.wire import OPENAI_API_BASE, Endpoint
+
+__all__ = ["BACKENDS", "ProviderPool", "resolve_backend"]
+
+BACKENDS = ("auto", "http", "litellm")
+
+
+def resolve_backend(spec: ModelSpec) -> str:
+    """The backend ("http" or "litellm") for a spec, no I/O. Raises RunError if unknown."""
+    if spec.backend not in BACKENDS:
+        raise RunError(
+            f"model {spec.alias!r}: unknown backend {spec.backend!r} "
+            f"(expected one of {', '.join(BACKENDS)})"
+        )
+    if spec.backend != "auto":
+        return spec.backend
+    if spec.model.startswith(("openai/", "local/")):
+        return "http"
+    return "litellm"
+
+
+@dataclass
+class _ModelStats:
+    backend: str = ""
+    calls: int = 0
+    ok: int = 0
+    failed: int = 0
+    retries: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    failures: dict[str, int] = field(default_factory=dict)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    cost_known: bool = False
+    rate_limit_wait_s: float = 0.0
+    backoff_s: float = 0.0
+    latency_s: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "backend": self.backend,
+            "calls": self.calls,
+            "ok": self.ok,
+            "failed": self.failed,
+            "retries": self.retries,
+            "errors": dict(sorted(self.errors.items())),
+            "failures": dict(sorted(self.failures.items())),
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "cost": round(self.cost, 10) if self.cost_known else None,
+            "rate_limit_wait_s": round(self.rate_limit_wait_s, 3),
+            "backoff_s": round(self.backoff_s, 3),
+            "latency_s": round(self.latency_s, 3),
+        }
+
+
+def _redacted(error: LLMError, secret: str | None) -> LLMError:
+    """The same error with ``secret`` cut out of its message (the error itself if absent)."""
+    if not secret or secret not in str(error):
+        return error
+    clean = LLMError(
+        str(error).replace(secret, "***"),
+        kind=error.kind,
+        transient=error.transient,
+        status=error.status,
+        retry_after=error.retry_after,
+    )
+    return clean
+
+
+class ProviderPool:
+    """Backends, limiters, retries and statistics for all the models of a run.
+
+    Implements the ``LLMClient`` protocol. Belongs to one event loop; call ``aclose()``
+    when done (it closes HTTP sessions and stops the local servers it started).
+    ``retry_base``/``retry_cap`` set the exponential backoff (seconds).
+    """
+
+    def __init__(self, *, retry_base: float = 0.5, retry_cap: float = 30.0) -> None:
+        self._policy = RetryPolicy(base=retry_base, cap=retry_cap)
+        self._endpoints: dict[tuple[str, str | None, str | None, str], Endpoint] = {}
+        self._endpoint_locks: dict[str, asyncio.Lock] = {}
+        self._limiters: dict[tuple[str, str | None], ModelLimiter] = {}
+        self._http: dict[tuple[str, str | None], HTTPBackend] = {}
+        self._litellm: LiteLLMBackend | None = None
+        self._stats: dict[str, _ModelStats] = {}
+        self._local_used = False
+
+    # ------------------------------------------------------------------ resolution
+
+    async def endpoint_for(self, spec: ModelSpec) -> Endpoint:
+        """Where and how ``spec`` is called (starts the local server for ``local/...``)."""
+        key = (spec.model, spec.api_base, spec.api_key_env, spec.backend)
+        found = self._endpoints.get(key)
+        if found is not None:
+            return found
+        backend = resolve_backend(spec)
+        if spec.model.startswith("local/"):
+            lock = self._endpoint_locks.setdefault(spec.model, asyncio.Lock())
+            async with lock:
+                found = self._endpoints.get(key)
+                if found is not None:
+                    return found
+                from synthdsl.llm.local_model import ensure_local_server
+
+                api_base, served = await asyncio.to_thread(
+                    ensure_local_server, spec.model, owner=self
+                )
+                self._local_used = True
+                endpoint = Endpoint(
+                    model=spec.model,
+                    wire_model=served,
+                    litellm_model=f"openai/{served}",
+                    api_base=api_base,
+                    api_key_env=None,
+                    backend=backend,
+                )
+        elif spec.model.startswith("openai/"):
+            api_base = spec.api_base or OPENAI_API_BASE
+            key_env = spec.api_key_env
+            if key_env is None and spec.api_base is None:
+                key_env = "OPENAI_API_KEY"
+            endpoint = Endpoint(
+                model=spec.model,
+                wire_model=spec.model[len("openai/") :],
+                litellm_model=spec.model,
+                api_base=api_base,
+                api_key_env=key_env,
+                backend=backend,
+            )
+        else:
+            if backend == "http" and spec.api_base is None:
+                raise RunError(
+                    f"model {spec.alias!r} ({spec.model}): backend 'http' needs an api_base"
+                )
+            wire = spec.model.split("/", 1)[1] if "/" in spec.model else spec.model
+            endpoint = Endpoint(
+                model=spec.model,
+                wire_model=wire,
+                litellm_model=spec.model,
+                api_base=spec.api_base,
+                api_key_env=spec.api_key_env,
+                backend=backend,
+            )
+        self._endpoints[key] = endpoint
+        return endpoint
+
+    def limiter_for(self, spec: ModelSpec) -> ModelLimiter:
+        """The limiter shared by every caller of (model, api_base)."""
+        key = (spec.model, spec.api_base)
+        limiter = self._limiters.get(key)
+        if limiter is None:
+            limiter = ModelLimiter(spec.concurrency, spec.rpm, spec.tpm)
+            self._limiters[key] = limiter
+        return limiter
+
+    def _backend(self, spec: ModelSpec, endpoint: Endpoint) -> HTTPBackend | LiteLLMBackend:
+        if endpoint.backend == "litellm":
+            if self._litellm is None:
+                self._litellm = LiteLLMBackend()
+            return self._litellm
+        key = (spec.model, spec.api_base)
+        http = self._http.get(key)
+        if http is None:
+            http = HTTPBackend(spec.concurrency)
+            self._http[key] = http
+        return http
+
+    def _stats_for(self, model: str) -> _ModelStats:
+        stats = self._stats.get(model)
+        if stats is None:
+            stats = _ModelStats()
+            self._stats[model] = stats
+        return stats
+
+    # ------------------------------------------------------------------------ calls
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        """Run one request with limits and retries. Raises LLMError / RunError."""
+        spec = request.spec
+        stats = self._stats_for(spec.model)
+        stats.calls += 1
+        try:
+            endpoint = await self.endpoint_for(spec)
+        except LLMError as exc:
+            stats.failed += 1
+            stats.failures[exc.kind] = stats.failures.get(exc.kind, 0) + 1
+            raise
+        stats.backend = endpoint.backend
+        limiter = self.limiter_for(spec)
+        backend = self._backend(spec, endpoint)
+        params = spec.param_dict()
+        params.update(dict(request.extra))
+        max_tokens = params.get("max_tokens", params.get("max_completion_tokens"))
+        prompt_chars = sum(len(str(m.get("content", ""))) for m in request.messages)
+        estimate = estimate_tokens(
+            prompt_chars, max_tokens if isinstance(max_tokens, int) else None
+        )
+        loop = asyncio.get_running_loop()
+
+        async def attempt() -> LLMResponse:
+            async with limiter.slot(estimate) as permit:
+                stats.rate_limit_wait_s += permit.waited
+                started = loop.time()
+                try:
+                    response = await backend.complete(request, endpoint)
+                except LLMError as exc:
+                    stats.errors[exc.kind] = stats.errors.get(exc.kind, 0) + 1
+                    if exc.kind == "rate_limit" and exc.retry_after:
+                        limiter.cool_down(exc.retry_after)
+                    clean = _redacted(exc, _secret(endpoint))
+                    if clean is exc:
+                        raise
+                    raise clean from None
+                finally:
+                    stats.latency_s += loop.time() - started
+                used = response.prompt_tokens + response.completion_tokens
+                if used > 0:
+                    permit.settle(used)
+                return response
+
+        def on_retry(error: LLMError, sleep: float) -> None:
+            stats.retries += 1
+            stats.backoff_s += sleep
+
+        try:
+            response, retries = await self._policy.run(
+                attempt,
+                max_retries=spec.max_retries,
+                on_retry=on_retry,
+                on_rate_limit=limiter.cool_down,
+            )
+        except LLMError as exc:
+            stats.failed += 1
+            stats.failures[exc.kind] = stats.failures.get(exc.kind, 0) + 1
+            raise
+        response.retries = retries
+        if response.cost is None and endpoint.backend == "http":
+            response.cost = _price(spec.model, response)
+        stats.ok += 1
+        stats.prompt_tokens += response.prompt_tokens
+        stats.completion_tokens += response.completion_tokens
+        if response.cost is not None:
+            stats.cost += response.cost
+            stats.cost_known = True
+        return response
+
+    def stats(self) -> dict[str, dict[str, Any]]:
+        """Per model string: calls, ok, failed, retries, errors (failed attempts by
+        kind), failures (failed calls by kind), prompt/completion tokens, cost (None when
+        unknown), rate_limit_wait_s (cool-down and rpm/tpm waits), backoff_s, latency_s."""
+        return {model: stats.as_dict() for model, stats in sorted(self._stats.items())}
+
+    async def aclose(self) -> None:
+        """Close HTTP sessions, litellm's cached clients and the local servers started."""
+        http, self._http = list(self._http.values()), {}
+        for backend in http:
+            await backend.aclose()
+        if self._litellm is not None:
+            await self._litellm.aclose()
+            self._litellm = None
+        if self._local_used:
+            from synthdsl.llm.local_model import stop_local_servers
+
+            await asyncio.to_thread(stop_local_servers, self)
+            self._local_used = False
+        self._endpoints.clear()
+
+    async def __aenter__(self) -> ProviderPool:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+def _secret(endpoint: Endpoint) -> str | None:
+    if endpoint.api_key_env is None:
+        return None
+    value = os.environ.get(endpoint.api_key_env)
+    return value if value and len(value) >= 4 else None
+
+
+def _price(model: str, response: LLMResponse) -> float | None:
+    prices = price_per_token(model)
+    if prices is None:
+        return None
+    return prices[0] * response.prompt_tokens + prices[1] * response.completion_tokens

@@ -1,0 +1,148 @@
+"""The lean path: OpenAI-compatible chat completions over aiohttp.
+
+Input: an ``LLMRequest`` and its resolved ``Endpoint`` (api_base, wire model name, the
+name of the variable holding the key). Output: one ``LLMResponse`` per call (one
+attempt: retries and limits are the pool's job). Raises ``LLMError`` classified as in
+``wire``: "timeout" / "connection" / "rate_limit" / "server_error" / "malformed"
+(transient), "bad_request" / "context_length" / "auth" / "not_found" /
+"missing_api_key" (not).
+
+One ``aiohttp.ClientSession`` per backend, created lazily inside the running loop, its
+connector sized to the model's concurrency. Keys go into the Authorization header
+only; no message built here ever contains one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import aiohttp
+from yarl import URL
+
+from synthdsl.errors import LLMError
+from synthdsl.llm.types import LLMRequest, LLMResponse
+from synthdsl.llm.wire import (
+    Endpoint,
+    build_body,
+    error_detail,
+    error_for_status,
+    malformed,
+    parse_completion,
+    parse_retry_after,
+    read_api_key,
+)
+
+__all__ = ["HTTPBackend"]
+
+
+class HTTPBackend:
+    """POSTs ``{api_base}/chat/completions`` with aiohttp; one session per backend."""
+
+    def __init__(self, concurrency: int = 16) -> None:
+        self._limit = max(1, concurrency)
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._loop is not loop:
+            connector = aiohttp.TCPConnector(limit=self._limit, limit_per_host=self._limit)
+            # Per-call timeouts are passed with each request.
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(total=None),
+                raise_for_status=False,
+            )
+            self._loop = loop
+        return self._session
+
+    async def complete(self, request: LLMRequest, endpoint: Endpoint) -> LLMResponse:
+        """One chat-completions attempt. Raises LLMError (see the module docstring)."""
+        if endpoint.api_base is None:
+            raise LLMError(
+                f"{endpoint.model}: no api_base for the HTTP backend",
+                kind="bad_request",
+                transient=False,
+            )
+        key = read_api_key(endpoint.api_key_env)
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if key is not None:
+            headers["Authorization"] = f"Bearer {key}"
+        url = endpoint.api_base.rstrip("/") + "/chat/completions"
+        payload = json.dumps(build_body(request, endpoint.wire_model), ensure_ascii=False)
+        timeout = aiohttp.ClientTimeout(total=request.spec.timeout)
+        model = endpoint.model
+        session = self._get_session()
+        try:
+            async with session.post(
+                url, data=payload.encode(), headers=headers, timeout=timeout
+            ) as resp:
+                status = resp.status
+                retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+                raw = await resp.read()
+        except asyncio.TimeoutError as exc:
+            raise LLMError(
+                f"{model}: no reply within {request.spec.timeout:g} s",
+                kind="timeout",
+                transient=True,
+            ) from exc
+        except aiohttp.InvalidURL as exc:
+            raise LLMError(
+                f"{model}: invalid api_base {endpoint.api_base!r}",
+                kind="bad_request",
+                transient=False,
+            ) from exc
+        except aiohttp.ClientPayloadError as exc:
+            raise malformed(model, f"truncated body ({type(exc).__name__})") from exc
+        except (aiohttp.ClientConnectionError, ConnectionError) as exc:
+            raise LLMError(
+                f"{model}: cannot reach {_safe_url(url)}: {_connection_reason(exc)}",
+                kind="connection",
+                transient=True,
+            ) from exc
+        except aiohttp.ClientResponseError as exc:
+            raise malformed(model, f"unreadable response ({exc.message})") from exc
+
+        if status != 200:
+            detail = _decode_error(raw)
+            raise error_for_status(status, detail, model=model, retry_after=retry_after)
+        try:
+            body: Any = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise malformed(model, f"invalid JSON ({len(raw)} bytes)") from exc
+        return parse_completion(body, model=model)
+
+    async def aclose(self) -> None:
+        """Close the session (a later call opens a new one)."""
+        session, self._session = self._session, None
+        self._loop = None
+        if session is not None and not session.closed:
+            await session.close()
+
+
+def _decode_error(raw: bytes) -> str:
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        return error_detail(json.loads(text))
+    except ValueError:
+        return text or "(empty body)"
+
+
+def _safe_url(url: str) -> str:
+    """The URL without any user:password part."""
+    try:
+        return str(URL(url).with_user(None))
+    except ValueError:
+        return "the endpoint"
+
+
+def _connection_reason(exc: BaseException) -> str:
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return "server disconnected"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        inner = exc.os_error
+        return inner.strerror or type(inner).__name__ if inner else "connect failed"
+    text = str(exc)
+    return text if text else type(exc).__name__

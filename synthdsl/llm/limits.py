@@ -1,0 +1,215 @@
+"""Client-side rate limits for one model endpoint.
+
+Input: the limits of a ``ModelSpec`` (concurrency, requests per minute, tokens per
+minute) and, per call, an estimate of the tokens it will use. Output: permits that make
+callers *wait* (never reject) until the call may start, plus the seconds spent waiting.
+A shared cool-down (set after an HTTP 429) holds back every caller of the model.
+Raises nothing of its own; ``ValueError`` for non-positive limits.
+
+``TokenBucket`` refills continuously at ``rate_per_minute / 60`` tokens per second up
+to ``capacity`` (the burst). A request larger than the capacity is let through once the
+bucket is full and leaves it in debt, so an oversized call waits instead of hanging.
+
+One ``ModelLimiter`` exists per (model string, api_base) and is shared by every node
+calling that model; ``ProviderPool`` owns them. A limiter belongs to one event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from types import TracebackType
+
+__all__ = ["ModelLimiter", "Permit", "TokenBucket", "estimate_tokens"]
+
+
+def estimate_tokens(prompt_chars: int, max_tokens: int | None) -> int:
+    """Tokens a call may use before it runs: ~4 characters a token plus the reply cap."""
+    reply = max_tokens if max_tokens is not None and max_tokens > 0 else 256
+    return prompt_chars // 4 + reply
+
+
+class TokenBucket:
+    """A token bucket that refills ``rate_per_minute`` tokens a minute, up to ``capacity``.
+
+    ``acquire(amount)`` waits until the tokens are there and takes them; waiters are
+    served first come, first served. ``refund(amount)`` gives tokens back (capped at the
+    capacity) and ``charge(amount)`` takes more after the fact (the level may go
+    negative), which is how an estimate is settled against actual usage.
+    """
+
+    def __init__(self, rate_per_minute: float, capacity: float | None = None) -> None:
+        if rate_per_minute <= 0:
+            raise ValueError("rate_per_minute must be positive")
+        self.rate_per_second = rate_per_minute / 60.0
+        cap = capacity if capacity is not None else max(1.0, self.rate_per_second)
+        if cap <= 0:
+            raise ValueError("capacity must be positive")
+        self.capacity = float(cap)
+        self._level = self.capacity
+        self._stamp = time.monotonic()
+        self._lock = asyncio.Lock()
+
+    def _refill(self) -> None:
+        now = time.monotonic()
+        elapsed = now - self._stamp
+        self._stamp = now
+        if elapsed > 0:
+            self._level = min(self.capacity, self._level + elapsed * self.rate_per_second)
+
+    @property
+    def level(self) -> float:
+        """Tokens available now (negative while in debt)."""
+        self._refill()
+        return self._level
+
+    async def acquire(self, amount: float = 1) -> float:
+        """Wait until ``amount`` tokens are available, take them, return seconds waited."""
+        started = time.monotonic()
+        async with self._lock:
+            need = min(float(amount), self.capacity)
+            while True:
+                self._refill()
+                if self._level >= need:
+                    break
+                await asyncio.sleep((need - self._level) / self.rate_per_second)
+            self._level -= float(amount)
+        return time.monotonic() - started
+
+    def refund(self, amount: float) -> None:
+        """Give back tokens taken in excess (never above the capacity)."""
+        if amount <= 0:
+            return
+        self._refill()
+        self._level = min(self.capacity, self._level + amount)
+
+    def charge(self, amount: float) -> None:
+        """Take tokens after the fact, without waiting (the bucket may go into debt)."""
+        if amount <= 0:
+            return
+        self._refill()
+        self._level -= amount
+
+
+class Permit:
+    """Leave to run one call, held inside ``async with limiter.slot(...)``.
+
+    ``waited`` is the seconds spent in the cool-down and the rpm/tpm buckets (not in the
+    concurrency queue); ``settle(actual_tokens)`` corrects the tpm estimate.
+    """
+
+    def __init__(self, limiter: ModelLimiter, estimated_tokens: int) -> None:
+        self._limiter = limiter
+        self.estimated_tokens = estimated_tokens
+        self.waited = 0.0
+        self._held = False
+        self._settled = False
+
+    def settle(self, actual_tokens: int) -> None:
+        """Replace the pre-call token estimate by what the call really used."""
+        if self._settled:
+            return
+        self._settled = True
+        bucket = self._limiter.tpm_bucket
+        if bucket is None:
+            return
+        delta = self.estimated_tokens - actual_tokens
+        if delta > 0:
+            bucket.refund(delta)
+        else:
+            bucket.charge(-delta)
+
+    async def __aenter__(self) -> Permit:
+        self.waited = await self._limiter._enter(self.estimated_tokens)
+        self._held = True
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._held:
+            self._held = False
+            self._limiter._leave()
+
+
+class ModelLimiter:
+    """Concurrency, rpm and tpm limits plus a shared 429 cool-down for one model.
+
+    Use ``async with limiter.slot(estimated_tokens) as permit:`` around one call (one
+    attempt: release it before sleeping for a retry). ``rpm_burst`` defaults to one
+    request (calls are paced evenly), ``tpm_burst`` to one second's worth of tokens.
+    """
+
+    def __init__(
+        self,
+        concurrency: int,
+        rpm: float | None = None,
+        tpm: float | None = None,
+        *,
+        rpm_burst: float = 1.0,
+        tpm_burst: float | None = None,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.concurrency = concurrency
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self.rpm_bucket = TokenBucket(rpm, rpm_burst) if rpm else None
+        self.tpm_bucket = (
+            TokenBucket(tpm, tpm_burst if tpm_burst is not None else max(1.0, tpm / 60.0))
+            if tpm
+            else None
+        )
+        self._cool_until = 0.0
+        self.in_flight = 0
+        self.cool_downs = 0
+
+    def cool_down(self, seconds: float) -> None:
+        """Hold back every new call of this model for ``seconds`` from now (extends only)."""
+        if seconds <= 0:
+            return
+        until = time.monotonic() + seconds
+        if until > self._cool_until:
+            self._cool_until = until
+            self.cool_downs += 1
+
+    @property
+    def cooling_for(self) -> float:
+        """Seconds left in the current cool-down (0 when none)."""
+        return max(0.0, self._cool_until - time.monotonic())
+
+    def slot(self, estimated_tokens: int = 0) -> Permit:
+        """An async context manager holding one call's place; see ``Permit``."""
+        return Permit(self, estimated_tokens)
+
+    async def _wait_cool_down(self) -> float:
+        waited = 0.0
+        while True:
+            left = self._cool_until - time.monotonic()
+            if left <= 0:
+                return waited
+            await asyncio.sleep(left)
+            waited += left
+
+    async def _enter(self, estimated_tokens: int) -> float:
+        await self._semaphore.acquire()
+        try:
+            started = time.monotonic()
+            await self._wait_cool_down()
+            if self.rpm_bucket is not None:
+                await self.rpm_bucket.acquire(1)
+            if self.tpm_bucket is not None and estimated_tokens > 0:
+                await self.tpm_bucket.acquire(estimated_tokens)
+            # A 429 seen by another caller while we waited on the buckets.
+            await self._wait_cool_down()
+        except BaseException:
+            self._semaphore.release()
+            raise
+        self.in_flight += 1
+        return time.monotonic() - started
+
+    def _leave(self) -> None:
+        self.in_flight -= 1
+        self._semaphore.release()

@@ -1,0 +1,99 @@
+"""The retry policy for LLM calls, built on tenacity.
+
+Input: an async attempt function (one call, raising ``LLMError``), the number of
+retries allowed and the backoff base/cap. Output: the attempt's result and how many
+retries it took. Raises the last ``LLMError`` when it is not transient (at once) or when
+the retries are used up; anything that is not an ``LLMError`` propagates untouched.
+
+Wait before retry *n* (1-based) = max(server Retry-After, uniform(0, min(cap,
+base * 2**(n-1)))) — exponential backoff with full jitter that never undercuts what the
+server asked for. On a 429 the ``on_rate_limit`` hook receives that wait (the pool uses
+it to put every caller of the model in cool-down).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from synthdsl.errors import LLMError
+
+__all__ = ["RetryPolicy", "is_retryable"]
+
+T = TypeVar("T")
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Only transient LLM errors are retried."""
+    return isinstance(exc, LLMError) and exc.transient
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Backoff settings; ``run`` applies them to one call."""
+
+    base: float = 0.5
+    cap: float = 30.0
+
+    def wait_for(self, state: RetryCallState) -> float:
+        """Seconds to sleep before the next attempt (tenacity ``wait`` callable)."""
+        backoff = wait_random_exponential(multiplier=self.base, max=self.cap)(state)
+        outcome = state.outcome
+        exc = outcome.exception() if outcome is not None else None
+        server = exc.retry_after if isinstance(exc, LLMError) else None
+        if server is not None:
+            return max(float(server), backoff)
+        return float(backoff)
+
+    async def run(
+        self,
+        attempt: Callable[[], Awaitable[T]],
+        *,
+        max_retries: int,
+        on_retry: Callable[[LLMError, float], None] | None = None,
+        on_rate_limit: Callable[[float], None] | None = None,
+    ) -> tuple[T, int]:
+        """Run ``attempt`` until it succeeds; return (result, retries used).
+
+        ``on_retry(error, sleep)`` is called before each retry sleep; ``on_rate_limit
+        (sleep)`` too when the error was a 429. The raised error carries
+        ``retries`` (an int attribute) so callers can count retries of failed calls too.
+        """
+
+        def before_sleep(state: RetryCallState) -> None:
+            outcome = state.outcome
+            exc = outcome.exception() if outcome is not None else None
+            sleep = state.next_action.sleep if state.next_action is not None else 0.0
+            if not isinstance(exc, LLMError):
+                return
+            if on_retry is not None:
+                on_retry(exc, sleep)
+            if exc.kind == "rate_limit" and on_rate_limit is not None:
+                on_rate_limit(sleep)
+
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(is_retryable),
+            stop=stop_after_attempt(max(0, max_retries) + 1),
+            wait=self.wait_for,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        attempts = 0
+        try:
+            async for attempt_ctx in retrying:
+                with attempt_ctx:
+                    attempts = attempt_ctx.retry_state.attempt_number
+                    result = await attempt()
+        except LLMError as exc:
+            exc.retries = attempts - 1  # type: ignore[attr-defined]
+            raise
+        return result, attempts - 1

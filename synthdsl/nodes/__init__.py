@@ -1,0 +1,39 @@
+"""Node kinds, one module each, behind a registry.
+
+``node_kind(name)`` returns the kind's singleton; modules are imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+
+from synthdsl.nodes.base import NodeKind
+
+__all__ = ["STEP_KINDS", "kind_names", "node_kind"]
+
+_MODULES = {
+    "source": "synthdsl.nodes.source",
+    "pool": "synthdsl.nodes.pool",
+    "generate": "synthdsl.nodes.generate",
+    "judge": "synthdsl.nodes.judge",
+    "extract": "synthdsl.nodes.extract",
+    "filter": "synthdsl.nodes.filter",
+    "dedup": "synthdsl.nodes.dedup",
+    "loop": "synthdsl.nodes.loop",
+    "mix": "synthdsl.nodes.mix",
+}
+
+# The kinds a step can name (sources and loop pools are made by the compiler).
+STEP_KINDS = ("generate", "judge", "extract", "filter", "dedup", "loop", "mix")
+
+
+def kind_names() -> tuple[str, ...]:
+    return STEP_KINDS
+
+
+@cache
+def node_kind(name: str) -> NodeKind:
+    module = importlib.import_module(_MODULES[name])
+    kind: NodeKind = module.KIND
+    return kind

@@ -1,0 +1,152 @@
+"""What a node kind is: compile-time checks and runtime behaviour in one place.
+
+A ``NodeKind`` turns the raw YAML of a step into a typed config (``configure``), tells
+the compiler which fields it reads and adds, which templates and model aliases it uses,
+estimates records and LLM calls for the plan, and builds a runner for the executor.
+
+Runners come in two shapes:
+- ``MapRunner``: one input record → an ``Outcome`` (``Emit`` one or more records,
+  ``Drop`` with a reason, or ``Fail`` with an error). The executor runs it with bounded,
+  order-preserving concurrency and does all the accounting.
+- ``StreamRunner``: reads its input streams and reports through an ``Outbox`` (sources,
+  mix, loop).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from synthdsl.errors import Diagnostic, Span
+from synthdsl.load import Document, Path_
+from synthdsl.records import Record
+
+if TYPE_CHECKING:
+    from synthdsl.compile import Node
+    from synthdsl.run.context import RunContext
+    from synthdsl.templates import Template
+
+__all__ = [
+    "CheckContext",
+    "Drop",
+    "Emit",
+    "Estimate",
+    "Fail",
+    "MapRunner",
+    "NodeKind",
+    "Outbox",
+    "Outcome",
+    "StreamRunner",
+]
+
+
+@dataclass
+class CheckContext:
+    """What a node kind sees while its step is compiled."""
+
+    doc: Document
+    path: Path_
+    node_id: str
+    diagnostics: list[Diagnostic]
+    search_dirs: list[Any]
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def span(self, *suffix: str | int) -> Span:
+        return self.doc.spans.value((*self.path, *suffix))
+
+    def key_span(self, *suffix: str | int) -> Span:
+        return self.doc.spans.key((*self.path, *suffix))
+
+    def error(self, span: Span, message: str, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(span, message, hint))
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Upper bounds for a node: records out and LLM calls (None: unknown)."""
+
+    records: int | None
+    calls: int = 0
+    exact: bool = True
+
+
+@dataclass
+class Emit:
+    records: list[Record]
+
+
+@dataclass
+class Drop:
+    reason: str
+    detail: dict[str, Any] | None = None
+
+
+@dataclass
+class Fail:
+    kind: str
+    message: str
+
+
+Outcome = Emit | Drop | Fail
+
+
+class MapRunner(Protocol):
+    """Processes one record at a time; ``concurrency`` calls may run at once."""
+
+    concurrency: int
+
+    async def process(self, record: Record) -> Outcome: ...
+
+
+@dataclass
+class Outbox:
+    """How a stream runner reports: every input must end in emit/passed, drop or fail."""
+
+    emit: Callable[[Record], Awaitable[None]]
+    drop: Callable[[Record, str, dict[str, Any] | None], None]
+    fail: Callable[[Record, str, str], None]
+    count_in: Callable[[int], None]
+    count_passed: Callable[[int], None]
+
+
+class StreamRunner(Protocol):
+    async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None: ...
+
+
+class NodeKind:
+    """Base class of node kinds; subclasses live one per module in ``synthdsl.nodes``."""
+
+    name: ClassVar[str] = ""
+    uses_llm: ClassVar[bool] = False
+    multi_input: ClassVar[bool] = False
+
+    def configure(self, raw: Any, ctx: CheckContext) -> Any:
+        return raw
+
+    def read_fields(self, config: Any) -> list[tuple[str, Span]]:
+        """Fields this node reads from its input records, with where they are named."""
+        return []
+
+    def templates(self, config: Any) -> list[Template]:
+        return []
+
+    def model_refs(self, config: Any) -> list[tuple[str | None, Span]]:
+        """Model aliases used (None: the default model)."""
+        return []
+
+    def output_fields(self, config: Any, upstream: list[str]) -> list[str]:
+        return list(upstream)
+
+    def estimate(self, config: Any, n_in: int | None) -> Estimate:
+        return Estimate(records=n_in)
+
+    def describe(self, config: Any) -> dict[str, Any]:
+        """A JSON-able summary of the config for the plan."""
+        return {}
+
+    def map_runner(self, node: Node, rt: RunContext) -> MapRunner | None:
+        return None
+
+    def stream_runner(self, node: Node, rt: RunContext) -> StreamRunner | None:
+        return None

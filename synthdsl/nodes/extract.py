@@ -1,0 +1,124 @@
+"""The ``extract`` node: parse lists, JSON or fenced code out of a text field.
+
+``as: list`` with ``explode: true`` (the default) emits one record per item (field
+``into``, default ``item``); ``explode: false`` keeps the list in one record. ``as:
+json`` puts the parsed value into ``into`` (default ``data``), and ``as:
+code`` puts the code into ``into`` (default ``code``). Text with nothing to extract is a
+recorded drop with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from synthdsl.errors import Span
+from synthdsl.nodes.base import CheckContext, Drop, Emit, Estimate, MapRunner, NodeKind, Outcome
+from synthdsl.records import Record
+
+if TYPE_CHECKING:
+    from synthdsl.compile import Node
+    from synthdsl.run.context import RunContext
+
+__all__ = ["KIND", "ExtractConfig"]
+
+_DEFAULT_INTO = {"list": "item", "json": "data", "code": "code"}
+
+
+@dataclass
+class ExtractConfig:
+    field: str
+    field_span: Span
+    kind: str
+    into: str
+    language: str | None
+    explode: bool
+    max_items: int | None
+
+
+class _Runner:
+    concurrency = 1
+
+    def __init__(self, node: Node, rt: RunContext) -> None:
+        self.node = node
+        self.rt = rt
+        self.cfg: ExtractConfig = node.config
+
+    async def process(self, record: Record) -> Outcome:
+        from synthdsl.text import ExtractError, extract_code, extract_json, extract_list
+
+        cfg = self.cfg
+        text = record.data.get(cfg.field)
+        if not isinstance(text, str):
+            return Drop(f"extract: field '{cfg.field}' is not text",
+                        {"type": type(text).__name__})
+        key = self.rt.node_key(self.node.id)
+        try:
+            if cfg.kind == "list":
+                items = extract_list(text)
+                if cfg.max_items is not None:
+                    items = items[: cfg.max_items]
+                if not items:
+                    return Drop("extract list: no items found")
+                if not cfg.explode:
+                    return Emit([record.child(key, {**record.data, cfg.into: items})])
+                return Emit([
+                    record.child(key, {**record.data, cfg.into: item}, index=i)
+                    for i, item in enumerate(items)
+                ])
+            if cfg.kind == "json":
+                value = extract_json(text)
+            else:
+                value = extract_code(text, cfg.language)
+        except ExtractError as exc:
+            return Drop(f"extract {cfg.kind}: {exc}")
+        return Emit([record.child(key, {**record.data, cfg.into: value})])
+
+
+class ExtractKind(NodeKind):
+    name = "extract"
+
+    def configure(self, raw: Any, ctx: CheckContext) -> ExtractConfig:
+        kind = str(raw["as"])
+        return ExtractConfig(
+            field=str(raw["field"]),
+            field_span=ctx.span("field"),
+            kind=kind,
+            into=str(raw.get("into", _DEFAULT_INTO[kind])),
+            language=raw.get("language"),
+            explode=bool(raw.get("explode", True)),
+            max_items=raw.get("max_items"),
+        )
+
+    def read_fields(self, config: Any) -> list[tuple[str, Span]]:
+        cfg: ExtractConfig = config
+        return [(cfg.field, cfg.field_span)]
+
+    def output_fields(self, config: Any, upstream: list[str]) -> list[str]:
+        cfg: ExtractConfig = config
+        return [*[f for f in upstream if f != cfg.into], cfg.into]
+
+    def estimate(self, config: Any, n_in: int | None) -> Estimate:
+        cfg: ExtractConfig = config
+        if cfg.kind == "list" and cfg.explode:
+            if cfg.max_items is not None and n_in is not None:
+                return Estimate(records=n_in * cfg.max_items, exact=False)
+            return Estimate(records=None, exact=False)
+        return Estimate(records=n_in, exact=False)
+
+    def describe(self, config: Any) -> dict[str, Any]:
+        cfg: ExtractConfig = config
+        out: dict[str, Any] = {"field": cfg.field, "as": cfg.kind, "into": cfg.into}
+        if cfg.kind == "list":
+            out["explode"] = cfg.explode
+        if cfg.language:
+            out["language"] = cfg.language
+        if cfg.max_items:
+            out["max_items"] = cfg.max_items
+        return out
+
+    def map_runner(self, node: Node, rt: RunContext) -> MapRunner:
+        return _Runner(node, rt)
+
+
+KIND = ExtractKind()

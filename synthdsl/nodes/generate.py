@@ -1,0 +1,126 @@
+"""The ``generate`` node: an LLM map from a record to one or more completions.
+
+Config: ``prompt`` (template file) or ``template`` (inline), optional ``system``,
+``model`` alias, ``into`` (field receiving the text, default ``response``), ``n``
+samples per record, ``json`` (ask for JSON: true, or a JSON Schema; the parsed value
+goes into the field) and sampling ``params`` overrides. A failed call becomes a recorded
+failure of that record; the other samples still count.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from synthdsl.errors import Span
+from synthdsl.nodes.base import CheckContext, Emit, Estimate, Fail, MapRunner, NodeKind, Outcome
+from synthdsl.nodes.prompting import PromptConfig, call_model, configure_prompt
+from synthdsl.records import Record
+
+if TYPE_CHECKING:
+    from synthdsl.compile import Node
+    from synthdsl.run.context import RunContext
+    from synthdsl.templates import Template
+
+__all__ = ["KIND", "GenerateConfig"]
+
+
+@dataclass
+class GenerateConfig:
+    prompt: PromptConfig
+    into: str
+    n: int
+    json: bool | dict[str, Any]
+
+
+def response_format_for(spec: bool | dict[str, Any]) -> dict[str, Any] | None:
+    if spec is True:
+        return {"type": "json_object"}
+    if isinstance(spec, dict):
+        return {"type": "json_schema", "json_schema": {"name": "output", "schema": spec}}
+    return None
+
+
+class _Runner:
+    def __init__(self, node: Node, rt: RunContext) -> None:
+        self.node = node
+        self.rt = rt
+        self.cfg: GenerateConfig = node.config
+        self.concurrency = rt.concurrency_for(self.cfg.prompt.model)
+        self.response_format = response_format_for(self.cfg.json)
+
+    async def process(self, record: Record) -> Outcome:
+        out: list[Record] = []
+        failures: list[Fail] = []
+        for i in range(self.cfg.n):
+            result = await call_model(self.rt, self.node.id, self.cfg.prompt, record,
+                                      sample_index=i, response_format=self.response_format)
+            if isinstance(result, Fail):
+                failures.append(result)
+                continue
+            response, spec, prompt_hash = result
+            value: Any = response.text
+            if self.cfg.json is not False:
+                from synthdsl.text import ExtractError, extract_json
+
+                try:
+                    value = extract_json(response.text)
+                except ExtractError as exc:
+                    failures.append(Fail("invalid_json", f"model output is not JSON: {exc}"))
+                    continue
+            data = dict(record.data)
+            data[self.cfg.into] = value
+            out.append(
+                record.child(self.rt.node_key(self.node.id), data, index=i, model=spec.model,
+                             prompt_hash=prompt_hash, sample=i if self.cfg.n > 1 else None,
+                             round=self.rt.round)
+            )
+        if out:
+            return Emit(out)
+        return failures[0] if failures else Fail("internal", "no sample produced")
+
+
+class GenerateKind(NodeKind):
+    name = "generate"
+    uses_llm = True
+
+    def configure(self, raw: Any, ctx: CheckContext) -> GenerateConfig:
+        return GenerateConfig(
+            prompt=configure_prompt(raw, ctx),
+            into=str(raw.get("into", "response")),
+            n=int(raw.get("n", 1)),
+            json=raw.get("json", False),
+        )
+
+    def templates(self, config: Any) -> list[Template]:
+        cfg: GenerateConfig = config
+        return cfg.prompt.templates()
+
+    def model_refs(self, config: Any) -> list[tuple[str | None, Span]]:
+        cfg: GenerateConfig = config
+        return [(cfg.prompt.model, cfg.prompt.model_span)]
+
+    def output_fields(self, config: Any, upstream: list[str]) -> list[str]:
+        cfg: GenerateConfig = config
+        return [*[f for f in upstream if f != cfg.into], cfg.into]
+
+    def estimate(self, config: Any, n_in: int | None) -> Estimate:
+        cfg: GenerateConfig = config
+        if n_in is None:
+            return Estimate(records=None, calls=0, exact=False)
+        return Estimate(records=n_in * cfg.n, calls=n_in * cfg.n)
+
+    def describe(self, config: Any) -> dict[str, Any]:
+        cfg: GenerateConfig = config
+        out = cfg.prompt.describe()
+        out.update({"into": cfg.into, "n": cfg.n})
+        if cfg.json is not False:
+            out["json"] = json.loads(json.dumps(cfg.json))
+        return out
+
+    def map_runner(self, node: Node, rt: RunContext) -> MapRunner:
+        return _Runner(node, rt)
+
+
+KIND = GenerateKind()

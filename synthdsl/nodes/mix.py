@@ -1,0 +1,160 @@
+"""The ``mix`` node: compose a dataset from parts with ratios.
+
+Ratios must sum to 1 and hold on the counts that reach the mix (after every upstream
+filter). With ``total`` the mix aims for that many rows; when a part is short, the total
+shrinks until every ratio holds, and the manifest says which part limited it. Without
+``total`` the mix takes the largest total the parts allow. Which rows are kept is a
+seeded, deterministic choice; rows not taken are recorded drops ("over quota").
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from synthdsl.errors import Span
+from synthdsl.nodes.base import CheckContext, Estimate, NodeKind, Outbox, StreamRunner
+from synthdsl.records import Record
+
+if TYPE_CHECKING:
+    from synthdsl.compile import Node
+    from synthdsl.run.context import RunContext
+
+__all__ = ["KIND", "MixConfig", "MixPart", "quotas"]
+
+
+@dataclass
+class MixPart:
+    source: str
+    span: Span
+    ratio: float
+    synthetic: bool | None
+    node: str = ""
+
+
+@dataclass
+class MixConfig:
+    parts: list[MixPart]
+    total: int | None
+    seed: int
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+def quotas(counts: list[int], ratios: list[float], total: int | None) -> tuple[list[int], int, int | None]:
+    """Per-part row counts whose shares match ``ratios``.
+
+    Returns (quotas, achieved total, index of the limiting part or None). A part with
+    ratio 0 gets 0 rows. Quotas are rounded by largest remainder so they sum exactly.
+    """
+    limit_total: float = math.inf
+    limiting: int | None = None
+    for i, (n, r) in enumerate(zip(counts, ratios, strict=True)):
+        if r > 0 and n / r < limit_total:
+            limit_total, limiting = n / r, i
+    achievable = int(math.floor(limit_total + 1e-9)) if limit_total != math.inf else 0
+    if total is None:
+        target = achievable
+    elif total <= achievable:
+        target, limiting = total, None
+    else:
+        target = achievable
+    raw = [target * r for r in ratios]
+    base = [int(math.floor(x + 1e-9)) for x in raw]
+    remainder = target - sum(base)
+    order = sorted(range(len(raw)), key=lambda i: (-(raw[i] - base[i]), i))
+    for i in order[:remainder]:
+        base[i] += 1
+    base = [min(b, n) for b, n in zip(base, counts, strict=True)]
+    return base, sum(base), limiting
+
+
+class _Runner:
+    def __init__(self, node: Node, rt: RunContext) -> None:
+        self.node = node
+        self.rt = rt
+        self.cfg: MixConfig = node.config
+
+    async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
+        import asyncio
+
+        buckets: dict[str, list[Record]] = {}
+
+        async def drain(nid: str, it: AsyncIterator[Record]) -> None:
+            bucket = buckets.setdefault(nid, [])
+            async for rec in it:
+                out.count_in(1)
+                bucket.append(rec)
+
+        await asyncio.gather(*(drain(nid, it) for nid, it in inputs.items()))
+        parts = self.cfg.parts
+        counts = [len(buckets.get(p.node, [])) for p in parts]
+        ratios = [p.ratio for p in parts]
+        qs, achieved, limiting = quotas(counts, ratios, self.cfg.total)
+        rng = random.Random(self.cfg.seed)
+        chosen: list[Record] = []
+        for part, q in zip(parts, qs, strict=True):
+            recs = buckets.get(part.node, [])
+            idx = sorted(rng.sample(range(len(recs)), q)) if q < len(recs) else list(range(len(recs)))
+            keep = set(idx)
+            for i, rec in enumerate(recs):
+                if i in keep:
+                    chosen.append(rec)
+                else:
+                    out.drop(rec, f"mix: over quota for part '{part.source}'", None)
+        rng.shuffle(chosen)
+        self.rt.note(self.node.id, "mix", {
+            "requested_total": self.cfg.total,
+            "achieved_total": achieved,
+            "limited_by": parts[limiting].source if limiting is not None else None,
+            "parts": [
+                {"from": p.source, "ratio": p.ratio, "available": n, "taken": q,
+                 "synthetic": p.synthetic}
+                for p, n, q in zip(parts, counts, qs, strict=True)
+            ],
+        })
+        for rec in chosen:
+            out.count_passed(1)
+            await out.emit(rec)
+
+
+class MixKind(NodeKind):
+    name = "mix"
+    multi_input = True
+
+    def configure(self, raw: Any, ctx: CheckContext) -> MixConfig:
+        parts = [
+            MixPart(str(p["from"]), ctx.span("parts", i, "from"), float(p["ratio"]),
+                    p.get("synthetic"))
+            for i, p in enumerate(raw["parts"])
+        ]
+        total = sum(p.ratio for p in parts)
+        if abs(total - 1.0) > 1e-6:
+            ctx.error(ctx.key_span("parts"),
+                      f"mix ratios sum to {total:g}, not 1",
+                      "make the parts' ratios add up to 1")
+        names = [p.source for p in parts]
+        for i, p in enumerate(parts):
+            if names.index(p.source) != i:
+                ctx.error(p.span, f"part '{p.source}' appears twice in the mix")
+        return MixConfig(parts=parts, total=raw.get("total"), seed=int(raw.get("seed", 0)))
+
+    def estimate(self, config: Any, n_in: int | None) -> Estimate:
+        cfg: MixConfig = config
+        return Estimate(records=cfg.total, exact=False)
+
+    def describe(self, config: Any) -> dict[str, Any]:
+        cfg: MixConfig = config
+        return {
+            "total": cfg.total,
+            "seed": cfg.seed,
+            "parts": [{"from": p.node or p.source, "ratio": p.ratio} for p in cfg.parts],
+        }
+
+    def stream_runner(self, node: Node, rt: RunContext) -> StreamRunner:
+        return _Runner(node, rt)
+
+
+KIND = MixKind()

@@ -1,0 +1,135 @@
+"""Prompt handling shared by the LLM node kinds (generate, judge).
+
+Compile time: the prompt (a template file or an inline template), an optional system
+template, the model alias and parameter overrides, checked with positions. Run time:
+render the messages for a record, pick the model (a pool picks by weight, stably per
+record), and make the call through the run context (cache, limits, retries).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from synthdsl.errors import Span
+from synthdsl.llm.types import LLMRequest, LLMResponse, ModelSpec
+from synthdsl.nodes.base import CheckContext, Fail
+from synthdsl.records import Record, stable_hash
+from synthdsl.recipe import content_span
+
+if TYPE_CHECKING:
+    from synthdsl.run.context import RunContext
+    from synthdsl.templates import Template
+
+__all__ = ["PromptConfig", "call_model", "configure_prompt"]
+
+
+@dataclass
+class PromptConfig:
+    user: Template | None
+    system: Template | None
+    model: str | None
+    model_span: Span
+    params: dict[str, Any]
+
+    def templates(self) -> list[Template]:
+        return [t for t in (self.system, self.user) if t is not None]
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"model": self.model or "default"}
+        if self.user is not None:
+            out["prompt"] = self.user.name
+            out["prompt_hash"] = stable_hash(self.user.source)
+        if self.system is not None:
+            out["system_hash"] = stable_hash(self.system.source)
+        if self.params:
+            out["params"] = dict(sorted(self.params.items()))
+        return out
+
+
+def configure_prompt(raw: dict[str, Any], ctx: CheckContext) -> PromptConfig:
+    from synthdsl.templates import inline_template, load_template
+
+    from synthdsl.errors import RecipeError
+
+    user: Template | None = None
+    system: Template | None = None
+    if "prompt" in raw and "template" in raw:
+        ctx.error(ctx.key_span("template"), "give either 'prompt' (a file) or 'template' "
+                  "(inline text), not both")
+    elif "prompt" not in raw and "template" not in raw:
+        ctx.error(ctx.span(), "missing 'prompt' (a template file) or 'template' (inline text)")
+    try:
+        if "prompt" in raw:
+            user = load_template(str(raw["prompt"]), ref_span=ctx.span("prompt"),
+                                 search_dirs=ctx.search_dirs)
+        elif "template" in raw:
+            user = inline_template(str(raw["template"]), content_span(ctx.doc, ctx.span("template")),
+                                   f"{ctx.node_id}.template")
+    except RecipeError as exc:
+        ctx.diagnostics.extend(exc.diagnostics)
+    try:
+        if "system" in raw:
+            system = inline_template(str(raw["system"]), content_span(ctx.doc, ctx.span("system")),
+                                     f"{ctx.node_id}.system")
+    except RecipeError as exc:
+        ctx.diagnostics.extend(exc.diagnostics)
+    model = raw.get("model")
+    return PromptConfig(
+        user=user,
+        system=system,
+        model=str(model) if model is not None else None,
+        model_span=ctx.span("model") if model is not None else ctx.span(),
+        params=dict(raw.get("params") or {}),
+    )
+
+
+def render_messages(
+    cfg: PromptConfig, record: Record, rt: RunContext
+) -> tuple[tuple[dict[str, str], ...], Fail | None]:
+    from synthdsl.templates import TemplateRenderError
+
+    context = dict(record.data)
+    context["params"] = rt.params
+    messages: list[dict[str, str]] = []
+    try:
+        if cfg.system is not None:
+            messages.append({"role": "system", "content": cfg.system.render(context)})
+        if cfg.user is not None:
+            messages.append({"role": "user", "content": cfg.user.render(context)})
+    except TemplateRenderError as exc:
+        return (), Fail("template", str(exc))
+    return tuple(messages), None
+
+
+async def call_model(
+    rt: RunContext,
+    node_id: str,
+    cfg: PromptConfig,
+    record: Record,
+    *,
+    sample_index: int = 0,
+    response_format: dict[str, Any] | None = None,
+) -> tuple[LLMResponse, ModelSpec, str] | Fail:
+    """Render and send one request; return (response, spec, prompt hash) or a ``Fail``."""
+    from synthdsl.errors import LLMError
+
+    messages, fail = render_messages(cfg, record, rt)
+    if fail is not None:
+        return fail
+    spec = rt.spec_for(cfg.model, f"{node_id}:{record.id}:{sample_index}", cfg.params)
+    extra: tuple[tuple[str, Any], ...] = ()
+    if rt.round is not None:
+        extra = (("round", rt.round),)
+    request = LLMRequest(
+        spec=spec,
+        messages=messages,
+        response_format=response_format,
+        sample_index=sample_index,
+        extra=extra,
+    )
+    try:
+        response = await rt.complete(node_id, request)
+    except LLMError as exc:
+        return Fail(exc.kind, str(exc))
+    return response, spec, stable_hash(list(messages))

@@ -1,0 +1,298 @@
+"""Plans: the compiled DAG as deterministic JSON, text or Graphviz dot.
+
+Input: a ``CompiledRecipe``. Output: a ``Plan`` holding a versioned JSON document (the
+expanded nodes with their origin, inputs, fields and config summary; upper bounds of
+records and LLM calls per node; a cost estimate where litellm's bundled price table
+knows the model) and the recipe hash, a digest of everything that affects results.
+Nothing here touches the network or imports litellm. Raises nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from synthdsl.compile import CompiledRecipe, Graph
+from synthdsl.nodes import node_kind
+from synthdsl.records import stable_hash
+
+__all__ = ["PLAN_VERSION", "Plan", "build_plan"]
+
+PLAN_VERSION = 1
+_PROMPT_TOKENS_GUESS = 400  # per call, when a template's rendered size is unknown
+
+
+@dataclass
+class Plan:
+    data: dict[str, Any]
+
+    @property
+    def recipe_hash(self) -> str:
+        return str(self.data["recipe"]["hash"])
+
+    def to_json(self) -> str:
+        return json.dumps(self.data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+    def to_text(self) -> str:
+        return _render_text(self.data)
+
+    def to_dot(self) -> str:
+        return _render_dot(self.data)
+
+
+def _models(compiled: CompiledRecipe) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for alias, decl in sorted(compiled.models.items()):
+        entries = []
+        for e in decl.entries:
+            entry: dict[str, Any] = {"model": e.model, "params": dict(e.params)}
+            if decl.is_pool:
+                entry["weight"] = e.weight
+            if e.api_base:
+                entry["api_base"] = e.api_base
+            if e.api_key_env:
+                entry["api_key_env"] = e.api_key_env  # the variable's name, never its value
+            for key in ("rpm", "tpm"):
+                if getattr(e, key) is not None:
+                    entry[key] = getattr(e, key)
+            entry["concurrency"] = e.concurrency
+            entries.append(entry)
+        out[alias] = entries
+    return out
+
+
+def _max_tokens(compiled: CompiledRecipe, alias: str | None, overrides: dict[str, Any]) -> int:
+    if "max_tokens" in overrides:
+        return int(overrides["max_tokens"])
+    decl = compiled.models.get(alias or "default")
+    if decl is None:
+        return 512
+    return max(int(dict(e.params).get("max_tokens", 512)) for e in decl.entries)
+
+
+def _cost(
+    compiled: CompiledRecipe, alias: str | None, calls: int, prompt_tokens: int, max_out: int
+) -> float | None:
+    from synthdsl.llm.pricing import price_per_token
+
+    decl = compiled.models.get(alias or "default")
+    if decl is None or calls == 0:
+        return 0.0
+    total_w = sum(e.weight for e in decl.entries)
+    cost = 0.0
+    for e in decl.entries:
+        if e.model.startswith("local/"):
+            continue
+        price = price_per_token(e.model)
+        if price is None:
+            return None
+        share = calls * e.weight / total_w
+        cost += share * (prompt_tokens * price[0] + max_out * price[1])
+    return cost
+
+
+def _graph_nodes(
+    compiled: CompiledRecipe, graph: Graph, pool_records: int | None, totals: dict[str, Any]
+) -> list[dict[str, Any]]:
+    estimates: dict[str, int | None] = {}
+    out: list[dict[str, Any]] = []
+    for node in graph.nodes.values():
+        kind = node_kind(node.kind)
+        ins = [estimates.get(i) for i in node.inputs]
+        n_in: int | None
+        if node.kind == "pool":
+            n_in = pool_records
+        elif not ins:
+            n_in = None
+        elif any(x is None for x in ins):
+            n_in = None
+        else:
+            n_in = sum(x for x in ins if x is not None)
+        entry: dict[str, Any] = {
+            "id": node.id,
+            "kind": node.kind,
+            "inputs": list(node.inputs),
+            "fields": [f for f in node.fields if f != "*"],
+        }
+        if node.origin:
+            entry["origin"] = node.origin
+        if node.kind != "pool":
+            entry["config"] = kind.describe(node.config)
+        if node.kind == "pool":
+            est_records: int | None = pool_records
+            calls: int | None = 0
+            exact = False
+        elif node.kind == "loop" and node.body is not None:
+            cfg = node.config
+            body_calls: int | None = 0
+            body_entries: list[dict[str, Any]] = []
+            pool_size = n_in
+            for r in range(cfg.rounds):
+                sub_totals: dict[str, Any] = {"calls": 0, "cost": 0.0, "cost_known": True}
+                body_entries = _graph_nodes(compiled, node.body, pool_size, sub_totals)
+                if body_calls is not None:
+                    body_calls = (
+                        None if sub_totals["calls"] is None else body_calls + sub_totals["calls"]
+                    )
+                totals["cost"] += sub_totals["cost"]
+                totals["cost_known"] = totals["cost_known"] and sub_totals["cost_known"]
+                made = next(
+                    (b["estimate"]["records"] for b in body_entries if b["id"] == node.body.output),
+                    None,
+                )
+                if cfg.mode == "accumulate":
+                    if pool_size is not None and made is not None:
+                        grown = pool_size + made
+                        cap = (n_in or 0) + cfg.target if cfg.target else grown
+                        pool_size = min(grown, cap)
+                    elif cfg.target is not None and n_in is not None:
+                        pool_size = n_in + cfg.target
+                    else:
+                        pool_size = None
+                else:
+                    pool_size = made
+                if r == 0:
+                    entry["body"] = body_entries
+            est_records = cfg.target if cfg.mode == "accumulate" else pool_size
+            calls = body_calls
+            exact = False
+            entry["estimate_note"] = f"{cfg.rounds} rounds, body calls summed over rounds"
+        else:
+            est = kind.estimate(node.config, n_in)
+            est_records, calls, exact = est.records, est.calls, est.exact
+            if kind.uses_llm and n_in is None:
+                calls = None
+        estimates[node.id] = est_records
+        entry["estimate"] = {"records": est_records, "calls": calls, "exact": exact}
+        if kind.uses_llm:
+            prompt_cfg = node.config.prompt
+            if calls is not None:
+                tmpl_tokens = sum(len(t.source) for t in prompt_cfg.templates()) // 4
+                prompt_tokens = tmpl_tokens + _PROMPT_TOKENS_GUESS
+                max_out = _max_tokens(compiled, prompt_cfg.model, prompt_cfg.params)
+                cost = _cost(compiled, prompt_cfg.model, calls, prompt_tokens, max_out)
+                entry["estimate"]["cost_usd"] = None if cost is None else round(cost, 6)
+                if cost is None:
+                    totals["cost_known"] = False
+                else:
+                    totals["cost"] += cost
+        if totals["calls"] is not None:
+            totals["calls"] = None if calls is None else totals["calls"] + calls
+        out.append(entry)
+    return out
+
+
+def build_plan(compiled: CompiledRecipe) -> Plan:
+    """The deterministic plan of a compiled recipe."""
+    totals: dict[str, Any] = {"calls": 0, "cost": 0.0, "cost_known": True}
+    nodes = _graph_nodes(compiled, compiled.graph, None, totals)
+    o = compiled.output
+    output: dict[str, Any] = {
+        "from": compiled.graph.output,
+        "format": o.format,
+        "shape": o.shape,
+        "provenance": o.provenance,
+    }
+    if o.fields is not None:
+        output["fields"] = list(o.fields)
+    body = {
+        "plan_version": PLAN_VERSION,
+        "recipe": {"name": compiled.name},
+        "params": compiled.params,
+        "models": _models(compiled),
+        "nodes": nodes,
+        "output": output,
+        "totals": {
+            "llm_calls_max": totals["calls"],
+            "cost_usd_max": round(totals["cost"], 6) if totals["cost_known"] else None,
+        },
+    }
+    digest_input = {k: v for k, v in body.items() if k != "totals"}
+    body["recipe"]["hash"] = stable_hash(_strip_estimates(digest_input), length=16)
+    return Plan(body)
+
+
+def _strip_estimates(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: _strip_estimates(v) for k, v in value.items()
+            if k not in ("estimate", "estimate_note", "name")
+        }
+    if isinstance(value, list):
+        return [_strip_estimates(v) for v in value]
+    return value
+
+
+def _fmt_count(n: Any) -> str:
+    return "?" if n is None else str(n)
+
+
+def _render_nodes(nodes: list[dict[str, Any]], indent: str, lines: list[str]) -> None:
+    width = max((len(n["id"]) for n in nodes), default=4)
+    for n in nodes:
+        est = n.get("estimate", {})
+        cfg = n.get("config", {})
+        summary = ", ".join(
+            f"{k}={json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v}"
+            for k, v in cfg.items()
+            if k not in ("prompt_hash", "system_hash")
+        )
+        bound = "" if est.get("exact") else "≤ "
+        calls = est.get("calls")
+        call_text = f", {bound}{_fmt_count(calls)} calls" if calls else ""
+        cost = est.get("cost_usd")
+        cost_text = f", ${cost:.4f}" if isinstance(cost, float) and cost > 0 else ""
+        src = f" <- {', '.join(n['inputs'])}" if n["inputs"] else ""
+        origin = f"  [from {n['origin']}]" if n.get("origin") else ""
+        lines.append(
+            f"{indent}{n['id']:<{width}}  {n['kind']:<8} {bound}{_fmt_count(est.get('records'))} "
+            f"records{call_text}{cost_text}{src}{origin}"
+        )
+        if summary:
+            lines.append(f"{indent}{'':<{width}}  {'':<8} {summary}")
+        if "body" in n:
+            lines.append(f"{indent}{'':<{width}}  loop body ({n.get('estimate_note', '')}):")
+            _render_nodes(n["body"], indent + "    ", lines)
+
+
+def _render_text(data: dict[str, Any]) -> str:
+    lines = [f"recipe {data['recipe']['name']}  (hash {data['recipe']['hash']})", "models:"]
+    for alias, entries in data["models"].items():
+        for e in entries:
+            weight = f" weight={e['weight']}" if "weight" in e else ""
+            base = f" api_base={e['api_base']}" if "api_base" in e else ""
+            lines.append(f"  {alias:<12} {e['model']}{weight}{base}")
+    lines.append("nodes:")
+    _render_nodes(data["nodes"], "  ", lines)
+    out = data["output"]
+    lines.append(f"output: {out['from']} -> {out['shape']} {out['format']}")
+    t = data["totals"]
+    calls = _fmt_count(t["llm_calls_max"])
+    cost = t["cost_usd_max"]
+    cost_text = (
+        "cost unknown (a model is not in the price table)" if cost is None
+        else f"estimated cost ≤ ${cost:.4f}"
+    )
+    lines.append(f"total: ≤ {calls} LLM calls, {cost_text}")
+    return "\n".join(lines) + "\n"
+
+
+def _render_dot(data: dict[str, Any]) -> str:
+    lines = ["digraph recipe {", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];']
+
+    def add(nodes: list[dict[str, Any]], indent: str) -> None:
+        for n in nodes:
+            label = f"{n['id']}\\n{n['kind']}"
+            lines.append(f'{indent}"{n["id"]}" [label="{label}"];')
+            for i in n["inputs"]:
+                lines.append(f'{indent}"{i}" -> "{n["id"]}";')
+            if "body" in n:
+                lines.append(f'{indent}subgraph "cluster_{n["id"]}" {{')
+                lines.append(f'{indent}  label="loop {n["id"]}";')
+                add(n["body"], indent + "  ")
+                lines.append(f"{indent}}}")
+
+    add(data["nodes"], "  ")
+    lines.append("}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,323 @@
+"""Recipe documents → typed declarations, with overrides and parameters applied.
+
+Input: a ``Document`` (see ``load``). Output: ``ModelDecl``, ``SourceDecl`` and
+``OutputDecl`` values, ``--set`` overrides applied to the raw document, ``${param}``
+references substituted. Raises nothing itself: problems are returned as ``Diagnostic``s
+so that all of them reach the user in one pass.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from synthdsl.errors import Diagnostic, RecipeError, Span, did_you_mean
+from synthdsl.load import Document, Path_
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "ModelDecl",
+    "ModelEntry",
+    "OutputDecl",
+    "SourceDecl",
+    "apply_set_overrides",
+    "content_span",
+    "default_model",
+    "parse_models",
+    "parse_output",
+    "parse_sources",
+    "substitute_params",
+]
+
+DEFAULT_MODEL = "local/smollm2"
+SAMPLING_KEYS = ("temperature", "top_p", "max_tokens", "seed", "stop")
+_PARAM_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def default_model() -> str:
+    """The model used where a recipe names none: $SYNTHDSL_MODEL or the embedded model."""
+    return os.environ.get("SYNTHDSL_MODEL") or DEFAULT_MODEL
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One concrete model of an alias (an alias is a weighted pool of these)."""
+
+    model: str
+    weight: float = 1.0
+    params: tuple[tuple[str, Any], ...] = ()
+    api_base: str | None = None
+    api_key_env: str | None = None
+    concurrency: int = 16
+    rpm: float | None = None
+    tpm: float | None = None
+    timeout: float = 120.0
+    max_retries: int = 6
+    backend: str = "auto"
+    extra: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class ModelDecl:
+    alias: str
+    entries: tuple[ModelEntry, ...]
+    span: Span
+
+    @property
+    def is_pool(self) -> bool:
+        return len(self.entries) > 1
+
+
+@dataclass(frozen=True)
+class SourceDecl:
+    name: str
+    span: Span
+    path: str | None = None
+    records: tuple[dict[str, Any], ...] | None = None
+    is_input: bool = False
+    format: str = "auto"
+    text_field: str = "text"
+    glob: str | None = None
+    limit: int | None = None
+    fields: tuple[str, ...] | None = None
+    base_dir: str = "."
+
+
+@dataclass(frozen=True)
+class OutputDecl:
+    from_: str | None
+    dir: str | None
+    format: str = "jsonl"
+    shape: str = "records"
+    fields: tuple[str, ...] | None = None
+    instruction_field: str = "instruction"
+    input_field: str = "input"
+    response_field: str = "response"
+    system: str | None = None
+    provenance: bool = True
+    span: Span | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _entry(raw: dict[str, Any], weight: float = 1.0) -> ModelEntry:
+    params = tuple(sorted((k, raw[k]) for k in SAMPLING_KEYS if k in raw))
+    extra = tuple(sorted((raw.get("extra") or {}).items()))
+    return ModelEntry(
+        model=str(raw["model"]),
+        weight=float(raw.get("weight", weight)),
+        params=params,
+        api_base=raw.get("api_base"),
+        api_key_env=raw.get("api_key_env"),
+        concurrency=int(raw.get("concurrency", 16)),
+        rpm=raw.get("rpm"),
+        tpm=raw.get("tpm"),
+        timeout=float(raw.get("timeout", 120.0)),
+        max_retries=int(raw.get("max_retries", 6)),
+        backend=str(raw.get("backend", "auto")),
+        extra=extra,
+    )
+
+
+def parse_models(doc: Document, prefix: Path_ = ("models",)) -> dict[str, ModelDecl]:
+    out: dict[str, ModelDecl] = {}
+    for alias, raw in (doc.data.get("models") or {}).items():
+        span = doc.spans.key((*prefix, alias))
+        if "pool" in raw:
+            entries = tuple(_entry(e) for e in raw["pool"])
+        else:
+            entries = (_entry(raw),)
+        out[str(alias)] = ModelDecl(str(alias), entries, span)
+    return out
+
+
+def parse_sources(doc: Document, base_dir: Path) -> tuple[dict[str, SourceDecl], list[Diagnostic]]:
+    out: dict[str, SourceDecl] = {}
+    diags: list[Diagnostic] = []
+    for name, raw in (doc.data.get("sources") or {}).items():
+        span = doc.spans.key(("sources", name))
+        kinds = [k for k in ("path", "records", "input") if k in raw]
+        if len(kinds) != 1:
+            diags.append(
+                Diagnostic(
+                    span,
+                    f"source '{name}' needs exactly one of 'path', 'records' or 'input'"
+                    + (f" (found {', '.join(kinds)})" if kinds else ""),
+                )
+            )
+            continue
+        fields = tuple(raw["fields"]) if "fields" in raw else None
+        records = tuple(raw["records"]) if "records" in raw else None
+        out[str(name)] = SourceDecl(
+            name=str(name),
+            span=span,
+            path=raw.get("path"),
+            records=records,
+            is_input=bool(raw.get("input", False)),
+            format=raw.get("format", "auto"),
+            text_field=raw.get("text_field", "text"),
+            glob=raw.get("glob"),
+            limit=raw.get("limit"),
+            fields=fields,
+            base_dir=str(base_dir),
+        )
+    return out, diags
+
+
+def parse_output(doc: Document) -> OutputDecl:
+    raw = doc.data.get("output") or {}
+    return OutputDecl(
+        from_=raw.get("from"),
+        dir=raw.get("dir"),
+        format=raw.get("format", "jsonl"),
+        shape=raw.get("shape", "records"),
+        fields=tuple(raw["fields"]) if "fields" in raw else None,
+        instruction_field=raw.get("instruction_field", "instruction"),
+        input_field=raw.get("input_field", "input"),
+        response_field=raw.get("response_field", "response"),
+        system=raw.get("system"),
+        provenance=bool(raw.get("provenance", True)),
+        span=doc.spans.key(("output",)) if "output" in doc.data else None,
+    )
+
+
+def content_span(doc: Document, span: Span) -> Span:
+    """Where the text of a scalar starts (past an opening quote or a block indicator)."""
+    lines = doc.text.splitlines()
+    if not 1 <= span.line <= len(lines):
+        return span
+    line = lines[span.line - 1]
+    ch = line[span.col - 1 : span.col]
+    if ch in ("'", '"'):
+        return Span(span.file, span.line, span.col + 1)
+    if ch in ("|", ">"):
+        for i in range(span.line, len(lines)):
+            stripped = lines[i].lstrip(" ")
+            if stripped:
+                return Span(span.file, i + 1, len(lines[i]) - len(stripped) + 1)
+    return span
+
+
+# --- --set overrides --------------------------------------------------------
+
+
+def apply_set_overrides(doc: Document, assignments: list[str]) -> None:
+    """Apply ``dotted.path=value`` assignments to ``doc.data`` in place.
+
+    A path segment after ``steps`` may be a step id instead of an index. Values are
+    parsed as YAML scalars/flow values (``--set models.gen.temperature=0.2``).
+    Raises ``RecipeError`` for a malformed assignment or a path that does not exist.
+    """
+    diags: list[Diagnostic] = []
+    for text in assignments:
+        span = Span("--set", 1, 1)
+        if "=" not in text:
+            diags.append(Diagnostic(span, f"--set expects path=value, got {text!r}"))
+            continue
+        dotted, raw_value = text.split("=", 1)
+        try:
+            value = yaml.safe_load(raw_value) if raw_value.strip() else ""
+        except yaml.YAMLError:
+            value = raw_value
+        segments = [s for s in dotted.strip().split(".") if s]
+        if not segments:
+            diags.append(Diagnostic(span, f"--set has an empty path in {text!r}"))
+            continue
+        target: Any = doc.data
+        path: list[str | int] = []
+        ok = True
+        for i, seg in enumerate(segments[:-1]):
+            nxt: Any
+            if isinstance(target, list):
+                idx = _list_index(target, seg, path)
+                if idx is None:
+                    diags.append(Diagnostic(span, f"--set {dotted}: no item {seg!r} in {'.'.join(map(str, path))}"))
+                    ok = False
+                    break
+                path.append(idx)
+                nxt = target[idx]
+            elif isinstance(target, dict):
+                if seg not in target:
+                    target[seg] = {}
+                path.append(seg)
+                nxt = target[seg]
+            else:
+                diags.append(Diagnostic(span, f"--set {dotted}: {'.'.join(segments[:i])} is not a mapping"))
+                ok = False
+                break
+            target = nxt
+        if not ok:
+            continue
+        last = segments[-1]
+        if isinstance(target, list):
+            idx = _list_index(target, last, path)
+            if idx is None:
+                diags.append(Diagnostic(span, f"--set {dotted}: no item {last!r}"))
+                continue
+            target[idx] = value
+        elif isinstance(target, dict):
+            target[last] = value
+        else:
+            diags.append(Diagnostic(span, f"--set {dotted}: parent is not a mapping"))
+    if diags:
+        raise RecipeError(diags)
+
+
+def _list_index(items: list[Any], seg: str, path: list[str | int]) -> int | None:
+    if seg.isdigit():
+        idx = int(seg)
+        return idx if idx < len(items) else None
+    for i, item in enumerate(items):
+        if isinstance(item, dict) and item.get("id") == seg:
+            return i
+    return None
+
+
+# --- parameters ---------------------------------------------------------------
+
+
+def substitute_params(
+    value: Any, params: dict[str, Any], doc: Document, path: Path_, diags: list[Diagnostic]
+) -> Any:
+    """Replace ``${name}`` references in ``value`` (recursively).
+
+    A string that is exactly ``${name}`` takes the parameter's value with its type;
+    references inside longer strings are interpolated as text.
+    """
+    if isinstance(value, dict):
+        return {
+            k: substitute_params(v, params, doc, (*path, k), diags) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [substitute_params(v, params, doc, (*path, i), diags) for i, v in enumerate(value)]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+    whole = _PARAM_RE.fullmatch(value)
+    if whole:
+        name = whole.group(1)
+        if name in params:
+            return params[name]
+        _unknown_param(name, params, doc, path, diags)
+        return value
+
+    def repl(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name in params:
+            return str(params[name])
+        _unknown_param(name, params, doc, path, diags)
+        return m.group(0)
+
+    return _PARAM_RE.sub(repl, value)
+
+
+def _unknown_param(
+    name: str, params: dict[str, Any], doc: Document, path: Path_, diags: list[Diagnostic]
+) -> None:
+    hint = did_you_mean(name, params) or (
+        "declare it under 'params:' with a default" if not params else None
+    )
+    diags.append(Diagnostic(doc.spans.value(path), f"unknown parameter '${{{name}}}'", hint))

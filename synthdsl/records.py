@@ -1,0 +1,65 @@
+"""Records: the unit of data flowing between nodes.
+
+A ``Record`` holds the user-visible fields (``data``) and provenance: a deterministic
+id, the ids of the records it came from, the node path that made it and per-node
+metadata (model, prompt hash). Ids are derived from content and lineage, never from
+time or randomness, so a re-run makes the same ids and hits the same cache entries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Record", "canonical_json", "derive_id", "stable_hash"]
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no whitespace: the input of every content hash."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def stable_hash(value: Any, length: int = 16) -> str:
+    """A short hex sha256 of ``value``'s canonical JSON."""
+    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()[:length]
+
+
+def derive_id(node: str, parents: tuple[str, ...], index: int = 0) -> str:
+    """The id of the ``index``-th record a node makes from ``parents``."""
+    return stable_hash([node, list(parents), index])
+
+
+@dataclass
+class Record:
+    """One row of data and where it came from."""
+
+    id: str
+    data: dict[str, Any]
+    parents: tuple[str, ...] = ()
+    node: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def child(
+        self, node: str, data: dict[str, Any], index: int = 0, **meta: Any
+    ) -> Record:
+        """A record derived from this one by ``node`` (its ``index``-th output)."""
+        return Record(
+            id=derive_id(node, (self.id,), index),
+            data=data,
+            parents=(self.id,),
+            node=node,
+            meta={k: v for k, v in meta.items() if v is not None},
+        )
+
+    def provenance(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "parents": list(self.parents), "node": self.node}
+        out.update(self.meta)
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as written to a dataset: fields plus a ``_provenance`` object."""
+        out = dict(self.data)
+        out["_provenance"] = self.provenance()
+        return out

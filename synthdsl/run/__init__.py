@@ -1,0 +1,1 @@
+"""The runtime: an async streaming executor over a compiled recipe's graph."""

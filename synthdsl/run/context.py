@@ -1,0 +1,140 @@
+"""What nodes see at run time: models, the call cache, accounting and rejects.
+
+Input: a compiled recipe, a provider pool, a call cache and a rejects writer. Output:
+``complete()`` (every LLM call goes through here: cache first, then the provider with
+its limits and retries; tokens, cost and retries are counted per node), model choice
+for pools of models, per-node stats and notes for the manifest, and ``run_subgraph`` for
+loops. Raises ``LLMError`` from ``complete`` when a call fails for good.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from synthdsl.llm.types import LLMRequest, LLMResponse, ModelSpec
+from synthdsl.records import Record
+from synthdsl.run.stats import NodeStats
+
+if TYPE_CHECKING:
+    from synthdsl.cache import CallCache
+    from synthdsl.compile import CompiledRecipe, Graph
+    from synthdsl.llm.client import ProviderPool
+    from synthdsl.sinks import RejectsWriter
+
+__all__ = ["RunContext"]
+
+
+@dataclass
+class RunContext:
+    compiled: CompiledRecipe
+    pool: ProviderPool
+    cache: CallCache | None
+    rejects: RejectsWriter | None
+    limit: int | None = None
+    concurrency: int | None = None
+    round: int | None = None
+    cache_reads: bool = True
+    stats: dict[str, NodeStats] = field(default_factory=dict)
+    notes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    model_usage: dict[str, dict[str, int]] = field(default_factory=dict)
+    subgraph_runner: Callable[[RunContext, Graph, list[Record]], Awaitable[list[Record]]] | None = (
+        None
+    )
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.compiled.params
+
+    def node_stats(self, node_id: str, kind: str) -> NodeStats:
+        st = self.stats.get(node_id)
+        if st is None:
+            st = self.stats[node_id] = NodeStats(kind)
+        return st
+
+    def node_key(self, node_id: str) -> str:
+        """The node path used in record ids: loop rounds make distinct records."""
+        return node_id if self.round is None else f"{node_id}@r{self.round}"
+
+    # -- models --------------------------------------------------------------------
+
+    def spec_for(self, alias: str | None, key: str, overrides: dict[str, Any]) -> ModelSpec:
+        """The model for one call: a pool picks by weight, stably for ``key``."""
+        decl = self.compiled.models[alias or "default"]
+        entries = decl.entries
+        entry = entries[0]
+        if len(entries) > 1:
+            total = sum(e.weight for e in entries)
+            h = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") / 2**64
+            acc = 0.0
+            for e in entries:
+                acc += e.weight / total
+                if h < acc:
+                    entry = e
+                    break
+            else:
+                entry = entries[-1]
+        params = dict(entry.params)
+        params.update(overrides)
+        concurrency = self.concurrency or entry.concurrency
+        return ModelSpec(
+            alias=decl.alias,
+            model=entry.model,
+            params=tuple(sorted(params.items())),
+            api_base=entry.api_base,
+            api_key_env=entry.api_key_env,
+            concurrency=concurrency,
+            rpm=entry.rpm,
+            tpm=entry.tpm,
+            timeout=entry.timeout,
+            max_retries=entry.max_retries,
+            backend=entry.backend,
+        )
+
+    def concurrency_for(self, alias: str | None) -> int:
+        if self.concurrency:
+            return self.concurrency
+        decl = self.compiled.models.get(alias or "default")
+        if decl is None:
+            return 1
+        return max(1, sum(e.concurrency for e in decl.entries))
+
+    async def complete(self, node_id: str, request: LLMRequest) -> LLMResponse:
+        st = self.node_stats(node_id, "")
+        usage = self.model_usage.setdefault(request.spec.model, {"calls": 0, "cache_hits": 0})
+        key = None
+        if self.cache is not None:
+            key = self.cache.key_for(request)
+            hit = self.cache.get(key) if self.cache_reads else None
+            if hit is not None:
+                st.cache_hits += 1
+                usage["cache_hits"] += 1
+                return hit
+        response = await self.pool.complete(request)
+        st.calls += 1
+        usage["calls"] += 1
+        st.retries += response.retries
+        st.prompt_tokens += response.prompt_tokens
+        st.completion_tokens += response.completion_tokens
+        st.cost += response.cost or 0.0
+        if self.cache is not None and key is not None:
+            self.cache.put(key, response)
+        return response
+
+    # -- accounting helpers -----------------------------------------------------------
+
+    def note(self, node_id: str, name: str, value: Any) -> None:
+        self.notes.setdefault(node_id, {})[name] = value
+
+    def discard(self, node_id: str, record: Record, reason: str) -> None:
+        """A record made by a loop body past the loop's target."""
+        self.node_stats(node_id, "loop").discarded += 1
+        if self.rejects is not None:
+            self.rejects.write(node_id, "dropped", reason, record)
+
+    async def run_subgraph(self, graph: Graph, feed: list[Record], round_: int) -> list[Record]:
+        assert self.subgraph_runner is not None
+        child = replace(self, round=round_)
+        return await self.subgraph_runner(child, graph, feed)

@@ -1,0 +1,260 @@
+"""Run a graph: one asyncio task per node, records streaming through bounded queues.
+
+Input: a ``Graph`` and a ``RunContext``. Output: the output node's records, handed to a
+consumer as they come (the sink) or collected (a loop round). Memory stays bounded:
+every edge is a queue of at most ``QUEUE_SIZE`` records and map nodes keep at most a
+window of records in flight. Nodes that read several inputs (a list ``from:``, a mix)
+drain them concurrently, so a fan-out can never deadlock.
+
+Map nodes keep input order in their output: calls run concurrently but results are
+emitted in arrival order, which makes dedup decisions and datasets deterministic.
+Every input ends as passed, dropped (with reason) or failed (with error); an exception
+a node did not expect becomes a recorded failure of that record, never a lost row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from synthdsl.compile import Graph, Node
+from synthdsl.nodes import node_kind
+from synthdsl.nodes.base import Drop, Emit, Fail, MapRunner, Outbox, Outcome
+from synthdsl.records import Record
+from synthdsl.run.context import RunContext
+from synthdsl.run.stats import NodeStats
+
+__all__ = ["QUEUE_SIZE", "run_graph"]
+
+QUEUE_SIZE = 256
+_END: Any = object()
+
+
+class _Channel:
+    """A node's output, fanned out to one bounded queue per consumer."""
+
+    def __init__(self) -> None:
+        self.queues: list[asyncio.Queue[Any]] = []
+
+    def subscribe(self) -> asyncio.Queue[Any]:
+        q: asyncio.Queue[Any] = asyncio.Queue(maxsize=QUEUE_SIZE)
+        self.queues.append(q)
+        return q
+
+    async def put(self, rec: Record) -> None:
+        for q in self.queues:
+            await q.put(rec)
+
+    async def close(self) -> None:
+        for q in self.queues:
+            await q.put(_END)
+
+
+async def _iterate(q: asyncio.Queue[Any]) -> AsyncIterator[Record]:
+    while True:
+        item = await q.get()
+        if item is _END:
+            return
+        yield item
+
+
+async def _concat(queues: list[asyncio.Queue[Any]]) -> AsyncIterator[Record]:
+    """Inputs in order: the first fully, then the next; later ones buffer meanwhile."""
+    if len(queues) == 1:
+        async for rec in _iterate(queues[0]):
+            yield rec
+        return
+    buffers: list[list[Record]] = [[] for _ in queues]
+    done = [asyncio.Event() for _ in queues]
+
+    async def drain(i: int) -> None:
+        async for rec in _iterate(queues[i]):
+            buffers[i].append(rec)
+        done[i].set()
+
+    tasks = [asyncio.create_task(drain(i)) for i in range(1, len(queues))]
+    try:
+        async for rec in _iterate(queues[0]):
+            yield rec
+        for i in range(1, len(queues)):
+            await done[i].wait()
+            for rec in buffers[i]:
+                yield rec
+            buffers[i] = []
+    finally:
+        for t in tasks:
+            t.cancel()
+
+
+def _fail_reason(exc: BaseException) -> Fail:
+    return Fail("internal", f"{type(exc).__name__}: {exc}")
+
+
+class _Reporter:
+    """Accounting and rejects for one node."""
+
+    def __init__(self, rt: RunContext, node: Node, channel: _Channel) -> None:
+        self.rt = rt
+        self.node = node
+        self.channel = channel
+        self.stats: NodeStats = rt.node_stats(node.id, node.kind)
+        self.stats.kind = node.kind
+
+    async def emit(self, rec: Record) -> None:
+        self.stats.out += 1
+        await self.channel.put(rec)
+
+    def drop(self, rec: Record, reason: str, detail: dict[str, Any] | None) -> None:
+        self.stats.dropped[reason] += 1
+        if self.rt.rejects is not None:
+            self.rt.rejects.write(self.node.id, "dropped", reason, rec, detail=detail,
+                                  round_=self.rt.round)
+
+    def fail(self, rec: Record, kind: str, message: str) -> None:
+        self.stats.failed[kind] += 1
+        if self.rt.rejects is not None:
+            self.rt.rejects.write(self.node.id, "failed", kind, rec, error=message,
+                                  round_=self.rt.round)
+
+    def count_in(self, n: int) -> None:
+        self.stats.records_in += n
+
+    def count_passed(self, n: int) -> None:
+        self.stats.passed += n
+
+    def outbox(self) -> Outbox:
+        return Outbox(self.emit, self.drop, self.fail, self.count_in, self.count_passed)
+
+    async def settle(self, rec: Record, outcome: Outcome) -> None:
+        if isinstance(outcome, Emit):
+            if outcome.records:
+                self.stats.passed += 1
+                for child in outcome.records:
+                    await self.emit(child)
+            else:
+                self.drop(rec, "no output", None)
+        elif isinstance(outcome, Drop):
+            self.drop(rec, outcome.reason, outcome.detail)
+        else:
+            self.fail(rec, outcome.kind, outcome.message)
+
+
+async def _run_map(
+    runner: MapRunner, inputs: AsyncIterator[Record], rep: _Reporter
+) -> None:
+    concurrency = max(1, int(getattr(runner, "concurrency", 1)))
+    if concurrency == 1:
+        async for rec in inputs:
+            rep.count_in(1)
+            try:
+                outcome = await runner.process(rec)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a bug in a node must not lose the record
+                outcome = _fail_reason(exc)
+            await rep.settle(rec, outcome)
+        return
+
+    sem = asyncio.Semaphore(concurrency)
+    window: asyncio.Queue[Any] = asyncio.Queue(maxsize=concurrency * 2)
+
+    async def guarded(rec: Record) -> Outcome:
+        async with sem:
+            try:
+                return await runner.process(rec)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                return _fail_reason(exc)
+
+    async def produce() -> None:
+        async for rec in inputs:
+            rep.count_in(1)
+            await window.put((rec, asyncio.create_task(guarded(rec))))
+        await window.put(_END)
+
+    producer = asyncio.create_task(produce())
+    pending: list[asyncio.Task[Outcome]] = []
+    try:
+        while True:
+            item = await window.get()
+            if item is _END:
+                break
+            rec, task = item
+            pending.append(task)
+            outcome = await task
+            pending.remove(task)
+            await rep.settle(rec, outcome)
+        await producer
+    finally:
+        if not producer.done():
+            producer.cancel()
+        while not window.empty():
+            item = window.get_nowait()
+            if item is not _END:
+                item[1].cancel()
+        for t in pending:
+            t.cancel()
+
+
+async def run_graph(
+    rt: RunContext,
+    graph: Graph,
+    consume: Callable[[AsyncIterator[Record]], Awaitable[None]],
+    pool_feed: list[Record] | None = None,
+) -> None:
+    """Run every node of ``graph``; ``consume`` receives the output node's records."""
+    channels = {nid: _Channel() for nid in graph.nodes}
+    inbound: dict[str, list[asyncio.Queue[Any]]] = {nid: [] for nid in graph.nodes}
+    for node in graph.nodes.values():
+        for src in node.inputs:
+            inbound[node.id].append(channels[src].subscribe())
+    out_queue = channels[graph.output].subscribe()
+
+    async def run_node(node: Node) -> None:
+        rep = _Reporter(rt, node, channels[node.id])
+        rep.stats.start()
+        try:
+            if node.kind == "pool":
+                for rec in pool_feed or []:
+                    rep.count_in(1)
+                    rep.count_passed(1)
+                    await rep.emit(rec)
+                return
+            kind = node_kind(node.kind)
+            mapper = kind.map_runner(node, rt)
+            if mapper is not None:
+                await _run_map(mapper, _concat(inbound[node.id]), rep)
+                return
+            streamer = kind.stream_runner(node, rt)
+            assert streamer is not None, f"node kind {node.kind} has no runner"
+            streams = {
+                src: _iterate(q) for src, q in zip(node.inputs, inbound[node.id], strict=True)
+            }
+            await streamer.run(streams, rep.outbox())
+        finally:
+            rep.stats.finish()
+            await channels[node.id].close()
+
+    tasks = [asyncio.create_task(run_node(n), name=f"node:{n.id}") for n in graph.nodes.values()]
+    consumer = asyncio.create_task(consume(_iterate(out_queue)))
+    try:
+        await asyncio.gather(*tasks, consumer)
+    finally:
+        for t in [*tasks, consumer]:
+            if not t.done():
+                t.cancel()
+        await asyncio.gather(*tasks, consumer, return_exceptions=True)
+
+
+async def collect_subgraph(rt: RunContext, graph: Graph, feed: list[Record]) -> list[Record]:
+    """Run a loop body once over ``feed`` and return its output records."""
+    out: list[Record] = []
+
+    async def consume(it: AsyncIterator[Record]) -> None:
+        async for rec in it:
+            out.append(rec)
+
+    await run_graph(rt, graph, consume, pool_feed=feed)
+    return out

@@ -1,0 +1,76 @@
+"""Per-node accounting: every record that enters a node is accounted for.
+
+``in = passed + dropped + failed`` for every node: ``passed`` inputs led to at least one
+output, ``dropped`` were removed on purpose (counted by reason), ``failed`` raised
+(counted by error kind). ``out`` counts records emitted (a node that samples several
+completions or explodes a list emits more than it passes). Loops also count
+``discarded``: records their body made past the loop's target.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["NodeStats"]
+
+
+@dataclass
+class NodeStats:
+    kind: str
+    records_in: int = 0
+    passed: int = 0
+    out: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+    failed: Counter[str] = field(default_factory=Counter)
+    discarded: int = 0
+    calls: int = 0
+    cache_hits: int = 0
+    retries: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    started: float | None = None
+    finished: float | None = None
+
+    def start(self) -> None:
+        if self.started is None:
+            self.started = time.monotonic()
+
+    def finish(self) -> None:
+        self.finished = time.monotonic()
+
+    @property
+    def balanced(self) -> bool:
+        return self.records_in == self.passed + sum(self.dropped.values()) + sum(
+            self.failed.values()
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        wall = (self.finished or time.monotonic()) - self.started if self.started else 0.0
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "in": self.records_in,
+            "passed": self.passed,
+            "out": self.out,
+            "dropped": dict(sorted(self.dropped.items())),
+            "failed": dict(sorted(self.failed.items())),
+            "balanced": self.balanced,
+            "wall_time_s": round(wall, 3),
+        }
+        if self.discarded:
+            out["discarded"] = self.discarded
+        if self.calls or self.cache_hits:
+            out.update(
+                {
+                    "calls": self.calls,
+                    "cache_hits": self.cache_hits,
+                    "retries": self.retries,
+                    "prompt_tokens": self.prompt_tokens,
+                    "completion_tokens": self.completion_tokens,
+                    "cost_usd": round(self.cost, 6),
+                }
+            )
+        return out

@@ -1,0 +1,1 @@
+"""The recipe JSON Schema, shipped as package data."""

@@ -1,0 +1,442 @@
+"""ROUGE-L between token sequences, and an exact near-duplicate index over a growing pool.
+
+Input: token sequences (``rouge_l``), or texts tokenized with ``synthdsl.text.tokenize``
+(``RougeIndex``). Output: ROUGE-L F-measures (beta = 1) in [0, 1], and for a query the
+pool item with the highest score, as ``(item_id, score)``.
+
+Errors: ``RougeIndex.add`` raises ``ValueError`` for an id already in the pool;
+``RougeIndex.nearest`` raises ``ValueError`` for a threshold outside [0, 1]. Nothing else
+raises on well-typed input.
+
+ROUGE-L here is ``2 * LCS(a, b) / (|a| + |b|)`` over word tokens (0 when both are empty),
+the F-measure with beta = 1 that self-instruct style filters use. The LCS runs in
+rapidfuzz (bit-parallel C), on token ids packed into the code points of a ``str``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import process
+from rapidfuzz.distance import Indel, LCSseq
+
+from synthdsl.text import tokenize
+
+__all__ = ["IndexStats", "RougeIndex", "lcs_length", "rouge_l", "rouge_l_text"]
+
+# Slack for float comparisons in the pruning bounds: a bound only prunes when it is
+# below the threshold by more than this, so rounding can never prune a true match.
+# Final decisions compare the exact score (computed as in ``rouge_l``) with the threshold.
+_EPS = 1e-9
+
+_MAX_CODE_POINT = 0x10FFFF
+
+_Encoded = str | tuple[int, ...]
+
+
+def _encode(ids: Sequence[int]) -> _Encoded:
+    """Token ids as a ``str`` of code points (fast in rapidfuzz), or a tuple past U+10FFFF.
+
+    rapidfuzz compares a character and an int by code point, so both forms can be mixed.
+    """
+    if not ids or max(ids) <= _MAX_CODE_POINT:
+        return "".join(map(chr, ids))
+    return tuple(ids)
+
+
+def _score(lcs: int, la: int, lb: int) -> float:
+    """ROUGE-L F (beta = 1) from an LCS length; the one formula every path uses."""
+    return 2.0 * lcs / (la + lb) if la + lb else 0.0
+
+
+def lcs_length(a_tokens: Sequence[str], b_tokens: Sequence[str]) -> int:
+    """Length of the longest common subsequence of two token sequences."""
+    ids: dict[str, int] = {}
+    a = _encode([ids.setdefault(t, len(ids)) for t in a_tokens])
+    b = _encode([ids.setdefault(t, len(ids)) for t in b_tokens])
+    return int(LCSseq.similarity(a, b))
+
+
+def rouge_l(a_tokens: Sequence[str], b_tokens: Sequence[str]) -> float:
+    """ROUGE-L F-measure with beta = 1: ``2 * LCS / (|a| + |b|)``; 0.0 when both are empty.
+
+    Symmetric, so which side is the "reference" does not matter.
+
+    >>> rouge_l("the cat sat on the mat".split(), "the cat on the mat".split())  # 2*5/11
+    0.9090909090909091
+    """
+    return _score(lcs_length(a_tokens, b_tokens), len(a_tokens), len(b_tokens))
+
+
+def rouge_l_text(a: str, b: str) -> float:
+    """``rouge_l`` of two texts tokenized with ``synthdsl.text.tokenize``."""
+    return rouge_l(tokenize(a), tokenize(b))
+
+
+@dataclass
+class IndexStats:
+    """Work counters of a ``RougeIndex``, for benchmarks and the run manifest.
+
+    ``candidates``: pool items that shared a prefix token with a query and passed the
+    length filter, each then given a bag-of-words bound; ``lcs``: exact LCS
+    computations (a full scan counts one per pool item); ``full_scans``/``scanned``:
+    scans of the whole pool (thresholds under ``min_threshold``, and ``best`` queries
+    with no match at ``min_threshold``) and the items they visited.
+    """
+
+    queries: int = 0
+    candidates: int = 0
+    lcs: int = 0
+    full_scans: int = 0
+    scanned: int = 0
+    rebuilds: int = 0
+
+
+@dataclass
+class _Query:
+    enc: _Encoded  # token ids; tokens unknown to the pool get ids past the vocabulary
+    bag: _Encoded  # the same ids sorted
+    counts: Counter[int]
+    n: int
+
+
+class RougeIndex:
+    """Exact ROUGE-L near-duplicate search over a pool that grows one item at a time.
+
+    ``nearest(text, threshold)`` returns exactly what scoring every pool item would: the
+    item with the highest ROUGE-L F against ``text`` (ties go to the item added first)
+    if its score reaches the threshold, else None. ``best(text)`` returns that item
+    whatever its score. Three filters, each discarding only items that cannot reach the
+    threshold, leave few exact LCS computations.
+
+    Notation: ``a`` is the query, ``b`` a pool item, ``|x|`` a token count,
+    ``O(a, b) = Σ_t min(count_a(t), count_b(t))`` the bag-of-words overlap, ``θ`` the
+    threshold.
+
+    (a) Bag-of-words (Dice) bound. A common subsequence uses each token no more often
+        than either side holds it, so ``LCS <= O`` and ``F <= 2·O/(|a| + |b|)``. The
+        bound is computed in C: ``O`` is the LCS of the two sequences sorted (a common
+        sub-multiset, sorted, is a common subsequence of both sorted sequences, and
+        conversely), and rapidfuzz's normalised Indel similarity
+        ``1 − (|a| + |b| − 2·LCS)/(|a| + |b|)`` is exactly ``2·LCS/(|a| + |b|)``.
+        Candidates are verified in decreasing order of the bound, stopping once it falls
+        below the threshold or the best exact score so far.
+
+    (b) Length filter. ``O <= min(|a|, |b|)``, so ``F >= θ`` needs
+        ``2·min(|a|, |b|) >= θ·(|a| + |b|)``, i.e. ``θ/(2−θ)·|a| <= |b| <= (2−θ)/θ·|a|``.
+
+    (c) Prefix filter (the set-similarity-join technique of AllPairs/PPJoin), applied to
+        the multisets made sets by numbering repeats: a token ``t`` occurring ``c`` times
+        becomes the elements ``(t, 0) … (t, c−1)``, so that ``|A ∩ B| = O``.
+        Required overlap: from (b), ``|b| >= θ/(2−θ)·|a|``, hence ``F >= θ`` implies
+        ``O >= θ(|a| + |b|)/2 >= θ/2 · |a| · (1 + θ/(2−θ)) = θ·|a|/(2−θ)``, and ``O``
+        being an integer, ``O >= t(|a|) = ceil(θ·|a|/(2−θ))``; symmetrically
+        ``O >= t(|b|)``.
+        Prefixes: sort each element set by one global total order and let ``c1`` be the
+        first common element. The ``O − 1`` other common elements come after ``c1`` on
+        both sides, so ``c1`` is at (1-based) position ``<= |a| − O + 1 <= |a| − t(|a|) + 1``
+        in ``A``, and likewise in ``B``. So a match shares an element between the
+        prefixes of length ``p(n) = n − t(n) + 1`` of both sides. ``p`` shrinks as ``θ``
+        grows, and a longer prefix than needed is always safe.
+        Index: each pool item's prefix for ``min_threshold`` (the longest ever needed)
+        is posted in an inverted index, every entry tagged with the highest of the
+        levels ``min_threshold, 0.1·k > min_threshold`` whose prefix still contains it.
+        A query with threshold ``θ >= min_threshold`` probes with its own ``p(|a|)`` for
+        ``θ`` and reads only entries tagged at or above the highest level ``<= θ``, i.e.
+        the item prefixes for that level, which are at least as long as those for ``θ``.
+        Thresholds under ``min_threshold`` fall back to a full scan (in C).
+
+    Token order: rarest first, the usual choice, so prefixes hold rare tokens and the
+    posting lists read stay short. It must be one fixed total order for the index and
+    every query, so it is a snapshot: tokens sorted by document frequency (ties:
+    later-seen first) when the index was last rebuilt; tokens first seen since then
+    come before all snapshot tokens, newest first (they are rare so far); tokens of a
+    query that the pool has never seen come first of all (they match nothing, and any
+    placement keeps the argument above valid). The index is rebuilt with a fresh
+    snapshot each time the pool doubles (from 32 items): amortised O(1) per token added.
+
+    Bounds are compared with a 1e-9 slack so float rounding can never prune a true
+    match; the answer compares the exact score, computed as in ``rouge_l``.
+    """
+
+    def __init__(
+        self,
+        *,
+        min_threshold: float = 0.5,
+        tokenizer: Callable[[str], list[str]] = tokenize,
+    ) -> None:
+        if not 0.0 < min_threshold <= 1.0:
+            raise ValueError(f"min_threshold must be in (0, 1], got {min_threshold}")
+        self.min_threshold = min_threshold
+        self.tokenizer = tokenizer
+        self.stats = IndexStats()
+        self._levels = [min_threshold] + [k / 10 for k in range(1, 10) if k / 10 > min_threshold]
+        self._vocab: dict[str, int] = {}
+        self._df: list[int] = []  # document frequency per token id
+        self._rank: list[int] = []  # snapshot rank per token id (later ids: -id - 1)
+        self._ids: list[str] = []
+        self._id_set: set[str] = set()
+        self._enc: list[_Encoded] = []
+        self._bag: list[_Encoded] = []
+        self._len: list[int] = []
+        self._counts: list[list[tuple[int, int]]] = []  # distinct (token id, count)
+        # (element << 4 | level) -> pool items whose prefix at that level holds element
+        self._postings: dict[int, list[int]] = {}
+        self._rebuild_at = 32
+
+    # ------------------------------------------------------------------ pool
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __contains__(self, item_id: object) -> bool:
+        return item_id in self._id_set
+
+    def add(self, item_id: str, text: str) -> None:
+        """Add ``text`` to the pool under ``item_id`` (which must be new)."""
+        self.add_tokens(item_id, self.tokenizer(text))
+
+    def add_tokens(self, item_id: str, tokens: Sequence[str]) -> None:
+        """Add an already tokenized text to the pool under ``item_id``."""
+        if item_id in self._id_set:
+            raise ValueError(f"duplicate item id {item_id!r}")
+        vocab = self._vocab
+        ids: list[int] = []
+        for tok in tokens:
+            tid = vocab.get(tok)
+            if tid is None:
+                tid = vocab[tok] = len(vocab)
+                self._df.append(0)
+            ids.append(tid)
+        counts = list(Counter(ids).items())
+        for tid, _ in counts:
+            self._df[tid] += 1
+        idx = len(self._ids)
+        self._ids.append(item_id)
+        self._id_set.add(item_id)
+        self._enc.append(_encode(ids))
+        self._bag.append(_encode(sorted(ids)))
+        self._len.append(len(ids))
+        self._counts.append(counts)
+        if len(self._ids) >= self._rebuild_at:
+            self._rebuild()
+        else:
+            self._post(idx)
+
+    def _ordered(self, counts: Iterable[tuple[int, int]], limit: int) -> list[int]:
+        """The first ``limit`` elements ``(t, k)`` in global order, packed ``t << 32 | k``.
+
+        Token ids at or past the vocabulary size (never seen by the pool) come first.
+        """
+        rank = self._rank
+        n_rank = len(rank)
+        known = len(self._vocab)
+
+        def key(tc: tuple[int, int]) -> int:
+            tid = tc[0]
+            if tid >= known:
+                return -known - 1 - tid
+            return rank[tid] if tid < n_rank else -tid - 1
+
+        out: list[int] = []
+        for tid, count in sorted(counts, key=key):
+            for k in range(count):
+                if len(out) == limit:
+                    return out
+                out.append(tid << 32 | k)
+        return out
+
+    def _post(self, idx: int) -> None:
+        """Insert item ``idx``'s prefix entries, each tagged with its highest level."""
+        n = self._len[idx]
+        if n == 0:
+            return  # scores 0 against everything: only full scans return it
+        plens = [_prefix_len(n, g) for g in self._levels]  # non-increasing
+        postings = self._postings
+        level = len(plens) - 1
+        for pos, elem in enumerate(self._ordered(self._counts[idx], plens[0])):
+            while pos >= plens[level]:
+                level -= 1
+            key = elem << 4 | level
+            plist = postings.get(key)
+            if plist is None:
+                postings[key] = [idx]
+            else:
+                plist.append(idx)
+
+    def _rebuild(self) -> None:
+        """Take a fresh token-order snapshot and re-index every item's prefix."""
+        df = self._df
+        order = sorted(range(len(df)), key=lambda tid: (df[tid], -tid))
+        rank = [0] * len(df)
+        for r, tid in enumerate(order):
+            rank[tid] = r
+        self._rank = rank
+        self._postings = {}
+        for idx in range(len(self._ids)):
+            self._post(idx)
+        self._rebuild_at = 2 * len(self._ids)
+        self.stats.rebuilds += 1
+
+    # ------------------------------------------------------------------ queries
+
+    def _query(self, text: str) -> _Query:
+        vocab = self._vocab
+        unknown: dict[str, int] = {}
+        ids = []
+        for tok in self.tokenizer(text):
+            tid = vocab.get(tok)
+            if tid is None:
+                tid = unknown.setdefault(tok, len(vocab) + len(unknown))
+            ids.append(tid)
+        return _Query(_encode(ids), _encode(sorted(ids)), Counter(ids), len(ids))
+
+    def nearest(
+        self, text: str, threshold: float, *, inclusive: bool = True
+    ) -> tuple[str, float] | None:
+        """The best-scoring pool item if its ROUGE-L F reaches ``threshold``, else None.
+
+        ``inclusive=True`` accepts ``score >= threshold``, ``False`` only
+        ``score > threshold``. Ties go to the item added first. Exact: the same answer
+        as scoring every item. Thresholds below ``min_threshold`` scan the whole pool.
+        """
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"threshold must be in [0, 1], got {threshold}")
+        self.stats.queries += 1
+        q = self._query(text)
+        if threshold < self.min_threshold:
+            found = self._scan(q, threshold)
+        else:
+            found = self._search(q, threshold)
+        if found is None:
+            return None
+        idx, score = found
+        if score > threshold or (inclusive and score == threshold):
+            return self._ids[idx], score
+        return None
+
+    def best(self, text: str) -> tuple[str, float] | None:
+        """The best-scoring pool item whatever its score (ties: added first); None if empty.
+
+        Served by the index when some item scores at least ``min_threshold``, otherwise
+        by a full scan (in C, about 1 ms per 10,000 items).
+        """
+        if not self._ids:
+            return None
+        self.stats.queries += 1
+        q = self._query(text)
+        found = self._search(q, self.min_threshold)
+        if found is None:
+            found = self._scan(q, 0.0)
+        if found is None:  # pragma: no cover - a scan at threshold 0 always finds one
+            return None
+        return self._ids[found[0]], found[1]
+
+    def _search(self, q: _Query, threshold: float) -> tuple[int, float] | None:
+        """Best item scoring at least ``threshold`` − slack, through the index; or None."""
+        la = q.n
+        if la == 0 or not self._ids:
+            return None
+        theta = threshold - _EPS
+        levels = self._levels
+        qlevel = max(i for i, g in enumerate(levels) if g <= threshold)
+        postings = self._postings
+        cand: set[int] = set()
+        for elem in self._ordered(q.counts.items(), _prefix_len(la, threshold)):
+            base = elem << 4
+            for level in range(qlevel, len(levels)):
+                plist = postings.get(base | level)
+                if plist is not None:
+                    cand.update(plist)
+        if not cand:
+            return None
+        lens = self._len
+        lo = theta / (2.0 - theta) * la - _EPS
+        hi = (2.0 - theta) / theta * la + _EPS
+        cands = [i for i in cand if lo <= lens[i] <= hi]
+        self.stats.candidates += len(cands)
+        bags = self._bag
+        bounded = process.extract(
+            q.bag,
+            [bags[i] for i in cands],
+            scorer=Indel.normalized_similarity,
+            score_cutoff=theta,
+            limit=None,
+        )
+        return self._verify(q, [(cands[k], ub) for _, ub, k in bounded], theta)
+
+    def _verify(
+        self, q: _Query, candidates: Iterable[tuple[int, float]], theta: float
+    ) -> tuple[int, float] | None:
+        """Exact scores for candidates given in decreasing order of an upper bound.
+
+        Stops at the first bound under ``max(theta, best score so far − slack)``; only
+        scores of at least ``theta`` count.
+        """
+        la = q.n
+        lens = self._len
+        encs = self._enc
+        best_idx = -1
+        best_score = -1.0
+        for idx, ub in candidates:
+            need = max(theta, best_score - _EPS)
+            if ub < need:
+                break
+            lb = lens[idx]
+            self.stats.lcs += 1
+            cutoff = max(0, math.ceil(need * (la + lb) / 2.0 - _EPS))
+            score = _score(LCSseq.similarity(q.enc, encs[idx], score_cutoff=cutoff), la, lb)
+            if score < theta:
+                continue
+            if score > best_score or (score == best_score and idx < best_idx):
+                best_idx, best_score = idx, score
+        if best_idx < 0:
+            return None
+        return best_idx, best_score
+
+    def _scan(self, q: _Query, threshold: float) -> tuple[int, float] | None:
+        """Best item scoring at least ``threshold`` − slack, by scoring the whole pool.
+
+        rapidfuzz scores every item in C (normalised Indel similarity is ROUGE-L F, up to
+        float rounding); the few items within the slack of the top are then rescored
+        exactly, so ties resolve as everywhere else.
+        """
+        n = len(self._ids)
+        self.stats.full_scans += 1
+        self.stats.scanned += n
+        if n == 0:
+            return None
+        if q.n == 0:  # every score is 0 (rapidfuzz would call two empty texts equal)
+            return (0, 0.0) if threshold <= 0.0 else None
+        self.stats.lcs += n
+        theta = max(0.0, threshold - _EPS)
+        top = process.extractOne(
+            q.enc, self._enc, scorer=Indel.normalized_similarity, score_cutoff=theta
+        )
+        if top is None:
+            return None
+        if top[1] < _EPS:
+            return 0, 0.0  # nothing shares a token: all scores are 0, the first item wins
+        near = process.extract(
+            q.enc,
+            self._enc,
+            scorer=Indel.normalized_similarity,
+            score_cutoff=max(theta, top[1] - _EPS),
+            limit=None,
+        )
+        return self._verify(q, sorted(((k, ub) for _, ub, k in near), key=_by_bound), theta)
+
+
+def _by_bound(candidate: tuple[int, float]) -> tuple[float, int]:
+    return -candidate[1], candidate[0]
+
+
+def _prefix_len(n: int, threshold: float) -> int:
+    """Prefix length ``n − ceil(θ·n/(2−θ)) + 1`` (see ``RougeIndex``), with θ lowered by
+    the slack so rounding can only lengthen it; at least 1 and at most ``n``."""
+    theta = threshold - _EPS
+    need = math.ceil(theta * n / (2.0 - theta))
+    return max(1, min(n, n - need + 1))

@@ -1,0 +1,1 @@
+"""Test helpers shipped with synthdsl: a fake OpenAI-compatible HTTP server."""
