@@ -41,7 +41,9 @@ class RunOptions:
     concurrency: int | None = None
     fresh: bool = False
     cache_path: str | None = None
-    retry_base: float = 0.5
+    retry_base: float = field(
+        default_factory=lambda: float(os.environ.get("SYNTHDSL_RETRY_BASE", "0.5"))
+    )
     retry_cap: float = 30.0
     on_progress: Callable[[RunContext], None] | None = None
 

@@ -148,6 +148,13 @@ class _Compiler:
             return None
         return doc
 
+    def apply_params(self, doc: Document, params: dict[str, Any]) -> None:
+        """Substitute ``${name}`` everywhere in ``doc`` but its ``params`` block."""
+        doc.data = {
+            k: v if k == "params" else substitute_params(v, params, doc, (k,), self.diags)
+            for k, v in doc.data.items()
+        }
+
     # -- models ------------------------------------------------------------------
 
     def add_models(self, doc: Document) -> None:
@@ -236,7 +243,7 @@ class _Compiler:
         seen: dict[str, Span] = {}
         for i, raw0 in enumerate(steps_raw):
             spath: Path_ = (*path, i)
-            raw = substitute_params(raw0, params, doc, spath, self.diags)
+            raw = raw0
             sid = str(raw["id"])
             id_span = doc.spans.value((*spath, "id"))
             if sid in seen or sid in scope.names or sid in scope.ports:
@@ -341,6 +348,7 @@ class _Compiler:
                         )
                     )
             params = {**declared, **{k: v for k, v in given.items() if k in declared}}
+            self.apply_params(sub, params)
             unbound = [p for p in ports if p.name not in scope.ports]
             if len(unbound) == 1:
                 if not froms:
@@ -453,6 +461,7 @@ def compile_recipe(path: str | Path, opts: CompileOptions | None = None) -> Comp
         raise RecipeError(c.diags)
     c.use_stack.append(_display(p))
     params = dict(doc.data.get("params") or {})
+    c.apply_params(doc, params)
     c.add_models(doc)
     sources, sdiags = parse_sources(doc, p.parent)
     c.diags.extend(sdiags)

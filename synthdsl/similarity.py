@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import process
-from rapidfuzz.distance import Indel, LCSseq
+from rapidfuzz.distance import LCSseq
 
 from synthdsl.text import tokenize
 
@@ -358,15 +358,24 @@ class RougeIndex:
         hi = (2.0 - theta) / theta * la + _EPS
         cands = [i for i in cand if lo <= lens[i] <= hi]
         self.stats.candidates += len(cands)
+        # Bag-of-words overlaps in C, keeping those reaching the overlap every match
+        # needs, t(|a|) (integer cutoffs are exact in rapidfuzz; normalised ones are not).
         bags = self._bag
-        bounded = process.extract(
+        overlaps = process.extract(
             q.bag,
             [bags[i] for i in cands],
-            scorer=Indel.normalized_similarity,
-            score_cutoff=theta,
+            scorer=LCSseq.similarity,
+            score_cutoff=_min_overlap(la, threshold),
             limit=None,
         )
-        return self._verify(q, [(cands[k], ub) for _, ub, k in bounded], theta)
+        ranked: list[tuple[float, int]] = []
+        for _, overlap, k in overlaps:
+            idx = cands[k]
+            bound = 2.0 * overlap / (la + lens[idx])
+            if bound >= theta:
+                ranked.append((-bound, idx))
+        ranked.sort()
+        return self._verify(q, [(idx, -neg) for neg, idx in ranked], theta)
 
     def _verify(
         self, q: _Query, candidates: Iterable[tuple[int, float]], theta: float
@@ -400,43 +409,47 @@ class RougeIndex:
     def _scan(self, q: _Query, threshold: float) -> tuple[int, float] | None:
         """Best item scoring at least ``threshold`` − slack, by scoring the whole pool.
 
-        rapidfuzz scores every item in C (normalised Indel similarity is ROUGE-L F, up to
-        float rounding); the few items within the slack of the top are then rescored
-        exactly, so ties resolve as everywhere else.
+        rapidfuzz computes every LCS in C, returning only those reaching the length a
+        match needs (``t(|a|)``, at least 1); the scores are then computed exactly.
+        Nothing sharing a token with the query means every score is 0.
         """
         n = len(self._ids)
         self.stats.full_scans += 1
         self.stats.scanned += n
         if n == 0:
             return None
-        if q.n == 0:  # every score is 0 (rapidfuzz would call two empty texts equal)
-            return (0, 0.0) if threshold <= 0.0 else None
-        self.stats.lcs += n
-        theta = max(0.0, threshold - _EPS)
-        top = process.extractOne(
-            q.enc, self._enc, scorer=Indel.normalized_similarity, score_cutoff=theta
-        )
-        if top is None:
-            return None
-        if top[1] < _EPS:
-            return 0, 0.0  # nothing shares a token: all scores are 0, the first item wins
-        near = process.extract(
-            q.enc,
-            self._enc,
-            scorer=Indel.normalized_similarity,
-            score_cutoff=max(theta, top[1] - _EPS),
-            limit=None,
-        )
-        return self._verify(q, sorted(((k, ub) for _, ub, k in near), key=_by_bound), theta)
+        la = q.n
+        theta = threshold - _EPS
+        if la:
+            self.stats.lcs += n
+            found = process.extract(
+                q.enc,
+                self._enc,
+                scorer=LCSseq.similarity,
+                score_cutoff=max(1, _min_overlap(la, threshold)),
+                limit=None,
+            )
+        else:
+            found = []
+        lens = self._len
+        best_idx = -1
+        best_score = -1.0
+        for _, lcs, idx in found:
+            score = _score(lcs, la, lens[idx])
+            if score >= theta and (score > best_score or (score == best_score and idx < best_idx)):
+                best_idx, best_score = idx, score
+        if best_idx >= 0:
+            return best_idx, best_score
+        return (0, 0.0) if theta <= 0.0 else None
 
 
-def _by_bound(candidate: tuple[int, float]) -> tuple[float, int]:
-    return -candidate[1], candidate[0]
+def _min_overlap(n: int, threshold: float) -> int:
+    """``t(n) = ceil(θ·n/(2−θ))``: the overlap (and LCS) any match of an ``n``-token text
+    needs (see ``RougeIndex``), with θ lowered by the slack; at least 0."""
+    theta = threshold - _EPS
+    return max(0, math.ceil(theta * n / (2.0 - theta)))
 
 
 def _prefix_len(n: int, threshold: float) -> int:
-    """Prefix length ``n − ceil(θ·n/(2−θ)) + 1`` (see ``RougeIndex``), with θ lowered by
-    the slack so rounding can only lengthen it; at least 1 and at most ``n``."""
-    theta = threshold - _EPS
-    need = math.ceil(theta * n / (2.0 - theta))
-    return max(1, min(n, n - need + 1))
+    """Prefix length ``n − t(n) + 1`` (see ``RougeIndex``); at least 1 and at most ``n``."""
+    return max(1, min(n, n - _min_overlap(n, threshold) + 1))

@@ -137,7 +137,7 @@ class Template:
     def _syntax_diagnostic(self, exc: TemplateSyntaxError) -> Diagnostic:
         return Diagnostic(
             self.origin.shifted(max(exc.lineno, 1) - 1, 0),
-            f"template syntax error: {exc.message}",
+            f"template syntax error: {exc.message or exc}",
         )
 
     def span_at(self, line: int, col: int = 1) -> Span:

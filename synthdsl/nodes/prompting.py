@@ -65,13 +65,13 @@ def configure_prompt(raw: dict[str, Any], ctx: CheckContext) -> PromptConfig:
                                  search_dirs=ctx.search_dirs)
         elif "template" in raw:
             user = inline_template(str(raw["template"]), content_span(ctx.doc, ctx.span("template")),
-                                   f"{ctx.node_id}.template")
+                                   f"{ctx.node_id}.template", search_dirs=ctx.search_dirs)
     except RecipeError as exc:
         ctx.diagnostics.extend(exc.diagnostics)
     try:
         if "system" in raw:
             system = inline_template(str(raw["system"]), content_span(ctx.doc, ctx.span("system")),
-                                     f"{ctx.node_id}.system")
+                                     f"{ctx.node_id}.system", search_dirs=ctx.search_dirs)
     except RecipeError as exc:
         ctx.diagnostics.extend(exc.diagnostics)
     model = raw.get("model")

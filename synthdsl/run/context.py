@@ -112,9 +112,9 @@ class RunContext:
                 st.cache_hits += 1
                 usage["cache_hits"] += 1
                 return hit
-        response = await self.pool.complete(request)
         st.calls += 1
         usage["calls"] += 1
+        response = await self.pool.complete(request)
         st.retries += response.retries
         st.prompt_tokens += response.prompt_tokens
         st.completion_tokens += response.completion_tokens

@@ -102,6 +102,8 @@ class _Reporter:
         self.stats.kind = node.kind
 
     async def emit(self, rec: Record) -> None:
+        if self.rt.round is not None and self.node.kind != "pool":
+            rec.meta.setdefault("round", self.rt.round)
         self.stats.out += 1
         await self.channel.put(rec)
 

@@ -1,0 +1,39 @@
+"""Shared fixtures: the loopback OpenAI-compatible server and a scratch project dir."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from synthdsl.testing.fake_openai import FakeOpenAIServer
+
+REPO = Path(__file__).resolve().parent.parent
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+
+@pytest.fixture(scope="session")
+def fake_server() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer() as server:
+        yield server
+
+
+@pytest.fixture
+def server(fake_server: FakeOpenAIServer) -> Iterator[FakeOpenAIServer]:
+    """The shared server, reset and with no latency, for one test."""
+    fake_server.reset()
+    fake_server.set_latency(0.0)
+    yield fake_server
+    fake_server.set_latency(0.0)
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A scratch working directory with its own call cache and fast retries."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SYNTHDSL_CACHE", str(tmp_path / "cache.sqlite"))
+    monkeypatch.setenv("SYNTHDSL_RETRY_BASE", "0.01")
+    return tmp_path
