@@ -104,8 +104,13 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
     rejects = RejectsWriter(rejects_path)
     pool = ProviderPool(retry_base=options.retry_base, retry_cap=options.retry_cap)
     rt = RunContext(
-        compiled=compiled, pool=pool, cache=cache, rejects=rejects, limit=options.limit,
-        concurrency=options.concurrency, subgraph_runner=collect_subgraph,
+        compiled=compiled,
+        pool=pool,
+        cache=cache,
+        rejects=rejects,
+        limit=options.limit,
+        concurrency=options.concurrency,
+        subgraph_runner=collect_subgraph,
         cache_reads=not options.fresh,
     )
     sink = DatasetSink(compiled.output, out_dir, rt)
@@ -134,8 +139,18 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
             progress_task.cancel()
         sink.close(completed=status == "completed")
         rejects.close()
-        manifest = _manifest(compiled, plan, rt, status, error, started,
-                             time.monotonic() - t0, sink, cache_path, options)
+        manifest = _manifest(
+            compiled,
+            plan,
+            rt,
+            status,
+            error,
+            started,
+            time.monotonic() - t0,
+            sink,
+            cache_path,
+            options,
+        )
         from synthdsl.sinks import write_json_atomic
 
         write_json_atomic(out_dir / "manifest.json", manifest)
@@ -185,12 +200,18 @@ def _manifest(
         "error": error,
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "wall_time_s": round(wall, 3),
-        "options": {"limit": options.limit, "concurrency": options.concurrency,
-                    "fresh": options.fresh},
+        "options": {
+            "limit": options.limit,
+            "concurrency": options.concurrency,
+            "fresh": options.fresh,
+        },
         "cache": str(cache_path),
         "output": {"path": str(sink.path), "records": sink.written, "format": sink.format},
-        "rejects": {"path": "rejects.jsonl", "dropped": totals["dropped"],
-                    "failed": totals["failed"]},
+        "rejects": {
+            "path": "rejects.jsonl",
+            "dropped": totals["dropped"],
+            "failed": totals["failed"],
+        },
         "totals": totals,
         "accounting_balanced": all(s.balanced for s in rt.stats.values()),
         "models": dict(sorted(rt.model_usage.items())),

@@ -9,6 +9,7 @@ recipe or usage, 1 run failure, 130 interrupted. Errors are rendered as
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import traceback
@@ -33,12 +34,19 @@ class _Parser(argparse.ArgumentParser):
 def _add_recipe_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("recipe", help="path to a recipe YAML file")
     p.add_argument(
-        "--model", action="append", default=[], metavar="NAME|ALIAS=NAME",
+        "--model",
+        action="append",
+        default=[],
+        metavar="NAME|ALIAS=NAME",
         help="use NAME for every model alias, or ALIAS=NAME for one (repeatable)",
     )
     p.add_argument("--api-base", metavar="URL", help="endpoint for the replaced models")
     p.add_argument(
-        "--set", dest="set_values", action="append", default=[], metavar="PATH=VALUE",
+        "--set",
+        dest="set_values",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
         help="override any recipe value, e.g. --set models.gen.temperature=0.2",
     )
 
@@ -84,10 +92,8 @@ def _sources_for(diags: Sequence[Diagnostic], known: dict[str, str]) -> dict[str
     out = dict(known)
     for d in diags:
         if d.span is not None and d.span.file not in out:
-            try:
+            with contextlib.suppress(OSError, UnicodeDecodeError):
                 out[d.span.file] = Path(d.span.file).read_text("utf-8")
-            except (OSError, UnicodeDecodeError):
-                pass
     return out
 
 
@@ -102,8 +108,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     assert isinstance(opts, CompileOptions)
     compiled = compile_recipe(args.recipe, opts)
     if compiled.warnings:
-        sys.stderr.write(render_diagnostics(compiled.warnings, compiled.texts).replace(
-            "0 errors found\n", ""))
+        sys.stderr.write(
+            render_diagnostics(compiled.warnings, compiled.texts).replace("0 errors found\n", "")
+        )
     llm_nodes = sum(1 for n in compiled.graph.nodes.values() if n.kind in ("generate", "judge"))
     print(f"{args.recipe}: ok ({len(compiled.graph.nodes)} nodes, {llm_nodes} LLM steps)")
     return EXIT_OK
@@ -134,13 +141,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
     assert isinstance(opts, CompileOptions)
     compiled = compile_recipe(args.recipe, opts)
     if compiled.warnings:
-        sys.stderr.write(render_diagnostics(compiled.warnings, compiled.texts).replace(
-            "0 errors found\n", ""))
+        sys.stderr.write(
+            render_diagnostics(compiled.warnings, compiled.texts).replace("0 errors found\n", "")
+        )
     plan = build_plan(compiled)
     progress = None if args.quiet else make_progress(compiled, sys.stderr)
     options = RunOptions(
-        out_dir=args.out, limit=args.limit, concurrency=args.concurrency, fresh=args.fresh,
-        cache_path=args.cache, on_progress=progress.update if progress else None,
+        out_dir=args.out,
+        limit=args.limit,
+        concurrency=args.concurrency,
+        fresh=args.fresh,
+        cache_path=args.cache,
+        on_progress=progress.update if progress else None,
     )
     try:
         if progress:
@@ -151,7 +163,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
             if progress:
                 progress.stop()
     except KeyboardInterrupt:
-        resume = " ".join(["synthdsl", "run", *sys.argv[2:]]) if len(sys.argv) > 2 else "synthdsl run"
+        resume = (
+            " ".join(["synthdsl", "run", *sys.argv[2:]]) if len(sys.argv) > 2 else "synthdsl run"
+        )
         sys.stderr.write(
             "\ninterrupted: finished calls are cached and the manifest says 'interrupted'.\n"
             f"resume with: {resume}\n(finished calls are not repeated)\n"

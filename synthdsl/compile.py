@@ -180,11 +180,20 @@ class _Compiler:
                     api_base = None  # a different model: the recipe's endpoint no longer applies
                 entries.append(
                     ModelEntry(
-                        model=model, weight=e.weight, params=e.params, api_base=api_base,
-                        api_key_env=e.api_key_env if not replacement else (
-                            e.api_key_env if api_base == e.api_base else None),
-                        concurrency=e.concurrency, rpm=e.rpm, tpm=e.tpm, timeout=e.timeout,
-                        max_retries=e.max_retries, backend=e.backend, extra=e.extra,
+                        model=model,
+                        weight=e.weight,
+                        params=e.params,
+                        api_base=api_base,
+                        api_key_env=e.api_key_env
+                        if not replacement
+                        else (e.api_key_env if api_base == e.api_base else None),
+                        concurrency=e.concurrency,
+                        rpm=e.rpm,
+                        tpm=e.tpm,
+                        timeout=e.timeout,
+                        max_retries=e.max_retries,
+                        backend=e.backend,
+                        extra=e.extra,
                     )
                 )
             self.models[alias] = ModelDecl(alias, tuple(entries), decl.span)
@@ -192,7 +201,8 @@ class _Compiler:
             if alias not in self.models:
                 self.diags.append(
                     Diagnostic(
-                        None, f"--model {alias}=...: the recipe has no model alias '{alias}'",
+                        None,
+                        f"--model {alias}=...: the recipe has no model alias '{alias}'",
                         did_you_mean(alias, self.models),
                     )
                 )
@@ -289,8 +299,18 @@ class _Compiler:
             else:
                 scope.names[sid] = node_id
                 out_steps.append(
-                    _Step(node_id, kind, raw[kind], froms, doc.spans.key((*spath, kind)),
-                          spath, doc, origin, params, scope)
+                    _Step(
+                        node_id,
+                        kind,
+                        raw[kind],
+                        froms,
+                        doc.spans.key((*spath, kind)),
+                        spath,
+                        doc,
+                        origin,
+                        params,
+                        scope,
+                    )
                 )
             previous = sid
         return previous
@@ -360,8 +380,7 @@ class _Compiler:
                 self.diags.append(
                     Diagnostic(
                         doc.spans.value(spath),
-                        f"recipe '{ref}' has several inputs "
-                        f"({', '.join(p.name for p in unbound)})",
+                        f"recipe '{ref}' has several inputs ({', '.join(p.name for p in unbound)})",
                         "bind each in 'with:' by name",
                     )
                 )
@@ -373,14 +392,22 @@ class _Compiler:
                     scope.names[src.name] = prefix + src.name
             first = ports[0].name if len(ports) == 1 else None
             last = self.compile_steps(
-                sub, sub.data["steps"], ("steps",), prefix, scope, out_steps, params,
-                display, first,
+                sub,
+                sub.data["steps"],
+                ("steps",),
+                prefix,
+                scope,
+                out_steps,
+                params,
+                display,
+                first,
             )
             out_name = (sub.data.get("output") or {}).get("from") or last
             if out_name is None or out_name not in scope.names:
                 self.diags.append(
                     Diagnostic(
-                        sub.spans.value(("output", "from")) if "output" in sub.data
+                        sub.spans.value(("output", "from"))
+                        if "output" in sub.data
                         else sub.spans.value(()),
                         f"recipe '{ref}' has no output step '{out_name}'",
                         did_you_mean(str(out_name), scope.names),
@@ -499,8 +526,9 @@ def compile_recipe(path: str | Path, opts: CompileOptions | None = None) -> Comp
             )
         else:
             nodes = {
-                sid: Node(sid, "source", SourceConfig.from_decl(src), [], src.span,
-                          origin=_origin_of(sid))
+                sid: Node(
+                    sid, "source", SourceConfig.from_decl(src), [], src.span, origin=_origin_of(sid)
+                )
                 for sid, src in c.sources.items()
             }
             nodes.update(_step_nodes(c, steps))
@@ -511,8 +539,15 @@ def compile_recipe(path: str | Path, opts: CompileOptions | None = None) -> Comp
         raise RecipeError(c.diags or [Diagnostic(None, "recipe has no steps to run")])
     name = str(doc.data.get("name") or p.stem)
     return CompiledRecipe(
-        name=name, path=display, graph=graph, models=c.models, sources=c.sources,
-        output=output, params=params, texts=c.texts, warnings=c.warnings,
+        name=name,
+        path=display,
+        graph=graph,
+        models=c.models,
+        sources=c.sources,
+        output=output,
+        params=params,
+        texts=c.texts,
+        warnings=c.warnings,
     )
 
 
@@ -528,8 +563,12 @@ def _step_nodes(c: _Compiler, steps: list[_Step]) -> dict[str, Node]:
             inputs += c.resolve_name(step.scope, name, span)
         kind = node_kind(step.kind)
         ctx = CheckContext(
-            doc=step.doc, path=(*step.path, step.kind), node_id=step.id,
-            diagnostics=c.diags, search_dirs=_search_dirs(step.doc), params=step.params,
+            doc=step.doc,
+            path=(*step.path, step.kind),
+            node_id=step.id,
+            diagnostics=c.diags,
+            search_dirs=_search_dirs(step.doc),
+            params=step.params,
         )
         config = kind.configure(step.raw, ctx)
         if kind.multi_input:
@@ -550,8 +589,15 @@ def _loop_body(c: _Compiler, step: _Step, config: Any) -> Graph | None:
     scope = _Scope(names={POOL: pool_id})
     steps: list[_Step] = []
     last = c.compile_steps(
-        step.doc, step.raw["steps"], (*step.path, "loop", "steps"), step.id + ".",
-        scope, steps, step.params, step.origin, POOL,
+        step.doc,
+        step.raw["steps"],
+        (*step.path, "loop", "steps"),
+        step.id + ".",
+        scope,
+        steps,
+        step.params,
+        step.origin,
+        POOL,
     )
     nodes: dict[str, Node] = {pool_id: Node(pool_id, "pool", None, [], step.span, step.origin)}
     nodes.update(_step_nodes(c, steps))
@@ -658,8 +704,7 @@ def propagate_fields(c: _Compiler, graph: Graph, pool_fields: list[str]) -> None
                             span,
                             f"field '{fname}' is not provided by any upstream node",
                             did_you_mean(fname, available)
-                            or (f"available fields: {', '.join(available)}" if available
-                                else None),
+                            or (f"available fields: {', '.join(available)}" if available else None),
                         )
                     )
             for tmpl in kind.templates(node.config):

@@ -143,14 +143,16 @@ def parse_document(text: str, file: str) -> Document:
     """Parse recipe ``text`` (named ``file`` in messages) into a ``Document``."""
     if "\x00" in text:
         raise RecipeError.single(
-            Span(file, 1, 1), "file is not a text file (it contains NUL bytes)",
+            Span(file, 1, 1),
+            "file is not a text file (it contains NUL bytes)",
             hint="a recipe is a YAML text file",
         )
     if not text.strip() or all(
         not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
     ):
         raise RecipeError.single(
-            Span(file, 1, 1), "recipe file is empty",
+            Span(file, 1, 1),
+            "recipe file is empty",
             hint="a recipe starts with 'synthdsl: 1' and defines steps",
         )
     loader = yaml.SafeLoader(text)
@@ -201,7 +203,8 @@ def load_document(path: str | Path, display_name: str | None = None) -> Document
         raise RecipeError.single(None, f"cannot read {file}: {exc.strerror}") from None
     if b"\x00" in raw[:8192]:
         raise RecipeError.single(
-            Span(file, 1, 1), "file is not a text file (it looks binary)",
+            Span(file, 1, 1),
+            "file is not a text file (it looks binary)",
             hint="a recipe is a YAML text file",
         )
     try:

@@ -103,9 +103,7 @@ def _graph_nodes(
         n_in: int | None
         if node.kind == "pool":
             n_in = pool_records
-        elif not ins:
-            n_in = None
-        elif any(x is None for x in ins):
+        elif not ins or any(x is None for x in ins):
             n_in = None
         else:
             n_in = sum(x for x in ins if x is not None)
@@ -196,7 +194,7 @@ def build_plan(compiled: CompiledRecipe) -> Plan:
     }
     if o.fields is not None:
         output["fields"] = list(o.fields)
-    body = {
+    body: dict[str, Any] = {
         "plan_version": PLAN_VERSION,
         "recipe": {"name": compiled.name},
         "params": compiled.params,
@@ -216,7 +214,8 @@ def build_plan(compiled: CompiledRecipe) -> Plan:
 def _strip_estimates(value: Any) -> Any:
     if isinstance(value, dict):
         return {
-            k: _strip_estimates(v) for k, v in value.items()
+            k: _strip_estimates(v)
+            for k, v in value.items()
             if k not in ("estimate", "estimate_note", "name")
         }
     if isinstance(value, list):
@@ -271,7 +270,8 @@ def _render_text(data: dict[str, Any]) -> str:
     calls = _fmt_count(t["llm_calls_max"])
     cost = t["cost_usd_max"]
     cost_text = (
-        "cost unknown (a model is not in the price table)" if cost is None
+        "cost unknown (a model is not in the price table)"
+        if cost is None
         else f"estimated cost ≤ ${cost:.4f}"
     )
     lines.append(f"total: ≤ {calls} LLM calls, {cost_text}")

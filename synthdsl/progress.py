@@ -42,17 +42,36 @@ class _RichProgress:
         from rich.table import Table
 
         table = Table(title=f"synthdsl run  {time.monotonic() - self.t0:6.1f}s", expand=False)
-        for col in ("node", "kind", "in", "out", "rate/s", "dropped", "failed", "calls",
-                    "cached", "retries", "tokens"):
+        for col in (
+            "node",
+            "kind",
+            "in",
+            "out",
+            "rate/s",
+            "dropped",
+            "failed",
+            "calls",
+            "cached",
+            "retries",
+            "tokens",
+        ):
             table.add_column(col, justify="left" if col in ("node", "kind") else "right")
         for nid, st in _rows(rt):
-            elapsed = max((st.finished or time.monotonic()) - (st.started or time.monotonic()),
-                          1e-6)
+            elapsed = max(
+                (st.finished or time.monotonic()) - (st.started or time.monotonic()), 1e-6
+            )
             rate = st.records_in / elapsed if st.started else 0.0
             table.add_row(
-                nid, st.kind, str(st.records_in), str(st.out), f"{rate:.1f}",
-                str(sum(st.dropped.values())), str(sum(st.failed.values())), str(st.calls),
-                str(st.cache_hits), str(st.retries),
+                nid,
+                st.kind,
+                str(st.records_in),
+                str(st.out),
+                f"{rate:.1f}",
+                str(sum(st.dropped.values())),
+                str(sum(st.failed.values())),
+                str(st.calls),
+                str(st.cache_hits),
+                str(st.retries),
                 str(st.prompt_tokens + st.completion_tokens),
             )
         self.live.update(table)

@@ -235,7 +235,11 @@ def apply_set_overrides(doc: Document, assignments: list[str]) -> None:
             if isinstance(target, list):
                 idx = _list_index(target, seg, path)
                 if idx is None:
-                    diags.append(Diagnostic(span, f"--set {dotted}: no item {seg!r} in {'.'.join(map(str, path))}"))
+                    diags.append(
+                        Diagnostic(
+                            span, f"--set {dotted}: no item {seg!r} in {'.'.join(map(str, path))}"
+                        )
+                    )
                     ok = False
                     break
                 path.append(idx)
@@ -246,7 +250,9 @@ def apply_set_overrides(doc: Document, assignments: list[str]) -> None:
                 path.append(seg)
                 nxt = target[seg]
             else:
-                diags.append(Diagnostic(span, f"--set {dotted}: {'.'.join(segments[:i])} is not a mapping"))
+                diags.append(
+                    Diagnostic(span, f"--set {dotted}: {'.'.join(segments[:i])} is not a mapping")
+                )
                 ok = False
                 break
             target = nxt
@@ -289,9 +295,7 @@ def substitute_params(
     references inside longer strings are interpolated as text.
     """
     if isinstance(value, dict):
-        return {
-            k: substitute_params(v, params, doc, (*path, k), diags) for k, v in value.items()
-        }
+        return {k: substitute_params(v, params, doc, (*path, k), diags) for k, v in value.items()}
     if isinstance(value, list):
         return [substitute_params(v, params, doc, (*path, i), diags) for i, v in enumerate(value)]
     if not isinstance(value, str) or "${" not in value:

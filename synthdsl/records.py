@@ -41,9 +41,7 @@ class Record:
     node: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
 
-    def child(
-        self, node: str, data: dict[str, Any], index: int = 0, **meta: Any
-    ) -> Record:
+    def child(self, node: str, data: dict[str, Any], index: int = 0, **meta: Any) -> Record:
         """A record derived from this one by ``node`` (its ``index``-th output)."""
         return Record(
             id=derive_id(node, (self.id,), index),

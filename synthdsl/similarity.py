@@ -15,7 +15,9 @@ rapidfuzz (bit-parallel C), on token ids packed into the code points of a ``str`
 
 from __future__ import annotations
 
+import bisect
 import math
+import operator
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -183,8 +185,9 @@ class RougeIndex:
         self._bag: list[_Encoded] = []
         self._len: list[int] = []
         self._counts: list[list[tuple[int, int]]] = []  # distinct (token id, count)
-        # (element << 4 | level) -> pool items whose prefix at that level holds element
-        self._postings: dict[int, list[int]] = {}
+        # (element << 4 | level) -> pool items whose prefix at that level holds element,
+        # as (their token counts, their indexes), sorted by count for the length filter
+        self._postings: dict[int, tuple[list[int], list[int]]] = {}
         self._rebuild_at = 32
 
     # ------------------------------------------------------------------ pool
@@ -261,11 +264,18 @@ class RougeIndex:
             while pos >= plens[level]:
                 level -= 1
             key = elem << 4 | level
-            plist = postings.get(key)
-            if plist is None:
-                postings[key] = [idx]
+            entry = postings.get(key)
+            if entry is None:
+                postings[key] = ([n], [idx])
+                continue
+            lens, idxs = entry
+            if lens[-1] <= n:
+                lens.append(n)
+                idxs.append(idx)
             else:
-                plist.append(idx)
+                at = bisect.bisect_right(lens, n)
+                lens.insert(at, n)
+                idxs.insert(at, idx)
 
     def _rebuild(self) -> None:
         """Take a fresh token-order snapshot and re-index every item's prefix."""
@@ -343,32 +353,35 @@ class RougeIndex:
         theta = threshold - _EPS
         levels = self._levels
         qlevel = max(i for i, g in enumerate(levels) if g <= threshold)
+        # Length filter: only items with lo <= |b| <= hi.
+        lo = math.ceil(theta / (2.0 - theta) * la - _EPS)
+        hi = math.floor((2.0 - theta) / theta * la + _EPS)
         postings = self._postings
         cand: set[int] = set()
         for elem in self._ordered(q.counts.items(), _prefix_len(la, threshold)):
             base = elem << 4
             for level in range(qlevel, len(levels)):
-                plist = postings.get(base | level)
-                if plist is not None:
-                    cand.update(plist)
+                entry = postings.get(base | level)
+                if entry is not None:
+                    lens, idxs = entry
+                    start = bisect.bisect_left(lens, lo)
+                    cand.update(idxs[start : bisect.bisect_right(lens, hi, start)])
         if not cand:
             return None
-        lens = self._len
-        lo = theta / (2.0 - theta) * la - _EPS
-        hi = (2.0 - theta) / theta * la + _EPS
-        cands = [i for i in cand if lo <= lens[i] <= hi]
+        cands = list(cand)
         self.stats.candidates += len(cands)
         # Bag-of-words overlaps in C, keeping those reaching the overlap every match
         # needs, t(|a|) (integer cutoffs are exact in rapidfuzz; normalised ones are not).
         bags = self._bag
         overlaps = process.extract(
             q.bag,
-            [bags[i] for i in cands],
+            _pick(bags, cands),
             scorer=LCSseq.similarity,
             score_cutoff=_min_overlap(la, threshold),
             limit=None,
         )
         ranked: list[tuple[float, int]] = []
+        lens = self._len
         for _, overlap, k in overlaps:
             idx = cands[k]
             bound = 2.0 * overlap / (la + lens[idx])
@@ -441,6 +454,14 @@ class RougeIndex:
         if best_idx >= 0:
             return best_idx, best_score
         return (0, 0.0) if theta <= 0.0 else None
+
+
+def _pick(seq: Sequence[_Encoded], indexes: list[int]) -> Sequence[_Encoded]:
+    """``[seq[i] for i in indexes]``, gathered in C."""
+    if len(indexes) == 1:
+        return [seq[indexes[0]]]
+    picked: tuple[_Encoded, ...] = operator.itemgetter(*indexes)(seq)
+    return picked
 
 
 def _min_overlap(n: int, threshold: float) -> int:

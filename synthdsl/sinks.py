@@ -469,7 +469,7 @@ class RejectsWriter:
             raise SinkError(f"reject status must be 'dropped' or 'failed', got {status!r}")
         if self._fh is None:
             raise SinkError(f"{self.path}: writer is closed")
-        row = {
+        row: dict[str, Any] = {
             "node": node,
             "status": status,
             "reason": reason,

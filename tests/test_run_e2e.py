@@ -292,9 +292,7 @@ steps:
     assert m["accounting_balanced"]
 
 
-def test_two_backends_produce_identical_records(
-    server: FakeOpenAIServer, project: Path
-) -> None:
+def test_two_backends_produce_identical_records(server: FakeOpenAIServer, project: Path) -> None:
     datasets = []
     for backend in ("http", "litellm"):
         text = f"""
@@ -310,8 +308,9 @@ steps:
     judge: {{template: "Rate {{{{ response }}}}", model: gen}}
 """
         recipe = write_recipe(project, text, f"{backend}.yaml")
-        assert main(["run", str(recipe), "--quiet", "--fresh", "--out",
-                     str(project / backend)]) == 0
+        assert (
+            main(["run", str(recipe), "--quiet", "--fresh", "--out", str(project / backend)]) == 0
+        )
         datasets.append(read_jsonl(project / backend / "dataset.jsonl"))
     assert datasets[0] == datasets[1]
     assert len(datasets[0]) == 3

@@ -50,8 +50,7 @@ class _Runner:
         cfg = self.cfg
         text = record.data.get(cfg.field)
         if not isinstance(text, str):
-            return Drop(f"extract: field '{cfg.field}' is not text",
-                        {"type": type(text).__name__})
+            return Drop(f"extract: field '{cfg.field}' is not text", {"type": type(text).__name__})
         key = self.rt.node_key(self.node.id)
         try:
             if cfg.kind == "list":
@@ -62,14 +61,13 @@ class _Runner:
                     return Drop("extract list: no items found")
                 if not cfg.explode:
                     return Emit([record.child(key, {**record.data, cfg.into: items})])
-                return Emit([
-                    record.child(key, {**record.data, cfg.into: item}, index=i)
-                    for i, item in enumerate(items)
-                ])
-            if cfg.kind == "json":
-                value = extract_json(text)
-            else:
-                value = extract_code(text, cfg.language)
+                return Emit(
+                    [
+                        record.child(key, {**record.data, cfg.into: item}, index=i)
+                        for i, item in enumerate(items)
+                    ]
+                )
+            value = extract_json(text) if cfg.kind == "json" else extract_code(text, cfg.language)
         except ExtractError as exc:
             return Drop(f"extract {cfg.kind}: {exc}")
         return Emit([record.child(key, {**record.data, cfg.into: value})])

@@ -22,8 +22,8 @@ from synthdsl.nodes.base import (
     NodeKind,
     Outcome,
 )
-from synthdsl.records import Record
 from synthdsl.recipe import content_span
+from synthdsl.records import Record
 
 if TYPE_CHECKING:
     from synthdsl.compile import Node

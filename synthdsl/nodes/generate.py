@@ -54,8 +54,14 @@ class _Runner:
         out: list[Record] = []
         failures: list[Fail] = []
         for i in range(self.cfg.n):
-            result = await call_model(self.rt, self.node.id, self.cfg.prompt, record,
-                                      sample_index=i, response_format=self.response_format)
+            result = await call_model(
+                self.rt,
+                self.node.id,
+                self.cfg.prompt,
+                record,
+                sample_index=i,
+                response_format=self.response_format,
+            )
             if isinstance(result, Fail):
                 failures.append(result)
                 continue
@@ -72,9 +78,15 @@ class _Runner:
             data = dict(record.data)
             data[self.cfg.into] = value
             out.append(
-                record.child(self.rt.node_key(self.node.id), data, index=i, model=spec.model,
-                             prompt_hash=prompt_hash, sample=i if self.cfg.n > 1 else None,
-                             round=self.rt.round)
+                record.child(
+                    self.rt.node_key(self.node.id),
+                    data,
+                    index=i,
+                    model=spec.model,
+                    prompt_hash=prompt_hash,
+                    sample=i if self.cfg.n > 1 else None,
+                    round=self.rt.round,
+                )
             )
         if out:
             return Emit(out)

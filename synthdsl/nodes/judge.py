@@ -80,8 +80,9 @@ class _Runner:
         self.fmt = self.cfg.response_format()
 
     async def process(self, record: Record) -> Outcome:
-        result = await call_model(self.rt, self.node.id, self.cfg.prompt, record,
-                                  response_format=self.fmt)
+        result = await call_model(
+            self.rt, self.node.id, self.cfg.prompt, record, response_format=self.fmt
+        )
         if isinstance(result, Fail):
             return result
         response, spec, prompt_hash = result
@@ -93,8 +94,13 @@ class _Runner:
         data[self.cfg.into] = score
         if self.cfg.reason:
             data[self.cfg.reason] = reason
-        child = record.child(self.rt.node_key(self.node.id), data, model=spec.model,
-                             prompt_hash=prompt_hash, round=self.rt.round)
+        child = record.child(
+            self.rt.node_key(self.node.id),
+            data,
+            model=spec.model,
+            prompt_hash=prompt_hash,
+            round=self.rt.round,
+        )
         return Emit([child])
 
 

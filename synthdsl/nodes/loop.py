@@ -81,10 +81,11 @@ class _Runner:
             if cfg.target is not None and made >= cfg.target:
                 break
         if cfg.emit == "last":
-            for rec in (current if cfg.mode == "chain" else pool):
+            for rec in current if cfg.mode == "chain" else pool:
                 await out.emit(rec)
-        self.rt.note(self.node.id, "loop", {"rounds_run": rounds_run, "made": made,
-                                            "target": cfg.target})
+        self.rt.note(
+            self.node.id, "loop", {"rounds_run": rounds_run, "made": made, "target": cfg.target}
+        )
 
 
 class LoopKind(NodeKind):

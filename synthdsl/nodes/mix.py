@@ -43,7 +43,9 @@ class MixConfig:
     report: dict[str, Any] = field(default_factory=dict)
 
 
-def quotas(counts: list[int], ratios: list[float], total: int | None) -> tuple[list[int], int, int | None]:
+def quotas(
+    counts: list[int], ratios: list[float], total: int | None
+) -> tuple[list[int], int, int | None]:
     """Per-part row counts whose shares match ``ratios``.
 
     Returns (quotas, achieved total, index of the limiting part or None). A part with
@@ -54,7 +56,7 @@ def quotas(counts: list[int], ratios: list[float], total: int | None) -> tuple[l
     for i, (n, r) in enumerate(zip(counts, ratios, strict=True)):
         if r > 0 and n / r < limit_total:
             limit_total, limiting = n / r, i
-    achievable = int(math.floor(limit_total + 1e-9)) if limit_total != math.inf else 0
+    achievable = math.floor(limit_total + 1e-9) if limit_total != math.inf else 0
     if total is None:
         target = achievable
     elif total <= achievable:
@@ -62,7 +64,7 @@ def quotas(counts: list[int], ratios: list[float], total: int | None) -> tuple[l
     else:
         target = achievable
     raw = [target * r for r in ratios]
-    base = [int(math.floor(x + 1e-9)) for x in raw]
+    base = [math.floor(x + 1e-9) for x in raw]
     remainder = target - sum(base)
     order = sorted(range(len(raw)), key=lambda i: (-(raw[i] - base[i]), i))
     for i in order[:remainder]:
@@ -97,7 +99,9 @@ class _Runner:
         chosen: list[Record] = []
         for part, q in zip(parts, qs, strict=True):
             recs = buckets.get(part.node, [])
-            idx = sorted(rng.sample(range(len(recs)), q)) if q < len(recs) else list(range(len(recs)))
+            idx = (
+                sorted(rng.sample(range(len(recs)), q)) if q < len(recs) else list(range(len(recs)))
+            )
             keep = set(idx)
             for i, rec in enumerate(recs):
                 if i in keep:
@@ -105,16 +109,25 @@ class _Runner:
                 else:
                     out.drop(rec, f"mix: over quota for part '{part.source}'", None)
         rng.shuffle(chosen)
-        self.rt.note(self.node.id, "mix", {
-            "requested_total": self.cfg.total,
-            "achieved_total": achieved,
-            "limited_by": parts[limiting].source if limiting is not None else None,
-            "parts": [
-                {"from": p.source, "ratio": p.ratio, "available": n, "taken": q,
-                 "synthetic": p.synthetic}
-                for p, n, q in zip(parts, counts, qs, strict=True)
-            ],
-        })
+        self.rt.note(
+            self.node.id,
+            "mix",
+            {
+                "requested_total": self.cfg.total,
+                "achieved_total": achieved,
+                "limited_by": parts[limiting].source if limiting is not None else None,
+                "parts": [
+                    {
+                        "from": p.source,
+                        "ratio": p.ratio,
+                        "available": n,
+                        "taken": q,
+                        "synthetic": p.synthetic,
+                    }
+                    for p, n, q in zip(parts, counts, qs, strict=True)
+                ],
+            },
+        )
         for rec in chosen:
             out.count_passed(1)
             await out.emit(rec)
@@ -126,15 +139,18 @@ class MixKind(NodeKind):
 
     def configure(self, raw: Any, ctx: CheckContext) -> MixConfig:
         parts = [
-            MixPart(str(p["from"]), ctx.span("parts", i, "from"), float(p["ratio"]),
-                    p.get("synthetic"))
+            MixPart(
+                str(p["from"]), ctx.span("parts", i, "from"), float(p["ratio"]), p.get("synthetic")
+            )
             for i, p in enumerate(raw["parts"])
         ]
         total = sum(p.ratio for p in parts)
         if abs(total - 1.0) > 1e-6:
-            ctx.error(ctx.key_span("parts"),
-                      f"mix ratios sum to {total:g}, not 1",
-                      "make the parts' ratios add up to 1")
+            ctx.error(
+                ctx.key_span("parts"),
+                f"mix ratios sum to {total:g}, not 1",
+                "make the parts' ratios add up to 1",
+            )
         names = [p.source for p in parts]
         for i, p in enumerate(parts):
             if names.index(p.source) != i:

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from synthdsl.errors import Span
 from synthdsl.llm.types import LLMRequest, LLMResponse, ModelSpec
 from synthdsl.nodes.base import CheckContext, Fail
-from synthdsl.records import Record, stable_hash
 from synthdsl.recipe import content_span
+from synthdsl.records import Record, stable_hash
 
 if TYPE_CHECKING:
     from synthdsl.run.context import RunContext
@@ -48,30 +48,40 @@ class PromptConfig:
 
 
 def configure_prompt(raw: dict[str, Any], ctx: CheckContext) -> PromptConfig:
-    from synthdsl.templates import inline_template, load_template
-
     from synthdsl.errors import RecipeError
+    from synthdsl.templates import inline_template, load_template
 
     user: Template | None = None
     system: Template | None = None
     if "prompt" in raw and "template" in raw:
-        ctx.error(ctx.key_span("template"), "give either 'prompt' (a file) or 'template' "
-                  "(inline text), not both")
+        ctx.error(
+            ctx.key_span("template"),
+            "give either 'prompt' (a file) or 'template' (inline text), not both",
+        )
     elif "prompt" not in raw and "template" not in raw:
         ctx.error(ctx.span(), "missing 'prompt' (a template file) or 'template' (inline text)")
     try:
         if "prompt" in raw:
-            user = load_template(str(raw["prompt"]), ref_span=ctx.span("prompt"),
-                                 search_dirs=ctx.search_dirs)
+            user = load_template(
+                str(raw["prompt"]), ref_span=ctx.span("prompt"), search_dirs=ctx.search_dirs
+            )
         elif "template" in raw:
-            user = inline_template(str(raw["template"]), content_span(ctx.doc, ctx.span("template")),
-                                   f"{ctx.node_id}.template", search_dirs=ctx.search_dirs)
+            user = inline_template(
+                str(raw["template"]),
+                content_span(ctx.doc, ctx.span("template")),
+                f"{ctx.node_id}.template",
+                search_dirs=ctx.search_dirs,
+            )
     except RecipeError as exc:
         ctx.diagnostics.extend(exc.diagnostics)
     try:
         if "system" in raw:
-            system = inline_template(str(raw["system"]), content_span(ctx.doc, ctx.span("system")),
-                                     f"{ctx.node_id}.system", search_dirs=ctx.search_dirs)
+            system = inline_template(
+                str(raw["system"]),
+                content_span(ctx.doc, ctx.span("system")),
+                f"{ctx.node_id}.system",
+                search_dirs=ctx.search_dirs,
+            )
     except RecipeError as exc:
         ctx.diagnostics.extend(exc.diagnostics)
     model = raw.get("model")

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.nodes.base import Estimate, NodeKind, Outbox, StreamRunner
-from synthdsl.records import Record, derive_id
 from synthdsl.recipe import SourceDecl
+from synthdsl.records import Record, derive_id
 
 if TYPE_CHECKING:
     from synthdsl.compile import Node
@@ -37,8 +37,9 @@ class SourceConfig:
 
     @classmethod
     def from_decl(cls, d: SourceDecl) -> SourceConfig:
-        return cls(d.name, d.path, d.records, d.format, d.text_field, d.glob, d.limit,
-                   d.fields, d.base_dir)
+        return cls(
+            d.name, d.path, d.records, d.format, d.text_field, d.glob, d.limit, d.fields, d.base_dir
+        )
 
     def resolved_path(self) -> Path | None:
         if self.path is None:
@@ -65,20 +66,23 @@ class _Runner:
         limit = cfg.limit
         if self.rt.limit is not None:
             limit = min(limit, self.rt.limit) if limit else self.rt.limit
-        return SourceReader(path, fmt=cfg.format, text_field=cfg.text_field, limit=limit,
-                            glob=cfg.glob)
+        return SourceReader(
+            path, fmt=cfg.format, text_field=cfg.text_field, limit=limit, glob=cfg.glob
+        )
 
     async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
-        count = 0
         for i, row in enumerate(self.rows()):
             if self.rt.limit is not None and i >= self.rt.limit:
                 break
-            rec = Record(id=derive_id(self.node.id, (), i), data=dict(row), node=self.node.id,
-                         meta={"source": self.cfg.name, "row": i})
+            rec = Record(
+                id=derive_id(self.node.id, (), i),
+                data=dict(row),
+                node=self.node.id,
+                meta={"source": self.cfg.name, "row": i},
+            )
             out.count_in(1)
             out.count_passed(1)
             await out.emit(rec)
-            count += 1
 
 
 class SourceKind(NodeKind):

@@ -15,7 +15,7 @@ a node did not expect becomes a recorded failure of that record, never a lost ro
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from synthdsl.compile import Graph, Node
@@ -110,14 +110,16 @@ class _Reporter:
     def drop(self, rec: Record, reason: str, detail: dict[str, Any] | None) -> None:
         self.stats.dropped[reason] += 1
         if self.rt.rejects is not None:
-            self.rt.rejects.write(self.node.id, "dropped", reason, rec, detail=detail,
-                                  round_=self.rt.round)
+            self.rt.rejects.write(
+                self.node.id, "dropped", reason, rec, detail=detail, round_=self.rt.round
+            )
 
     def fail(self, rec: Record, kind: str, message: str) -> None:
         self.stats.failed[kind] += 1
         if self.rt.rejects is not None:
-            self.rt.rejects.write(self.node.id, "failed", kind, rec, error=message,
-                                  round_=self.rt.round)
+            self.rt.rejects.write(
+                self.node.id, "failed", kind, rec, error=message, round_=self.rt.round
+            )
 
     def count_in(self, n: int) -> None:
         self.stats.records_in += n
@@ -142,9 +144,7 @@ class _Reporter:
             self.fail(rec, outcome.kind, outcome.message)
 
 
-async def _run_map(
-    runner: MapRunner, inputs: AsyncIterator[Record], rep: _Reporter
-) -> None:
+async def _run_map(runner: MapRunner, inputs: AsyncIterator[Record], rep: _Reporter) -> None:
     concurrency = max(1, int(getattr(runner, "concurrency", 1)))
     if concurrency == 1:
         async for rec in inputs:
@@ -203,7 +203,7 @@ async def _run_map(
 async def run_graph(
     rt: RunContext,
     graph: Graph,
-    consume: Callable[[AsyncIterator[Record]], Awaitable[None]],
+    consume: Callable[[AsyncIterator[Record]], Coroutine[Any, Any, None]],
     pool_feed: list[Record] | None = None,
 ) -> None:
     """Run every node of ``graph``; ``consume`` receives the output node's records."""
@@ -240,7 +240,7 @@ async def run_graph(
             await channels[node.id].close()
 
     tasks = [asyncio.create_task(run_node(n), name=f"node:{n.id}") for n in graph.nodes.values()]
-    consumer = asyncio.create_task(consume(_iterate(out_queue)))
+    consumer: asyncio.Task[None] = asyncio.create_task(consume(_iterate(out_queue)))
     try:
         await asyncio.gather(*tasks, consumer)
     finally:

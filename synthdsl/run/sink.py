@@ -15,8 +15,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from synthdsl.records import Record
 from synthdsl.recipe import OutputDecl
+from synthdsl.records import Record
 from synthdsl.run.context import RunContext
 
 __all__ = ["OUTPUT_NODE", "DatasetSink"]

@@ -101,9 +101,7 @@ def _diagnose(error: Any, doc: Document) -> list[Diagnostic]:
             hint = did_you_mean(key, allowed) or (
                 f"allowed keys here: {', '.join(allowed)}" if allowed else None
             )
-            out.append(
-                Diagnostic(spans.key((*path, key)), f"unknown key '{key}' in {label}", hint)
-            )
+            out.append(Diagnostic(spans.key((*path, key)), f"unknown key '{key}' in {label}", hint))
         return out
     if validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else str(error.message)
@@ -118,7 +116,9 @@ def _diagnose(error: Any, doc: Document) -> list[Diagnostic]:
         ]
     if validator == "enum":
         options = [str(o) for o in error.schema["enum"]]
-        hint = did_you_mean(str(error.instance), options) if isinstance(error.instance, str) else None
+        hint = (
+            did_you_mean(str(error.instance), options) if isinstance(error.instance, str) else None
+        )
         return [
             Diagnostic(
                 spans.value(path),
@@ -129,11 +129,12 @@ def _diagnose(error: Any, doc: Document) -> list[Diagnostic]:
     if validator == "const":
         return [
             Diagnostic(
-                spans.value(path), f"{label} must be {error.schema['const']!r}, found {error.instance!r}"
+                spans.value(path),
+                f"{label} must be {error.schema['const']!r}, found {error.instance!r}",
             )
         ]
     if validator == "pattern":
-        if path and path[-1] in ("id", "from") or (len(path) >= 2 and path[-2] == "from"):
+        if (path and path[-1] in ("id", "from")) or (len(path) >= 2 and path[-2] == "from"):
             what = "an identifier (letters, digits, '_' or '-', not starting with a digit)"
         elif path and path[-1] == "name":
             what = "a name made of letters, digits, '_', '.' or '-'"
@@ -177,9 +178,7 @@ def _diagnose_any_of(error: Any, doc: Document) -> list[Diagnostic]:
         branches.setdefault(int(sub.schema_path[0]), []).append(sub)
     candidates = []
     for idx, errs in branches.items():
-        type_miss = any(
-            e.validator == "type" and tuple(e.absolute_path) == path for e in errs
-        )
+        type_miss = any(e.validator == "type" and tuple(e.absolute_path) == path for e in errs)
         if not type_miss:
             candidates.append((len(errs), idx, errs))
     if candidates:
