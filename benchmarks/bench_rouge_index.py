@@ -23,8 +23,8 @@ from rapidfuzz.distance import LCSseq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from synthdsl.similarity import RougeIndex  # noqa: E402
-from synthdsl.text import tokenize  # noqa: E402
+from synthdsl.similarity import RougeIndex
+from synthdsl.text import tokenize
 
 POOL = 10_000
 QUERIES = 1_000
@@ -40,7 +40,10 @@ FORMS = [
     "five ideas", "a product description", "a lesson plan", "a tweet", "an email",
     "a recipe", "a quiz", "a dialogue", "a sql query", "a summary", "a table",
 ]  # fmt: skip
-GLUE = "about on for with that in of the a to and which using without from".split()
+GLUE = [
+    "about", "on", "for", "with", "that", "in", "of", "the", "a", "to", "and", "which",
+    "using", "without", "from",
+]  # fmt: skip
 
 
 def _content_vocab(rng: random.Random, n: int) -> list[str]:
@@ -121,9 +124,7 @@ def main() -> None:
         else:
             texts.append(_instruction(rng, vocab, weights))
     queries = [
-        _edit(rng, rng.choice(texts), vocab)
-        if i % 2
-        else _instruction(rng, vocab, weights)
+        _edit(rng, rng.choice(texts), vocab) if i % 2 else _instruction(rng, vocab, weights)
         for i in range(QUERIES)
     ]
 

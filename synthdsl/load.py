@@ -4,7 +4,12 @@ Input: a path (or text). Output: a ``Document`` holding the parsed value (dicts,
 scalars, exactly as ``yaml.safe_load`` would give) and ``Spans``: the position of every
 mapping key and every value, addressed by its path (``("steps", 2, "filter")``).
 Raises ``RecipeError`` for: an unreadable or binary file, a file that is not UTF-8,
-YAML syntax errors, duplicate keys, an empty file and a top level that is not a mapping.
+YAML syntax errors (explained in plain words: an unclosed bracket or quote points at
+where it opens, a bad indentation at the line that breaks it), duplicate keys, an
+empty file and a top level that is not a mapping.
+Multi-line strings also get a layout (``Spans.layouts``): where each of their lines
+starts in the file, so that positions inside an embedded template or expression can be
+mapped back to the recipe (see ``synthdsl.recipe.content_span``).
 Nothing here executes code: PyYAML's safe loader composes nodes, and we build values
 from them ourselves so that every position is kept.
 """
@@ -19,9 +24,13 @@ import yaml
 
 from synthdsl.errors import Diagnostic, RecipeError, Span
 
-__all__ = ["Document", "Path_", "Spans", "load_document", "parse_document"]
+__all__ = ["Document", "Path_", "Segment", "Spans", "load_document", "parse_document"]
 
 Path_ = tuple[str | int, ...]
+
+Segment = tuple[int, int, int, int]
+"""(text line, text column, file line, file column): where a piece of a multi-line
+string's text starts in the file. Text positions count from 0, file positions from 1."""
 
 
 @dataclass
@@ -31,6 +40,7 @@ class Spans:
     file: str
     values: dict[Path_, Span] = field(default_factory=dict)
     keys: dict[Path_, Span] = field(default_factory=dict)
+    layouts: dict[Span, tuple[Segment, ...]] = field(default_factory=dict)
 
     def value(self, path: Path_) -> Span:
         """The span of the value at ``path``, or of its closest ancestor."""
@@ -53,6 +63,7 @@ class Spans:
             self.values[prefix + p] = s
         for p, s in other.keys.items():
             self.keys[prefix + p] = s
+        self.layouts.update(other.layouts)
 
 
 @dataclass
@@ -69,10 +80,124 @@ def _span(file: str, mark: Any) -> Span:
     return Span(file, int(mark.line) + 1, int(mark.column) + 1)
 
 
+def _text_position(text: str, offset: int) -> tuple[int, int]:
+    """0-based (line, column) of ``offset`` in ``text``."""
+    line = text.count("\n", 0, offset)
+    return line, offset - (text.rfind("\n", 0, offset) + 1)
+
+
+def _layout(lines: list[str], node: yaml.ScalarNode) -> tuple[Segment, ...]:
+    """Where each line of a multi-line string scalar's text starts in the file.
+
+    Each source line's content (indentation, quotes and the block indicator left out) is
+    looked up in the string's value, in order; lines that cannot be found (escapes in a
+    quoted string) are skipped, and positions on them are estimated from the last one.
+    """
+    value = str(node.value)
+    start, end = node.start_mark, node.end_mark
+    first = start.line + (1 if node.style in ("|", ">") else 0)
+    segments: list[Segment] = []
+    cursor = 0
+    for index in range(first, min(end.line, len(lines) - 1) + 1):
+        line = lines[index]
+        quoted = node.style in ("'", '"')
+        begin = start.column + (1 if quoted else 0) if index == start.line else 0
+        stop = end.column if index == end.line else len(line)
+        piece = line[begin:stop]
+        content = piece.lstrip(" \t")
+        if quoted and index == end.line:
+            content = content[:-1] if content.endswith(node.style) else content
+        content = content.rstrip(" \t")
+        if not content:
+            continue
+        pos = value.find(content, cursor)
+        if pos < 0:
+            continue
+        text_line, text_col = _text_position(value, pos)
+        col = begin + (len(piece) - len(piece.lstrip(" \t"))) + 1
+        segments.append((text_line, text_col, index + 1, col))
+        cursor = pos + len(content)
+    return tuple(segments)
+
+
+_CLOSERS = {"flow mapping": ("{", "}"), "flow sequence": ("[", "]")}
+_TEMPLATE_HINT = "put the whole value in quotes, e.g. template: \"Ask about {{ topic }}\""
+
+
+def _syntax_diagnostic(exc: yaml.MarkedYAMLError, file: str, lines: list[str]) -> Diagnostic:
+    """A YAML parser error, explained in plain words at the most useful position."""
+    problem = str(exc.problem or exc)
+    context = str(exc.context or "")
+    pmark, cmark = exc.problem_mark, exc.context_mark
+    at_problem = _span(file, pmark) if pmark else Span(file, 1, 1)
+    at_context = _span(file, cmark) if cmark else at_problem
+    found = problem.split("but got ", 1)[-1] if "but got " in problem else ""
+    message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+    span, hint = at_problem, None
+    kind = context.replace("while parsing a ", "")
+    if kind in _CLOSERS and problem.startswith("expected ','"):
+        opener, closer = _CLOSERS[kind]
+        if pmark is not None and cmark is not None and pmark.line > cmark.line:
+            span = at_context
+            message = f"YAML syntax error: this '{opener}' is never closed"
+            hint = f"add the missing '{closer}' (YAML reached line {at_problem.line} without finding it)"
+        else:
+            message = f"YAML syntax error: expected ',' or '{closer}' here, found {found}"
+            hint = (f"separate the items inside {opener}...{closer} with ','; quote values that "
+                    "contain ':', ',' or brackets")
+    elif problem.startswith("expected <block end>") and "block" in context:
+        message = "YAML syntax error: bad indentation"
+        hint = (f"this line must line up with the keys or '- ' items it belongs to (the block "
+                f"starting at line {at_context.line}, column {at_context.col})")
+    elif problem == "mapping values are not allowed here":
+        message = "YAML syntax error: unexpected ':'"
+        hint = "quote a value that contains ': ', or check the indentation of this line"
+    elif problem.startswith("found character '\\t'"):
+        message = "YAML syntax error: a tab character is not allowed here"
+        hint = "indent YAML with spaces, not tabs"
+    elif "that cannot start any token" in problem:
+        char = problem.split("'", 2)[1] if problem.count("'") >= 2 else "?"
+        message = f"YAML syntax error: a value cannot start with '{char}'"
+        hint = "put the value in quotes"
+    elif "while scanning a quoted scalar" in context and "end of stream" in problem:
+        span = at_context
+        message = "YAML syntax error: this quoted string is never closed"
+        hint = "add the closing quote (YAML reached the end of the file without finding it)"
+    elif problem == "could not find expected ':'" and cmark is not None:
+        span = at_context
+        message = "YAML syntax error: expected 'key: value' or a '- ' item on this line"
+        hint = "add ':' after the key, or indent this line as part of the value above it"
+    elif problem.startswith("found undefined alias"):
+        name = problem.split("'", 2)[1] if problem.count("'") >= 2 else ""
+        message = f"YAML syntax error: alias '*{name}' has no matching anchor '&{name}'"
+    elif "another document" in problem:
+        message = "YAML syntax error: a recipe file holds a single YAML document"
+        hint = "remove the '---' line and what follows, or put it in another file"
+    elif problem.startswith("could not determine a constructor for the tag"):
+        tag = problem.split("'", 2)[1] if problem.count("'") >= 2 else "?"
+        message = f"YAML syntax error: unknown tag '{tag}'"
+        hint = "recipes use plain YAML values; remove the tag or quote the value"
+    line = lines[span.line - 1] if 1 <= span.line <= len(lines) else ""
+    if _has_unquoted_template(line):
+        message = "YAML syntax error: a value holding a template must be quoted"
+        hint = _TEMPLATE_HINT
+    return Diagnostic(span, message, hint)
+
+
+def _has_unquoted_template(line: str) -> bool:
+    for marker in ("{{", "{%"):
+        at = line.find(marker)
+        if at >= 0 and line.count('"', 0, at) % 2 == 0 and line.count("'", 0, at) % 2 == 0:
+            return True
+    return False
+
+
 class _Builder:
-    def __init__(self, file: str, loader: yaml.SafeLoader) -> None:
+    def __init__(self, file: str, loader: yaml.SafeLoader, text: str = "") -> None:
         self.file = file
         self.loader = loader
+        self.text = text
+        self.lines = text.splitlines()
         self.spans = Spans(file)
         self.diagnostics: list[Diagnostic] = []
         self._active: set[int] = set()
@@ -101,15 +226,30 @@ class _Builder:
                 return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
             finally:
                 self._active.discard(id(node))
-        return self.loader.construct_object(node, deep=True)
+        value = self.loader.construct_object(node, deep=True)
+        if (
+            isinstance(value, str)
+            and isinstance(node, yaml.ScalarNode)
+            and (node.end_mark.line > node.start_mark.line or node.style in ("|", ">"))
+        ):
+            self.spans.layouts[self.spans.values[path]] = _layout(self.lines, node)
+        return value
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
         try:
             self.loader.flatten_mapping(node)  # resolves YAML merge keys (<<)
         except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            span = _span(self.file, mark) if mark else self.spans.values[path]
-            self.diagnostics.append(Diagnostic(span, f"YAML error: {exc.problem}"))
+            self.diagnostics.append(_syntax_diagnostic(exc, self.file, self.lines))
+            return {}
+        if node.flow_style and self.text.startswith("{{", node.start_mark.index):
+            self.diagnostics.append(
+                Diagnostic(
+                    self.spans.values[path],
+                    "a value holding a template must be quoted "
+                    "(YAML reads '{{' as the start of a mapping)",
+                    hint=_TEMPLATE_HINT,
+                )
+            )
             return {}
         out: dict[Any, Any] = {}
         first_seen: dict[Any, Span] = {}
@@ -160,22 +300,16 @@ def parse_document(text: str, file: str) -> Document:
         try:
             root = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            span = _span(file, mark) if mark else Span(file, 1, 1)
-            problem = exc.problem or str(exc)
-            context = f" {exc.context}" if exc.context and exc.problem else ""
-            raise RecipeError.single(span, f"YAML syntax error: {problem}{context}") from None
+            raise RecipeError([_syntax_diagnostic(exc, file, text.splitlines())]) from None
         except yaml.YAMLError as exc:
             raise RecipeError.single(Span(file, 1, 1), f"YAML error: {exc}") from None
         if root is None:
             raise RecipeError.single(Span(file, 1, 1), "recipe file is empty")
-        builder = _Builder(file, loader)
+        builder = _Builder(file, loader, text)
         try:
             data = builder.build(root, ())
         except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            span = _span(file, mark) if mark else Span(file, 1, 1)
-            raise RecipeError.single(span, f"YAML error: {exc.problem or exc}") from None
+            raise RecipeError([_syntax_diagnostic(exc, file, text.splitlines())]) from None
     finally:
         loader.dispose()
     if builder.diagnostics:

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from synthdsl.errors import Diagnostic, RecipeError, Span, did_you_mean
-from synthdsl.load import Document, Path_
+from synthdsl.load import Document, Path_, Segment
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -25,6 +25,7 @@ __all__ = [
     "ModelEntry",
     "OutputDecl",
     "SourceDecl",
+    "TextSpan",
     "apply_set_overrides",
     "content_span",
     "default_model",
@@ -135,7 +136,11 @@ def parse_models(doc: Document, prefix: Path_ = ("models",)) -> dict[str, ModelD
     return out
 
 
-def parse_sources(doc: Document, base_dir: Path) -> tuple[dict[str, SourceDecl], list[Diagnostic]]:
+def parse_sources(
+    doc: Document, base_dir: Path, *, check_files: bool = True
+) -> tuple[dict[str, SourceDecl], list[Diagnostic]]:
+    """The recipe's sources; with ``check_files``, a ``path:`` that does not exist
+    (relative to ``base_dir``, the recipe's directory) is reported at the path's value."""
     out: dict[str, SourceDecl] = {}
     diags: list[Diagnostic] = []
     for name, raw in (doc.data.get("sources") or {}).items():
@@ -150,6 +155,10 @@ def parse_sources(doc: Document, base_dir: Path) -> tuple[dict[str, SourceDecl],
                 )
             )
             continue
+        if check_files and "path" in raw:
+            problem = _missing_path(str(raw["path"]), base_dir, doc.spans.value(("sources", name, "path")))
+            if problem is not None:
+                diags.append(problem)
         fields = tuple(raw["fields"]) if "fields" in raw else None
         records = tuple(raw["records"]) if "records" in raw else None
         out[str(name)] = SourceDecl(
@@ -166,6 +175,29 @@ def parse_sources(doc: Document, base_dir: Path) -> tuple[dict[str, SourceDecl],
             base_dir=str(base_dir),
         )
     return out, diags
+
+
+def _missing_path(path: str, base_dir: Path, span: Span) -> Diagnostic | None:
+    """A diagnostic when the source ``path`` (relative to ``base_dir``) does not exist."""
+    written = Path(path).expanduser()
+    full = written if written.is_absolute() else base_dir / written
+    if full.exists():
+        return None
+    where = "the recipe's folder" if base_dir in (Path(""), Path(".")) else f"'{base_dir.as_posix()}'"
+    hint: str | None = None
+    parent = full.parent
+    if parent.is_dir():
+        names = sorted(p.name for p in parent.iterdir() if not p.name.startswith("."))
+        close = did_you_mean(written.name, names)
+        if close is not None:
+            match = close.split("'")[1]
+            prefix = path[: len(path) - len(written.name)] if path.endswith(written.name) else ""
+            hint = f"did you mean '{prefix}{match}'?"
+    else:
+        hint = f"there is no folder '{written.parent.as_posix()}' next to the recipe"
+    if hint is None:
+        hint = f"source paths are relative to the recipe's folder ({where})"
+    return Diagnostic(span, f"source file not found: {path}", hint)
 
 
 def parse_output(doc: Document) -> OutputDecl:
@@ -185,8 +217,47 @@ def parse_output(doc: Document) -> OutputDecl:
     )
 
 
+@dataclass(frozen=True, order=True)
+class TextSpan(Span):
+    """Where a multi-line embedded text starts, and where each of its lines is in the file.
+
+    ``shifted`` maps a position inside the text to the file, following the text's lines
+    (indentation of a ``|`` block, line folding of ``>`` blocks and of multi-line plain or
+    quoted strings) instead of assuming the text's lines start in column 1.
+    """
+
+    segments: tuple[Segment, ...] = field(default=(), compare=False, repr=False)
+
+    def shifted(self, line_offset: int, col_offset: int) -> Span:
+        target = (line_offset, col_offset)
+        best: Segment | None = None
+        for seg in self.segments:
+            if (seg[0], seg[1]) <= target:
+                best = seg
+            else:
+                break
+        if best is None:
+            return super().shifted(line_offset, col_offset)
+        text_line, text_col, file_line, file_col = best
+        if text_line == line_offset:
+            return Span(self.file, file_line, file_col + col_offset - text_col)
+        # A line that could not be located: estimate from the last located one.
+        indent = file_col - 1 if text_col == 0 else 0
+        return Span(self.file, file_line + line_offset - text_line, indent + col_offset + 1)
+
+
 def content_span(doc: Document, span: Span) -> Span:
-    """Where the text of a scalar starts (past an opening quote or a block indicator)."""
+    """Where the text of a scalar starts (past an opening quote or a block indicator).
+
+    For a multi-line string the result is a ``TextSpan`` that also maps positions on
+    the text's later lines back to the file.
+    """
+    segments = doc.spans.layouts.get(span)
+    if segments:
+        text_line, text_col, line, col = segments[0]
+        if text_line > 0:  # the text starts with empty lines
+            return TextSpan(span.file, line - text_line, 1, segments)
+        return TextSpan(span.file, line, col - text_col, segments)
     lines = doc.text.splitlines()
     if not 1 <= span.line <= len(lines):
         return span

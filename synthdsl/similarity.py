@@ -4,9 +4,9 @@ Input: token sequences (``rouge_l``), or texts tokenized with ``synthdsl.text.to
 (``RougeIndex``). Output: ROUGE-L F-measures (beta = 1) in [0, 1], and for a query the
 pool item with the highest score, as ``(item_id, score)``.
 
-Errors: ``RougeIndex.add`` raises ``ValueError`` for an id already in the pool;
-``RougeIndex.nearest`` raises ``ValueError`` for a threshold outside [0, 1]. Nothing else
-raises on well-typed input.
+Errors: ``ValueError`` from ``RougeIndex(min_threshold=...)`` outside (0, 1], from
+``RougeIndex.add`` for an id already in the pool, and from ``RougeIndex.nearest`` for a
+threshold outside [0, 1]. Nothing else raises on well-typed input.
 
 ROUGE-L here is ``2 * LCS(a, b) / (|a| + |b|)`` over word tokens (0 when both are empty),
 the F-measure with beta = 1 that self-instruct style filters use. The LCS runs in
@@ -119,13 +119,13 @@ class RougeIndex:
     threshold.
 
     (a) Bag-of-words (Dice) bound. A common subsequence uses each token no more often
-        than either side holds it, so ``LCS <= O`` and ``F <= 2·O/(|a| + |b|)``. The
-        bound is computed in C: ``O`` is the LCS of the two sequences sorted (a common
-        sub-multiset, sorted, is a common subsequence of both sorted sequences, and
-        conversely), and rapidfuzz's normalised Indel similarity
-        ``1 − (|a| + |b| − 2·LCS)/(|a| + |b|)`` is exactly ``2·LCS/(|a| + |b|)``.
-        Candidates are verified in decreasing order of the bound, stopping once it falls
-        below the threshold or the best exact score so far.
+        than either side holds it, so ``LCS <= O`` and ``F <= 2·O/(|a| + |b|)``. ``O`` is
+        computed in C, for all candidates in one rapidfuzz call, as the LCS of the two
+        token sequences sorted (a common sub-multiset, sorted, is a common subsequence
+        of both sorted sequences, and conversely). Candidates are verified in decreasing
+        order of the bound, stopping once it falls below the threshold or the best exact
+        score so far. (rapidfuzz's integer cutoffs are exact; its normalised-score
+        cutoffs can reject a score ~1e-8 above the cutoff, so none are used.)
 
     (b) Length filter. ``O <= min(|a|, |b|)``, so ``F >= θ`` needs
         ``2·min(|a|, |b|) >= θ·(|a| + |b|)``, i.e. ``θ/(2−θ)·|a| <= |b| <= (2−θ)/θ·|a|``.
@@ -145,11 +145,13 @@ class RougeIndex:
         grows, and a longer prefix than needed is always safe.
         Index: each pool item's prefix for ``min_threshold`` (the longest ever needed)
         is posted in an inverted index, every entry tagged with the highest of the
-        levels ``min_threshold, 0.1·k > min_threshold`` whose prefix still contains it.
+        levels ``min_threshold, 0.1·k > min_threshold`` whose prefix still contains it;
+        each posting list is kept sorted by item length, so the length filter (b) is
+        two binary searches.
         A query with threshold ``θ >= min_threshold`` probes with its own ``p(|a|)`` for
         ``θ`` and reads only entries tagged at or above the highest level ``<= θ``, i.e.
         the item prefixes for that level, which are at least as long as those for ``θ``.
-        Thresholds under ``min_threshold`` fall back to a full scan (in C).
+        Thresholds under ``min_threshold`` fall back to a full scan (LCS in C).
 
     Token order: rarest first, the usual choice, so prefixes hold rare tokens and the
     posting lists read stay short. It must be one fixed total order for the index and
@@ -332,7 +334,7 @@ class RougeIndex:
         """The best-scoring pool item whatever its score (ties: added first); None if empty.
 
         Served by the index when some item scores at least ``min_threshold``, otherwise
-        by a full scan (in C, about 1 ms per 10,000 items).
+        by a full scan (about 4 ms per 10,000 items of ~16 tokens).
         """
         if not self._ids:
             return None

@@ -259,15 +259,19 @@ class _Fence:
     closed: bool
 
 
-_FENCE_OPEN_RE = re.compile(r"^[ ]{0,3}(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n]*?)[ \t]*$")
+_FENCE_OPEN_RE = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n]*?)[ \t]*$"
+)
 
 
 def _fenced_blocks(text: str) -> list[_Fence]:
     """Every fenced code block (CommonMark-style ``` or ~~~ fences), in order.
 
     A closing fence uses the opening character, at least as many times, and nothing
-    else on its line. A block left open runs to the end of the text; if its last line
-    ends with the fence (``code```), that fence is cut off.
+    else on its line. Unlike CommonMark, fences may be indented any amount (LLMs put
+    code inside list items); the opening fence's indentation is removed from the code
+    lines. A block left open runs to the end of the text; if its last line ends with
+    the fence (``code```), that fence is cut off.
     """
     lines = text.splitlines()
     blocks: list[_Fence] = []
@@ -279,7 +283,8 @@ def _fenced_blocks(text: str) -> list[_Fence]:
             continue
         fence = m.group("fence")
         info = m.group("info")
-        close_re = re.compile(rf"^[ ]{{0,3}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
+        indent = m.group("indent")
+        close_re = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
         body: list[str] = []
         j = i + 1
         closed = False
@@ -287,7 +292,8 @@ def _fenced_blocks(text: str) -> list[_Fence]:
             if close_re.match(lines[j]):
                 closed = True
                 break
-            body.append(lines[j])
+            line = lines[j]
+            body.append(line[len(indent) :] if line.startswith(indent) else line.lstrip(" \t"))
             j += 1
         if not closed:
             while body and not body[-1].strip():

@@ -121,7 +121,7 @@ def test_extract_json_in_prose_with_braces_in_strings() -> None:
 
 def test_extract_json_skips_broken_spans() -> None:
     # The outer object is invalid (single quotes), the inner one parses.
-    assert extract_json("{'bad': 1, \"x\": {\"ok\": true}}") == {"ok": True}
+    assert extract_json('{\'bad\': 1, "x": {"ok": true}}') == {"ok": True}
     # An unbalanced opener before the real value.
     assert extract_json('Use { carefully. {"a": 1}') == {"a": 1}
 
@@ -159,6 +159,11 @@ def test_extract_code_tildes_long_fences_and_unterminated() -> None:
     assert extract_code("Here:\n```python\ndef f():\n    return 1\n") == "def f():\n    return 1"
     assert extract_code("```python\nx = 2```") == "x = 2"
     assert extract_code("```python\n```") == ""
+
+
+def test_extract_code_indented_in_list_item() -> None:
+    text = "1. Define it:\n\n    ```python\n    def f():\n        return 1\n    ```\n"
+    assert extract_code(text, "python") == "def f():\n    return 1"
 
 
 def test_extract_code_error() -> None:

@@ -218,9 +218,10 @@ class ProviderPool:
         stats.calls += 1
         try:
             endpoint = await self.endpoint_for(spec)
-        except LLMError as exc:
+        except RunError as exc:
+            kind = exc.kind if isinstance(exc, LLMError) else "setup"
             stats.failed += 1
-            stats.failures[exc.kind] = stats.failures.get(exc.kind, 0) + 1
+            stats.failures[kind] = stats.failures.get(kind, 0) + 1
             raise
         stats.backend = endpoint.backend
         limiter = self.limiter_for(spec)
@@ -271,7 +272,7 @@ class ProviderPool:
             stats.failures[exc.kind] = stats.failures.get(exc.kind, 0) + 1
             raise
         response.retries = retries
-        if response.cost is None and endpoint.backend == "http":
+        if response.cost is None:  # the HTTP path, or a model litellm cannot price
             response.cost = _price(spec.model, response)
         stats.ok += 1
         stats.prompt_tokens += response.prompt_tokens

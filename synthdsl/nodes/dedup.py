@@ -51,7 +51,7 @@ class _Runner:
         if self.cfg.method == "rouge_l":
             from synthdsl.similarity import RougeIndex
 
-            self.index = RougeIndex()
+            self.index = RougeIndex(min_threshold=self.cfg.threshold)
 
     async def process(self, record: Record) -> Outcome:
         from synthdsl.text import normalize_for_exact

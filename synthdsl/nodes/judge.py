@@ -8,6 +8,7 @@ that is not valid JSON or whose score is outside the scale is a recorded failure
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -36,23 +37,33 @@ class JudgeConfig:
         schema = {
             "type": "object",
             "properties": {
-                "reason": {"type": "string", "maxLength": 600},
                 "score": {"type": "integer", "minimum": lo, "maximum": hi},
+                "reason": {"type": "string", "maxLength": 300},
             },
-            "required": ["reason", "score"],
+            "required": ["score", "reason"],
             "additionalProperties": False,
         }
         return {"type": "json_schema", "json_schema": {"name": "judgement", "schema": schema}}
 
 
+_SCORE_RE = re.compile(r'"score"\s*:\s*(-?\d+(?:\.\d+)?)')
+
+
 def parse_score(text: str, scale: tuple[int, int]) -> tuple[int, str] | str:
-    """The (score, reason) in a judge reply, or an error message."""
+    """The (score, reason) in a judge reply, or an error message.
+
+    The schema puts ``score`` first, so a reply cut short by ``max_tokens`` while
+    writing its reason still carries a complete score, which is taken.
+    """
     from synthdsl.text import ExtractError, extract_json
 
     try:
         value = extract_json(text)
     except ExtractError as exc:
-        return f"judge reply is not JSON: {exc}"
+        m = _SCORE_RE.search(text)
+        if m is None:
+            return f"judge reply is not JSON: {exc}"
+        value = {"score": float(m.group(1)), "reason": ""}
     if not isinstance(value, dict) or "score" not in value:
         return "judge reply has no 'score'"
     score = value["score"]
