@@ -294,8 +294,8 @@ class _Compiler:
             node_id = prefix + sid
             if kind == "use":
                 out_id = self.expand_use(doc, raw, spath, node_id, froms, scope, out_steps)
-                if out_id is not None:
-                    scope.names[sid] = out_id
+                # A failed use was reported: its id names a missing node, not an unknown one.
+                scope.names[sid] = out_id if out_id is not None else node_id
             else:
                 scope.names[sid] = node_id
                 out_steps.append(
@@ -605,9 +605,13 @@ def _loop_body(c: _Compiler, step: _Step, config: Any) -> Graph | None:
     if out_name is None or out_name not in scope.names:
         c.diags.append(
             Diagnostic(
-                step.span,
+                # At the loop's 'output:' value when it names the missing step.
+                step.doc.spans.value((*step.path, "loop", "output"))
+                if getattr(config, "output", None)
+                else step.span,
                 f"loop '{step.id}' has no output step '{out_name}'",
-                did_you_mean(str(out_name), scope.names),
+                did_you_mean(str(out_name), scope.names)
+                or "the loop's steps: " + ", ".join(n for n in scope.names if n != POOL),
             )
         )
         return None
@@ -688,7 +692,7 @@ def propagate_fields(c: _Compiler, graph: Graph, pool_fields: list[str]) -> None
             node.fields = list(pool_fields)
             continue
         inputs = [graph.nodes[i].fields for i in node.inputs if i in graph.nodes]
-        upstream: list[str] = []
+        upstream: list[str] = [] if inputs else ["*"]  # unresolved inputs were reported
         if node.kind == "mix" and inputs:
             common = set(inputs[0]).intersection(*map(set, inputs[1:]))
             upstream = [f for f in inputs[0] if f in common]

@@ -121,7 +121,7 @@ def _layout(lines: list[str], node: yaml.ScalarNode) -> tuple[Segment, ...]:
 
 
 _CLOSERS = {"flow mapping": ("{", "}"), "flow sequence": ("[", "]")}
-_TEMPLATE_HINT = "put the whole value in quotes, e.g. template: \"Ask about {{ topic }}\""
+_TEMPLATE_HINT = 'put the whole value in quotes, e.g. template: "Ask about {{ topic }}"'
 
 
 def _syntax_diagnostic(exc: yaml.MarkedYAMLError, file: str, lines: list[str]) -> Diagnostic:
@@ -140,15 +140,19 @@ def _syntax_diagnostic(exc: yaml.MarkedYAMLError, file: str, lines: list[str]) -
         if pmark is not None and cmark is not None and pmark.line > cmark.line:
             span = at_context
             message = f"YAML syntax error: this '{opener}' is never closed"
-            hint = f"add the missing '{closer}' (YAML reached line {at_problem.line} without finding it)"
+            hint = f"add the missing '{closer}' (YAML reached line {at_problem.line} without it)"
         else:
             message = f"YAML syntax error: expected ',' or '{closer}' here, found {found}"
-            hint = (f"separate the items inside {opener}...{closer} with ','; quote values that "
-                    "contain ':', ',' or brackets")
+            hint = (
+                f"separate the items inside {opener}...{closer} with ','; quote values that "
+                "contain ':', ',' or brackets"
+            )
     elif problem.startswith("expected <block end>") and "block" in context:
         message = "YAML syntax error: bad indentation"
-        hint = (f"this line must line up with the keys or '- ' items it belongs to (the block "
-                f"starting at line {at_context.line}, column {at_context.col})")
+        hint = (
+            f"this line must line up with the keys or '- ' items it belongs to (the block "
+            f"starting at line {at_context.line}, column {at_context.col})"
+        )
     elif problem == "mapping values are not allowed here":
         message = "YAML syntax error: unexpected ':'"
         hint = "quote a value that contains ': ', or check the indentation of this line"
@@ -236,6 +240,7 @@ class _Builder:
         return value
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
+        own = {id(key_node) for key_node, _ in node.value}
         try:
             self.loader.flatten_mapping(node)  # resolves YAML merge keys (<<)
         except yaml.MarkedYAMLError as exc:
@@ -262,7 +267,9 @@ class _Builder:
             if not isinstance(key, str | int | float | bool) and key is not None:
                 self.diagnostics.append(Diagnostic(key_span, "mapping keys must be plain scalars"))
                 continue
-            if key in first_seen:
+            if id(key_node) not in own:
+                pass  # merged in by '<<': keys written in this mapping override it
+            elif key in first_seen:
                 prev = first_seen[key]
                 self.diagnostics.append(
                     Diagnostic(
@@ -272,7 +279,8 @@ class _Builder:
                     )
                 )
                 continue
-            first_seen[key] = key_span
+            else:
+                first_seen[key] = key_span
             child: Path_ = (*path, key if isinstance(key, str | int) else str(key))
             self.spans.keys[child] = key_span
             out[key] = self.build(value_node, child)
@@ -315,7 +323,9 @@ def parse_document(text: str, file: str) -> Document:
     if builder.diagnostics:
         raise RecipeError(builder.diagnostics)
     if not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else f"a {type(data).__name__} value"
+        kind = {list: "a list", str: "a string", int: "a number", float: "a number"}.get(
+            type(data), f"a {type(data).__name__} value"
+        )
         raise RecipeError.single(
             builder.spans.value(()),
             f"a recipe must be a YAML mapping, found {kind}",

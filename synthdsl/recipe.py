@@ -18,6 +18,7 @@ import yaml
 
 from synthdsl.errors import Diagnostic, RecipeError, Span, did_you_mean
 from synthdsl.load import Document, Path_, Segment
+from synthdsl.schema.check import PARAM_RE, check_substituted
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -37,7 +38,6 @@ __all__ = [
 
 DEFAULT_MODEL = "local/smollm2"
 SAMPLING_KEYS = ("temperature", "top_p", "max_tokens", "seed", "stop")
-_PARAM_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def default_model() -> str:
@@ -128,10 +128,7 @@ def parse_models(doc: Document, prefix: Path_ = ("models",)) -> dict[str, ModelD
     out: dict[str, ModelDecl] = {}
     for alias, raw in (doc.data.get("models") or {}).items():
         span = doc.spans.key((*prefix, alias))
-        if "pool" in raw:
-            entries = tuple(_entry(e) for e in raw["pool"])
-        else:
-            entries = (_entry(raw),)
+        entries = tuple(_entry(e) for e in raw["pool"]) if "pool" in raw else (_entry(raw),)
         out[str(alias)] = ModelDecl(str(alias), entries, span)
     return out
 
@@ -147,16 +144,35 @@ def parse_sources(
         span = doc.spans.key(("sources", name))
         kinds = [k for k in ("path", "records", "input") if k in raw]
         if len(kinds) != 1:
-            diags.append(
-                Diagnostic(
-                    span,
-                    f"source '{name}' needs exactly one of 'path', 'records' or 'input'"
-                    + (f" (found {', '.join(kinds)})" if kinds else ""),
+            if kinds:
+                quoted = [f"'{k}'" for k in kinds]
+                both = "both " if len(kinds) == 2 else ""
+                diags.append(
+                    Diagnostic(
+                        doc.spans.key(("sources", name, kinds[1])),
+                        f"source '{name}' has {both}{', '.join(quoted[:-1])} and {quoted[-1]}",
+                        "keep only one of them",
+                    )
                 )
+            else:
+                diags.append(
+                    Diagnostic(
+                        span,
+                        f"source '{name}' has no 'path', 'records' or 'input'",
+                        "give it 'path:' (a JSONL, CSV, Parquet or text file), inline "
+                        "'records:', or 'input: true' to make it an input of a strategy",
+                    )
+                )
+            # Still declare it, with unknown fields, so that steps reading it are not
+            # reported as well.
+            out[str(name)] = SourceDecl(
+                name=str(name), span=span, records=(), fields=("*",), base_dir=str(base_dir)
             )
             continue
         if check_files and "path" in raw:
-            problem = _missing_path(str(raw["path"]), base_dir, doc.spans.value(("sources", name, "path")))
+            problem = _missing_path(
+                str(raw["path"]), base_dir, doc.spans.value(("sources", name, "path"))
+            )
             if problem is not None:
                 diags.append(problem)
         fields = tuple(raw["fields"]) if "fields" in raw else None
@@ -183,7 +199,9 @@ def _missing_path(path: str, base_dir: Path, span: Span) -> Diagnostic | None:
     full = written if written.is_absolute() else base_dir / written
     if full.exists():
         return None
-    where = "the recipe's folder" if base_dir in (Path(""), Path(".")) else f"'{base_dir.as_posix()}'"
+    relative = "source paths are relative to the recipe's folder"
+    if base_dir not in (Path(""), Path(".")):
+        relative += f" ({base_dir.as_posix()})"
     hint: str | None = None
     parent = full.parent
     if parent.is_dir():
@@ -194,9 +212,9 @@ def _missing_path(path: str, base_dir: Path, span: Span) -> Diagnostic | None:
             prefix = path[: len(path) - len(written.name)] if path.endswith(written.name) else ""
             hint = f"did you mean '{prefix}{match}'?"
     else:
-        hint = f"there is no folder '{written.parent.as_posix()}' next to the recipe"
+        hint = f"folder '{written.parent.as_posix()}' does not exist; {relative}"
     if hint is None:
-        hint = f"source paths are relative to the recipe's folder ({where})"
+        hint = relative
     return Diagnostic(span, f"source file not found: {path}", hint)
 
 
@@ -254,10 +272,10 @@ def content_span(doc: Document, span: Span) -> Span:
     """
     segments = doc.spans.layouts.get(span)
     if segments:
-        text_line, text_col, line, col = segments[0]
+        text_line, text_col, file_line, file_col = segments[0]
         if text_line > 0:  # the text starts with empty lines
-            return TextSpan(span.file, line - text_line, 1, segments)
-        return TextSpan(span.file, line, col - text_col, segments)
+            return TextSpan(span.file, file_line - text_line, 1, segments)
+        return TextSpan(span.file, file_line, file_col - text_col, segments)
     lines = doc.text.splitlines()
     if not 1 <= span.line <= len(lines):
         return span
@@ -363,18 +381,48 @@ def substitute_params(
     """Replace ``${name}`` references in ``value`` (recursively).
 
     A string that is exactly ``${name}`` takes the parameter's value with its type;
-    references inside longer strings are interpolated as text.
+    references inside longer strings are interpolated as text. When ``value`` is a
+    top-level part of the recipe or a step, values that came from parameters are checked
+    against the schema again (a using recipe's ``with:`` may give a value of the wrong
+    type); on a problem, ``value`` gets the parameters' declared defaults instead, which
+    the schema check already accepted, so that later stages see valid values.
     """
+    changed: dict[Path_, str] = {}
+    result = _substitute(value, params, doc, path, diags, changed)
+    if changed:
+        problems = check_substituted(doc, path, result, changed)
+        if problems:
+            diags.extend(problems)
+            defaults = doc.data.get("params")
+            result = _substitute(
+                value, defaults if isinstance(defaults, dict) else {}, doc, path, [], {}
+            )
+    return result
+
+
+def _substitute(
+    value: Any,
+    params: dict[str, Any],
+    doc: Document,
+    path: Path_,
+    diags: list[Diagnostic],
+    changed: dict[Path_, str],
+) -> Any:
     if isinstance(value, dict):
-        return {k: substitute_params(v, params, doc, (*path, k), diags) for k, v in value.items()}
+        return {
+            k: _substitute(v, params, doc, (*path, k), diags, changed) for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [substitute_params(v, params, doc, (*path, i), diags) for i, v in enumerate(value)]
+        return [
+            _substitute(v, params, doc, (*path, i), diags, changed) for i, v in enumerate(value)
+        ]
     if not isinstance(value, str) or "${" not in value:
         return value
-    whole = _PARAM_RE.fullmatch(value)
+    whole = PARAM_RE.fullmatch(value)
     if whole:
         name = whole.group(1)
         if name in params:
+            changed[path] = name
             return params[name]
         _unknown_param(name, params, doc, path, diags)
         return value
@@ -386,7 +434,7 @@ def substitute_params(
         _unknown_param(name, params, doc, path, diags)
         return m.group(0)
 
-    return _PARAM_RE.sub(repl, value)
+    return PARAM_RE.sub(repl, value)
 
 
 def _unknown_param(

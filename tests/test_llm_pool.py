@@ -27,6 +27,8 @@ BACKENDS = ["http", "litellm"]
 
 @pytest.fixture
 def server() -> Iterator[FakeOpenAIServer]:
+    """A fresh server per test (overrides conftest's shared one): a hung request or an
+    attempt counter can never leak into the next test."""
     with FakeOpenAIServer() as srv:
         yield srv
 

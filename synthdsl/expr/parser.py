@@ -96,7 +96,10 @@ _HEX_RE = re.compile(r"[0-9a-fA-F]+")
 def build_parser() -> Lark:
     """The LALR parser of ``filter.lark`` (built once)."""
     grammar = resources.files("synthdsl.expr").joinpath("filter.lark").read_text("utf-8")
-    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+    # The basic lexer: keywords (and, or, not, in, ...) are never read as field names.
+    return Lark(
+        grammar, parser="lalr", lexer="basic", propagate_positions=True, maybe_placeholders=True
+    )
 
 
 @functools.cache

@@ -13,6 +13,8 @@ it to put every caller of the model in cool-down).
 
 from __future__ import annotations
 
+import asyncio
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -22,7 +24,6 @@ from tenacity import (
     RetryCallState,
     retry_if_exception,
     stop_after_attempt,
-    wait_random_exponential,
 )
 
 from synthdsl.errors import LLMError
@@ -44,15 +45,14 @@ class RetryPolicy:
     base: float = 0.5
     cap: float = 30.0
 
-    def wait_for(self, state: RetryCallState) -> float:
-        """Seconds to sleep before the next attempt (tenacity ``wait`` callable)."""
-        backoff = wait_random_exponential(multiplier=self.base, max=self.cap)(state)
-        outcome = state.outcome
-        exc = outcome.exception() if outcome is not None else None
+    def backoff(self, retry_number: int, exc: BaseException | None) -> float:
+        """Seconds to sleep before retry ``retry_number`` (1-based) after ``exc``."""
+        ceiling = min(self.cap, self.base * 2 ** (retry_number - 1))
+        backoff = random.uniform(0.0, ceiling)
         server = exc.retry_after if isinstance(exc, LLMError) else None
         if server is not None:
             return max(float(server), backoff)
-        return float(backoff)
+        return backoff
 
     async def run(
         self,
@@ -67,23 +67,42 @@ class RetryPolicy:
         ``on_retry(error, sleep)`` is called before each retry sleep; ``on_rate_limit
         (sleep)`` too when the error was a 429. The raised error carries
         ``retries`` (an int attribute) so callers can count retries of failed calls too.
+        The first attempt runs directly (most calls succeed at once, and tenacity's
+        machinery costs CPU on every call); tenacity drives the retries.
         """
+        try:
+            return await attempt(), 0
+        except LLMError as exc:
+            if not is_retryable(exc) or max_retries <= 0:
+                exc.retries = 0  # type: ignore[attr-defined]
+                raise
+            first_error = exc
 
-        def before_sleep(state: RetryCallState) -> None:
-            outcome = state.outcome
-            exc = outcome.exception() if outcome is not None else None
-            sleep = state.next_action.sleep if state.next_action is not None else 0.0
-            if not isinstance(exc, LLMError):
-                return
+        def notify(exc: LLMError, sleep: float) -> None:
             if on_retry is not None:
                 on_retry(exc, sleep)
             if exc.kind == "rate_limit" and on_rate_limit is not None:
                 on_rate_limit(sleep)
 
+        def before_sleep(state: RetryCallState) -> None:
+            outcome = state.outcome
+            exc = outcome.exception() if outcome is not None else None
+            sleep = state.next_action.sleep if state.next_action is not None else 0.0
+            if isinstance(exc, LLMError):
+                notify(exc, sleep)
+
+        def wait(state: RetryCallState) -> float:
+            outcome = state.outcome
+            exc = outcome.exception() if outcome is not None else None
+            return self.backoff(state.attempt_number + 1, exc)
+
+        first_sleep = self.backoff(1, first_error)
+        notify(first_error, first_sleep)
+        await asyncio.sleep(first_sleep)
         retrying = AsyncRetrying(
             retry=retry_if_exception(is_retryable),
-            stop=stop_after_attempt(max(0, max_retries) + 1),
-            wait=self.wait_for,
+            stop=stop_after_attempt(max_retries),
+            wait=wait,
             before_sleep=before_sleep,
             reraise=True,
         )
@@ -94,6 +113,6 @@ class RetryPolicy:
                     attempts = attempt_ctx.retry_state.attempt_number
                     result = await attempt()
         except LLMError as exc:
-            exc.retries = attempts - 1  # type: ignore[attr-defined]
+            exc.retries = attempts  # type: ignore[attr-defined]
             raise
-        return result, attempts - 1
+        return result, attempts

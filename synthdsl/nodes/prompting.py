@@ -8,6 +8,7 @@ record), and make the call through the run context (cache, limits, retries).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +95,17 @@ def configure_prompt(raw: dict[str, Any], ctx: CheckContext) -> PromptConfig:
     )
 
 
+def prompt_hash(messages: tuple[dict[str, str], ...]) -> str:
+    """A short digest of the rendered messages (roles and contents)."""
+    h = hashlib.sha256()
+    for m in messages:
+        h.update(m["role"].encode())
+        h.update(b"\x1e")
+        h.update(m["content"].encode("utf-8"))
+        h.update(b"\x1f")
+    return h.hexdigest()[:16]
+
+
 def render_messages(
     cfg: PromptConfig, record: Record, rt: RunContext
 ) -> tuple[tuple[dict[str, str], ...], Fail | None]:
@@ -142,4 +154,4 @@ async def call_model(
         response = await rt.complete(node_id, request)
     except LLMError as exc:
         return Fail(exc.kind, str(exc))
-    return response, spec, stable_hash(list(messages))
+    return response, spec, prompt_hash(messages)

@@ -9,6 +9,7 @@ loops. Raises ``LLMError`` from ``complete`` when a call fails for good.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -24,7 +25,10 @@ if TYPE_CHECKING:
     from synthdsl.llm.client import ProviderPool
     from synthdsl.sinks import RejectsWriter
 
-__all__ = ["RunContext"]
+__all__ = ["COMMIT_EVERY_S", "RunContext"]
+
+# Completed calls reach the cache file within this many seconds (group commit).
+COMMIT_EVERY_S = 0.005
 
 
 @dataclass
@@ -40,6 +44,8 @@ class RunContext:
     stats: dict[str, NodeStats] = field(default_factory=dict)
     notes: dict[str, dict[str, Any]] = field(default_factory=dict)
     model_usage: dict[str, dict[str, int]] = field(default_factory=dict)
+    _commit_scheduled: bool = False
+    _specs: dict[Any, ModelSpec] = field(default_factory=dict)
     subgraph_runner: Callable[[RunContext, Graph, list[Record]], Awaitable[list[Record]]] | None = (
         None
     )
@@ -65,7 +71,13 @@ class RunContext:
         decl = self.compiled.models[alias or "default"]
         entries = decl.entries
         entry = entries[0]
-        if len(entries) > 1:
+        memo_key = None
+        if len(entries) == 1:
+            memo_key = (decl.alias, tuple(sorted(overrides.items())))
+            memo = self._specs.get(memo_key)
+            if memo is not None:
+                return memo
+        else:
             total = sum(e.weight for e in entries)
             h = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") / 2**64
             acc = 0.0
@@ -79,7 +91,7 @@ class RunContext:
         params = dict(entry.params)
         params.update(overrides)
         concurrency = self.concurrency or entry.concurrency
-        return ModelSpec(
+        spec = ModelSpec(
             alias=decl.alias,
             model=entry.model,
             params=tuple(sorted(params.items())),
@@ -92,6 +104,9 @@ class RunContext:
             max_retries=entry.max_retries,
             backend=entry.backend,
         )
+        if memo_key is not None:
+            self._specs[memo_key] = spec
+        return spec
 
     def concurrency_for(self, alias: str | None) -> int:
         if self.concurrency:
@@ -120,8 +135,16 @@ class RunContext:
         st.completion_tokens += response.completion_tokens
         st.cost += response.cost or 0.0
         if self.cache is not None and key is not None:
-            self.cache.put(key, response)
+            self.cache.put(key, response, defer=True)
+            if not self._commit_scheduled:
+                self._commit_scheduled = True
+                asyncio.get_running_loop().call_later(COMMIT_EVERY_S, self._commit)
         return response
+
+    def _commit(self) -> None:
+        self._commit_scheduled = False
+        if self.cache is not None and not self.cache.closed:
+            self.cache.commit()
 
     # -- accounting helpers -----------------------------------------------------------
 

@@ -10,17 +10,27 @@ check, since the rest of the schema would not apply.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from synthdsl.errors import Diagnostic, did_you_mean
+from synthdsl.errors import Diagnostic, Span, did_you_mean
 from synthdsl.load import Document, Path_
 
-__all__ = ["SUPPORTED_VERSIONS", "check_document", "recipe_schema"]
+__all__ = [
+    "PARAM_RE",
+    "SUPPORTED_VERSIONS",
+    "check_document",
+    "check_substituted",
+    "recipe_schema",
+    "substitute_placeholders",
+]
 
 SUPPORTED_VERSIONS = (1,)
+PARAM_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+"""A parameter reference, ``${name}``."""
 
 _TYPE_NAMES = {
     "object": "a mapping",
@@ -66,9 +76,21 @@ def _describe(value: Any) -> str:
     return type(value).__name__
 
 
-def _where(path: Path_) -> str:
-    if not path:
-        return "the recipe"
+def _show(value: Any) -> str:
+    """A value the way it reads in YAML, for the 'found ...' part of messages."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "an empty value (null)"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        text = value if len(value) <= 40 else value[:37] + "..."
+        return f"the string {text!r}"
+    return _describe(value)
+
+
+def _dotted(path: Path_) -> str:
     parts: list[str] = []
     for p in path:
         if isinstance(p, int):
@@ -76,6 +98,90 @@ def _where(path: Path_) -> str:
         else:
             parts.append(("." if parts else "") + str(p))
     return "".join(parts)
+
+
+def _where(path: Path_, data: Any = None) -> str:
+    """A readable name for the place at ``path``, e.g. ``generate.n in step 'ask'``.
+
+    Inside a step that has an id, the (innermost) step is named by its id rather than by
+    its index in ``steps``.
+    """
+    if not path:
+        return "the recipe"
+    step_at: int | None = None
+    step_id = ""
+    node = data
+    for i, p in enumerate(path):
+        in_dict = isinstance(node, dict) and p in node
+        in_list = isinstance(node, list) and isinstance(p, int) and 0 <= p < len(node)
+        if not (in_dict or in_list):
+            break
+        node = node[p]
+        if isinstance(p, int) and i > 0 and path[i - 1] == "steps" and isinstance(node, dict):
+            sid = node.get("id")
+            if isinstance(sid, str) and sid:
+                step_at, step_id = i, sid
+    if step_at is None:
+        return _dotted(path)
+    rest = path[step_at + 1 :]
+    return f"{_dotted(rest)} in step '{step_id}'" if rest else f"step '{step_id}'"
+
+
+_REQUIRED_HINTS = {
+    "model": "name the model, e.g. 'model: local/smollm2' or 'model: openai/gpt-4o-mini'",
+    "steps": "add 'steps:' with at least one step",
+    "id": "give every step a unique 'id:'",
+    "field": "name the field holding the text, e.g. 'field: response'",
+    "as": "say what to extract: 'as: list', 'as: json' or 'as: code'",
+    "rounds": "say how many rounds to run, e.g. 'rounds: 3'",
+    "parts": "list the parts to mix, each with 'from:' and 'ratio:'",
+    "from": "name the source or step this part takes rows from",
+    "ratio": "give each part a 'ratio:' between 0 and 1; the ratios add up to 1",
+    "expr": "put the filter expression in 'expr:'",
+}
+
+
+def _type_hint(value: Any, types: list[str]) -> str | None:
+    if isinstance(value, str) and {"integer", "number"} & set(types):
+        try:
+            float(value)
+        except ValueError:
+            return None
+        return "write the number without quotes"
+    if isinstance(value, str) and "boolean" in types:
+        if value.strip().lower() in ("true", "false", "yes", "no", "on", "off"):
+            return "write true or false without quotes"
+        return None
+    if value is None:
+        return "the key is there but has no value: give it one, or remove the key"
+    if isinstance(value, str) and "array" in types:
+        return "write a list, e.g. [a, b], or one '- ' item per line"
+    return None
+
+
+def _param_hint(value: Any, path: Path_, doc: Document) -> str | None:
+    """Why a ``${name}`` placeholder was not replaced by a value of the right type."""
+    whole = PARAM_RE.fullmatch(value) if isinstance(value, str) else None
+    if whole is None:
+        return None
+    if not path or path[0] in _NOT_SUBSTITUTED:
+        return "parameters (${...}) are not replaced here"
+    params = doc.data.get("params")
+    declared = sorted(params) if isinstance(params, dict) else []
+    name = whole.group(1)
+    close = did_you_mean(name, declared)
+    return f"'{name}' is not declared under 'params:'" + (f"; {close}" if close else "")
+
+
+_NOT_SUBSTITUTED = ("synthdsl", "params")
+
+
+def _yaml_scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return repr(value)
 
 
 def _expected_types(schema: dict[str, Any]) -> list[str]:
@@ -87,31 +193,55 @@ def _expected_types(schema: dict[str, Any]) -> list[str]:
     return []
 
 
-def _diagnose(error: Any, doc: Document) -> list[Diagnostic]:
-    path: Path_ = tuple(error.absolute_path)
+def _key_text(doc: Document, span: Span, key: Any) -> str:
+    """A mapping key as written in the file (``yes``, ``1``, ``~``), not as YAML read it."""
+    if isinstance(key, str):
+        return key
+    lines = doc.text.splitlines()
+    if 1 <= span.line <= len(lines):
+        token = lines[span.line - 1][span.col - 1 :].split(":", 1)[0].strip()
+        if token:
+            return token
+    return str(key)
+
+
+def _diagnose(error: Any, doc: Document, prefix: Path_ = ()) -> list[Diagnostic]:
+    path: Path_ = (*prefix, *error.absolute_path)
     spans = doc.spans
     validator = error.validator
-    label = _where(path)
+    label = _where(path, doc.data)
     if validator == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
+        known = error.schema.get("properties", {})
+        allowed = sorted(known)
         instance = error.instance if isinstance(error.instance, dict) else {}
-        extra = sorted(str(k) for k in instance if k not in error.schema.get("properties", {}))
         out = []
-        for key in extra:
-            hint = did_you_mean(key, allowed) or (
+        for key in sorted((k for k in instance if k not in known), key=str):
+            span = spans.key((*path, key if isinstance(key, str | int) else str(key)))
+            text = _key_text(doc, span, key)
+            hint = did_you_mean(text, allowed) or (
                 f"allowed keys here: {', '.join(allowed)}" if allowed else None
             )
-            out.append(Diagnostic(spans.key((*path, key)), f"unknown key '{key}' in {label}", hint))
+            if isinstance(key, bool):
+                hint = f"YAML reads '{text}' as {_yaml_scalar(key)}; quote the key if you meant it"
+            out.append(Diagnostic(span, f"unknown key '{text}' in {label}", hint))
         return out
     if validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else str(error.message)
-        return [Diagnostic(spans.value(path), f"missing required key '{missing}' in {label}")]
+        # At the key naming the incomplete mapping, not at the mapping's first entry.
+        where = spans.key(path) if path and isinstance(path[-1], str) else spans.value(path)
+        return [
+            Diagnostic(
+                where, f"missing required key '{missing}' in {label}", _REQUIRED_HINTS.get(missing)
+            )
+        ]
     if validator == "type":
-        expected = " or ".join(_TYPE_NAMES.get(t, t) for t in _expected_types(error.schema))
+        types = _expected_types(error.schema)
+        expected = " or ".join(_TYPE_NAMES.get(t, t) for t in types)
         return [
             Diagnostic(
                 spans.value(path),
-                f"{label} must be {expected}, found {_describe(error.instance)}",
+                f"{label} must be {expected}, found {_show(error.instance)}",
+                _param_hint(error.instance, path, doc) or _type_hint(error.instance, types),
             )
         ]
     if validator == "enum":
@@ -130,7 +260,8 @@ def _diagnose(error: Any, doc: Document) -> list[Diagnostic]:
         return [
             Diagnostic(
                 spans.value(path),
-                f"{label} must be {error.schema['const']!r}, found {error.instance!r}",
+                f"{label} must be {_yaml_scalar(error.schema['const'])}, "
+                f"found {_show(error.instance)}",
             )
         ]
     if validator == "pattern":
@@ -145,7 +276,7 @@ def _diagnose(error: Any, doc: Document) -> list[Diagnostic]:
         bad = error.instance
         return [
             Diagnostic(
-                spans.value(path),
+                spans.key((*path, bad)) if isinstance(bad, str | int) else spans.value(path),
                 f"invalid name {bad!r} in {label}: use letters, digits, '_' or '-', "
                 "not starting with a digit",
             )
@@ -162,23 +293,25 @@ def _diagnose(error: Any, doc: Document) -> list[Diagnostic]:
     if validator in ("minItems", "maxItems"):
         n = error.schema[validator]
         words = f"at least {n}" if validator == "minItems" else f"at most {n}"
-        return [Diagnostic(spans.value(path), f"{label} must have {words} item(s)")]
+        noun = "item" if n == 1 else "items"
+        return [Diagnostic(spans.value(path), f"{label} must have {words} {noun}")]
     if validator == "minLength":
         return [Diagnostic(spans.value(path), f"{label} must not be empty")]
     if validator in ("anyOf", "oneOf"):
-        return _diagnose_any_of(error, doc)
+        return _diagnose_any_of(error, doc, prefix)
     return [Diagnostic(spans.value(path), f"{label}: {error.message}")]
 
 
-def _diagnose_any_of(error: Any, doc: Document) -> list[Diagnostic]:
+def _diagnose_any_of(error: Any, doc: Document, prefix: Path_ = ()) -> list[Diagnostic]:
     """Report the errors of the branch the value was most likely meant for."""
-    path: Path_ = tuple(error.absolute_path)
+    rel: Path_ = tuple(error.absolute_path)
+    path: Path_ = (*prefix, *rel)
     branches: dict[int, list[Any]] = {}
     for sub in error.context:
         branches.setdefault(int(sub.schema_path[0]), []).append(sub)
     candidates = []
     for idx, errs in branches.items():
-        type_miss = any(e.validator == "type" and tuple(e.absolute_path) == path for e in errs)
+        type_miss = any(e.validator == "type" and tuple(e.absolute_path) == rel for e in errs)
         if not type_miss:
             candidates.append((len(errs), idx, errs))
     if candidates:
@@ -187,20 +320,20 @@ def _diagnose_any_of(error: Any, doc: Document) -> list[Diagnostic]:
         if isinstance(inst, dict) and "pool" in inst:
             for _, _idx, errs in candidates:
                 if any("pool" in (e.schema.get("properties") or {}) for e in errs):
-                    return [d for e in errs for d in _diagnose(e, doc)]
+                    return [d for e in errs for d in _diagnose(e, doc, prefix)]
         candidates.sort(key=lambda c: (c[0], c[1]))
-        return [d for e in candidates[0][2] for d in _diagnose(e, doc)]
+        return [d for e in candidates[0][2] for d in _diagnose(e, doc, prefix)]
     expected: list[str] = []
     for sub in error.context:
         for t in _expected_types(sub.schema):
             name = _TYPE_NAMES.get(t, t)
             if name not in expected:
                 expected.append(name)
-    label = _where(path)
+    label = _where(path, doc.data)
     return [
         Diagnostic(
             doc.spans.value(path),
-            f"{label} must be {' or '.join(expected) or 'valid'}, found {_describe(error.instance)}",
+            f"{label} must be {' or '.join(expected) or 'valid'}, found {_show(error.instance)}",
         )
     ]
 
@@ -211,7 +344,8 @@ def check_version(doc: Document) -> list[Diagnostic]:
         return [
             Diagnostic(
                 doc.spans.value(()),
-                "missing format version: add 'synthdsl: 1' at the top of the recipe",
+                "missing format version: the recipe has no 'synthdsl:' key",
+                f"add 'synthdsl: {SUPPORTED_VERSIONS[-1]}' as the first line of the recipe",
             )
         ]
     version = data["synthdsl"]
@@ -220,25 +354,106 @@ def check_version(doc: Document) -> list[Diagnostic]:
         return [
             Diagnostic(
                 doc.spans.value(("synthdsl",)),
-                f"unsupported recipe format version {version!r}",
-                f"this synthdsl reads format version(s) {supported}",
+                f"unsupported recipe format version {_yaml_scalar(version)}",
+                f"write the number without quotes: 'synthdsl: {version}'"
+                if isinstance(version, str) and version.strip() in map(str, SUPPORTED_VERSIONS)
+                else f"this synthdsl reads format version {supported}",
             )
         ]
     return []
 
 
-def check_document(doc: Document) -> list[Diagnostic]:
-    """Every schema problem of ``doc``, deduplicated and sorted by position."""
-    version_problems = check_version(doc)
-    if version_problems:
-        return version_problems
-    errors: Iterable[Any] = _validator().iter_errors(doc.data)
+def substitute_placeholders(
+    value: Any, params: dict[str, Any], path: Path_, changed: dict[Path_, str]
+) -> Any:
+    """``value`` with every string that is exactly ``${name}`` (a parameter in ``params``)
+    replaced by the parameter's value; ``changed`` receives each replaced path and name."""
+    if isinstance(value, dict):
+        return {
+            k: substitute_placeholders(v, params, (*path, k), changed) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [
+            substitute_placeholders(v, params, (*path, i), changed) for i, v in enumerate(value)
+        ]
+    if isinstance(value, str):
+        whole = PARAM_RE.fullmatch(value)
+        if whole and whole.group(1) in params:
+            changed[path] = whole.group(1)
+            return params[whole.group(1)]
+    return value
+
+
+def _collect(
+    errors: Iterable[Any], doc: Document, prefix: Path_, changed: dict[Path_, str]
+) -> list[Diagnostic]:
+    """Diagnostics of jsonschema errors, deduplicated; a problem with a value that came
+    from a ``${param}`` says so."""
+    from_param = {doc.spans.value(p): name for p, name in changed.items()}
     seen: set[tuple[object, ...]] = set()
     out: list[Diagnostic] = []
     for err in errors:
-        for diag in _diagnose(err, doc):
+        for diag in _diagnose(err, doc, prefix):
+            name = from_param.get(diag.span) if diag.span is not None else None
+            if name is not None:
+                diag = Diagnostic(
+                    diag.span, f"{diag.message} (the value of ${{{name}}})", diag.hint
+                )
             key = (diag.span, diag.message)
             if key not in seen:
                 seen.add(key)
                 out.append(diag)
     return sorted(out, key=Diagnostic.sort_key)
+
+
+def check_document(doc: Document) -> list[Diagnostic]:
+    """Every schema problem of ``doc``, deduplicated and sorted by position.
+
+    A value that is exactly ``${name}`` of a declared parameter is checked with the
+    parameter's default in its place (it takes the parameter's value and type);
+    ``check_substituted`` checks the values a using recipe gives in ``with:``.
+    """
+    version_problems = check_version(doc)
+    if version_problems:
+        return version_problems
+    data = doc.data
+    changed: dict[Path_, str] = {}
+    params = data.get("params")
+    if isinstance(params, dict) and params:
+        data = {
+            k: v if k in _NOT_SUBSTITUTED else substitute_placeholders(v, params, (k,), changed)
+            for k, v in data.items()
+        }
+    return _collect(_validator().iter_errors(data), doc, (), changed)
+
+
+@lru_cache(maxsize=16)
+def _part_validator(part: str) -> Any:
+    """A validator of one part of a recipe: a top-level key, or ``step``."""
+    from jsonschema import Draft202012Validator
+
+    schema = recipe_schema()
+    sub = {"$ref": "#/$defs/step"} if part == "step" else schema["properties"][part]
+    return Draft202012Validator({"$schema": schema["$schema"], "$defs": schema["$defs"], **sub})
+
+
+def check_substituted(
+    doc: Document, path: Path_, value: Any, changed: dict[Path_, str]
+) -> list[Diagnostic]:
+    """Schema problems of the part of ``doc`` at ``path`` (a top-level key or a step) once
+    parameters were substituted into it.
+
+    ``check_document`` accepted the recipe with the parameters' defaults, so a problem
+    here comes from a value given in ``with:``; ``changed`` maps each substituted
+    (absolute) path to its parameter's name.
+    """
+    if not changed:
+        return []
+    properties = recipe_schema()["properties"]
+    if len(path) == 1 and isinstance(path[0], str) and path[0] in properties:
+        part = path[0]
+    elif len(path) >= 2 and path[-2] == "steps" and isinstance(path[-1], int):
+        part = "step"
+    else:
+        return []
+    return _collect(_part_validator(part).iter_errors(value), doc, path, changed)

@@ -1,0 +1,63 @@
+"""Helpers shared by the benchmarks: a fake server subprocess, timing, medians."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+PY = sys.executable
+
+
+@contextmanager
+def fake_server(latency: float = 0.0) -> Iterator[str]:
+    """Start the loopback OpenAI-compatible server in its own process; yield its URL."""
+    proc = subprocess.Popen(
+        [PY, "-m", "synthdsl.testing.fake_openai", "--port", "0", "--latency", str(latency)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        if not line.startswith("READY "):
+            raise RuntimeError(f"server did not start: {line!r}")
+        yield line.split(" ", 1)[1]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@dataclass
+class Measured:
+    wall: float
+    cpu: float
+    max_rss_kb: int
+    stdout: str
+
+
+def measure(cmd: Sequence[str], env: dict[str, str] | None = None, cwd: str | None = None) -> Measured:
+    """Run ``cmd``; return its wall time, CPU time (user+sys) and peak RSS."""
+    merged = dict(os.environ)
+    if env:
+        merged.update(env)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=merged, cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    out = proc.stdout.read() if proc.stdout else ""
+    err = proc.stderr.read() if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{out}\n{err}")
+    return Measured(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, out)
+
+
+def median(xs: Sequence[float]) -> float:
+    return statistics.median(xs)
+
+
