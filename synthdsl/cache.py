@@ -81,6 +81,7 @@ def cache_key(request: LLMRequest) -> str:
         "response_format": request.response_format,
         "sample_index": request.sample_index,
         "extra": [[k, v] for k, v in sorted(request.extra, key=lambda kv: kv[0])],
+        "salt": request.salt,
     }
     return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
 

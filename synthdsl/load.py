@@ -137,7 +137,7 @@ def _syntax_diagnostic(exc: yaml.MarkedYAMLError, file: str, lines: list[str]) -
     kind = context.replace("while parsing a ", "")
     if kind in _CLOSERS and problem.startswith("expected ','"):
         opener, closer = _CLOSERS[kind]
-        if pmark is not None and cmark is not None and pmark.line > cmark.line:
+        if _unclosed(lines, pmark, cmark):
             span = at_context
             message = f"YAML syntax error: this '{opener}' is never closed"
             hint = f"add the missing '{closer}' (YAML reached line {at_problem.line} without it)"
@@ -186,6 +186,20 @@ def _syntax_diagnostic(exc: yaml.MarkedYAMLError, file: str, lines: list[str]) -
         message = "YAML syntax error: a value holding a template must be quoted"
         hint = _TEMPLATE_HINT
     return Diagnostic(span, message, hint)
+
+
+def _unclosed(lines: list[str], pmark: Any, cmark: Any) -> bool:
+    """Whether a flow collection's error comes from it never being closed: the parser
+    ran into a later line indented no deeper than the line where it opened."""
+    if pmark is None or cmark is None or pmark.line <= cmark.line:
+        return False
+    if pmark.line >= len(lines):
+        return True
+
+    def indent(line: str) -> int:
+        return len(line) - len(line.lstrip(" "))
+
+    return indent(lines[pmark.line]) <= indent(lines[cmark.line])
 
 
 def _has_unquoted_template(line: str) -> bool:

@@ -390,13 +390,17 @@ def substitute_params(
     changed: dict[Path_, str] = {}
     result = _substitute(value, params, doc, path, diags, changed)
     if changed:
-        problems = check_substituted(doc, path, result, changed)
+        declared = doc.data.get("params")
+        defaults = declared if isinstance(declared, dict) else {}
+        hints = {
+            name: f"'{name}' is set by the 'with:' of the step that uses this recipe"
+            for name in changed.values()
+            if name in defaults and params.get(name) != defaults[name]
+        }
+        problems = check_substituted(doc, path, result, changed, hints)
         if problems:
             diags.extend(problems)
-            defaults = doc.data.get("params")
-            result = _substitute(
-                value, defaults if isinstance(defaults, dict) else {}, doc, path, [], {}
-            )
+            result = _substitute(value, defaults, doc, path, [], {})
     return result
 
 

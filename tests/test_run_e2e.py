@@ -314,3 +314,18 @@ steps:
         datasets.append(read_jsonl(project / backend / "dataset.jsonl"))
     assert datasets[0] == datasets[1]
     assert len(datasets[0]) == 3
+
+
+def test_loop_round_salts_the_cache_key_but_is_not_sent() -> None:
+    from synthdsl.cache import cache_key
+    from synthdsl.llm.types import LLMRequest, ModelSpec
+    from synthdsl.llm.wire import build_body
+
+    spec = ModelSpec(alias="g", model="openai/fake", params=(("temperature", 0.5),))
+    msgs = ({"role": "user", "content": "hi"},)
+    plain = LLMRequest(spec=spec, messages=msgs, extra=(("top_k", 5),))
+    salted = LLMRequest(spec=spec, messages=msgs, extra=(("top_k", 5),), salt="round=2")
+    assert cache_key(plain) != cache_key(salted)
+    body = build_body(salted, "fake")
+    assert body["top_k"] == 5 and body["temperature"] == 0.5
+    assert "salt" not in body and "round" not in body

@@ -105,7 +105,7 @@ def test_ok_fixture_validates(
 
 def test_fixture_set_is_complete() -> None:
     names = {p.stem for p in BAD}
-    assert REQUIRED_BAD <= names, f"missing fixtures: {sorted(REQUIRED_BAD - names)}"
+    assert not REQUIRED_BAD - names, f"missing fixtures: {sorted(REQUIRED_BAD - names)}"
     orphans = sorted(p.name for p in (FIXTURES / "bad").glob("*.err") if p.stem not in names)
     assert not orphans, f"goldens without a recipe: {orphans}"
     assert len(OK) >= 5

@@ -49,6 +49,8 @@ class LLMRequest:
     ``sample_index`` distinguishes repeated samples of the same prompt (it is part of
     the cache key, and is used to derive the seed when the model has one).
     ``response_format`` is an OpenAI-style response_format (e.g. a json_schema).
+    ``extra`` are provider parameters sent as they are (a model's ``extra:``); ``salt``
+    only enters the cache key (a loop round makes distinct calls for the same prompt).
     """
 
     spec: ModelSpec
@@ -56,6 +58,7 @@ class LLMRequest:
     response_format: dict[str, Any] | None = None
     sample_index: int = 0
     extra: tuple[tuple[str, Any], ...] = ()
+    salt: str = ""
 
 
 @dataclass

@@ -140,15 +140,13 @@ async def call_model(
     if fail is not None:
         return fail
     spec = rt.spec_for(cfg.model, f"{node_id}:{record.id}:{sample_index}", cfg.params)
-    extra: tuple[tuple[str, Any], ...] = ()
-    if rt.round is not None:
-        extra = (("round", rt.round),)
     request = LLMRequest(
         spec=spec,
         messages=messages,
         response_format=response_format,
         sample_index=sample_index,
-        extra=extra,
+        extra=rt.provider_extra(cfg.model, spec),
+        salt="" if rt.round is None else f"round={rt.round}",
     )
     try:
         response = await rt.complete(node_id, request)

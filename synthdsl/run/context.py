@@ -108,6 +108,14 @@ class RunContext:
             self._specs[memo_key] = spec
         return spec
 
+    def provider_extra(self, alias: str | None, spec: ModelSpec) -> tuple[tuple[str, Any], ...]:
+        """The ``extra:`` provider parameters of the entry ``spec`` was made from."""
+        decl = self.compiled.models[alias or "default"]
+        for e in decl.entries:
+            if e.model == spec.model and e.api_base == spec.api_base:
+                return e.extra
+        return ()
+
     def concurrency_for(self, alias: str | None) -> int:
         if self.concurrency:
             return self.concurrency

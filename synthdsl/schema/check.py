@@ -385,10 +385,14 @@ def substitute_placeholders(
 
 
 def _collect(
-    errors: Iterable[Any], doc: Document, prefix: Path_, changed: dict[Path_, str]
+    errors: Iterable[Any],
+    doc: Document,
+    prefix: Path_,
+    changed: dict[Path_, str],
+    hints: dict[str, str] | None = None,
 ) -> list[Diagnostic]:
     """Diagnostics of jsonschema errors, deduplicated; a problem with a value that came
-    from a ``${param}`` says so."""
+    from a ``${param}`` says so (with ``hints[name]`` as its hint, when given)."""
     from_param = {doc.spans.value(p): name for p, name in changed.items()}
     seen: set[tuple[object, ...]] = set()
     out: list[Diagnostic] = []
@@ -397,7 +401,9 @@ def _collect(
             name = from_param.get(diag.span) if diag.span is not None else None
             if name is not None:
                 diag = Diagnostic(
-                    diag.span, f"{diag.message} (the value of ${{{name}}})", diag.hint
+                    diag.span,
+                    f"{diag.message} (the value of ${{{name}}})",
+                    (hints or {}).get(name, diag.hint),
                 )
             key = (diag.span, diag.message)
             if key not in seen:
@@ -438,14 +444,19 @@ def _part_validator(part: str) -> Any:
 
 
 def check_substituted(
-    doc: Document, path: Path_, value: Any, changed: dict[Path_, str]
+    doc: Document,
+    path: Path_,
+    value: Any,
+    changed: dict[Path_, str],
+    hints: dict[str, str] | None = None,
 ) -> list[Diagnostic]:
     """Schema problems of the part of ``doc`` at ``path`` (a top-level key or a step) once
     parameters were substituted into it.
 
     ``check_document`` accepted the recipe with the parameters' defaults, so a problem
     here comes from a value given in ``with:``; ``changed`` maps each substituted
-    (absolute) path to its parameter's name.
+    (absolute) path to its parameter's name; ``hints`` may say, by parameter name,
+    where its value was set.
     """
     if not changed:
         return []
@@ -456,4 +467,4 @@ def check_substituted(
         part = "step"
     else:
         return []
-    return _collect(_part_validator(part).iter_errors(value), doc, path, changed)
+    return _collect(_part_validator(part).iter_errors(value), doc, path, changed, hints)
