@@ -235,16 +235,25 @@ def parse_output(doc: Document) -> OutputDecl:
     )
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, eq=False)
 class TextSpan(Span):
     """Where a multi-line embedded text starts, and where each of its lines is in the file.
 
     ``shifted`` maps a position inside the text to the file, following the text's lines
     (indentation of a ``|`` block, line folding of ``>`` blocks and of multi-line plain or
-    quoted strings) instead of assuming the text's lines start in column 1.
+    quoted strings) instead of assuming the text's lines start in column 1. It equals
+    (and hashes like) the plain ``Span`` of the same position.
     """
 
-    segments: tuple[Segment, ...] = field(default=(), compare=False, repr=False)
+    segments: tuple[Segment, ...] = field(default=(), repr=False)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Span):
+            return (self.file, self.line, self.col) == (other.file, other.line, other.col)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.file, self.line, self.col))
 
     def shifted(self, line_offset: int, col_offset: int) -> Span:
         target = (line_offset, col_offset)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from synthdsl.errors import RecipeError, Span
+from synthdsl.errors import Diagnostic, RecipeError, Span
 from synthdsl.load import parse_document
 from synthdsl.recipe import content_span, parse_sources, substitute_params
 from synthdsl.schema.check import check_document
@@ -141,9 +141,11 @@ def test_typed_parameters_are_checked_with_their_defaults() -> None:
 
 
 def test_with_values_of_the_wrong_type_are_reported() -> None:
-    text = "synthdsl: 1\nparams: {n: 2}\nsteps:\n  - id: a\n    generate: {template: x, n: '${n}'}\n"
+    text = (
+        "synthdsl: 1\nparams: {n: 2}\nsteps:\n  - id: a\n    generate: {template: x, n: '${n}'}\n"
+    )
     doc = parse_document(text, F)
-    diags: list = []  # type: ignore[type-arg]
+    diags: list[Diagnostic] = []
     steps = substitute_params(doc.data["steps"], {"n": "lots"}, doc, ("steps",), diags)
     assert steps[0]["generate"]["n"] == 2  # the default stands in for the bad value
     [diag] = diags
