@@ -42,8 +42,7 @@ with open(sys.argv[1]) as fh, open(sys.argv[2], "w") as out:
                 out.write(json.dumps(row) + "\n")
 '''
 
-WORDS = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron "
-         "pi rho sigma tau upsilon phi chi psi omega write explain list describe").split()
+WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega", "write", "explain", "list", "describe"]
 
 
 def make_rows(path: Path, n: int) -> None:
