@@ -189,7 +189,7 @@ def _manifest(
         "prompt_tokens": sum(s.prompt_tokens for s in rt.stats.values()),
         "completion_tokens": sum(s.completion_tokens for s in rt.stats.values()),
         "cost_usd": round(sum(s.cost for s in rt.stats.values()), 6),
-        "dropped": sum(sum(s.dropped.values()) for s in rt.stats.values()),
+        "dropped": sum(sum(s.dropped.values()) + s.discarded for s in rt.stats.values()),
         "failed": sum(sum(s.failed.values()) for s in rt.stats.values()),
     }
     return {
@@ -206,7 +206,11 @@ def _manifest(
             "fresh": options.fresh,
         },
         "cache": str(cache_path),
-        "output": {"path": str(sink.path), "records": sink.written, "format": sink.format},
+        "output": {
+            "path": str(sink.path if status == "completed" else sink.partial_path),
+            "records": sink.written,
+            "format": sink.format,
+        },
         "rejects": {
             "path": "rejects.jsonl",
             "dropped": totals["dropped"],

@@ -157,8 +157,10 @@ class _Compiler:
 
     # -- models ------------------------------------------------------------------
 
-    def add_models(self, doc: Document) -> None:
+    def add_models(self, doc: Document, *, nested: bool = False) -> None:
         for alias, decl in parse_models(doc).items():
+            if nested and alias == "default":
+                continue  # a strategy does not choose the run's default model
             if alias not in self.models:  # the outer recipe's alias wins
                 self.models[alias] = decl
 
@@ -274,7 +276,15 @@ class _Compiler:
                 previous = sid
                 continue
             froms: list[tuple[str, Span]] = []
-            if "from" in raw:
+            if kind == "mix" and "from" in raw:
+                self.diags.append(
+                    Diagnostic(
+                        doc.spans.key((*spath, "from")),
+                        f"mix step '{sid}' takes its inputs from 'parts', not 'from'",
+                        "remove 'from:' and name each input in mix.parts",
+                    )
+                )
+            elif "from" in raw:
                 fr = raw["from"]
                 items = fr if isinstance(fr, list) else [fr]
                 for j, name in enumerate(items):
@@ -384,7 +394,7 @@ class _Compiler:
                         "bind each in 'with:' by name",
                     )
                 )
-            self.add_models(sub)
+            self.add_models(sub, nested=True)
             prefix = node_id + "."
             for src in sources.values():
                 if not src.is_input:
@@ -535,6 +545,7 @@ def compile_recipe(path: str | Path, opts: CompileOptions | None = None) -> Comp
             graph = _order_and_check(c, nodes, out_id, None)
             if graph is not None:
                 propagate_fields(c, graph, [])
+                _check_output_fields(c, doc, output, graph)
     if c.diags or graph is None:
         raise RecipeError(c.diags or [Diagnostic(None, "recipe has no steps to run")])
     name = str(doc.data.get("name") or p.stem)
@@ -549,6 +560,36 @@ def compile_recipe(path: str | Path, opts: CompileOptions | None = None) -> Comp
         texts=c.texts,
         warnings=c.warnings,
     )
+
+
+def _check_output_fields(c: _Compiler, doc: Document, output: OutputDecl, graph: Graph) -> None:
+    """The fields the output keeps or shapes must exist on the output step's records."""
+    available = graph.nodes[graph.output].fields
+    if "*" in available:
+        return
+    wanted: list[tuple[str, Span]] = []
+    for i, name in enumerate(output.fields or ()):
+        wanted.append((name, doc.spans.value(("output", "fields", i))))
+    if output.shape != "records":
+        kept = set(output.fields) if output.fields is not None else set(available)
+        for key in ("instruction_field", "response_field"):
+            name = getattr(output, key)
+            span = doc.spans.value(("output", key)) if key in (doc.data.get("output") or {}) \
+                else doc.spans.value(("output", "shape"))
+            if name not in kept or output.fields is None:
+                wanted.append((name, span))
+    seen: set[str] = set()
+    for name, span in wanted:
+        if name in available or name in seen:
+            continue
+        seen.add(name)
+        c.diags.append(
+            Diagnostic(
+                span,
+                f"output field '{name}' is not provided by step '{graph.output}'",
+                did_you_mean(name, available) or f"its fields: {', '.join(available)}",
+            )
+        )
 
 
 def _origin_of(node_id: str) -> str | None:

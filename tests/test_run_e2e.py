@@ -205,7 +205,9 @@ steps:
             assert secret.encode() not in path.read_bytes(), path
 
 
-def test_missing_api_key_is_a_clear_failure(server: FakeOpenAIServer, project: Path) -> None:
+def test_missing_api_key_stops_the_run_with_a_clear_error(
+    server: FakeOpenAIServer, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     text = f"""
 synthdsl: 1
 models:
@@ -217,10 +219,12 @@ steps:
     generate: {{template: "{{{{ q }}}}", model: gen}}
 """
     recipe = write_recipe(project, text)
-    assert run(recipe) == 0
-    rejects = read_jsonl(project / "out" / "rejects.jsonl")
-    assert rejects[0]["reason"] == "missing_api_key"
-    assert "NOT_SET_ANYWHERE" in rejects[0]["error"]
+    assert run(recipe) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("synthdsl: error:") and "NOT_SET_ANYWHERE" in err
+    assert "Traceback" not in err
+    assert manifest(project)["status"] == "failed"
+    assert "NOT_SET_ANYWHERE" in manifest(project)["error"]
     assert server.stats()["requests"] == 0
 
 

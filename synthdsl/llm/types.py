@@ -47,7 +47,7 @@ class LLMRequest:
     """One chat-completion call.
 
     ``sample_index`` distinguishes repeated samples of the same prompt (it is part of
-    the cache key, and is used to derive the seed when the model has one).
+    the cache key; a seeded model's sample i is sent seed + i by the generate node).
     ``response_format`` is an OpenAI-style response_format (e.g. a json_schema).
     ``extra`` are provider parameters sent as they are (a model's ``extra:``); ``salt``
     only enters the cache key (a loop round makes distinct calls for the same prompt).

@@ -89,6 +89,10 @@ class _Runner:
                 )
             )
         if out:
+            if failures:
+                counter = self.rt.node_stats(self.node.id, "generate").sample_failures
+                for f in failures:
+                    counter[f.kind] += 1
             return Emit(out)
         return failures[0] if failures else Fail("internal", "no sample produced")
 

@@ -55,6 +55,7 @@ class _Runner:
         assert self.node.body is not None
         pool = list(initial)
         current = list(initial)
+        last_round: list[Record] = []
         made = 0
         rounds_run = 0
         for r in range(1, cfg.rounds + 1):
@@ -63,6 +64,7 @@ class _Runner:
                 break
             rounds_run = r
             produced = await self.rt.run_subgraph(self.node.body, feed, round_=r)
+            last_round = []
             if cfg.mode == "accumulate":
                 for rec in produced:
                     if cfg.target is not None and made >= cfg.target:
@@ -70,10 +72,12 @@ class _Runner:
                         continue
                     made += 1
                     pool.append(rec)
+                    last_round.append(rec)
                     if cfg.emit in ("new", "all"):
                         await out.emit(rec)
             else:
                 current = produced
+                last_round = produced
                 made += len(produced)
                 if cfg.emit in ("new", "all"):
                     for rec in produced:
@@ -81,7 +85,7 @@ class _Runner:
             if cfg.target is not None and made >= cfg.target:
                 break
         if cfg.emit == "last":
-            for rec in current if cfg.mode == "chain" else pool:
+            for rec in last_round:
                 await out.emit(rec)
         self.rt.note(
             self.node.id, "loop", {"rounds_run": rounds_run, "made": made, "target": cfg.target}

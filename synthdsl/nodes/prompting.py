@@ -9,7 +9,7 @@ record), and make the call through the run context (cache, limits, retries).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import Span
@@ -22,7 +22,10 @@ if TYPE_CHECKING:
     from synthdsl.run.context import RunContext
     from synthdsl.templates import Template
 
-__all__ = ["PromptConfig", "call_model", "configure_prompt"]
+__all__ = ["FATAL_KINDS", "PromptConfig", "call_model", "configure_prompt"]
+
+# Failures that no record can escape: the run stops instead of failing every record.
+FATAL_KINDS = frozenset({"missing_api_key", "auth"})
 
 
 @dataclass
@@ -32,6 +35,7 @@ class PromptConfig:
     model: str | None
     model_span: Span
     params: dict[str, Any]
+    recipe_params: dict[str, Any] = field(default_factory=dict)
 
     def templates(self) -> list[Template]:
         return [t for t in (self.system, self.user) if t is not None]
@@ -92,6 +96,7 @@ def configure_prompt(raw: dict[str, Any], ctx: CheckContext) -> PromptConfig:
         model=str(model) if model is not None else None,
         model_span=ctx.span("model") if model is not None else ctx.span(),
         params=dict(raw.get("params") or {}),
+        recipe_params=dict(ctx.params),
     )
 
 
@@ -112,7 +117,7 @@ def render_messages(
     from synthdsl.templates import TemplateRenderError
 
     context = dict(record.data)
-    context["params"] = rt.params
+    context["params"] = cfg.recipe_params
     messages: list[dict[str, str]] = []
     try:
         if cfg.system is not None:
@@ -122,6 +127,16 @@ def render_messages(
     except TemplateRenderError as exc:
         return (), Fail("template", str(exc))
     return tuple(messages), None
+
+
+def _seed_for_sample(spec: ModelSpec, sample_index: int) -> ModelSpec:
+    """Sample i of a seeded model uses seed + i, so n samples are not n copies."""
+    params = dict(spec.params)
+    seed = params.get("seed")
+    if not isinstance(seed, int):
+        return spec
+    params["seed"] = seed + sample_index
+    return replace(spec, params=tuple(sorted(params.items())))
 
 
 async def call_model(
@@ -134,12 +149,14 @@ async def call_model(
     response_format: dict[str, Any] | None = None,
 ) -> tuple[LLMResponse, ModelSpec, str] | Fail:
     """Render and send one request; return (response, spec, prompt hash) or a ``Fail``."""
-    from synthdsl.errors import LLMError
+    from synthdsl.errors import LLMError, RunError
 
     messages, fail = render_messages(cfg, record, rt)
     if fail is not None:
         return fail
     spec = rt.spec_for(cfg.model, f"{node_id}:{record.id}:{sample_index}", cfg.params)
+    if sample_index:
+        spec = _seed_for_sample(spec, sample_index)
     request = LLMRequest(
         spec=spec,
         messages=messages,
@@ -151,5 +168,9 @@ async def call_model(
     try:
         response = await rt.complete(node_id, request)
     except LLMError as exc:
+        if exc.kind in FATAL_KINDS:
+            raise RunError(
+                f"{exc} (stopping the run: every call to this model would fail the same way)"
+            ) from None
         return Fail(exc.kind, str(exc))
     return response, spec, prompt_hash(messages)

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from synthdsl.compile import Graph, Node
+from synthdsl.errors import RunError
 from synthdsl.nodes import node_kind
 from synthdsl.nodes.base import Drop, Emit, Fail, MapRunner, Outbox, Outcome
 from synthdsl.records import Record
@@ -151,8 +152,8 @@ async def _run_map(runner: MapRunner, inputs: AsyncIterator[Record], rep: _Repor
             rep.count_in(1)
             try:
                 outcome = await runner.process(rec)
-            except asyncio.CancelledError:
-                raise
+            except (asyncio.CancelledError, RunError):
+                raise  # cancelled, or the run cannot go on (configuration, provider)
             except Exception as exc:  # a bug in a node must not lose the record
                 outcome = _fail_reason(exc)
             await rep.settle(rec, outcome)
@@ -165,7 +166,7 @@ async def _run_map(runner: MapRunner, inputs: AsyncIterator[Record], rep: _Repor
         async with sem:
             try:
                 return await runner.process(rec)
-            except asyncio.CancelledError:
+            except (asyncio.CancelledError, RunError):
                 raise
             except Exception as exc:
                 return _fail_reason(exc)

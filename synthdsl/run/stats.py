@@ -4,7 +4,9 @@
 output, ``dropped`` were removed on purpose (counted by reason), ``failed`` raised
 (counted by error kind). ``out`` counts records emitted (a node that samples several
 completions or explodes a list emits more than it passes). Loops also count
-``discarded``: records their body made past the loop's target.
+``discarded``: records their body made past the loop's target. A node sampling ``n``
+completions counts the samples that failed while others of the same record succeeded
+in ``sample_failures`` (the record itself passed).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class NodeStats:
     dropped: Counter[str] = field(default_factory=Counter)
     failed: Counter[str] = field(default_factory=Counter)
     discarded: int = 0
+    sample_failures: Counter[str] = field(default_factory=Counter)
     calls: int = 0
     cache_hits: int = 0
     retries: int = 0
@@ -62,6 +65,8 @@ class NodeStats:
         }
         if self.discarded:
             out["discarded"] = self.discarded
+        if self.sample_failures:
+            out["sample_failures"] = dict(sorted(self.sample_failures.items()))
         if self.calls or self.cache_hits:
             out.update(
                 {

@@ -1,0 +1,183 @@
+"""Semantics that are easy to get subtly wrong: strategy params, seeds per sample,
+loop emission, and compile-time checks of mix and output fields."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from synthdsl.cli import main
+from synthdsl.compile import compile_recipe
+from synthdsl.testing.fake_openai import FakeOpenAIServer
+
+
+def _rows(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+
+
+def _run(recipe: Path) -> int:
+    return main(["run", str(recipe), "--quiet", "--out", str(recipe.parent / "out")])
+
+
+def test_strategy_templates_read_their_own_params(
+    server: FakeOpenAIServer, project: Path
+) -> None:
+    (project / "recipes").mkdir()
+    (project / "recipes" / "tone.yaml").write_text(
+        """
+synthdsl: 1
+params: {style: plain}
+sources:
+  items: {input: true}
+steps:
+  - id: say
+    generate: {template: "[[reply: {{ params.style }}-{{ q }}]]", model: gen}
+""",
+        encoding="utf-8",
+    )
+    recipe = project / "r.yaml"
+    recipe.write_text(
+        f"""
+synthdsl: 1
+params: {{style: outer}}
+models:
+  gen: {{model: openai/fake, api_base: "{server.base_url}"}}
+sources:
+  s: {{records: [{{q: a}}, {{q: b}}]}}
+steps:
+  - id: t
+    use: tone
+    with: {{style: formal}}
+""",
+        encoding="utf-8",
+    )
+    assert _run(recipe) == 0
+    assert [r["response"] for r in _rows(project / "out" / "dataset.jsonl")] == [
+        "formal-a",
+        "formal-b",
+    ]
+
+
+def test_seeded_samples_are_not_copies(server: FakeOpenAIServer, project: Path) -> None:
+    recipe = project / "r.yaml"
+    recipe.write_text(
+        f"""
+synthdsl: 1
+models:
+  gen: {{model: openai/fake, api_base: "{server.base_url}", seed: 5}}
+sources:
+  s: {{records: [{{q: "tell me something"}}]}}
+steps:
+  - id: g
+    generate: {{template: "{{{{ q }}}}", model: gen, n: 3}}
+""",
+        encoding="utf-8",
+    )
+    assert _run(recipe) == 0
+    rows = _rows(project / "out" / "dataset.jsonl")
+    assert len(rows) == 3
+    assert len({r["response"] for r in rows}) == 3
+    assert [r["_provenance"]["sample"] for r in rows] == [0, 1, 2]
+
+
+def test_loop_emit_last_is_the_final_round(server: FakeOpenAIServer, project: Path) -> None:
+    recipe = project / "r.yaml"
+    recipe.write_text(
+        f"""
+synthdsl: 1
+models:
+  gen: {{model: openai/fake, api_base: "{server.base_url}"}}
+sources:
+  s: {{records: [{{text: "start"}}]}}
+steps:
+  - id: evolve
+    loop:
+      rounds: 3
+      mode: chain
+      steps:
+        - id: step
+          generate: {{template: "[[reply: {{{{ text }}}}+]]", model: gen, into: text}}
+""",
+        encoding="utf-8",
+    )
+    assert _run(recipe) == 0
+    rows = _rows(project / "out" / "dataset.jsonl")
+    assert [r["text"] for r in rows] == ["start+++"]
+    assert rows[0]["_provenance"]["round"] == 3
+
+
+def _validate_error(project: Path, text: str, capsys: pytest.CaptureFixture[str]) -> str:
+    recipe = project / "bad.yaml"
+    recipe.write_text(text, encoding="utf-8")
+    assert main(["validate", str(recipe)]) == 2
+    return capsys.readouterr().err
+
+
+def test_mix_rejects_from(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    err = _validate_error(
+        project,
+        """synthdsl: 1
+sources:
+  a: {records: [{x: 1}]}
+  b: {records: [{x: 2}]}
+steps:
+  - id: m
+    from: a
+    mix: {parts: [{from: a, ratio: 0.5}, {from: b, ratio: 0.5}]}
+""",
+        capsys,
+    )
+    assert "bad.yaml:7:5: error: mix step 'm' takes its inputs from 'parts'" in err
+
+
+def test_output_fields_are_checked(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    err = _validate_error(
+        project,
+        """synthdsl: 1
+sources:
+  a: {records: [{instruction: hi, response: there}]}
+steps:
+  - id: keep
+    filter: "len(instruction) > 0"
+output: {fields: [instruction, respnse]}
+""",
+        capsys,
+    )
+    assert "output field 'respnse' is not provided by step 'keep'" in err
+    assert "did you mean 'response'?" in err
+
+
+def test_strategy_default_model_does_not_become_the_runs(project: Path) -> None:
+    (project / "recipes").mkdir()
+    (project / "recipes" / "inner.yaml").write_text(
+        """
+synthdsl: 1
+models:
+  default: {model: openai/inner-default}
+sources:
+  items: {input: true}
+steps:
+  - id: say
+    generate: {template: "{{ q }}"}
+""",
+        encoding="utf-8",
+    )
+    recipe = project / "r.yaml"
+    recipe.write_text(
+        """
+synthdsl: 1
+sources:
+  s: {records: [{q: a}]}
+steps:
+  - id: t
+    use: inner
+  - id: outer
+    generate: {template: "{{ response }}", into: again}
+""",
+        encoding="utf-8",
+    )
+    compiled = compile_recipe(recipe)
+    assert compiled.models["default"].entries[0].model == "local/smollm2"
