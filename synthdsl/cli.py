@@ -15,9 +15,13 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from synthdsl import __version__
 from synthdsl.errors import Diagnostic, RecipeError, SynthdslError, render_diagnostics
+
+if TYPE_CHECKING:
+    from synthdsl.compile import CompiledRecipe, CompileOptions
 
 __all__ = ["main"]
 
@@ -71,7 +75,19 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _compile_options(args: argparse.Namespace) -> object:
+def _compile(args: argparse.Namespace, *, warn: bool = True) -> CompiledRecipe:
+    """Compile the recipe named on the command line; print its warnings."""
+    from synthdsl.compile import compile_recipe
+
+    compiled = compile_recipe(args.recipe, _compile_options(args))
+    if warn and compiled.warnings:
+        sys.stderr.write(
+            render_diagnostics(compiled.warnings, compiled.texts).replace("0 errors found\n", "")
+        )
+    return compiled
+
+
+def _compile_options(args: argparse.Namespace) -> CompileOptions:
     from synthdsl.compile import CompileOptions
 
     opts = CompileOptions(set_values=list(args.set_values), api_base=args.api_base)
@@ -102,28 +118,16 @@ def _print_diagnostics(diags: Sequence[Diagnostic], known: dict[str, str]) -> No
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from synthdsl.compile import CompileOptions, compile_recipe
-
-    opts = _compile_options(args)
-    assert isinstance(opts, CompileOptions)
-    compiled = compile_recipe(args.recipe, opts)
-    if compiled.warnings:
-        sys.stderr.write(
-            render_diagnostics(compiled.warnings, compiled.texts).replace("0 errors found\n", "")
-        )
+    compiled = _compile(args)
     llm_nodes = sum(1 for n in compiled.graph.nodes.values() if n.kind in ("generate", "judge"))
     print(f"{args.recipe}: ok ({len(compiled.graph.nodes)} nodes, {llm_nodes} LLM steps)")
     return EXIT_OK
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
-    from synthdsl.compile import CompileOptions, compile_recipe
     from synthdsl.plan import build_plan
 
-    opts = _compile_options(args)
-    assert isinstance(opts, CompileOptions)
-    compiled = compile_recipe(args.recipe, opts)
-    plan = build_plan(compiled)
+    plan = build_plan(_compile(args, warn=False))
     text = {"json": plan.to_json, "dot": plan.to_dot}.get(args.format, plan.to_text)()
     sys.stdout.write(text)
     return EXIT_OK
@@ -133,17 +137,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import asyncio
 
     from synthdsl.api import RunOptions, execute
-    from synthdsl.compile import CompileOptions, compile_recipe
     from synthdsl.plan import build_plan
     from synthdsl.progress import make_progress
 
-    opts = _compile_options(args)
-    assert isinstance(opts, CompileOptions)
-    compiled = compile_recipe(args.recipe, opts)
-    if compiled.warnings:
-        sys.stderr.write(
-            render_diagnostics(compiled.warnings, compiled.texts).replace("0 errors found\n", "")
-        )
+    compiled = _compile(args)
     plan = build_plan(compiled)
     progress = None if args.quiet else make_progress(compiled, sys.stderr)
     options = RunOptions(
