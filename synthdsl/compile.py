@@ -199,6 +199,7 @@ class _Compiler:
                     )
                 )
             self.models[alias] = ModelDecl(alias, tuple(entries), decl.span)
+        self.check_local_models()
         for alias in opts.model_aliases:
             if alias not in self.models:
                 self.diags.append(
@@ -208,6 +209,24 @@ class _Compiler:
                         did_you_mean(alias, self.models),
                     )
                 )
+
+    def check_local_models(self) -> None:
+        """A ``local/...`` model must be servable: its file or package must be there."""
+        from synthdsl.errors import RunError
+        from synthdsl.llm.local_model import BUILTIN_MODELS, resolve_gguf
+
+        for decl in self.models.values():
+            for e in decl.entries:
+                if not e.model.startswith("local/"):
+                    continue
+                try:
+                    resolve_gguf(e.model)
+                except RunError as exc:
+                    builtin = e.model[len("local/") :] in BUILTIN_MODELS
+                    diag = Diagnostic(
+                        decl.span, str(exc), severity="warning" if builtin else "error"
+                    )
+                    (self.warnings if builtin else self.diags).append(diag)
 
     # -- steps ----------------------------------------------------------------------
 

@@ -56,11 +56,14 @@ def test_provider_layer_used_from_the_runtime_only() -> None:
     for mod, names in _modules().items():
         if mod.startswith("synthdsl/llm/"):
             continue
-        # plain data (types) and the offline price table are shared; the rest is not
+        # plain data (types), the offline price table and the lookup of local model files
+        # (xllamacpp is imported only when a server starts) are shared; the rest is not
         heavy = {
             n for n in names
-            if n.startswith("synthdsl.llm") and not n.startswith(("synthdsl.llm.types",
-                                                                    "synthdsl.llm.pricing"))
+            if n.startswith("synthdsl.llm")
+            and not n.startswith(
+                ("synthdsl.llm.types", "synthdsl.llm.pricing", "synthdsl.llm.local_model")
+            )
         }
         if heavy:
             users.add(mod)
