@@ -333,3 +333,24 @@ def test_loop_round_salts_the_cache_key_but_is_not_sent() -> None:
     body = build_body(salted, "fake")
     assert body["top_k"] == 5 and body["temperature"] == 0.5
     assert "salt" not in body and "round" not in body
+
+
+def test_limit_and_concurrency_flags(server: FakeOpenAIServer, project: Path) -> None:
+    server.set_latency(0.05)
+    rows = ", ".join(f'{{q: "item {i}"}}' for i in range(30))
+    text = f"""
+synthdsl: 1
+models:
+  gen: {{model: openai/fake, api_base: "{server.base_url}", concurrency: 16}}
+sources:
+  s: {{records: [{rows}]}}
+steps:
+  - id: g
+    generate: {{template: "{{{{ q }}}}", model: gen}}
+"""
+    recipe = write_recipe(project, text)
+    assert run(recipe, "--limit", "12", "--concurrency", "2") == 0
+    m = manifest(project)
+    assert m["nodes"]["s"]["out"] == 12 and m["output"]["records"] == 12
+    assert m["options"] == {"limit": 12, "concurrency": 2, "fresh": False}
+    assert server.stats()["max_in_flight"] == 2
