@@ -565,6 +565,7 @@ def compile_recipe(path: str | Path, opts: CompileOptions | None = None) -> Comp
             if graph is not None:
                 propagate_fields(c, graph, [])
                 _check_output_fields(c, doc, output, graph)
+                _check_mix_stages(c, graph)
     if c.diags or graph is None:
         raise RecipeError(c.diags or [Diagnostic(None, "recipe has no steps to run")])
     name = str(doc.data.get("name") or p.stem)
@@ -581,6 +582,60 @@ def compile_recipe(path: str | Path, opts: CompileOptions | None = None) -> Comp
     )
 
 
+_CONTENT_KINDS = ("generate", "loop")
+
+
+def _check_mix_stages(c: _Compiler, graph: Graph) -> None:
+    """Label mix parts synthetic or real, and check stage bands and the real-data floor.
+
+    A part is synthetic when an LLM wrote its records (a ``generate`` node, or a loop,
+    upstream), unless the recipe says otherwise with ``synthetic:``.
+    """
+    from synthdsl.nodes.mix import STAGE_BANDS, MixConfig
+
+    def generated(nid: str, seen: set[str]) -> bool:
+        node = graph.nodes.get(nid)
+        if node is None or nid in seen:
+            return False
+        seen.add(nid)
+        if node.kind in _CONTENT_KINDS:
+            return True
+        return any(generated(i, seen) for i in node.inputs)
+
+    for node in graph.nodes.values():
+        if node.body is not None:
+            _check_mix_stages(c, node.body)
+        if node.kind != "mix":
+            continue
+        cfg: MixConfig = node.config
+        for part in cfg.parts:
+            if part.synthetic is None:
+                part.synthetic = generated(part.node, set())
+        share = cfg.synthetic_share()
+        if cfg.min_real is not None and 1.0 - share < cfg.min_real - 1e-9:
+            c.diags.append(
+                Diagnostic(
+                    cfg.span,
+                    f"mix '{node.id}' has {1 - share:.0%} real data, below min_real "
+                    f"{cfg.min_real:.0%}",
+                    "raise the ratios of real parts (or mark parts with synthetic: false)",
+                )
+            )
+        status = cfg.band_status(share)
+        if status != "ok" and cfg.stage is not None:
+            lo, hi = STAGE_BANDS[cfg.stage]
+            diag = Diagnostic(
+                cfg.span,
+                f"mix '{node.id}' is {share:.0%} synthetic, outside the {cfg.stage} band "
+                f"{lo:.0%}-{hi:.0%}",
+                "adjust the ratios, or set stage_policy: warn to accept it"
+                if status == "fail"
+                else "set stage_policy: strict to make this an error",
+                severity="error" if status == "fail" else "warning",
+            )
+            (c.diags if status == "fail" else c.warnings).append(diag)
+
+
 def _check_output_fields(c: _Compiler, doc: Document, output: OutputDecl, graph: Graph) -> None:
     """The fields the output keeps or shapes must exist on the output step's records."""
     available = graph.nodes[graph.output].fields
@@ -593,8 +648,11 @@ def _check_output_fields(c: _Compiler, doc: Document, output: OutputDecl, graph:
         kept = set(output.fields) if output.fields is not None else set(available)
         for key in ("instruction_field", "response_field"):
             name = getattr(output, key)
-            span = doc.spans.value(("output", key)) if key in (doc.data.get("output") or {}) \
+            span = (
+                doc.spans.value(("output", key))
+                if key in (doc.data.get("output") or {})
                 else doc.spans.value(("output", "shape"))
+            )
             if name not in kept or output.fields is None:
                 wanted.append((name, span))
     seen: set[str] = set()

@@ -122,6 +122,19 @@ def _words(value: object) -> int:
     raise FunctionArgError(f"expects a string, got {type_name(value)}")
 
 
+def _entropy(value: object) -> float:
+    """Shannon entropy in bits of the token distribution of a string (0 for <2 tokens)."""
+    from collections import Counter
+
+    from synthdsl.text import tokenize
+
+    tokens = tokenize(_str_arg(value))
+    total = len(tokens)
+    if total < 2:
+        return 0.0
+    return -sum((c / total) * math.log2(c / total) for c in Counter(tokens).values()) + 0.0
+
+
 def _lines(value: object) -> int:
     return len(_str_arg(value).splitlines())
 
@@ -258,6 +271,13 @@ _SPECS = [
     _spec("len", (1, 1), _len, "len(x)", "length of a string, list or object"),
     _spec("words", (1, 1), _words, "words(s)", "number of whitespace-separated words"),
     _spec("lines", (1, 1), _lines, "lines(s)", "number of lines ('' has 0)"),
+    _spec(
+        "entropy",
+        (1, 1),
+        _entropy,
+        "entropy(s)",
+        "Shannon entropy (bits) of the distribution of the string's word tokens",
+    ),
     _spec("chars", (1, 1), _chars, "chars(s)", "number of characters of a string"),
     _spec("lower", (1, 1), _lower, "lower(s)", "lower-cased string"),
     _spec("upper", (1, 1), _upper, "upper(s)", "upper-cased string"),

@@ -4,7 +4,12 @@
 collapsed) by hash, so memory holds one digest per distinct record. ``method: rouge_l``
 drops a record whose ROUGE-L F against any kept record is ≥ ``threshold`` (default 0.7),
 using an exact pruned index; the drop records the nearest neighbour and its score.
-Records are processed in arrival order, which the executor keeps deterministic.
+``method: minhash`` drops a record whose estimated Jaccard similarity of word
+``shingle``-grams (default 3) with a kept record is ≥ ``threshold`` (default 0.8), found
+with MinHash LSH (datasketch; ``num_perm`` default 128): sub-linear at any scale, at the
+cost of 512 bytes per kept record and an estimate instead of an exact score.
+Every method also drops exact duplicates first. Records are processed in arrival order,
+which the executor keeps deterministic.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ class DedupConfig:
     spans: list[Span]
     method: str
     threshold: float
+    num_perm: int = 128
+    shingle: int = 3
 
 
 def _key_text(record: Record, fields: list[str]) -> str:
@@ -40,6 +47,50 @@ def _key_text(record: Record, fields: list[str]) -> str:
     return "\n".join(parts)
 
 
+class _MinHashIndex:
+    """MinHash LSH over word shingles; keeps each kept record's signature (uint32s)."""
+
+    def __init__(self, threshold: float, num_perm: int, shingle: int) -> None:
+        from datasketch import MinHash, MinHashLSH
+
+        self.template = MinHash(num_perm=num_perm, seed=1)
+        self.lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        self.signatures: dict[str, Any] = {}
+        self.threshold = threshold
+        self.num_perm = num_perm
+        self.shingle = shingle
+
+    def _signature(self, text: str) -> Any:
+        from datasketch import MinHash
+
+        from synthdsl.text import tokenize
+
+        tokens = tokenize(text)
+        k = min(self.shingle, max(len(tokens), 1))
+        grams = {" ".join(tokens[i : i + k]).encode() for i in range(max(len(tokens) - k + 1, 1))}
+        m = MinHash(
+            num_perm=self.num_perm,
+            seed=1,
+            permutations=self.template.permutations,
+            scheme=self.template.scheme,
+        )
+        m.update_batch(sorted(grams))
+        return m
+
+    def check_and_add(self, record_id: str, text: str) -> tuple[str, float] | None:
+        m = self._signature(text)
+        best: tuple[str, float] | None = None
+        for other in sorted(self.lsh.query(m)):
+            score = float((self.signatures[other] == m.hashvalues).mean())
+            if score >= self.threshold and (best is None or score > best[1]):
+                best = (other, score)
+        if best is not None:
+            return best
+        self.lsh.insert(record_id, m, check_duplication=False)
+        self.signatures[record_id] = m.hashvalues.copy()
+        return None
+
+
 class _Runner:
     concurrency = 1
 
@@ -48,10 +99,13 @@ class _Runner:
         self.cfg: DedupConfig = node.config
         self.seen: dict[bytes, str] = {}
         self.index: Any = None
+        self.minhash: _MinHashIndex | None = None
         if self.cfg.method == "rouge_l":
             from synthdsl.similarity import RougeIndex
 
             self.index = RougeIndex(min_threshold=self.cfg.threshold)
+        elif self.cfg.method == "minhash":
+            self.minhash = _MinHashIndex(self.cfg.threshold, self.cfg.num_perm, self.cfg.shingle)
 
     async def process(self, record: Record) -> Outcome:
         from synthdsl.text import normalize_for_exact
@@ -70,6 +124,14 @@ class _Runner:
                     {"duplicate_of": other, "score": round(score, 4)},
                 )
             self.index.add(record.id, text)
+        if self.minhash is not None:
+            near = self.minhash.check_and_add(record.id, text)
+            if near is not None:
+                other, score = near
+                return Drop(
+                    f"near duplicate (minhash jaccard >= {self.cfg.threshold})",
+                    {"duplicate_of": other, "score": round(score, 4)},
+                )
         self.seen[digest] = record.id
         return Emit([record])
 
@@ -90,8 +152,22 @@ class DedupKind(NodeKind):
             fields, spans = [], []
         method = str(raw.get("method", "exact"))
         if "threshold" in raw and method == "exact":
-            ctx.error(ctx.key_span("threshold"), "'threshold' applies to method: rouge_l only")
-        return DedupConfig(fields, spans, method, float(raw.get("threshold", 0.7)))
+            ctx.error(
+                ctx.key_span("threshold"),
+                "'threshold' applies to near-duplicate methods (rouge_l, minhash)",
+            )
+        for key in ("num_perm", "shingle"):
+            if key in raw and method != "minhash":
+                ctx.error(ctx.key_span(key), f"'{key}' applies to method: minhash only")
+        default = 0.8 if method == "minhash" else 0.7
+        return DedupConfig(
+            fields,
+            spans,
+            method,
+            float(raw.get("threshold", default)),
+            int(raw.get("num_perm", 128)),
+            int(raw.get("shingle", 3)),
+        )
 
     def read_fields(self, config: Any) -> list[tuple[str, Span]]:
         cfg: DedupConfig = config
@@ -105,6 +181,8 @@ class DedupKind(NodeKind):
         out: dict[str, Any] = {"fields": cfg.fields, "method": cfg.method}
         if cfg.method != "exact":
             out["threshold"] = cfg.threshold
+        if cfg.method == "minhash":
+            out.update({"num_perm": cfg.num_perm, "shingle": cfg.shingle})
         return out
 
     def map_runner(self, node: Node, rt: RunContext) -> MapRunner:

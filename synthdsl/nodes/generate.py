@@ -3,7 +3,9 @@
 Config: ``prompt`` (template file) or ``template`` (inline), optional ``system``,
 ``model`` alias, ``into`` (field receiving the text, default ``response``), ``n``
 samples per record, ``json`` (ask for JSON: true, or a JSON Schema; the parsed value
-goes into the field) and sampling ``params`` overrides. A failed call becomes a recorded
+goes into the field), ``logprobs`` (ask for token log-probabilities and store the mean
+surprisal, -mean(logprob) in nats per token, in ``<into>_surprisal``; null when the
+provider returns none) and sampling ``params`` overrides. A failed call becomes a recorded
 failure of that record; the other samples still count.
 """
 
@@ -32,6 +34,11 @@ class GenerateConfig:
     into: str
     n: int
     json: bool | dict[str, Any]
+    logprobs: bool = False
+
+    @property
+    def surprisal_field(self) -> str:
+        return f"{self.into}_surprisal"
 
 
 def response_format_for(spec: bool | dict[str, Any]) -> dict[str, Any] | None:
@@ -61,6 +68,7 @@ class _Runner:
                 record,
                 sample_index=i,
                 response_format=self.response_format,
+                logprobs=self.cfg.logprobs,
             )
             if isinstance(result, Fail):
                 failures.append(result)
@@ -77,6 +85,9 @@ class _Runner:
                     continue
             data = dict(record.data)
             data[self.cfg.into] = value
+            if self.cfg.logprobs:
+                lp = response.logprobs
+                data[self.cfg.surprisal_field] = -sum(lp) / len(lp) if lp else None
             out.append(
                 record.child(
                     self.rt.node_key(self.node.id),
@@ -107,6 +118,7 @@ class GenerateKind(NodeKind):
             into=str(raw.get("into", "response")),
             n=int(raw.get("n", 1)),
             json=raw.get("json", False),
+            logprobs=bool(raw.get("logprobs", False)),
         )
 
     def templates(self, config: Any) -> list[Template]:
@@ -119,7 +131,8 @@ class GenerateKind(NodeKind):
 
     def output_fields(self, config: Any, upstream: list[str]) -> list[str]:
         cfg: GenerateConfig = config
-        return [*[f for f in upstream if f != cfg.into], cfg.into]
+        added = [cfg.into] + ([cfg.surprisal_field] if cfg.logprobs else [])
+        return [*[f for f in upstream if f not in added], *added]
 
     def estimate(self, config: Any, n_in: int | None) -> Estimate:
         cfg: GenerateConfig = config
@@ -133,6 +146,8 @@ class GenerateKind(NodeKind):
         out.update({"into": cfg.into, "n": cfg.n})
         if cfg.json is not False:
             out["json"] = json.loads(json.dumps(cfg.json))
+        if cfg.logprobs:
+            out["logprobs"] = True
         return out
 
     def map_runner(self, node: Node, rt: RunContext) -> MapRunner:

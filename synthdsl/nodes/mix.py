@@ -23,7 +23,17 @@ if TYPE_CHECKING:
     from synthdsl.compile import Node
     from synthdsl.run.context import RunContext
 
-__all__ = ["KIND", "MixConfig", "MixPart", "quotas"]
+__all__ = ["KIND", "STAGE_BANDS", "MixConfig", "MixPart", "quotas"]
+
+# Synthetic share of the training mix that each stage tolerates (inclusive bounds).
+# Pre-training: rephrased real content may sit toward the top of its band, text
+# generated from scratch toward the bottom.
+STAGE_BANDS: dict[str, tuple[float, float]] = {
+    "pretraining": (0.20, 0.35),
+    "instruction_tuning": (0.40, 0.60),
+    "reasoning": (0.70, 0.90),
+    "domain_adaptation": (0.50, 0.80),
+}
 
 
 @dataclass
@@ -41,6 +51,22 @@ class MixConfig:
     total: int | None
     seed: int
     report: dict[str, Any] = field(default_factory=dict)
+    stage: str | None = None
+    stage_policy: str = "warn"
+    min_real: float | None = None
+    span: Span | None = None
+
+    def synthetic_share(self) -> float:
+        return sum(p.ratio for p in self.parts if p.synthetic)
+
+    def band_status(self, share: float) -> str:
+        """ "ok", or "warn"/"fail" (by policy) when ``share`` is outside the band."""
+        if self.stage is None:
+            return "ok"
+        lo, hi = STAGE_BANDS[self.stage]
+        if lo - 1e-9 <= share <= hi + 1e-9:
+            return "ok"
+        return "fail" if self.stage_policy == "strict" else "warn"
 
 
 def quotas(
@@ -109,10 +135,20 @@ class _Runner:
                 else:
                     out.drop(rec, f"mix: over quota for part '{part.source}'", None)
         rng.shuffle(chosen)
+        taken_synth = sum(q for p, q in zip(parts, qs, strict=True) if p.synthetic)
+        share = taken_synth / achieved if achieved else 0.0
+        stage_note: dict[str, Any] = {"synthetic_share": round(share, 4)}
+        if self.cfg.stage is not None:
+            stage_note["stage"] = self.cfg.stage
+            stage_note["band"] = list(STAGE_BANDS[self.cfg.stage])
+            stage_note["status"] = self.cfg.band_status(share)
+        if self.cfg.min_real is not None:
+            stage_note["min_real"] = self.cfg.min_real
         self.rt.note(
             self.node.id,
             "mix",
             {
+                **stage_note,
                 "requested_total": self.cfg.total,
                 "achieved_total": achieved,
                 "limited_by": parts[limiting].source if limiting is not None else None,
@@ -155,7 +191,15 @@ class MixKind(NodeKind):
         for i, p in enumerate(parts):
             if names.index(p.source) != i:
                 ctx.error(p.span, f"part '{p.source}' appears twice in the mix")
-        return MixConfig(parts=parts, total=raw.get("total"), seed=int(raw.get("seed", 0)))
+        return MixConfig(
+            parts=parts,
+            total=raw.get("total"),
+            seed=int(raw.get("seed", 0)),
+            stage=raw.get("stage"),
+            stage_policy=str(raw.get("stage_policy", "warn")),
+            min_real=raw.get("min_real"),
+            span=ctx.key_span("stage") if "stage" in raw else ctx.span(),
+        )
 
     def estimate(self, config: Any, n_in: int | None) -> Estimate:
         cfg: MixConfig = config
@@ -163,11 +207,22 @@ class MixKind(NodeKind):
 
     def describe(self, config: Any) -> dict[str, Any]:
         cfg: MixConfig = config
-        return {
+        out: dict[str, Any] = {
             "total": cfg.total,
             "seed": cfg.seed,
-            "parts": [{"from": p.node or p.source, "ratio": p.ratio} for p in cfg.parts],
+            "parts": [
+                {"from": p.node or p.source, "ratio": p.ratio, "synthetic": p.synthetic}
+                for p in cfg.parts
+            ],
+            "synthetic_share": round(cfg.synthetic_share(), 4),
         }
+        if cfg.stage is not None:
+            out["stage"] = cfg.stage
+            out["band"] = list(STAGE_BANDS[cfg.stage])
+            out["stage_policy"] = cfg.stage_policy
+        if cfg.min_real is not None:
+            out["min_real"] = cfg.min_real
+        return out
 
     def stream_runner(self, node: Node, rt: RunContext) -> StreamRunner:
         return _Runner(node, rt)

@@ -147,6 +147,7 @@ async def call_model(
     *,
     sample_index: int = 0,
     response_format: dict[str, Any] | None = None,
+    logprobs: bool = False,
 ) -> tuple[LLMResponse, ModelSpec, str] | Fail:
     """Render and send one request; return (response, spec, prompt hash) or a ``Fail``."""
     from synthdsl.errors import LLMError, RunError
@@ -162,7 +163,7 @@ async def call_model(
         messages=messages,
         response_format=response_format,
         sample_index=sample_index,
-        extra=rt.provider_extra(cfg.model, spec),
+        extra=rt.provider_extra(cfg.model, spec) + ((("logprobs", True),) if logprobs else ()),
         salt="" if rt.round is None else f"round={rt.round}",
     )
     try:
