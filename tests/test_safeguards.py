@@ -175,3 +175,30 @@ def test_min_real_is_enforced(
     recipe = _write(project, _mix(server, "reasoning", 0.8, "min_real: 0.3"))
     assert main(["validate", str(recipe)]) == 2
     assert "has 20% real data, below min_real 30%" in capsys.readouterr().err
+
+
+def test_model_pool_shares_in_manifest(server: FakeOpenAIServer, project: Path) -> None:
+    rows = ", ".join(f'{{q: "item {i}"}}' for i in range(200))
+    recipe = _write(
+        project,
+        f"""
+synthdsl: 1
+models:
+  gen:
+    pool:
+      - {{model: openai/big, api_base: "{server.base_url}", weight: 3}}
+      - {{model: openai/small, api_base: "{server.base_url}", weight: 1}}
+sources:
+  s: {{records: [{rows}]}}
+steps:
+  - id: g
+    generate: {{template: "{{{{ q }}}}", model: gen}}
+""",
+    )
+    assert _run(recipe) == 0
+    m = _manifest(project)
+    shares = m["nodes"]["g"]["models"]
+    assert sum(shares.values()) == 200
+    assert 120 <= shares["openai/big"] <= 180  # weight 3:1, stable per record
+    assert {r["_provenance"]["model"] for r in _rows(project)} == {"openai/big", "openai/small"}
+    assert m["models"]["openai/small"]["calls"] == shares["openai/small"]

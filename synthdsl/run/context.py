@@ -126,6 +126,7 @@ class RunContext:
 
     async def complete(self, node_id: str, request: LLMRequest) -> LLMResponse:
         st = self.node_stats(node_id, "")
+        st.models[request.spec.model] += 1
         usage = self.model_usage.setdefault(request.spec.model, {"calls": 0, "cache_hits": 0})
         key = None
         if self.cache is not None:

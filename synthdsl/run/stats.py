@@ -29,6 +29,7 @@ class NodeStats:
     failed: Counter[str] = field(default_factory=Counter)
     discarded: int = 0
     sample_failures: Counter[str] = field(default_factory=Counter)
+    models: Counter[str] = field(default_factory=Counter)
     calls: int = 0
     cache_hits: int = 0
     retries: int = 0
@@ -65,6 +66,8 @@ class NodeStats:
         }
         if self.discarded:
             out["discarded"] = self.discarded
+        if self.models:
+            out["models"] = dict(sorted(self.models.items()))
         if self.sample_failures:
             out["sample_failures"] = dict(sorted(self.sample_failures.items()))
         if self.calls or self.cache_hits:
