@@ -585,6 +585,19 @@ def compile_recipe(path: str | Path, opts: CompileOptions | None = None) -> Comp
 _CONTENT_KINDS = ("generate", "loop")
 
 
+def _upstream(graph: Graph, out_id: str) -> Graph:
+    """The sub-graph of ``out_id`` and everything it reads from, in order."""
+    needed: set[str] = set()
+    stack = [out_id]
+    while stack:
+        nid = stack.pop()
+        if nid in needed or nid not in graph.nodes:
+            continue
+        needed.add(nid)
+        stack.extend(graph.nodes[nid].inputs)
+    return Graph({nid: n for nid, n in graph.nodes.items() if nid in needed}, out_id)
+
+
 def _check_mix_stages(c: _Compiler, graph: Graph) -> None:
     """Label mix parts synthetic or real, and check stage bands and the real-data floor.
 
@@ -611,6 +624,8 @@ def _check_mix_stages(c: _Compiler, graph: Graph) -> None:
         for part in cfg.parts:
             if part.synthetic is None:
                 part.synthetic = generated(part.node, set())
+            if cfg.refill is not None and part.synthetic and part.node in graph.nodes:
+                part.refill_graph = _upstream(graph, part.node)
         share = cfg.synthetic_share()
         if cfg.min_real is not None and 1.0 - share < cfg.min_real - 1e-9:
             c.diags.append(

@@ -202,3 +202,60 @@ steps:
     assert 120 <= shares["openai/big"] <= 180  # weight 3:1, stable per record
     assert {r["_provenance"]["model"] for r in _rows(project)} == {"openai/big", "openai/small"}
     assert m["models"]["openai/small"]["calls"] == shares["openai/small"]
+
+
+REFILL = """
+synthdsl: 1
+models:
+  gen: {{model: openai/fake, api_base: "{base}", seed: 1}}
+sources:
+  topics: {{records: [{topics}]}}
+  human: {{records: [{human}]}}
+steps:
+  - id: g
+    from: topics
+    generate: {{template: "{{{{ t }}}}", model: gen, into: text}}
+  - id: long
+    filter: "words(text) >= 24"
+  - id: train
+    mix:
+      total: 16
+      refill: {{{refill}}}
+      parts: [{{from: long, ratio: 0.5}}, {{from: human, ratio: 0.5}}]
+"""
+
+
+def _refill_recipe(server: FakeOpenAIServer, refill: str) -> str:
+    topics = ", ".join(f'{{t: "topic {i}"}}' for i in range(10))
+    human = ", ".join(f'{{t: "h{i}", text: "human {i}"}}' for i in range(10))
+    return REFILL.format(base=server.base_url, topics=topics, human=human, refill=refill)
+
+
+def test_mix_refills_a_short_synthetic_part(server: FakeOpenAIServer, project: Path) -> None:
+    recipe = _write(project, _refill_recipe(server, "max_rounds: 10"))
+    assert _run(recipe) == 0
+    m = _manifest(project)
+    mix = m["nodes"]["train"]["mix"]
+    assert mix["refill"]["outcome"] == "target met"
+    assert mix["refill"]["rounds"] == 2
+    assert mix["achieved_total"] == 16
+    rows = _rows(project)
+    synthetic = [r for r in rows if r["t"].startswith("topic")]
+    assert len(rows) == 16 and len(synthetic) == 8
+    # refilled records are new samples: distinct texts, marked with their refill scope
+    assert len({r["text"] for r in synthetic}) == 8
+    assert any(r["_provenance"].get("scope", "").startswith("refill") for r in synthetic)
+    assert m["accounting_balanced"]
+    assert m["nodes"]["g"]["calls"] == 10 * (1 + mix["refill"]["rounds"])
+
+
+def test_mix_refill_stops_at_the_call_budget(server: FakeOpenAIServer, project: Path) -> None:
+    recipe = _write(project, _refill_recipe(server, "max_rounds: 10, max_calls: 5"))
+    assert _run(recipe) == 0
+    mix = _manifest(project)["nodes"]["train"]["mix"]
+    refill = mix["refill"]
+    # this data needs two refill rounds; one round of 10 calls passes the budget of 5
+    assert refill["outcome"] == "call budget reached"
+    assert refill["rounds"] == 1 and refill["calls"] == 10
+    assert mix["achieved_total"] < 16
+    assert mix["parts"][0]["taken"] == mix["parts"][1]["taken"]  # ratios still hold

@@ -20,7 +20,7 @@ from synthdsl.nodes.base import CheckContext, Estimate, NodeKind, Outbox, Stream
 from synthdsl.records import Record
 
 if TYPE_CHECKING:
-    from synthdsl.compile import Node
+    from synthdsl.compile import Graph, Node
     from synthdsl.run.context import RunContext
 
 __all__ = ["KIND", "STAGE_BANDS", "MixConfig", "MixPart", "quotas"]
@@ -43,6 +43,14 @@ class MixPart:
     ratio: float
     synthetic: bool | None
     node: str = ""
+    refill_graph: Graph | None = None  # the part's upstream, set by the compiler
+
+
+@dataclass
+class Refill:
+    max_rounds: int = 3
+    max_calls: int | None = None
+    max_cost_usd: float | None = None
 
 
 @dataclass
@@ -55,6 +63,7 @@ class MixConfig:
     stage_policy: str = "warn"
     min_real: float | None = None
     span: Span | None = None
+    refill: Refill | None = None
 
     def synthetic_share(self) -> float:
         return sum(p.ratio for p in self.parts if p.synthetic)
@@ -105,6 +114,70 @@ class _Runner:
         self.rt = rt
         self.cfg: MixConfig = node.config
 
+    def _spent(self) -> tuple[int, float]:
+        stats = self.rt.stats.values()
+        return sum(s.calls for s in stats), sum(s.cost for s in stats)
+
+    async def _refill(self, buckets: dict[str, list[Record]], out: Outbox) -> dict[str, Any]:
+        """Re-run short synthetic parts' upstream (new samples) until the total is met.
+
+        Budgets are checked before each round, so the last round may pass them a little.
+        """
+        cfg = self.cfg
+        refill = cfg.refill
+        assert refill is not None and cfg.total is not None
+        calls0, cost0 = self._spent()
+        rounds = 0
+        outcome = "target met"
+        while True:
+            counts = [len(buckets.get(p.node, [])) for p in cfg.parts]
+            _, achieved, _ = quotas(counts, [p.ratio for p in cfg.parts], cfg.total)
+            if achieved >= cfg.total:
+                outcome = "target met"
+                break
+            short = [
+                p
+                for p, n in zip(cfg.parts, counts, strict=True)
+                if n < math.ceil(cfg.total * p.ratio - 1e-9)
+            ]
+            if any(p.refill_graph is None for p in short):
+                outcome = "a short part cannot be refilled: " + ", ".join(
+                    p.source for p in short if p.refill_graph is None
+                )
+                break
+            calls, cost = self._spent()
+            if rounds >= refill.max_rounds:
+                outcome = "max_rounds reached"
+                break
+            if refill.max_calls is not None and calls - calls0 >= refill.max_calls:
+                outcome = "call budget reached"
+                break
+            if refill.max_cost_usd is not None and cost - cost0 >= refill.max_cost_usd:
+                outcome = "cost budget reached"
+                break
+            rounds += 1
+            gained = 0
+            for part in short:
+                assert part.refill_graph is not None
+                new = await self.rt.run_subgraph(
+                    part.refill_graph, [], round_=None, scope=f"refill{rounds}"
+                )
+                bucket = buckets.setdefault(part.node, [])
+                for rec in new:
+                    out.count_in(1)
+                    bucket.append(rec)
+                gained += len(new)
+            if gained == 0:
+                outcome = "no progress (a refill round produced nothing)"
+                break
+        calls, cost = self._spent()
+        return {
+            "rounds": rounds,
+            "outcome": outcome,
+            "calls": calls - calls0,
+            "cost_usd": round(cost - cost0, 6),
+        }
+
     async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
         import asyncio
 
@@ -117,6 +190,9 @@ class _Runner:
                 bucket.append(rec)
 
         await asyncio.gather(*(drain(nid, it) for nid, it in inputs.items()))
+        refill_note = None
+        if self.cfg.refill is not None and self.cfg.total:
+            refill_note = await self._refill(buckets, out)
         parts = self.cfg.parts
         counts = [len(buckets.get(p.node, [])) for p in parts]
         ratios = [p.ratio for p in parts]
@@ -144,6 +220,8 @@ class _Runner:
             stage_note["status"] = self.cfg.band_status(share)
         if self.cfg.min_real is not None:
             stage_note["min_real"] = self.cfg.min_real
+        if refill_note is not None:
+            stage_note["refill"] = refill_note
         self.rt.note(
             self.node.id,
             "mix",
@@ -199,6 +277,19 @@ class MixKind(NodeKind):
             stage_policy=str(raw.get("stage_policy", "warn")),
             min_real=raw.get("min_real"),
             span=ctx.key_span("stage") if "stage" in raw else ctx.span(),
+            refill=self._refill_config(raw, ctx),
+        )
+
+    def _refill_config(self, raw: Any, ctx: CheckContext) -> Refill | None:
+        spec = raw.get("refill")
+        if spec is None:
+            return None
+        if "total" not in raw:
+            ctx.error(ctx.key_span("refill"), "refill needs a 'total' to aim for")
+        return Refill(
+            max_rounds=int(spec.get("max_rounds", 3)),
+            max_calls=spec.get("max_calls"),
+            max_cost_usd=spec.get("max_cost_usd"),
         )
 
     def estimate(self, config: Any, n_in: int | None) -> Estimate:
@@ -222,6 +313,12 @@ class MixKind(NodeKind):
             out["stage_policy"] = cfg.stage_policy
         if cfg.min_real is not None:
             out["min_real"] = cfg.min_real
+        if cfg.refill is not None:
+            out["refill"] = {
+                "max_rounds": cfg.refill.max_rounds,
+                "max_calls": cfg.refill.max_calls,
+                "max_cost_usd": cfg.refill.max_cost_usd,
+            }
         return out
 
     def stream_runner(self, node: Node, rt: RunContext) -> StreamRunner:

@@ -129,13 +129,18 @@ def render_messages(
     return tuple(messages), None
 
 
-def _seed_for_sample(spec: ModelSpec, sample_index: int) -> ModelSpec:
-    """Sample i of a seeded model uses seed + i, so n samples are not n copies."""
+def _vary_seed(spec: ModelSpec, sample_index: int, salt: str) -> ModelSpec:
+    """A seeded model's seed for sample i in a scope (loop round, refill).
+
+    Sample i uses seed + i, and a salted scope shifts the seed by a stable offset, so
+    that n samples, or the same prompt in another round or refill, are not copies.
+    """
     params = dict(spec.params)
     seed = params.get("seed")
-    if not isinstance(seed, int):
+    if not isinstance(seed, int) or (not sample_index and not salt):
         return spec
-    params["seed"] = seed + sample_index
+    offset = int(hashlib.sha256(salt.encode()).hexdigest()[:6], 16) if salt else 0
+    params["seed"] = seed + sample_index + offset
     return replace(spec, params=tuple(sorted(params.items())))
 
 
@@ -156,15 +161,15 @@ async def call_model(
     if fail is not None:
         return fail
     spec = rt.spec_for(cfg.model, f"{node_id}:{record.id}:{sample_index}", cfg.params)
-    if sample_index:
-        spec = _seed_for_sample(spec, sample_index)
+    if sample_index or rt.salt:
+        spec = _vary_seed(spec, sample_index, rt.salt)
     request = LLMRequest(
         spec=spec,
         messages=messages,
         response_format=response_format,
         sample_index=sample_index,
         extra=rt.provider_extra(cfg.model, spec) + ((("logprobs", True),) if logprobs else ()),
-        salt="" if rt.round is None else f"round={rt.round}",
+        salt=rt.salt,
     )
     try:
         response = await rt.complete(node_id, request)

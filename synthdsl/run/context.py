@@ -40,6 +40,7 @@ class RunContext:
     limit: int | None = None
     concurrency: int | None = None
     round: int | None = None
+    scope: str = ""  # set while a mix refills a part: makes new records and new calls
     cache_reads: bool = True
     stats: dict[str, NodeStats] = field(default_factory=dict)
     notes: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -61,8 +62,19 @@ class RunContext:
         return st
 
     def node_key(self, node_id: str) -> str:
-        """The node path used in record ids: loop rounds make distinct records."""
-        return node_id if self.round is None else f"{node_id}@r{self.round}"
+        """The node path used in record ids: loop rounds and refills make distinct records."""
+        key = f"{node_id}@{self.scope}" if self.scope else node_id
+        return key if self.round is None else f"{key}@r{self.round}"
+
+    @property
+    def salt(self) -> str:
+        """What makes the same prompt a different call here (cache key only)."""
+        parts = []
+        if self.scope:
+            parts.append(self.scope)
+        if self.round is not None:
+            parts.append(f"round={self.round}")
+        return ";".join(parts)
 
     # -- models --------------------------------------------------------------------
 
@@ -166,7 +178,10 @@ class RunContext:
         if self.rejects is not None:
             self.rejects.write(node_id, "dropped", reason, record)
 
-    async def run_subgraph(self, graph: Graph, feed: list[Record], round_: int) -> list[Record]:
+    async def run_subgraph(
+        self, graph: Graph, feed: list[Record], round_: int | None, scope: str | None = None
+    ) -> list[Record]:
+        """Run ``graph`` once over ``feed`` (a loop round, or a mix refill)."""
         assert self.subgraph_runner is not None
-        child = replace(self, round=round_)
+        child = replace(self, round=round_, scope=self.scope if scope is None else scope)
         return await self.subgraph_runner(child, graph, feed)

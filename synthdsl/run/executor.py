@@ -103,8 +103,11 @@ class _Reporter:
         self.stats.kind = node.kind
 
     async def emit(self, rec: Record) -> None:
-        if self.rt.round is not None and self.node.kind != "pool":
-            rec.meta.setdefault("round", self.rt.round)
+        if self.node.kind != "pool":
+            if self.rt.round is not None:
+                rec.meta.setdefault("round", self.rt.round)
+            if self.rt.scope:
+                rec.meta.setdefault("scope", self.rt.scope)
         self.stats.out += 1
         await self.channel.put(rec)
 
