@@ -38,6 +38,8 @@ from synthdsl.schema.check import check_document
 __all__ = ["CompileOptions", "CompiledRecipe", "Graph", "Node", "compile_recipe"]
 
 POOL = "pool"
+# Names a loop body reads: the round's pool, the loop's input, records made so far.
+POOL_ROLES = (POOL, "pool_input", "pool_new")
 
 
 @dataclass
@@ -295,12 +297,13 @@ class _Compiler:
                 previous = sid
                 continue
             froms: list[tuple[str, Span]] = []
-            if kind == "mix" and "from" in raw:
+            takes_from = kind == "use" or node_kind(kind).takes_from(raw[kind])
+            if not takes_from and "from" in raw:
                 self.diags.append(
                     Diagnostic(
                         doc.spans.key((*spath, "from")),
-                        f"mix step '{sid}' takes its inputs from 'parts', not 'from'",
-                        "remove 'from:' and name each input in mix.parts",
+                        f"{kind} step '{sid}' takes its inputs from 'parts', not 'from'",
+                        "remove 'from:' and name each input in the parts",
                     )
                 )
             elif "from" in raw:
@@ -309,7 +312,7 @@ class _Compiler:
                 for j, name in enumerate(items):
                     fpath = (*spath, "from", j) if isinstance(fr, list) else (*spath, "from")
                     froms.append((str(name), doc.spans.value(fpath)))
-            elif kind != "mix":
+            elif takes_from:
                 if previous is None:
                     self.diags.append(
                         Diagnostic(
@@ -704,6 +707,8 @@ def _step_nodes(c: _Compiler, steps: list[_Step]) -> dict[str, Node]:
             params=step.params,
         )
         config = kind.configure(step.raw, ctx)
+        if hasattr(config, "main"):
+            config.main = list(inputs)
         if kind.multi_input:
             for part in getattr(config, "parts", []):
                 resolved = c.resolve_name(step.scope, part.source, part.span)
@@ -719,7 +724,7 @@ def _step_nodes(c: _Compiler, steps: list[_Step]) -> dict[str, Node]:
 
 def _loop_body(c: _Compiler, step: _Step, config: Any) -> Graph | None:
     pool_id = f"{step.id}.{POOL}"
-    scope = _Scope(names={POOL: pool_id})
+    scope = _Scope(names={role: f"{step.id}.{role}" for role in POOL_ROLES})
     steps: list[_Step] = []
     last = c.compile_steps(
         step.doc,
@@ -732,7 +737,10 @@ def _loop_body(c: _Compiler, step: _Step, config: Any) -> Graph | None:
         step.origin,
         POOL,
     )
-    nodes: dict[str, Node] = {pool_id: Node(pool_id, "pool", None, [], step.span, step.origin)}
+    nodes: dict[str, Node] = {
+        f"{step.id}.{role}": Node(f"{step.id}.{role}", "pool", role, [], step.span, step.origin)
+        for role in POOL_ROLES
+    }
     nodes.update(_step_nodes(c, steps))
     out_name = getattr(config, "output", None) or last
     if out_name is None or out_name not in scope.names:
@@ -744,7 +752,7 @@ def _loop_body(c: _Compiler, step: _Step, config: Any) -> Graph | None:
                 else step.span,
                 f"loop '{step.id}' has no output step '{out_name}'",
                 did_you_mean(str(out_name), scope.names)
-                or "the loop's steps: " + ", ".join(n for n in scope.names if n != POOL),
+                or "the loop's steps: " + ", ".join(n for n in scope.names if n not in POOL_ROLES),
             )
         )
         return None
@@ -824,7 +832,9 @@ def propagate_fields(c: _Compiler, graph: Graph, pool_fields: list[str]) -> None
         if node.kind == "pool":
             node.fields = list(pool_fields)
             continue
-        inputs = [graph.nodes[i].fields for i in node.inputs if i in graph.nodes]
+        main = getattr(node.config, "main", None) if node.kind == "draw" else None
+        sources = node.inputs if main is None else main
+        inputs = [graph.nodes[i].fields for i in sources if i in graph.nodes]
         upstream: list[str] = [] if inputs else ["*"]  # unresolved inputs were reported
         if node.kind == "mix" and inputs:
             common = set(inputs[0]).intersection(*map(set, inputs[1:]))

@@ -22,10 +22,11 @@ _MODULES = {
     "dedup": "synthdsl.nodes.dedup",
     "loop": "synthdsl.nodes.loop",
     "mix": "synthdsl.nodes.mix",
+    "draw": "synthdsl.nodes.draw",
 }
 
 # The kinds a step can name (sources and loop pools are made by the compiler).
-STEP_KINDS = ("generate", "judge", "extract", "filter", "dedup", "loop", "mix")
+STEP_KINDS = ("generate", "judge", "extract", "filter", "dedup", "draw", "loop", "mix")
 
 
 def kind_names() -> tuple[str, ...]:

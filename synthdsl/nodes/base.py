@@ -124,6 +124,10 @@ class NodeKind:
     def configure(self, raw: Any, ctx: CheckContext) -> Any:
         return raw
 
+    def takes_from(self, raw: Any) -> bool:
+        """Whether the step reads a main input (``from:``, or the previous step)."""
+        return True
+
     def read_fields(self, config: Any) -> list[tuple[str, Span]]:
         """Fields this node reads from its input records, with where they are named."""
         return []

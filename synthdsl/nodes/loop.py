@@ -56,6 +56,7 @@ class _Runner:
         pool = list(initial)
         current = list(initial)
         last_round: list[Record] = []
+        made_so_far: list[Record] = []
         made = 0
         rounds_run = 0
         for r in range(1, cfg.rounds + 1):
@@ -63,7 +64,10 @@ class _Runner:
             if not feed:
                 break
             rounds_run = r
-            produced = await self.rt.run_subgraph(self.node.body, feed, round_=r)
+            roles = {"pool": feed, "pool_input": initial, "pool_new": pool[len(initial) :]}
+            if cfg.mode == "chain":
+                roles["pool_new"] = made_so_far
+            produced = await self.rt.run_subgraph(self.node.body, roles, round_=r)
             last_round = []
             if cfg.mode == "accumulate":
                 for rec in produced:
@@ -78,6 +82,7 @@ class _Runner:
             else:
                 current = produced
                 last_round = produced
+                made_so_far = made_so_far + produced
                 made += len(produced)
                 if cfg.emit in ("new", "all"):
                     for rec in produced:

@@ -160,7 +160,7 @@ class _Runner:
             for part in short:
                 assert part.refill_graph is not None
                 new = await self.rt.run_subgraph(
-                    part.refill_graph, [], round_=None, scope=f"refill{rounds}"
+                    part.refill_graph, {}, round_=None, scope=f"refill{rounds}"
                 )
                 bucket = buckets.setdefault(part.node, [])
                 for rec in new:
@@ -250,6 +250,9 @@ class _Runner:
 class MixKind(NodeKind):
     name = "mix"
     multi_input = True
+
+    def takes_from(self, raw: Any) -> bool:
+        return False
 
     def configure(self, raw: Any, ctx: CheckContext) -> MixConfig:
         parts = [

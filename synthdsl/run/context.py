@@ -47,9 +47,9 @@ class RunContext:
     model_usage: dict[str, dict[str, int]] = field(default_factory=dict)
     _commit_scheduled: bool = False
     _specs: dict[Any, ModelSpec] = field(default_factory=dict)
-    subgraph_runner: Callable[[RunContext, Graph, list[Record]], Awaitable[list[Record]]] | None = (
-        None
-    )
+    subgraph_runner: (
+        Callable[[RunContext, Graph, dict[str, list[Record]]], Awaitable[list[Record]]] | None
+    ) = None
 
     @property
     def params(self) -> dict[str, Any]:
@@ -179,7 +179,11 @@ class RunContext:
             self.rejects.write(node_id, "dropped", reason, record)
 
     async def run_subgraph(
-        self, graph: Graph, feed: list[Record], round_: int | None, scope: str | None = None
+        self,
+        graph: Graph,
+        feed: dict[str, list[Record]],
+        round_: int | None,
+        scope: str | None = None,
     ) -> list[Record]:
         """Run ``graph`` once over ``feed`` (a loop round, or a mix refill)."""
         assert self.subgraph_runner is not None

@@ -208,13 +208,13 @@ async def run_graph(
     rt: RunContext,
     graph: Graph,
     consume: Callable[[AsyncIterator[Record]], Coroutine[Any, Any, None]],
-    pool_feed: list[Record] | None = None,
+    pool_feed: dict[str, list[Record]] | None = None,
 ) -> None:
     """Run every node of ``graph``; ``consume`` receives the output node's records."""
     channels = {nid: _Channel() for nid in graph.nodes}
     inbound: dict[str, list[asyncio.Queue[Any]]] = {nid: [] for nid in graph.nodes}
     for node in graph.nodes.values():
-        for src in node.inputs:
+        for src in dict.fromkeys(node.inputs):  # one subscription per distinct input
             inbound[node.id].append(channels[src].subscribe())
     out_queue = channels[graph.output].subscribe()
 
@@ -223,7 +223,7 @@ async def run_graph(
         rep.stats.start()
         try:
             if node.kind == "pool":
-                for rec in pool_feed or []:
+                for rec in (pool_feed or {}).get(str(node.config), []):
                     rep.count_in(1)
                     rep.count_passed(1)
                     await rep.emit(rec)
@@ -236,7 +236,8 @@ async def run_graph(
             streamer = kind.stream_runner(node, rt)
             assert streamer is not None, f"node kind {node.kind} has no runner"
             streams = {
-                src: _iterate(q) for src, q in zip(node.inputs, inbound[node.id], strict=True)
+                src: _iterate(q)
+                for src, q in zip(dict.fromkeys(node.inputs), inbound[node.id], strict=True)
             }
             await streamer.run(streams, rep.outbox())
         finally:
@@ -254,8 +255,10 @@ async def run_graph(
         await asyncio.gather(*tasks, consumer, return_exceptions=True)
 
 
-async def collect_subgraph(rt: RunContext, graph: Graph, feed: list[Record]) -> list[Record]:
-    """Run a loop body once over ``feed`` and return its output records."""
+async def collect_subgraph(
+    rt: RunContext, graph: Graph, feed: dict[str, list[Record]]
+) -> list[Record]:
+    """Run a sub-graph once (a loop round: ``feed`` gives each pool role its records)."""
     out: list[Record] = []
 
     async def consume(it: AsyncIterator[Record]) -> None:

@@ -1,0 +1,200 @@
+"""The ``draw`` node: attach records drawn at random from reference inputs.
+
+Two modes:
+- per record (``from:`` given): each input record gets a field ``into`` holding records
+  drawn from the ``parts`` (e.g. a constitutional principle per response);
+- ``count: N``: the node makes N new records, each holding a draw (e.g. the in-context
+  demonstrations of N Self-Instruct prompts: 6 human seeds + 2 machine-made tasks).
+
+Each part draws ``k`` records without replacement; with ``fill: true`` (default) a part
+that has fewer than ``k`` leaves its shortfall to the other parts (Self-Instruct's "8
+human demonstrations until machine-made ones exist"). A record is never drawn for
+itself. Draws are seeded by the node's ``seed``, the loop round or refill scope, and the
+record id (or index), so they are reproducible. ``one: true`` with a total ``k`` of 1
+stores the drawn record's fields rather than a one-item list. The drawn records'
+fields are exposed as plain mappings (templates read ``{{ demos[0].instruction }}``).
+
+Reference inputs are read in full before drawing (they are pools, not streams); the
+records of a part count as passed (they were used as references).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from synthdsl.errors import Span
+from synthdsl.nodes.base import CheckContext, Estimate, NodeKind, Outbox, StreamRunner
+from synthdsl.records import Record, derive_id
+
+if TYPE_CHECKING:
+    from synthdsl.compile import Node
+    from synthdsl.run.context import RunContext
+
+__all__ = ["KIND", "DrawConfig", "DrawPart", "draw_from"]
+
+
+@dataclass
+class DrawPart:
+    source: str
+    span: Span
+    k: int
+    node: str = ""
+
+
+@dataclass
+class DrawConfig:
+    into: str
+    parts: list[DrawPart]
+    count: int | None
+    fill: bool
+    one: bool
+    seed: int
+    main: list[str] = field(default_factory=list)  # resolved ids of the per-record input
+
+    @property
+    def total_k(self) -> int:
+        return sum(p.k for p in self.parts)
+
+
+def draw_from(
+    pools: list[list[Record]], ks: list[int], rng: random.Random, fill: bool, exclude: str
+) -> list[Record]:
+    """Draw ``ks[i]`` records from ``pools[i]`` (never the record ``exclude``)."""
+    candidates = [[r for r in pool if r.id != exclude] for pool in pools]
+    want = list(ks)
+    taken: list[list[Record]] = [[] for _ in pools]
+    for i, pool in enumerate(candidates):
+        n = min(want[i], len(pool))
+        taken[i] = rng.sample(pool, n)
+    if fill:
+        deficit = sum(w - len(t) for w, t in zip(want, taken, strict=True))
+        for i, pool in enumerate(candidates):
+            if deficit <= 0:
+                break
+            used = {r.id for r in taken[i]}
+            rest = [r for r in pool if r.id not in used]
+            extra = rng.sample(rest, min(deficit, len(rest)))
+            taken[i].extend(extra)
+            deficit -= len(extra)
+    return [r for group in taken for r in group]
+
+
+class _Runner:
+    def __init__(self, node: Node, rt: RunContext) -> None:
+        self.node = node
+        self.rt = rt
+        self.cfg: DrawConfig = node.config
+
+    def _rng(self, key: str) -> random.Random:
+        text = f"{self.cfg.seed}|{self.rt.salt}|{self.node.id}|{key}"
+        return random.Random(int(hashlib.sha256(text.encode()).hexdigest()[:16], 16))
+
+    def _value(self, drawn: list[Record]) -> Any:
+        items = [dict(r.data) for r in drawn]
+        if self.cfg.one:
+            return items[0] if items else None
+        return items
+
+    async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
+        cfg = self.cfg
+        buffers: dict[str, list[Record]] = {}
+
+        async def drain(nid: str, it: AsyncIterator[Record]) -> None:
+            buf = buffers.setdefault(nid, [])
+            async for rec in it:
+                buf.append(rec)
+
+        await asyncio.gather(*(drain(nid, it) for nid, it in inputs.items()))
+        pools = [buffers.get(p.node, []) for p in cfg.parts]
+        ks = [p.k for p in cfg.parts]
+        main_ids = set(cfg.main)
+        # reference-only inputs: used, then accounted as passed
+        for nid, buf in buffers.items():
+            if nid not in main_ids:
+                out.count_in(len(buf))
+                out.count_passed(len(buf))
+        key = self.rt.node_key(self.node.id)
+        if cfg.count is not None:
+            for i in range(cfg.count):
+                drawn = draw_from(pools, ks, self._rng(str(i)), cfg.fill, exclude="")
+                rec = Record(
+                    id=derive_id(key, (), i),
+                    data={cfg.into: self._value(drawn)},
+                    parents=tuple(r.id for r in drawn),
+                    node=key,
+                )
+                await out.emit(rec)
+            return
+        for nid in cfg.main:
+            for rec in buffers.get(nid, []):
+                out.count_in(1)
+                drawn = draw_from(pools, ks, self._rng(rec.id), cfg.fill, exclude=rec.id)
+                if not drawn and cfg.total_k:
+                    out.drop(rec, "draw: nothing to draw from", None)
+                    continue
+                child = rec.child(key, {**rec.data, cfg.into: self._value(drawn)})
+                child.meta["drawn"] = [r.id for r in drawn]
+                out.count_passed(1)
+                await out.emit(child)
+
+
+class DrawKind(NodeKind):
+    name = "draw"
+    multi_input = True
+
+    def takes_from(self, raw: Any) -> bool:
+        return "count" not in raw
+
+    def configure(self, raw: Any, ctx: CheckContext) -> DrawConfig:
+        parts = [
+            DrawPart(str(p["from"]), ctx.span("parts", i, "from"), int(p.get("k", 1)))
+            for i, p in enumerate(raw["parts"])
+        ]
+        cfg = DrawConfig(
+            into=str(raw.get("into", "drawn")),
+            parts=parts,
+            count=raw.get("count"),
+            fill=bool(raw.get("fill", True)),
+            one=bool(raw.get("one", False)),
+            seed=int(raw.get("seed", 0)),
+        )
+        if cfg.one and cfg.total_k != 1:
+            ctx.error(ctx.key_span("one"), f"'one: true' needs a total k of 1, not {cfg.total_k}")
+        return cfg
+
+    def output_fields(self, config: Any, upstream: list[str]) -> list[str]:
+        cfg: DrawConfig = config
+        if cfg.count is not None:
+            return [cfg.into]
+        return [*[f for f in upstream if f != cfg.into], cfg.into]
+
+    def estimate(self, config: Any, n_in: int | None) -> Estimate:
+        cfg: DrawConfig = config
+        if cfg.count is not None:
+            return Estimate(records=cfg.count)
+        return Estimate(records=None, exact=False)
+
+    def describe(self, config: Any) -> dict[str, Any]:
+        cfg: DrawConfig = config
+        out: dict[str, Any] = {
+            "into": cfg.into,
+            "parts": [{"from": p.node or p.source, "k": p.k} for p in cfg.parts],
+            "fill": cfg.fill,
+            "seed": cfg.seed,
+        }
+        if cfg.count is not None:
+            out["count"] = cfg.count
+        if cfg.one:
+            out["one"] = True
+        return out
+
+    def stream_runner(self, node: Node, rt: RunContext) -> StreamRunner:
+        return _Runner(node, rt)
+
+
+KIND = DrawKind()
