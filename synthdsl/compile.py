@@ -14,7 +14,7 @@ import graphlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import Diagnostic, RecipeError, Span, did_you_mean
 from synthdsl.load import Document, Path_, load_document
@@ -27,6 +27,7 @@ from synthdsl.recipe import (
     OutputDecl,
     SourceDecl,
     apply_set_overrides,
+    content_span,
     default_model,
     parse_models,
     parse_output,
@@ -34,6 +35,9 @@ from synthdsl.recipe import (
     substitute_params,
 )
 from synthdsl.schema.check import check_document
+
+if TYPE_CHECKING:
+    from synthdsl.expr import Expression
 
 __all__ = ["CompileOptions", "CompiledRecipe", "Graph", "Node", "compile_recipe"]
 
@@ -63,6 +67,7 @@ class Node:
     origin: str | None = None
     fields: list[str] = field(default_factory=list)
     body: Graph | None = None
+    when: Expression | None = None
 
 
 @dataclass
@@ -117,6 +122,7 @@ class _Step:
     origin: str | None
     params: dict[str, Any]
     scope: _Scope
+    when: tuple[str, Span] | None = None
 
 
 class _Compiler:
@@ -342,6 +348,9 @@ class _Compiler:
                         origin,
                         params,
                         scope,
+                        (str(raw["when"]), content_span(doc, doc.spans.value((*spath, "when"))))
+                        if "when" in raw
+                        else None,
                     )
                 )
             previous = sid
@@ -718,8 +727,32 @@ def _step_nodes(c: _Compiler, steps: list[_Step]) -> dict[str, Node]:
         node = Node(step.id, step.kind, config, inputs, step.span, origin=step.origin)
         if step.kind == "loop":
             node.body = _loop_body(c, step, config)
+        if step.when is not None:
+            node.when = _parse_when(c, step, kind.supports_when(config))
         nodes[step.id] = node
     return nodes
+
+
+def _parse_when(c: _Compiler, step: _Step, supported: bool) -> Expression | None:
+    from synthdsl.expr import parse_expression
+
+    assert step.when is not None
+    text, span = step.when
+    if not supported:
+        c.diags.append(
+            Diagnostic(
+                step.doc.spans.key((*step.path, "when")),
+                f"'when' does not apply to a {step.kind} step",
+                "'when' works on steps that handle one record at a time: generate, judge, "
+                "extract, filter (expr), dedup",
+            )
+        )
+        return None
+    try:
+        return parse_expression(text, span)
+    except RecipeError as exc:
+        c.diags.extend(exc.diagnostics)
+        return None
 
 
 def _loop_body(c: _Compiler, step: _Step, config: Any) -> Graph | None:
@@ -832,8 +865,8 @@ def propagate_fields(c: _Compiler, graph: Graph, pool_fields: list[str]) -> None
         if node.kind == "pool":
             node.fields = list(pool_fields)
             continue
-        main = getattr(node.config, "main", None) if node.kind == "draw" else None
-        sources = node.inputs if main is None else main
+        main = getattr(node.config, "main", None)
+        sources = main if main else node.inputs
         inputs = [graph.nodes[i].fields for i in sources if i in graph.nodes]
         upstream: list[str] = [] if inputs else ["*"]  # unresolved inputs were reported
         if node.kind == "mix" and inputs:
@@ -844,7 +877,10 @@ def propagate_fields(c: _Compiler, graph: Graph, pool_fields: list[str]) -> None
                 upstream += [f for f in fl if f not in upstream]
         available = sorted(set(upstream))
         if "*" not in available:
-            for fname, span in kind.read_fields(node.config):
+            reads = list(kind.read_fields(node.config))
+            if node.when is not None:
+                reads += list(node.when.field_spans())
+            for fname, span in reads:
                 if fname not in available:
                     c.diags.append(
                         Diagnostic(

@@ -13,7 +13,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Record", "canonical_json", "derive_id", "stable_hash"]
+__all__ = ["INHERITED_META", "Record", "canonical_json", "derive_id", "stable_hash"]
+
+# Metadata that children inherit: {loop id: id of the round input it descends from}.
+INHERITED_META = ("loop_parents",)
 
 
 def canonical_json(value: Any) -> str:
@@ -47,13 +50,19 @@ class Record:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def child(self, node: str, data: dict[str, Any], index: int = 0, **meta: Any) -> Record:
-        """A record derived from this one by ``node`` (its ``index``-th output)."""
+        """A record derived from this one by ``node`` (its ``index``-th output).
+
+        Lineage keys (``INHERITED_META``) pass from parent to child, so a loop can tell
+        which of its round's inputs each output descends from.
+        """
+        new_meta = {k: self.meta[k] for k in INHERITED_META if k in self.meta}
+        new_meta.update({k: v for k, v in meta.items() if v is not None})
         return Record(
             id=derive_id(node, (self.id,), index),
             data=data,
             parents=(self.id,),
             node=node,
-            meta={k: v for k, v in meta.items() if v is not None},
+            meta=new_meta,
         )
 
     def provenance(self) -> dict[str, Any]:

@@ -149,3 +149,107 @@ steps:
         seeds_drawn = sum(d.startswith("seed task") for d in demos)
         assert seeds_drawn == (4 if row["_provenance"]["round"] == 1 else 3)
     assert manifest["accounting_balanced"]
+
+
+def test_weighted_draw_follows_the_weights() -> None:
+    ops = [Record(id="heavy", data={"w": 9}), Record(id="light", data={"w": 1}),
+           Record(id="never", data={"w": 0})]
+    counts = {"heavy": 0, "light": 0, "never": 0}
+    for seed in range(2000):
+        (rec,) = draw_from([ops], [1], random.Random(seed), fill=False, exclude="",
+                           weights=["w"])
+        counts[rec.id] += 1
+    assert counts["never"] == 0
+    assert 0.85 <= counts["heavy"] / 2000 <= 0.95
+
+
+def test_when_gates_a_step(server: FakeOpenAIServer, project: Path) -> None:
+    manifest = _run(
+        project,
+        f"""
+synthdsl: 1
+models:
+  gen: {{model: openai/fake, api_base: "{server.base_url}"}}
+sources:
+  s: {{records: [{{q: a, kind: hard}}, {{q: b, kind: easy}}, {{q: c, kind: hard}}]}}
+steps:
+  - id: g
+    when: "kind == 'hard'"
+    generate: {{template: "[[reply: solved {{{{ q }}}}]]", model: gen, into: answer}}
+""",
+    )
+    rows = _rows(project)
+    assert [r.get("answer") for r in rows] == ["solved a", None, "solved c"]
+    node = manifest["nodes"]["g"]
+    assert node["bypassed"] == 1 and node["calls"] == 2 and node["passed"] == 3
+
+
+def test_when_field_is_checked(project: Path, capsys: Any) -> None:
+    recipe = project / "r.yaml"
+    recipe.write_text(
+        "synthdsl: 1\nsources:\n  s: {records: [{q: a}]}\nsteps:\n"
+        "  - id: g\n    when: \"knd == 'x'\"\n    generate: {template: '{{ q }}'}\n",
+        encoding="utf-8",
+    )
+    assert main(["validate", str(recipe)]) == 2
+    err = capsys.readouterr().err
+    assert "r.yaml:6:12: error: field 'knd' is not provided" in err
+
+
+def test_chain_loop_carries_parents_of_eliminated_evolutions(
+    server: FakeOpenAIServer, project: Path
+) -> None:
+    manifest = _run(
+        project,
+        f"""
+synthdsl: 1
+models:
+  gen: {{model: openai/fake, api_base: "{server.base_url}"}}
+sources:
+  s: {{records: [{{text: "keep"}}, {{text: "stop"}}]}}
+steps:
+  - id: evolve
+    loop:
+      rounds: 3
+      mode: chain
+      carry: true
+      steps:
+        - id: step
+          generate: {{template: "[[reply: {{{{ text }}}}+]]", model: gen, into: text}}
+        - id: alive
+          filter: "not startswith(text, 'stop')"
+""",
+    )
+    rows = _rows(project)
+    # "keep" evolves every round; "stop" evolutions are eliminated and the parent goes on
+    assert sorted(r["text"] for r in rows) == ["keep+++", "stop"]
+    assert manifest["nodes"]["evolve"]["loop"]["carried"] == 3
+    assert sum(manifest["nodes"]["evolve.alive"]["dropped"].values()) == 3
+    keep = next(r for r in rows if r["text"] == "keep+++")
+    assert keep["_provenance"]["round"] == 3 and "evolve" in keep["_provenance"]["loop_parents"]
+
+
+def test_dedup_against_the_pool(project: Path) -> None:
+    manifest = _run(
+        project,
+        """
+synthdsl: 1
+sources:
+  pool: {records: [{instruction: "write a poem about the sea"}]}
+  new:
+    records:
+      - {instruction: "write a poem about the sea today"}
+      - {instruction: "explain how compilers work"}
+      - {instruction: "explain how compilers work"}
+steps:
+  - id: novel
+    from: new
+    dedup: {field: instruction, method: rouge_l, threshold: 0.7, against: [pool]}
+""",
+    )
+    assert [r["instruction"] for r in _rows(project)] == ["explain how compilers work"]
+    node = manifest["nodes"]["novel"]
+    assert node["in"] == 4 and node["passed"] == 2 and node["balanced"]
+    rejects = [json.loads(x) for x in (project / "out" / "rejects.jsonl").read_text().splitlines()]
+    near = next(r for r in rejects if r["reason"].startswith("near"))
+    assert near["detail"]["score"] >= 0.7

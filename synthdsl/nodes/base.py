@@ -124,6 +124,10 @@ class NodeKind:
     def configure(self, raw: Any, ctx: CheckContext) -> Any:
         return raw
 
+    def supports_when(self, config: Any) -> bool:
+        """Whether a step-level ``when:`` may gate this kind (record-at-a-time kinds)."""
+        return False
+
     def takes_from(self, raw: Any) -> bool:
         """Whether the step reads a main input (``from:``, or the previous step)."""
         return True

@@ -9,17 +9,31 @@ using an exact pruned index; the drop records the nearest neighbour and its scor
 with MinHash LSH (datasketch; ``num_perm`` default 128): sub-linear at any scale, at the
 cost of 512 bytes per kept record and an estimate instead of an exact score.
 Every method also drops exact duplicates first. Records are processed in arrival order,
-which the executor keeps deterministic.
+which the executor keeps deterministic. ``against: [names]`` adds reference inputs
+(e.g. a loop's ``pool``): their records are indexed first, never emitted, and a record
+near any of them is a duplicate too (Self-Instruct's filter against the task pool).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import Span
-from synthdsl.nodes.base import CheckContext, Drop, Emit, Estimate, MapRunner, NodeKind, Outcome
+from synthdsl.nodes.base import (
+    CheckContext,
+    Drop,
+    Emit,
+    Estimate,
+    MapRunner,
+    NodeKind,
+    Outbox,
+    Outcome,
+    StreamRunner,
+)
 from synthdsl.records import Record
 
 if TYPE_CHECKING:
@@ -30,6 +44,13 @@ __all__ = ["KIND", "DedupConfig"]
 
 
 @dataclass
+class _Ref:
+    source: str
+    span: Span
+    node: str = ""
+
+
+@dataclass
 class DedupConfig:
     fields: list[str]
     spans: list[Span]
@@ -37,6 +58,12 @@ class DedupConfig:
     threshold: float
     num_perm: int = 128
     shingle: int = 3
+    parts: list[_Ref] = field(default_factory=list)  # ``against`` inputs, resolved
+    main: list[str] = field(default_factory=list)
+
+    @property
+    def against(self) -> list[_Ref]:
+        return self.parts
 
 
 def _key_text(record: Record, fields: list[str]) -> str:
@@ -77,6 +104,13 @@ class _MinHashIndex:
         m.update_batch(sorted(grams))
         return m
 
+    def add(self, record_id: str, text: str) -> None:
+        if record_id in self.signatures:
+            return
+        m = self._signature(text)
+        self.lsh.insert(record_id, m, check_duplication=False)
+        self.signatures[record_id] = m.hashvalues.copy()
+
     def check_and_add(self, record_id: str, text: str) -> tuple[str, float] | None:
         m = self._signature(text)
         best: tuple[str, float] | None = None
@@ -106,6 +140,48 @@ class _Runner:
             self.index = RougeIndex(min_threshold=self.cfg.threshold)
         elif self.cfg.method == "minhash":
             self.minhash = _MinHashIndex(self.cfg.threshold, self.cfg.num_perm, self.cfg.shingle)
+
+    def add_reference(self, record: Record) -> None:
+        """Index a record of an ``against`` input: later records near it are duplicates."""
+        from synthdsl.text import normalize_for_exact
+
+        text = _key_text(record, self.cfg.fields)
+        digest = hashlib.blake2b(normalize_for_exact(text).encode("utf-8"), digest_size=16).digest()
+        if digest in self.seen:
+            return
+        self.seen[digest] = record.id
+        if self.index is not None and record.id not in self.index:
+            self.index.add(record.id, text)
+        if self.minhash is not None:
+            self.minhash.add(record.id, text)
+
+    async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
+        """With ``against``: index the reference inputs, then dedup the main input."""
+        buffers: dict[str, list[Record]] = {}
+
+        async def drain(nid: str, it: AsyncIterator[Record]) -> None:
+            buf = buffers.setdefault(nid, [])
+            async for rec in it:
+                buf.append(rec)
+
+        await asyncio.gather(*(drain(nid, it) for nid, it in inputs.items()))
+        main = set(self.cfg.main)
+        for ref in self.cfg.against:
+            for rec in buffers.get(ref.node, []):
+                self.add_reference(rec)
+        for nid, buf in buffers.items():
+            if nid not in main:
+                out.count_in(len(buf))
+                out.count_passed(len(buf))
+        for nid in self.cfg.main:
+            for rec in buffers.get(nid, []):
+                out.count_in(1)
+                outcome = await self.process(rec)
+                if isinstance(outcome, Drop):
+                    out.drop(rec, outcome.reason, outcome.detail)
+                else:
+                    out.count_passed(1)
+                    await out.emit(rec)
 
     async def process(self, record: Record) -> Outcome:
         from synthdsl.text import normalize_for_exact
@@ -138,6 +214,10 @@ class _Runner:
 
 class DedupKind(NodeKind):
     name = "dedup"
+    multi_input = True  # only with ``against``
+
+    def supports_when(self, config: Any) -> bool:
+        return not getattr(config, "against", None)
 
     def configure(self, raw: Any, ctx: CheckContext) -> DedupConfig:
         if "field" in raw and "fields" in raw:
@@ -167,6 +247,10 @@ class DedupKind(NodeKind):
             float(raw.get("threshold", default)),
             int(raw.get("num_perm", 128)),
             int(raw.get("shingle", 3)),
+            [
+                _Ref(str(name), ctx.span("against", i))
+                for i, name in enumerate(raw.get("against", []))
+            ],
         )
 
     def read_fields(self, config: Any) -> list[tuple[str, Span]]:
@@ -183,9 +267,15 @@ class DedupKind(NodeKind):
             out["threshold"] = cfg.threshold
         if cfg.method == "minhash":
             out.update({"num_perm": cfg.num_perm, "shingle": cfg.shingle})
+        if cfg.against:
+            out["against"] = [r.node or r.source for r in cfg.against]
         return out
 
-    def map_runner(self, node: Node, rt: RunContext) -> MapRunner:
+    def map_runner(self, node: Node, rt: RunContext) -> MapRunner | None:
+        cfg: DedupConfig = node.config
+        return None if cfg.against else _Runner(node, rt)
+
+    def stream_runner(self, node: Node, rt: RunContext) -> StreamRunner:
         return _Runner(node, rt)
 
 

@@ -11,7 +11,9 @@ that has fewer than ``k`` leaves its shortfall to the other parts (Self-Instruct
 human demonstrations until machine-made ones exist"). A record is never drawn for
 itself. Draws are seeded by the node's ``seed``, the loop round or refill scope, and the
 record id (or index), so they are reproducible. ``one: true`` with a total ``k`` of 1
-stores the drawn record's fields rather than a one-item list. The drawn records'
+stores the drawn record's fields rather than a one-item list. A part's ``weight``
+names a numeric field of its records: draws are then proportional to it (weighted
+sampling without replacement), e.g. Evol-Instruct's operation weights. The drawn records'
 fields are exposed as plain mappings (templates read ``{{ demos[0].instruction }}``).
 
 Reference inputs are read in full before drawing (they are pools, not streams); the
@@ -43,6 +45,7 @@ class DrawPart:
     source: str
     span: Span
     k: int
+    weight: str | None = None  # a field of the part's records: draw probability weight
     node: str = ""
 
 
@@ -61,16 +64,46 @@ class DrawConfig:
         return sum(p.k for p in self.parts)
 
 
+def _weight(rec: Record, name: str) -> float:
+    value = rec.data.get(name, 0)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return 0.0
+    return max(float(value), 0.0)
+
+
+def _sample(rng: random.Random, pool: list[Record], n: int, weight: str | None) -> list[Record]:
+    """``n`` records without replacement; by weight (Efraimidis-Spirakis keys) if named.
+
+    Records of weight 0 are never drawn by weight.
+    """
+    if weight is None:
+        return rng.sample(pool, n)
+    keyed = []
+    for rec in pool:
+        w = _weight(rec, weight)
+        u = rng.random()
+        if w > 0:
+            keyed.append((u ** (1.0 / w), rec.id, rec))
+    keyed.sort(key=lambda t: (-t[0], t[1]))
+    return [rec for _, _, rec in keyed[:n]]
+
+
 def draw_from(
-    pools: list[list[Record]], ks: list[int], rng: random.Random, fill: bool, exclude: str
+    pools: list[list[Record]],
+    ks: list[int],
+    rng: random.Random,
+    fill: bool,
+    exclude: str,
+    weights: list[str | None] | None = None,
 ) -> list[Record]:
     """Draw ``ks[i]`` records from ``pools[i]`` (never the record ``exclude``)."""
     candidates = [[r for r in pool if r.id != exclude] for pool in pools]
     want = list(ks)
+    ws = weights or [None] * len(pools)
     taken: list[list[Record]] = [[] for _ in pools]
     for i, pool in enumerate(candidates):
         n = min(want[i], len(pool))
-        taken[i] = rng.sample(pool, n)
+        taken[i] = _sample(rng, pool, n, ws[i])
     if fill:
         deficit = sum(w - len(t) for w, t in zip(want, taken, strict=True))
         for i, pool in enumerate(candidates):
@@ -78,7 +111,7 @@ def draw_from(
                 break
             used = {r.id for r in taken[i]}
             rest = [r for r in pool if r.id not in used]
-            extra = rng.sample(rest, min(deficit, len(rest)))
+            extra = _sample(rng, rest, min(deficit, len(rest)), ws[i])
             taken[i].extend(extra)
             deficit -= len(extra)
     return [r for group in taken for r in group]
@@ -112,6 +145,7 @@ class _Runner:
         await asyncio.gather(*(drain(nid, it) for nid, it in inputs.items()))
         pools = [buffers.get(p.node, []) for p in cfg.parts]
         ks = [p.k for p in cfg.parts]
+        weights = [p.weight for p in cfg.parts]
         main_ids = set(cfg.main)
         # reference-only inputs: used, then accounted as passed
         for nid, buf in buffers.items():
@@ -121,7 +155,7 @@ class _Runner:
         key = self.rt.node_key(self.node.id)
         if cfg.count is not None:
             for i in range(cfg.count):
-                drawn = draw_from(pools, ks, self._rng(str(i)), cfg.fill, exclude="")
+                drawn = draw_from(pools, ks, self._rng(str(i)), cfg.fill, "", weights)
                 rec = Record(
                     id=derive_id(key, (), i),
                     data={cfg.into: self._value(drawn)},
@@ -133,7 +167,7 @@ class _Runner:
         for nid in cfg.main:
             for rec in buffers.get(nid, []):
                 out.count_in(1)
-                drawn = draw_from(pools, ks, self._rng(rec.id), cfg.fill, exclude=rec.id)
+                drawn = draw_from(pools, ks, self._rng(rec.id), cfg.fill, rec.id, weights)
                 if not drawn and cfg.total_k:
                     out.drop(rec, "draw: nothing to draw from", None)
                     continue
@@ -152,7 +186,9 @@ class DrawKind(NodeKind):
 
     def configure(self, raw: Any, ctx: CheckContext) -> DrawConfig:
         parts = [
-            DrawPart(str(p["from"]), ctx.span("parts", i, "from"), int(p.get("k", 1)))
+            DrawPart(
+                str(p["from"]), ctx.span("parts", i, "from"), int(p.get("k", 1)), p.get("weight")
+            )
             for i, p in enumerate(raw["parts"])
         ]
         cfg = DrawConfig(
@@ -183,7 +219,10 @@ class DrawKind(NodeKind):
         cfg: DrawConfig = config
         out: dict[str, Any] = {
             "into": cfg.into,
-            "parts": [{"from": p.node or p.source, "k": p.k} for p in cfg.parts],
+            "parts": [
+                {"from": p.node or p.source, "k": p.k, **({"weight": p.weight} if p.weight else {})}
+                for p in cfg.parts
+            ],
             "fill": cfg.fill,
             "seed": cfg.seed,
         }

@@ -76,6 +76,9 @@ class _Runner:
 class ExtractKind(NodeKind):
     name = "extract"
 
+    def supports_when(self, config: Any) -> bool:
+        return True
+
     def configure(self, raw: Any, ctx: CheckContext) -> ExtractConfig:
         kind = str(raw["as"])
         return ExtractConfig(

@@ -182,6 +182,9 @@ class _RankRunner:
 class FilterKind(NodeKind):
     name = "filter"
 
+    def supports_when(self, config: Any) -> bool:
+        return config.by is None
+
     def configure(self, raw: Any, ctx: CheckContext) -> FilterConfig:
         from synthdsl.expr import parse_expression
 

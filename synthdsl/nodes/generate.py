@@ -110,6 +110,10 @@ class _Runner:
 
 class GenerateKind(NodeKind):
     name = "generate"
+
+    def supports_when(self, config: Any) -> bool:
+        return True
+
     uses_llm = True
 
     def configure(self, raw: Any, ctx: CheckContext) -> GenerateConfig:

@@ -117,6 +117,10 @@ class _Runner:
 
 class JudgeKind(NodeKind):
     name = "judge"
+
+    def supports_when(self, config: Any) -> bool:
+        return True
+
     uses_llm = True
 
     def configure(self, raw: Any, ctx: CheckContext) -> JudgeConfig:

@@ -8,6 +8,9 @@ output (Evol-Instruct's rounds). ``emit`` says what leaves the loop: ``new`` (re
 made by the body; default in accumulate mode), ``all`` (input plus new) or ``last``
 (the final round's output; default in chain mode). Records made past ``target`` are
 recorded as drops ("loop target reached"). Every body record carries its round.
+``carry: true`` (chain mode) lets a round input whose evolution was eliminated go on
+to the next round unchanged (Evol-Instruct: "the parent goes on"); outputs know their
+round input through the inherited ``loop_parents`` lineage.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class LoopConfig:
     mode: str
     emit: str
     output: str | None
+    carry: bool = False
 
 
 class _Runner:
@@ -59,6 +63,7 @@ class _Runner:
         made_so_far: list[Record] = []
         made = 0
         rounds_run = 0
+        carried_total = 0
         for r in range(1, cfg.rounds + 1):
             feed = pool if cfg.mode == "accumulate" else current
             if not feed:
@@ -67,6 +72,9 @@ class _Runner:
             roles = {"pool": feed, "pool_input": initial, "pool_new": pool[len(initial) :]}
             if cfg.mode == "chain":
                 roles["pool_new"] = made_so_far
+                if cfg.carry:
+                    feed = [self._tagged(rec) for rec in feed]
+                    roles["pool"] = feed
             produced = await self.rt.run_subgraph(self.node.body, roles, round_=r)
             last_round = []
             if cfg.mode == "accumulate":
@@ -80,8 +88,13 @@ class _Runner:
                     if cfg.emit in ("new", "all"):
                         await out.emit(rec)
             else:
-                current = produced
-                last_round = produced
+                carried: list[Record] = []
+                if cfg.carry:
+                    roots = {rec.meta.get("loop_parents", {}).get(self.node.id) for rec in produced}
+                    carried = [rec for rec in feed if rec.id not in roots]
+                    carried_total += len(carried)
+                current = produced + carried
+                last_round = current
                 made_so_far = made_so_far + produced
                 made += len(produced)
                 if cfg.emit in ("new", "all"):
@@ -92,8 +105,17 @@ class _Runner:
         if cfg.emit == "last":
             for rec in last_round:
                 await out.emit(rec)
-        self.rt.note(
-            self.node.id, "loop", {"rounds_run": rounds_run, "made": made, "target": cfg.target}
+        note: dict[str, Any] = {"rounds_run": rounds_run, "made": made, "target": cfg.target}
+        if cfg.carry:
+            note["carried"] = carried_total
+        self.rt.note(self.node.id, "loop", note)
+
+    def _tagged(self, rec: Record) -> Record:
+        """A copy of a round input that its descendants will name as their root."""
+        lineage = dict(rec.meta.get("loop_parents", {}))
+        lineage[self.node.id] = rec.id
+        return Record(
+            rec.id, rec.data, rec.parents, rec.node, {**rec.meta, "loop_parents": lineage}
         )
 
 
@@ -109,6 +131,7 @@ class LoopKind(NodeKind):
             mode=mode,
             emit=emit,
             output=raw.get("output"),
+            carry=bool(raw.get("carry", False)),
         )
 
     def estimate(self, config: Any, n_in: int | None) -> Estimate:
@@ -117,7 +140,10 @@ class LoopKind(NodeKind):
 
     def describe(self, config: Any) -> dict[str, Any]:
         cfg: LoopConfig = config
-        return {"rounds": cfg.rounds, "target": cfg.target, "mode": cfg.mode, "emit": cfg.emit}
+        out = {"rounds": cfg.rounds, "target": cfg.target, "mode": cfg.mode, "emit": cfg.emit}
+        if cfg.carry:
+            out["carry"] = True
+        return out
 
     def stream_runner(self, node: Node, rt: RunContext) -> StreamRunner:
         return _Runner(node, rt)

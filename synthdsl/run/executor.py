@@ -20,6 +20,7 @@ from typing import Any
 
 from synthdsl.compile import Graph, Node
 from synthdsl.errors import RunError
+from synthdsl.expr import Expression
 from synthdsl.nodes import node_kind
 from synthdsl.nodes.base import Drop, Emit, Fail, MapRunner, Outbox, Outcome
 from synthdsl.records import Record
@@ -148,11 +149,35 @@ class _Reporter:
             self.fail(rec, outcome.kind, outcome.message)
 
 
-async def _run_map(runner: MapRunner, inputs: AsyncIterator[Record], rep: _Reporter) -> None:
+def _gate(when: Expression | None, rec: Record, rep: _Reporter) -> Outcome | None:
+    """With a step-level ``when:``, a record it rejects passes by unchanged."""
+    if when is None:
+        return None
+    from synthdsl.expr import ExpressionRuntimeError
+
+    try:
+        if when.evaluate(rec.data):
+            return None
+    except ExpressionRuntimeError as exc:
+        return Fail("when_error", str(exc))
+    rep.stats.bypassed += 1
+    return Emit([rec])
+
+
+async def _run_map(
+    runner: MapRunner,
+    inputs: AsyncIterator[Record],
+    rep: _Reporter,
+    when: Expression | None = None,
+) -> None:
     concurrency = max(1, int(getattr(runner, "concurrency", 1)))
     if concurrency == 1:
         async for rec in inputs:
             rep.count_in(1)
+            gated = _gate(when, rec, rep)
+            if gated is not None:
+                await rep.settle(rec, gated)
+                continue
             try:
                 outcome = await runner.process(rec)
             except (asyncio.CancelledError, RunError):
@@ -166,6 +191,9 @@ async def _run_map(runner: MapRunner, inputs: AsyncIterator[Record], rep: _Repor
     window: asyncio.Queue[Any] = asyncio.Queue(maxsize=concurrency * 2)
 
     async def guarded(rec: Record) -> Outcome:
+        gated = _gate(when, rec, rep)
+        if gated is not None:
+            return gated
         async with sem:
             try:
                 return await runner.process(rec)
@@ -231,7 +259,7 @@ async def run_graph(
             kind = node_kind(node.kind)
             mapper = kind.map_runner(node, rt)
             if mapper is not None:
-                await _run_map(mapper, _concat(inbound[node.id]), rep)
+                await _run_map(mapper, _concat(inbound[node.id]), rep, node.when)
                 return
             streamer = kind.stream_runner(node, rt)
             assert streamer is not None, f"node kind {node.kind} has no runner"

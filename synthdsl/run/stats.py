@@ -6,7 +6,8 @@ output, ``dropped`` were removed on purpose (counted by reason), ``failed`` rais
 completions or explodes a list emits more than it passes). Loops also count
 ``discarded``: records their body made past the loop's target. A node sampling ``n``
 completions counts the samples that failed while others of the same record succeeded
-in ``sample_failures`` (the record itself passed).
+in ``sample_failures`` (the record itself passed). A step with ``when:`` counts the
+records that passed by unchanged in ``bypassed`` (they are also ``passed``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class NodeStats:
     discarded: int = 0
     sample_failures: Counter[str] = field(default_factory=Counter)
     models: Counter[str] = field(default_factory=Counter)
+    bypassed: int = 0
     calls: int = 0
     cache_hits: int = 0
     retries: int = 0
@@ -66,6 +68,8 @@ class NodeStats:
         }
         if self.discarded:
             out["discarded"] = self.discarded
+        if self.bypassed:
+            out["bypassed"] = self.bypassed
         if self.models:
             out["models"] = dict(sorted(self.models.items()))
         if self.sample_failures:
