@@ -15,7 +15,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from synthdsl import __version__
 from synthdsl.errors import Diagnostic, RecipeError, SynthdslError, render_diagnostics
@@ -72,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--fresh", action="store_true", help="ignore cached calls (still cache new)")
     r.add_argument("--cache", metavar="PATH", help="call cache (default .synthdsl/cache.sqlite)")
     r.add_argument("--quiet", action="store_true", help="no progress display")
+    for name, (_module, text) in _EXTRA_COMMANDS.items():
+        sub.add_parser(name, help=text, add_help=False)
     return p
 
 
@@ -181,12 +183,36 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# Commands whose modules import numpy and friends: loaded only when named, so that
+# validate and plan start fast.
+_EXTRA_COMMANDS = {
+    "stats": ("synthdsl.stats_cmd", "diversity metrics of a dataset, drift against real data"),
+    "simulate": ("synthdsl.simulate_cmd", "reproduce model collapse numerically"),
+    "report": ("synthdsl.report_cmd", "rebuild a run's report.html"),
+}
+
+
+def _extra_parser(command: str) -> tuple[argparse.ArgumentParser, Any]:
+    import importlib
+
+    module = importlib.import_module(_EXTRA_COMMANDS[command][0])
+    parser = _Parser(prog="synthdsl")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    module.add_parser(sub)
+    return parser, module.run
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    handlers: dict[str, Any] = {"validate": _cmd_validate, "plan": _cmd_plan, "run": _cmd_run}
+    if argv and argv[0] in _EXTRA_COMMANDS:
+        parser, handler = _extra_parser(argv[0])
+        handlers[argv[0]] = handler
+    else:
+        parser = _parser()
     args = parser.parse_args(argv)
-    handlers = {"validate": _cmd_validate, "plan": _cmd_plan, "run": _cmd_run}
     try:
-        return handlers[args.command](args)
+        return int(handlers[args.command](args))
     except RecipeError as exc:
         _print_diagnostics(exc.diagnostics, {})
         return EXIT_USAGE

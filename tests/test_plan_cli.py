@@ -152,9 +152,22 @@ def test_validate_and_plan_do_not_import_litellm() -> None:
         "from synthdsl.cli import main\n"
         "assert main(['plan', 'examples/quickstart.yaml']) == 0\n"
         "assert main(['validate', 'examples/quickstart.yaml']) == 0\n"
-        "heavy = [m for m in ('litellm', 'xllamacpp', 'aiohttp', 'pyarrow') if m in sys.modules]\n"
+        "heavy = [m for m in ('litellm', 'xllamacpp', 'aiohttp', 'pyarrow', 'numpy', 'datasketch')\n"
+        "         if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                          text=True, check=True).stdout
     assert "HEAVY []" in out
+
+
+def test_simulate_collapse_through_the_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plot = tmp_path / "collapse.svg"
+    args = ["simulate", "collapse", "--samples", "20", "--generations", "30", "--trials", "300",
+            "--mixture-trials", "10", "--plot", str(plot)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "Gaussian refit" in out and "accumulate" in out
+    assert plot.read_text().startswith("<svg") or "<svg" in plot.read_text()[:500]

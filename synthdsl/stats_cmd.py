@@ -1,0 +1,394 @@
+"""The ``synthdsl stats`` command: diversity metrics, drift and model-collapse flags.
+
+Input: command-line arguments (``add_parser`` registers them on the CLI's
+sub-parsers): a dataset FILE (JSONL, or Parquet when pyarrow is installed; CSV and
+text files are read too), optionally a reference dataset ``--against REAL``, the text
+field, the output format and the self-BLEU sample size. Output: a table (``--format
+text``) or one JSON object (``--format json``) on stdout with every metric of
+``synthdsl.diversity``, the drift against the reference and the collapse flags with
+their reasons. ``run`` returns the exit code: 0, or 1 with ``--fail-on-flags`` when
+any metric is flagged.
+
+Which text is measured (``--field``, default: picked from the first record):
+
+1. a chat record with ``messages`` (a list of ``{"role", "content"}``): the contents
+   of all messages, joined by newlines;
+2. a record with both ``instruction`` and ``response``: the two joined by a blank line;
+3. otherwise the first of ``response``, ``text``, ``output``, ``completion`` present.
+
+``--field NAME`` names the field instead (a string, or a list of messages as above);
+``--against-field`` does the same for the reference (default: picked the same way).
+
+Errors: ``RunError`` (``SourceError`` from ``synthdsl.sources`` for unreadable files):
+a missing file, a bad JSONL line, Parquet without pyarrow, a record without the text
+field or with a value that is not text, a dataset with no record.
+
+The module imports only the standard library at load time (numpy and the metrics are
+imported when the command runs), so registering it keeps ``synthdsl validate`` fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from synthdsl.errors import RunError, SynthdslError
+
+if TYPE_CHECKING:
+    from synthdsl.diversity import DiversityReport, DriftReport, Flag, Thresholds
+
+__all__ = ["TEXT_FIELDS", "add_parser", "iter_texts", "main", "pick_field", "run", "text_of"]
+
+#: Fields tried, in order, when no ``--field`` is given (after messages and
+#: instruction+response).
+TEXT_FIELDS = ("response", "text", "output", "completion")
+_JOINED = "instruction+response"
+_SHOWN_MODES = 10
+_MESSAGES = "messages"
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def add_parser(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
+    """Register ``stats`` on the CLI's sub-parsers; returns the new parser."""
+    p = subparsers.add_parser(
+        "stats",
+        help="diversity metrics and model-collapse flags of a dataset",
+        description=(
+            "Measure the diversity of a dataset (distinct-n, entropy, compression, "
+            "self-BLEU, lengths) and, with --against, its drift from a reference set "
+            "(JS divergence, variance ratios, vocabulary, mode coverage); flag the "
+            "signs of model collapse. See docs/collapse-metrics.md."
+        ),
+    )
+    p.add_argument("file", metavar="FILE", help="dataset to measure (JSONL or Parquet)")
+    p.add_argument(
+        "--against",
+        metavar="REAL",
+        help="reference dataset (real data, JSONL or Parquet) to measure drift against",
+    )
+    p.add_argument(
+        "--field",
+        metavar="NAME",
+        help="text field of FILE (default: messages, instruction+response, then the "
+        "first of response, text, output, completion)",
+    )
+    p.add_argument(
+        "--against-field",
+        metavar="NAME",
+        help="text field of REAL (default: picked like --field)",
+    )
+    p.add_argument("--format", choices=["text", "json"], default="text", help="output format")
+    p.add_argument(
+        "--sample",
+        type=_sample_size,
+        default=200,
+        metavar="N",
+        help="texts sampled for self-BLEU (default 200)",
+    )
+    p.add_argument(
+        "--fail-on-flags",
+        action="store_true",
+        help="exit with status 1 when any metric is flagged",
+    )
+    return p
+
+
+def _sample_size(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if number < 2:
+        raise argparse.ArgumentTypeError(f"must be at least 2, got {number}")
+    return number
+
+
+# --------------------------------------------------------------------------- texts
+
+
+def pick_field(row: dict[str, Any]) -> str:
+    """The text field of a record when none is given (see the module docstring).
+
+    Returns a field name, ``"messages"`` or ``"instruction+response"``. Raises
+    RunError when the record has none of them.
+    """
+    if isinstance(row.get(_MESSAGES), list):
+        return _MESSAGES
+    if isinstance(row.get("instruction"), str) and isinstance(row.get("response"), str):
+        return _JOINED
+    for name in TEXT_FIELDS:
+        if isinstance(row.get(name), str):
+            return name
+    fields = ", ".join(sorted(row)) or "none"
+    raise RunError(
+        "cannot tell which field holds the text (tried messages, instruction+response, "
+        f"{', '.join(TEXT_FIELDS)}); the first record has: {fields}. Use --field NAME"
+    )
+
+
+def _message_text(messages: list[Any]) -> str | None:
+    """Contents of chat messages joined by newlines; None when it is not a chat."""
+    parts: list[str] = []
+    for message in messages:
+        if not isinstance(message, dict):
+            return None
+        content = message.get("content")
+        if content is None:
+            continue
+        if isinstance(content, str):
+            parts.append(content)
+        elif isinstance(content, list):  # OpenAI content parts: [{"type": "text", ...}]
+            parts.extend(
+                p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)
+            )
+        else:
+            return None
+    return "\n".join(parts)
+
+
+def text_of(row: dict[str, Any], field: str) -> str:
+    """The text of one record for ``field`` (a name from ``pick_field`` or ``--field``).
+
+    Raises ``KeyError`` when the field is missing and ``TypeError`` when its value is
+    not text (a string, or a list of chat messages).
+    """
+    if field == _JOINED and field not in row:
+        instruction, response = row.get("instruction"), row.get("response")
+        if not isinstance(instruction, str) or not isinstance(response, str):
+            missing = "instruction" if not isinstance(instruction, str) else "response"
+            if missing not in row or row[missing] is None:
+                raise KeyError(missing)
+            raise TypeError(f"'{missing}' is {type(row[missing]).__name__}, not text")
+        return f"{instruction}\n\n{response}"
+    if field not in row or row[field] is None:
+        raise KeyError(field)
+    value = row[field]
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        joined = _message_text(value)
+        if joined is not None:
+            return joined
+        raise TypeError(f"'{field}' is a list but not of chat messages")
+    raise TypeError(f"'{field}' is {type(value).__name__}, not text")
+
+
+def iter_texts(path: Path, field: str | None, chosen: list[str]) -> Iterator[str]:
+    """The texts of a dataset file, read lazily with ``SourceReader``.
+
+    With ``field=None`` the field is picked from the first record; the field used is
+    appended to ``chosen`` once known. Raises RunError (see the module docstring).
+    """
+    from synthdsl.sources import SourceReader
+
+    if not path.exists():
+        raise RunError(f"{path}: no such file")
+    used = field
+    count = 0
+    for number, row in enumerate(SourceReader(path), start=1):
+        if used is None:
+            try:
+                used = pick_field(row)
+            except RunError as exc:
+                raise RunError(f"{path}: {exc}") from None
+        if number == 1:
+            chosen.append(used)
+        try:
+            text = text_of(row, used)
+        except KeyError as exc:
+            fields = ", ".join(sorted(row)) or "none"
+            raise RunError(
+                f"{path}: record {number} has no {exc.args[0]!r} field (it has: {fields}); "
+                "choose the text field with --field"
+            ) from None
+        except TypeError as exc:
+            raise RunError(f"{path}: record {number}: {exc}") from None
+        yield text
+        count = number
+    if count == 0:
+        raise RunError(f"{path}: no records")
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _fmt(value: float | int | None, digits: int = 3) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:.{digits}f}"
+
+
+def _dataset_rows(report: DiversityReport) -> list[tuple[str, str]]:
+    ln = report.length
+    return [
+        ("records", _fmt(report.records)),
+        ("tokens", _fmt(report.tokens)),
+        ("vocabulary", _fmt(report.vocabulary_size)),
+        ("length mean ± std", f"{ln.mean:.1f} ± {ln.std:.1f}"),
+        ("length min/p10/p50/p90/max", f"{ln.min}/{ln.p10:g}/{ln.p50:g}/{ln.p90:g}/{ln.max}"),
+        ("distinct-1", _fmt(report.distinct_1)),
+        ("distinct-2", _fmt(report.distinct_2)),
+        ("distinct-3", _fmt(report.distinct_3)),
+        ("distinct-2 at 10k bigrams", _fmt(report.distinct_2_at_10k)),
+        ("entropy 1-gram (bits)", _fmt(report.entropy_1, 2)),
+        ("entropy 2-gram (bits)", _fmt(report.entropy_2, 2)),
+        ("entropy 3-gram (bits)", _fmt(report.entropy_3, 2)),
+        (
+            "record entropy mean ± std",
+            f"{report.record_entropy_mean:.2f} ± {report.record_entropy_std:.2f}",
+        ),
+        ("compression ratio", _fmt(report.compression_ratio, 2)),
+        (f"self-BLEU (sample {report.self_bleu_sample})", _fmt(report.self_bleu)),
+    ]
+
+
+def _table(rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for row in rows:
+        cells = [row[0].ljust(widths[0])] + [
+            c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
+        ]
+        out.append("  ".join(cells).rstrip())
+    return out
+
+
+def _render_text(
+    args: argparse.Namespace,
+    fields: tuple[str, str | None],
+    report: DiversityReport,
+    reference: DiversityReport | None,
+    drift: DriftReport | None,
+    judged: bool,
+    flags: list[Flag],
+    thresholds: Thresholds,
+) -> str:
+    lines = [f"synthdsl stats: {args.file} (text field: {fields[0]})"]
+    if args.against:
+        lines.append(f"reference: {args.against} (text field: {fields[1]})")
+    lines.append("")
+    ours = _dataset_rows(report)
+    if reference is None:
+        lines += _table([("metric", "dataset"), *ours])
+    else:
+        theirs = _dataset_rows(reference)
+        lines += _table(
+            [("metric", "dataset", "reference")]
+            + [(a[0], a[1], b[1]) for a, b in zip(ours, theirs, strict=True)]
+        )
+    if drift is not None:
+        lines += ["", "drift against the reference"]
+        covered = sum(m.covered for m in drift.modes)
+        modes = f"{_fmt(drift.mode_coverage, 2)} ({covered} of {len(drift.modes)} modes)"
+        rows = [
+            ("JS divergence, unigrams", _fmt(drift.js_unigram)),
+            ("JS divergence, bigrams", _fmt(drift.js_bigram)),
+            ("length variance ratio", _fmt(drift.length_variance_ratio)),
+            ("entropy variance ratio", _fmt(drift.entropy_variance_ratio)),
+            (
+                f"vocabulary ratio (at {drift.vocabulary_tokens:,} tokens)",
+                _fmt(drift.vocabulary_ratio),
+            ),
+            ("mode coverage", modes),
+        ]
+        lines += _table(rows)
+        if drift.lost_modes:
+            lost = ", ".join(
+                f"{m.term} ({m.reference_share:.1%} → {m.synthetic_share:.1%})"
+                for m in drift.lost_modes[:_SHOWN_MODES]
+            )
+            more = len(drift.lost_modes) - _SHOWN_MODES
+            lines.append(f"lost modes: {lost}" + (f" and {more} more" if more > 0 else ""))
+        if not judged:
+            lines.append(
+                f"(drift not flagged: fewer than {thresholds.min_records} records on one side)"
+            )
+    lines.append("")
+    if flags:
+        lines.append(f"flags ({len(flags)}):")
+        lines += [f"  - {f.message}" for f in flags]
+    else:
+        lines.append("no collapse flags")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- command
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``synthdsl stats``; returns the exit code (raises RunError, see above)."""
+    from dataclasses import asdict
+
+    from synthdsl.diversity import TextProfile, Thresholds, collapse_flags, compare_profiles
+    from synthdsl.diversity import drift_judged as judged_fn
+
+    thresholds = Thresholds()
+    chosen: list[str] = []
+    path = Path(args.file)
+    profile = TextProfile(sample=args.sample).update(iter_texts(path, args.field, chosen))
+    report = profile.report()
+    fields: tuple[str, str | None] = (chosen[0], None)
+
+    reference = drift = None
+    judged = False
+    if args.against:
+        ref_chosen: list[str] = []
+        ref_path = Path(args.against)
+        ref_profile = TextProfile(sample=args.sample).update(
+            iter_texts(ref_path, args.against_field, ref_chosen)
+        )
+        reference = ref_profile.report()
+        drift = compare_profiles(profile, ref_profile)
+        judged = judged_fn(drift, thresholds)
+        fields = (chosen[0], ref_chosen[0])
+    flags = collapse_flags(report, drift, thresholds)
+
+    if args.format == "json":
+        payload = {
+            "file": str(args.file),
+            "field": fields[0],
+            "report": report.to_dict(),
+            "against": str(args.against) if args.against else None,
+            "against_field": fields[1],
+            "reference": reference.to_dict() if reference else None,
+            "drift": drift.to_dict() if drift else None,
+            "drift_judged": judged,
+            "flags": [asdict(f) for f in flags],
+            "thresholds": asdict(thresholds),
+        }
+        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(
+            _render_text(args, fields, report, reference, drift, judged, flags, thresholds)
+        )
+    return 1 if flags and args.fail_on_flags else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``synthdsl stats`` on its own (for tests and ``python -m synthdsl.stats_cmd``).
+
+    Errors are printed as ``synthdsl: error: ...`` and give their exit code, as in the
+    full CLI.
+    """
+    parser = argparse.ArgumentParser(prog="synthdsl")
+    add_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["stats", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        return run(args)
+    except SynthdslError as exc:
+        sys.stderr.write(f"synthdsl: error: {exc}\n")
+        return exc.exit_code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
