@@ -154,11 +154,33 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
         from synthdsl.sinks import write_json_atomic
 
         write_json_atomic(out_dir / "manifest.json", manifest)
+        _write_report(out_dir)
         try:
             await pool.aclose()
         finally:
             cache.close()
     return RunResult(out_dir, sink.path, manifest, status, sink.written, rt.stats)
+
+
+def _write_report(out_dir: Path) -> None:
+    """report.html next to the dataset; a report problem never changes the run's outcome."""
+    import sys
+
+    try:
+        from synthdsl.report import write_report
+
+        write_report(out_dir)
+    except Exception as exc:  # the data and manifest are already safe on disk
+        sys.stderr.write(f"synthdsl: warning: could not write report.html: {exc}\n")
+
+
+def _node_order(graph: Any) -> list[str]:
+    out: list[str] = []
+    for nid, node in graph.nodes.items():
+        out.append(nid)
+        if node.body is not None:
+            out += [b for b in _node_order(node.body) if b not in out]
+    return out
 
 
 async def _progress_loop(rt: RunContext, cb: Callable[[RunContext], None]) -> None:
@@ -221,4 +243,5 @@ def _manifest(
         "models": dict(sorted(rt.model_usage.items())),
         "provider": rt.pool.stats(),
         "nodes": nodes,
+        "node_order": [*_node_order(compiled.graph), "output"],
     }

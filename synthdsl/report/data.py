@@ -1,0 +1,382 @@
+"""Reading a run directory for the report: manifest, rejects and a dataset sample.
+
+Input: a run directory (``manifest.json``, ``rejects.jsonl``, ``dataset.jsonl`` or
+``dataset.partial.jsonl``, or the Parquet equivalents when pyarrow is importable).
+Output: a ``RunData`` with the manifest, reject groups (counts and a few examples),
+per-loop round counts and a deterministic reservoir sample of at most ``max_sample``
+records reduced to their text fields. Files are streamed, never loaded whole.
+
+Errors: ``RunError`` when the directory or its manifest is missing or not valid JSON.
+Unreadable lines of ``rejects.jsonl`` and the dataset (a run killed mid-write leaves
+a cut last line) are skipped and counted, never fatal.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from synthdsl.errors import RunError
+
+__all__ = [
+    "MAX_SAMPLE",
+    "RejectGroup",
+    "RunData",
+    "load_run",
+    "loop_of",
+    "text_fields",
+]
+
+MAX_SAMPLE = 20_000
+MAX_EXAMPLES = 3
+MAX_GROUPS = 500
+MAX_TEXT_CHARS = 100_000
+_ROUND_SUFFIX = re.compile(r"@r\d+")
+
+
+@dataclass
+class RejectGroup:
+    """Rejects of one (node, status, reason): how many, and the first few rows."""
+
+    node: str
+    status: str
+    reason: str
+    count: int = 0
+    examples: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class RunData:
+    """What the report draws from; see the module docstring."""
+
+    run_dir: Path
+    manifest: dict[str, Any]
+    dataset_path: Path | None = None
+    dataset_note: str = ""
+    records_read: int = 0
+    bad_dataset_lines: int = 0
+    sample: list[dict[str, str]] = field(default_factory=list)
+    # loop id -> category ("in dataset", "discarded", "dropped in body", ...) -> round -> n
+    rounds: dict[str, dict[str, Counter[int]]] = field(default_factory=dict)
+    reject_groups: list[RejectGroup] = field(default_factory=list)
+    rejects_total: int = 0
+    bad_reject_lines: int = 0
+    rejects_present: bool = False
+    # node ids along the recipe's DAG when the recipe could be recompiled, else []
+    dag_order: list[str] = field(default_factory=list)
+
+    @property
+    def nodes(self) -> dict[str, dict[str, Any]]:
+        nodes = self.manifest.get("nodes")
+        return nodes if isinstance(nodes, dict) else {}
+
+    @property
+    def loops(self) -> list[str]:
+        return [nid for nid, st in self.nodes.items() if _kind(st) == "loop"]
+
+
+def _kind(st: Any) -> str:
+    return str(st.get("kind", "")) if isinstance(st, dict) else ""
+
+
+def loop_of(node: str, loops: list[str]) -> str | None:
+    """The innermost loop whose body holds ``node`` (or that is ``node``), if any."""
+    node = _ROUND_SUFFIX.sub("", node)
+    best: str | None = None
+    for lp in loops:
+        if (node == lp or node.startswith(lp + ".")) and (best is None or len(lp) > len(best)):
+            best = lp
+    return best
+
+
+def text_fields(row: dict[str, Any]) -> dict[str, str]:
+    """The text of a dataset row by field name; chat shapes give one field per role.
+
+    Top-level string fields (``_provenance`` aside) keep their names. ``messages``
+    (OpenAI/ChatML shapes) gives ``messages.<role>``, ``conversations`` (ShareGPT)
+    gives ``conversations.<from>``; several turns of one role are joined by newlines.
+    """
+    out: dict[str, str] = {}
+    for key, value in row.items():
+        if key.startswith("_"):
+            continue
+        if isinstance(value, str):
+            out[key] = value[:MAX_TEXT_CHARS]
+        elif key in ("messages", "conversations") and isinstance(value, list):
+            role_key, text_key = ("role", "content") if key == "messages" else ("from", "value")
+            turns: dict[str, list[str]] = {}
+            for turn in value:
+                if isinstance(turn, dict) and isinstance(turn.get(text_key), str):
+                    turns.setdefault(str(turn.get(role_key, "?")), []).append(turn[text_key])
+            for role, texts in turns.items():
+                out[f"{key}.{role}"] = "\n".join(texts)[:MAX_TEXT_CHARS]
+    return out
+
+
+def _read_manifest(run_dir: Path) -> dict[str, Any]:
+    if not run_dir.exists():
+        raise RunError(f"{run_dir}: no such run directory")
+    if not run_dir.is_dir():
+        raise RunError(f"{run_dir}: not a directory (give the run directory of 'synthdsl run')")
+    path = run_dir / "manifest.json"
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise RunError(
+            f"{run_dir}: no manifest.json here; is this the output directory of 'synthdsl run'?"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RunError(f"{path}: cannot read: {exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RunError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("nodes", {}), dict):
+        raise RunError(f"{path}: not a synthdsl manifest (expected an object with 'nodes')")
+    return data
+
+
+def _jsonl_rows(path: Path, bad: list[int]) -> Iterator[dict[str, Any]]:
+    with path.open("rb") as fh:
+        for raw in fh:
+            if not raw.strip():
+                continue
+            try:
+                value = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                bad[0] += 1
+                continue
+            if isinstance(value, dict):
+                yield value
+            else:
+                bad[0] += 1
+
+
+def _parquet_rows(path: Path) -> Iterator[dict[str, Any]]:
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(str(path))
+    try:
+        for batch in pf.iter_batches(batch_size=2048):
+            for row in batch.to_pylist():
+                if isinstance(row, dict):
+                    yield row
+    finally:
+        pf.close()
+
+
+def _dataset_candidates(run_dir: Path, manifest: dict[str, Any]) -> list[Path]:
+    output = manifest.get("output")
+    fmt = str(output.get("format", "jsonl")) if isinstance(output, dict) else "jsonl"
+    exts = ["parquet", "jsonl"] if fmt == "parquet" else ["jsonl", "parquet"]
+    return [run_dir / f"dataset{part}.{ext}" for ext in exts for part in ("", ".partial")]
+
+
+def _round_of(row: dict[str, Any]) -> tuple[int | None, str]:
+    """(round, provenance node) of a dataset row or a rejected record."""
+    prov = row.get("_provenance")
+    if not isinstance(prov, dict):
+        return None, ""
+    rnd = prov.get("round")
+    return (rnd if isinstance(rnd, int) and not isinstance(rnd, bool) else None), str(
+        prov.get("node", "")
+    )
+
+
+def _add_round(
+    data: RunData, loops: list[str], loop: str | None, category: str, rnd: int | None
+) -> None:
+    if rnd is None:
+        return
+    if loop is None and len(loops) == 1:
+        loop = loops[0]
+    if loop is None:
+        return
+    data.rounds.setdefault(loop, {}).setdefault(category, Counter())[rnd] += 1
+
+
+def _read_dataset(data: RunData, max_sample: int) -> None:
+    path = next((p for p in _dataset_candidates(data.run_dir, data.manifest) if p.exists()), None)
+    if path is None:
+        data.dataset_note = "no dataset file in the run directory"
+        return
+    data.dataset_path = path
+    if ".partial." in path.name:
+        data.dataset_note = "partial dataset: the records written before the run stopped"
+    bad = [0]
+    if path.suffix == ".parquet":
+        try:
+            import pyarrow.parquet  # noqa: F401
+        except ImportError:
+            data.dataset_note = f"{path.name}: install pyarrow to include the Parquet dataset"
+            data.dataset_path = None
+            return
+        rows: Iterator[dict[str, Any]] = _parquet_rows(path)
+    else:
+        rows = _jsonl_rows(path, bad)
+    rng = random.Random(0)
+    reservoir: list[tuple[int, dict[str, str]]] = []
+    loops = data.loops
+    try:
+        for i, row in enumerate(rows):
+            data.records_read += 1
+            rnd, node = _round_of(row)
+            if rnd is not None:
+                _add_round(data, loops, loop_of(node, loops), "in dataset", rnd)
+            if len(reservoir) < max_sample:
+                reservoir.append((i, text_fields(row)))
+            else:
+                j = rng.randrange(i + 1)
+                if j < max_sample:
+                    reservoir[j] = (i, text_fields(row))
+    except Exception as exc:  # a damaged Parquet file: report what was read
+        data.dataset_note = f"{path.name}: stopped reading after {data.records_read} rows ({exc})"
+    data.bad_dataset_lines = bad[0]
+    reservoir.sort(key=lambda item: item[0])
+    data.sample = [fields for _, fields in reservoir]
+
+
+def _trim(value: Any, limit: int = 300, depth: int = 0) -> Any:
+    """A copy of ``value`` small enough to show: long strings and lists cut."""
+    if isinstance(value, str):
+        return value if len(value) <= limit else value[:limit] + f"… (+{len(value) - limit} chars)"
+    if depth > 6:
+        return "…"
+    if isinstance(value, dict):
+        items = list(value.items())
+        out = {str(k): _trim(v, limit, depth + 1) for k, v in items[:30]}
+        if len(items) > 30:
+            out["…"] = f"{len(items) - 30} more keys"
+        return out
+    if isinstance(value, list):
+        trimmed = [_trim(v, limit, depth + 1) for v in value[:10]]
+        if len(value) > 10:
+            trimmed.append(f"… {len(value) - 10} more items")
+        return trimmed
+    return value
+
+
+def _read_rejects(data: RunData) -> None:
+    path = data.run_dir / "rejects.jsonl"
+    if not path.exists():
+        return
+    data.rejects_present = True
+    groups: dict[tuple[str, str, str], RejectGroup] = {}
+    other = RejectGroup("(other)", "", "(other reasons)")
+    loops = data.loops
+    bad = [0]
+    for row in _jsonl_rows(path, bad):
+        data.rejects_total += 1
+        node = str(row.get("node", "?"))
+        status = str(row.get("status", "?"))
+        reason = str(row.get("reason", "?"))
+        key = (node, status, reason)
+        group = groups.get(key)
+        if group is None:
+            if len(groups) < MAX_GROUPS:
+                group = groups[key] = RejectGroup(node, status, reason)
+            else:
+                group = other
+        group.count += 1
+        if len(group.examples) < MAX_EXAMPLES and group is not other:
+            example = {k: row[k] for k in ("error", "detail", "round") if row.get(k) is not None}
+            example["record"] = row.get("record")
+            group.examples.append(_trim(example))
+        record = row.get("record")
+        rnd = row.get("round")
+        if not isinstance(rnd, int) or isinstance(rnd, bool):
+            rnd, _ = _round_of(record) if isinstance(record, dict) else (None, "")
+        loop = loop_of(node, loops)
+        if loop is not None:
+            if node == loop:
+                category = "discarded" if status == "dropped" else f"{status} at the loop"
+            else:
+                category = f"{status} in body"
+            _add_round(data, loops, loop, category, rnd)
+    data.bad_reject_lines = bad[0]
+    ordered = sorted(groups.values(), key=lambda g: (-g.count, g.node, g.status, g.reason))
+    if other.count:
+        ordered.append(other)
+    data.reject_groups = ordered
+
+
+def _chain_order(ids: list[str], inputs: dict[str, list[str]]) -> list[str]:
+    """A topological order of ``ids`` (given in one) that keeps chains together.
+
+    Kahn's algorithm with a stack: after a node, its consumers come next when they are
+    ready, so ``a → b → c`` and ``x → y`` read as two runs rather than interleaved.
+    """
+    pending = {n: sum(1 for i in inputs.get(n, []) if i in inputs) for n in ids}
+    consumers: dict[str, list[str]] = {n: [] for n in ids}
+    for n in ids:
+        for i in inputs.get(n, []):
+            if i in consumers:
+                consumers[i].append(n)
+    stack = [n for n in reversed(ids) if pending[n] == 0]
+    out: list[str] = []
+    while stack:
+        n = stack.pop()
+        out.append(n)
+        for c in reversed(consumers[n]):
+            pending[c] -= 1
+            if pending[c] == 0:
+                stack.append(c)
+    return out + [n for n in ids if n not in out]
+
+
+def dag_order(manifest: dict[str, Any]) -> list[str]:
+    """The manifest's node ids along the recipe's DAG, loop bodies after their loop.
+
+    Manifests record it as ``node_order``; for older ones this recompiles
+    ``recipe.path`` (without reading sources). Used only when the recompiled node ids
+    are exactly the manifest's (the recipe may have changed since the run); ``[]``
+    otherwise or on any error.
+    """
+    recorded = manifest.get("node_order")
+    if isinstance(recorded, list) and all(isinstance(x, str) for x in recorded):
+        return [str(x) for x in recorded]
+    recipe = manifest.get("recipe")
+    path = recipe.get("path") if isinstance(recipe, dict) else None
+    if not isinstance(path, str) or not Path(path).is_file():
+        return []
+    try:
+        from synthdsl.compile import CompileOptions, Graph, compile_recipe
+
+        compiled = compile_recipe(path, CompileOptions(check_sources=False))
+    except Exception:  # the recipe moved on or no longer compiles: keep manifest order
+        return []
+
+    def walk(graph: Graph) -> list[str]:
+        ids = list(graph.nodes)
+        order = _chain_order(ids, {n: list(graph.nodes[n].inputs) for n in ids})
+        out: list[str] = []
+        for n in order:
+            out.append(n)
+            body = graph.nodes[n].body
+            if body is not None:
+                out += walk(body)
+        return out
+
+    order = walk(compiled.graph)
+    raw = manifest.get("nodes")
+    nodes: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    extra = [n for n in nodes if n not in order]
+    if set(order) - set(nodes) or any(_kind(nodes[n]) != "sink" for n in extra):
+        return []
+    return order + sorted(extra)
+
+
+def load_run(run_dir: Path, max_sample: int = MAX_SAMPLE) -> RunData:
+    """Read ``run_dir`` (see the module docstring)."""
+    run_dir = Path(run_dir)
+    data = RunData(run_dir=run_dir, manifest=_read_manifest(run_dir))
+    data.dag_order = dag_order(data.manifest)
+    _read_rejects(data)
+    _read_dataset(data, max_sample)
+    return data

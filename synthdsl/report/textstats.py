@@ -1,0 +1,238 @@
+"""Text statistics of a dataset sample: fields, token counts, entropy, diversity.
+
+Input: the ``RunData`` sample (text fields of up to ``MAX_SAMPLE`` records). Output:
+``text_stats(data, fields) -> TextStats`` (per field: token count and Shannon token
+entropy per record) and ``diversity(ts) -> Diversity`` (metrics, thresholds and
+collapse flags from ``synthdsl.diversity`` when it is importable). Errors: none on
+purpose: a missing or failing ``synthdsl.diversity`` gives ``Diversity(available=False,
+reason=...)`` and its ``token_entropy`` falls back to the local one.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from synthdsl.report.data import RunData
+
+__all__ = [
+    "MAX_DIVERSITY_TEXTS",
+    "METRIC_HELP",
+    "Diversity",
+    "FlagRow",
+    "TextStats",
+    "diversity",
+    "entropy_of",
+    "opt_float",
+    "pick_fields",
+    "text_stats",
+]
+
+MAX_FIELDS = 3
+MAX_DIVERSITY_TEXTS = 10_000
+
+
+def entropy_of(tokens: Sequence[str]) -> float:
+    """Shannon entropy, in bits, of the distribution of ``tokens``.
+
+    The definition of ``synthdsl.diversity.token_entropy`` (0 for no token or one
+    repeated token, log2(k) for k distinct tokens once each), computed from tokens
+    already at hand so each text is tokenized once.
+    """
+    n = len(tokens)
+    if n == 0:
+        return 0.0
+    return max(0.0, -sum(c / n * math.log2(c / n) for c in Counter(tokens).values()))
+
+
+def _diversity_module() -> tuple[Any, str]:
+    try:
+        return importlib.import_module("synthdsl.diversity"), ""
+    except Exception as exc:  # not written yet, or broken: the report still renders
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+@dataclass
+class TextStats:
+    """Per field: token count and token entropy of each sampled record having it."""
+
+    fields: list[str]
+    tokens: dict[str, list[int]] = field(default_factory=dict)
+    entropy: dict[str, list[float]] = field(default_factory=dict)
+    texts: dict[str, list[str]] = field(default_factory=dict)
+
+
+def pick_fields(sample: Sequence[Mapping[str, str]], limit: int = MAX_FIELDS) -> list[str]:
+    """The main text fields: present in ≥ 30 % of rows, longest first, at most ``limit``."""
+    if not sample:
+        return []
+    present: Counter[str] = Counter()
+    length: Counter[str] = Counter()
+    for row in sample[:2000]:
+        for k, v in row.items():
+            present[k] += 1
+            length[k] += len(v.split())
+    n = min(len(sample), 2000)
+    common = [k for k in present if present[k] >= 0.3 * n]
+    mean = {k: length[k] / present[k] for k in common}
+    ranked = sorted(common, key=lambda k: (-mean[k], k))
+    wordy = [k for k in ranked if mean[k] >= 2]
+    return (wordy or ranked)[:limit]
+
+
+def text_stats(data: RunData, fields: Sequence[str] | None) -> TextStats:
+    """Token count and token entropy per sampled record of each chosen field."""
+    from synthdsl.text import tokenize
+
+    chosen = list(fields) if fields else pick_fields(data.sample)
+    stats = TextStats(fields=chosen)
+    for f in chosen:
+        texts = [row[f] for row in data.sample if f in row]
+        stats.texts[f] = texts
+        counts: list[int] = []
+        ent: list[float] = []
+        for t in texts:
+            tokens = tokenize(t)
+            counts.append(len(tokens))
+            ent.append(entropy_of(tokens))
+        stats.tokens[f] = counts
+        stats.entropy[f] = ent
+    return stats
+
+
+@dataclass(frozen=True)
+class FlagRow:
+    field: str
+    metric: str
+    value: float | None
+    threshold: float | None
+    message: str
+
+
+@dataclass
+class Diversity:
+    """Diversity metrics per field from ``synthdsl.diversity``, if it is importable.
+
+    ``thresholds`` maps a metric to (comparison, limit): ``("≥", 0.25)`` means values
+    below 0.25 are flagged.
+    """
+
+    available: bool
+    reason: str = ""
+    metrics: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    thresholds: dict[str, tuple[str, float]] = field(default_factory=dict)
+    flags: list[FlagRow] = field(default_factory=list)
+
+
+# metric -> (field of synthdsl.diversity.Thresholds, comparison that is ok)
+_KNOWN_THRESHOLDS = {
+    "distinct_2_at_10k": ("min_distinct_2", "≥"),
+    "self_bleu": ("max_self_bleu", "≤"),
+    "compression_ratio": ("max_compression_ratio", "≤"),
+}
+METRIC_HELP = {
+    "records": "texts measured",
+    "tokens": "tokens in all texts",
+    "vocabulary_size": "distinct tokens",
+    "distinct_1": "distinct unigrams / unigrams",
+    "distinct_2": "distinct bigrams / bigrams",
+    "distinct_3": "distinct trigrams / trigrams",
+    "distinct_2_at_10k": "distinct-2 rarefied to 10,000 bigrams (size-independent)",
+    "entropy_1": "entropy of the unigram distribution (bits)",
+    "entropy_2": "entropy of the bigram distribution (bits)",
+    "entropy_3": "entropy of the trigram distribution (bits)",
+    "compression_ratio": "raw / deflated bytes (higher = more repetitive)",
+    "self_bleu": "mean BLEU-4 of sampled texts against each other (higher = more alike)",
+    "record_entropy_mean": "mean per-record token entropy (bits)",
+    "record_entropy_std": "spread of per-record token entropy (bits)",
+}
+
+
+def _flatten(obj: Any, prefix: str = "") -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    if isinstance(obj, Mapping):
+        for k, v in obj.items():
+            key = f"{prefix}.{k}" if prefix else str(k)
+            if str(k) in ("thresholds", "flags"):
+                continue
+            if isinstance(v, Mapping):
+                out.update(_flatten(v, key))
+            elif v is None:
+                out[key] = None
+            elif isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+                out[key] = float(v)
+    return out
+
+
+def opt_float(value: Any) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def _module_thresholds(mod: Any) -> dict[str, tuple[str, float]]:
+    """The limits of ``synthdsl.diversity.Thresholds()`` that apply to one dataset."""
+    cls = getattr(mod, "Thresholds", None)
+    try:
+        t = cls() if callable(cls) else None
+    except Exception:
+        t = None
+    out: dict[str, tuple[str, float]] = {}
+    for metric, (attr, op) in _KNOWN_THRESHOLDS.items():
+        limit = opt_float(getattr(t, attr, None))
+        if limit is not None:
+            out[metric] = (op, limit)
+    return out
+
+
+def _report_dict(report: Any) -> Any:
+    for name in ("to_dict", "to_json"):
+        fn = getattr(report, name, None)
+        if callable(fn):
+            raw = fn()
+            return json.loads(raw) if isinstance(raw, str) else raw
+    return {}
+
+
+def diversity(ts: TextStats) -> Diversity:
+    """Run ``synthdsl.diversity.summarize`` and ``collapse_flags`` on each field."""
+    mod, why = _diversity_module()
+    if mod is None:
+        return Diversity(False, f"the synthdsl.diversity module is not available ({why})")
+    summarize = getattr(mod, "summarize", None)
+    flags_fn = getattr(mod, "collapse_flags", None)
+    if not callable(summarize):
+        return Diversity(False, "synthdsl.diversity has no summarize()")
+    result = Diversity(True, thresholds=_module_thresholds(mod))
+    try:
+        for f in ts.fields:
+            texts = ts.texts.get(f, [])[:MAX_DIVERSITY_TEXTS]
+            if not texts:
+                continue
+            report = summarize(texts)
+            flat = _flatten(_report_dict(report))
+            result.metrics[f] = {
+                k: v
+                for k, v in flat.items()
+                if not k.startswith("length.") and k != "self_bleu_sample"
+            }
+            if callable(flags_fn):
+                for flag in flags_fn(report, None) or []:
+                    row = FlagRow(
+                        f,
+                        str(getattr(flag, "metric", "?")),
+                        opt_float(getattr(flag, "value", None)),
+                        opt_float(getattr(flag, "threshold", None)),
+                        str(getattr(flag, "message", "")),
+                    )
+                    result.flags.append(row)
+                    if row.threshold is not None and row.metric not in result.thresholds:
+                        result.thresholds[row.metric] = ("", row.threshold)
+    except Exception as exc:  # another module's bug must not lose the whole report
+        return Diversity(False, f"synthdsl.diversity raised {type(exc).__name__}: {exc}")
+    return result
