@@ -298,3 +298,261 @@ def test_fingerprint_changes_with_files(tmp_path: Path) -> None:
     assert source_fingerprint(target) != single
     with pytest.raises(SourceError):
         source_fingerprint(tmp_path / "missing")
+
+
+# -- documents: HTML, PDF, YAML lists ---------------------------------------------------
+
+
+def make_pdf(pages: list[list[str]], title: str | None = None) -> bytes:
+    """A minimal valid PDF written by hand: one page per list, one Helvetica text line
+    per string (catalog, page tree, pages with content streams, a font, an xref table
+    with the real byte offsets, and a trailer)."""
+    n = len(pages)
+    font = 3 + 2 * n
+    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(n))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {n} >>".encode(),
+    ]
+    for i, lines in enumerate(pages):
+        ops = ["BT", "/F1 12 Tf", "14 TL", "72 720 Td"]
+        for line in lines:
+            escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+            ops += [f"({escaped}) Tj", "T*"]
+        ops.append("ET")
+        stream = "\n".join(ops).encode("latin-1")
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            f"/Resources << /Font << /F1 {font} 0 R >> >> /Contents {4 + 2 * i} 0 R >>".encode()
+        )
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    objects.append(
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+    )
+    info = ""
+    if title is not None:
+        objects.append(f"<< /Title ({title}) >>".encode("latin-1"))
+        info = f" /Info {len(objects)} 0 R"
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R{info} >>\n".encode()
+    out += b"startxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+def _encrypted_pdf(data: bytes, user_password: str) -> bytes:
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    writer.encrypt(user_password=user_password, owner_password="owner", algorithm="RC4-128")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title> Caf&eacute; &amp; Tea
+   guide</title><style>p { color: red }</style>
+<script>var s = "<p>not text</p>";</script></head>
+<body><nav><a href="/">Home</a> <a href="/about">About</a></nav>
+<header><h1>The   Caf&eacute;   Guide</h1></header>
+<main>
+<p>First    paragraph with <b>bold</b> and
+   <a href="#x">a link</a>.</p><p>Second &lt;para&gt; &#8212; dash&nbsp;here.<br>After a break.</p>
+<h2>Lists</h2>
+<ul><li>One</li><li>Two<ul><li>Nested</li></ul></li></ul>
+<ol><li>alpha<li>beta</ol>
+<table><tr><th>Name</th><th>Age</th></tr><tr><td>Ann</td><td>31</td></tr></table>
+<pre><code>def f():
+    return  1
+</code></pre>
+<noscript>Enable JavaScript</noscript><svg><title>icon</title><text>svg text</text></svg>
+<!-- a comment -->
+</main>
+<footer>Copyright 2024</footer>
+</body></html>
+"""
+
+PAGE_TEXT = """The Café Guide
+
+First paragraph with bold and a link.
+
+Second <para> — dash here.
+After a break.
+
+Lists
+
+- One
+- Two
+  - Nested
+
+1. alpha
+2. beta
+
+Name | Age
+Ann | 31
+
+def f():
+    return  1"""
+
+
+def test_html_readable_text_and_title(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    path.write_text(PAGE, encoding="utf-8")
+    assert list(read_source(path)) == [
+        {"text": PAGE_TEXT, "path": "page.html", "title": "Café & Tea guide"}
+    ]
+    (tmp_path / "b.htm").write_text("<h1>Only a <i>heading</i></h1>body", encoding="utf-8")
+    (tmp_path / "c.htm").write_text("", encoding="utf-8")
+    assert list(read_source(tmp_path / "b.htm", text_field="doc")) == [
+        {"doc": "Only a heading\n\nbody", "path": "b.htm", "title": "Only a heading"}
+    ]
+    assert list(read_source(tmp_path / "c.htm")) == [{"text": "", "path": "c.htm", "title": ""}]
+
+
+def test_html_encodings(tmp_path: Path) -> None:
+    latin = tmp_path / "latin.html"
+    latin.write_bytes(b'<meta charset="windows-1252"><p>caf\xe9 \x93quoted\x94</p>')
+    assert next(read_source(latin))["text"] == "café “quoted”"
+    bom = tmp_path / "bom.html"
+    bom.write_bytes(b"\xef\xbb\xbf<p>\xc3\xbc</p>")
+    assert next(read_source(bom))["text"] == "ü"
+    bad = tmp_path / "bad.html"
+    bad.write_bytes(b"<p>\xff\xfe\xfa</p>")
+    with pytest.raises(SourceError, match=r"bad\.html: cannot decode the HTML"):
+        list(read_source(bad))
+    reader = SourceReader(bad, on_error="skip")
+    assert list(reader) == [] and reader.problems[0][0] == 0
+
+
+def test_pdf_text_pages_and_title(tmp_path: Path) -> None:
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(
+        make_pdf(
+            [["Hello PDF world.", "Second line (with parens)."], ["Page two text."]],
+            title="My Document",
+        )
+    )
+    rows = list(read_source(path))
+    assert rows == [
+        {
+            "text": "Hello PDF world.\nSecond line (with parens).\fPage two text.",
+            "path": "doc.pdf",
+            "title": "My Document",
+            "pages": 2,
+        }
+    ]
+    assert rows[0]["text"].split("\f")[1] == "Page two text."
+    untitled = tmp_path / "untitled.pdf"
+    untitled.write_bytes(make_pdf([["Just one page."]]))
+    assert list(read_source(untitled, text_field="body")) == [
+        {"body": "Just one page.", "path": "untitled.pdf", "title": "", "pages": 1}
+    ]
+
+
+def test_pdf_encrypted(tmp_path: Path) -> None:
+    plain = make_pdf([["Secret text."]])
+    locked = tmp_path / "locked.pdf"
+    locked.write_bytes(_encrypted_pdf(plain, "s3cret"))
+    with pytest.raises(SourceError, match=r"locked\.pdf: encrypted PDF that needs a password"):
+        list(read_source(locked))
+    # Encrypted with an empty user password (permissions only): readable.
+    open_pdf = tmp_path / "open.pdf"
+    open_pdf.write_bytes(_encrypted_pdf(plain, ""))
+    assert next(read_source(open_pdf))["text"] == "Secret text."
+    reader = SourceReader(tmp_path, on_error="skip")
+    assert [r["path"] for r in reader] == ["open.pdf"]
+    assert len(reader.problems) == 1 and "locked.pdf" in reader.problems[0][1]
+
+
+@pytest.mark.parametrize(
+    "data", [b"", b"%PDF-1.4\ngarbage", b"not a pdf at all", make_pdf([["x"]])[:200]]
+)
+def test_pdf_broken(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "broken.pdf"
+    path.write_bytes(data)
+    with pytest.raises(SourceError, match=r"broken\.pdf: not a readable PDF"):
+        list(read_source(path))
+    reader = SourceReader(path, on_error="skip")
+    assert list(reader) == []
+    assert reader.problems[0][0] == 0 and str(path) in reader.problems[0][1]
+
+
+def test_yaml_list_of_mappings(tmp_path: Path) -> None:
+    path = tmp_path / "principles.yaml"
+    path.write_text(
+        "- {name: honesty, text: Say what you know.}\n"
+        "- name: care\n  text: |\n    Think of the reader.\n  added: 2024-05-01\n",
+        encoding="utf-8",
+    )
+    assert list(read_source(path)) == [
+        {"name": "honesty", "text": "Say what you know."},
+        {"name": "care", "text": "Think of the reader.\n", "added": "2024-05-01"},
+    ]
+    wrapped = tmp_path / "wrapped.yml"
+    wrapped.write_text("principles:\n  - {id: 1}\n  - {id: 2}\n", encoding="utf-8")
+    assert list(read_source(wrapped)) == [{"id": 1}, {"id": 2}]
+    assert peek_fields(path) == ["name", "text", "added"]
+    assert list(read_source(path, limit=1)) == [{"name": "honesty", "text": "Say what you know."}]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", r"x\.yaml: empty YAML file"),
+        ("just a string\n", r"x\.yaml:1: expected a list of mappings, got a scalar"),
+        ("a: [1]\nb: [2]\n", r"x\.yaml:1: .*got a mapping with 2 keys"),
+        ("a: 1\n", r"x\.yaml:1: .*got a mapping with 1 key$"),
+        ("- {a: 1}\n- [1, 2]\n", r"x\.yaml:2: item 2 is a list, expected a mapping"),
+        ("- {a: 1, a: 2}\n", r"x\.yaml:1: duplicate key 'a'"),
+        ("- {a: 1}\n- a: b: c\n", r"x\.yaml:2: invalid YAML: mapping values are not allowed"),
+        ("--- [{a: 1}]\n--- [{a: 2}]\n", r"x\.yaml:\d+: invalid YAML: "),
+    ],
+)
+def test_yaml_errors(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SourceError, match=message):
+        list(read_source(path))
+
+
+def test_yaml_skip_mode_keeps_good_items(tmp_path: Path) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_text("- {a: 1}\n- oops\n- {a: 2, a: 3}\n- {a: 4}\n", encoding="utf-8")
+    reader = SourceReader(path, on_error="skip")
+    assert list(reader) == [{"a": 1}, {"a": 4}]
+    assert [line for line, _ in reader.problems] == [2, 3]
+
+
+def test_folder_walk_reads_documents(tmp_path: Path) -> None:
+    root = tmp_path / "docs"
+    root.mkdir()
+    (root / "a.md").write_text("markdown", encoding="utf-8")
+    (root / "b.html").write_text("<title>B</title><p>html</p>", encoding="utf-8")
+    (root / "c.pdf").write_bytes(make_pdf([["pdf"]]))
+    (root / "d.yaml").write_text("- {text: yaml}\n", encoding="utf-8")
+    (root / "e.htm").write_text("<p>htm</p>", encoding="utf-8")
+    (root / "f.yml").write_text("- {text: yml}\n", encoding="utf-8")
+    assert [r["text"] for r in read_source(root)] == [
+        "markdown",
+        "html",
+        "pdf",
+        "yaml",
+        "htm",
+        "yml",
+    ]
+    assert peek_fields(root) == ["text", "path", "title", "pages"]
+    assert peek_fields(root, glob="*.htm*") == ["text", "path", "title"]
+    # A forced format applies to every file read.
+    (root / "page.txt").write_text("<p>forced</p>", encoding="utf-8")
+    assert list(read_source(root / "page.txt", fmt="html")) == [
+        {"text": "forced", "path": "page.txt", "title": ""}
+    ]

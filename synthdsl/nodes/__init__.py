@@ -18,15 +18,28 @@ _MODULES = {
     "generate": "synthdsl.nodes.generate",
     "judge": "synthdsl.nodes.judge",
     "extract": "synthdsl.nodes.extract",
+    "chunk": "synthdsl.nodes.chunk",
     "filter": "synthdsl.nodes.filter",
     "dedup": "synthdsl.nodes.dedup",
     "loop": "synthdsl.nodes.loop",
     "mix": "synthdsl.nodes.mix",
     "draw": "synthdsl.nodes.draw",
+    "verify": "synthdsl.nodes.verify",
 }
 
 # The kinds a step can name (sources and loop pools are made by the compiler).
-STEP_KINDS = ("generate", "judge", "extract", "filter", "dedup", "draw", "loop", "mix")
+STEP_KINDS = (
+    "generate",
+    "judge",
+    "extract",
+    "chunk",
+    "verify",
+    "filter",
+    "dedup",
+    "draw",
+    "loop",
+    "mix",
+)
 
 
 def kind_names() -> tuple[str, ...]:
