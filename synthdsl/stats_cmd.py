@@ -94,6 +94,14 @@ def add_parser(
         help="texts sampled for self-BLEU (default 200)",
     )
     p.add_argument(
+        "--embed",
+        type=_sample_size,
+        default=0,
+        metavar="N",
+        help="embedding diversity (Vendi score, mean pairwise cosine distance) on N sampled "
+        "texts; needs the embed extra",
+    )
+    p.add_argument(
         "--fail-on-flags",
         action="store_true",
         help="exit with status 1 when any metric is flagged",
@@ -325,6 +333,31 @@ def _render_text(
 # --------------------------------------------------------------------------- command
 
 
+def embedding_diversity(texts: Iterator[str], n: int, seed: int = 0) -> dict[str, float]:
+    """Vendi score and mean pairwise cosine distance of a seeded sample of ``n`` texts."""
+    import random
+
+    from synthdsl.embed import TextEncoder, mean_pairwise_cosine_distance, vendi_score
+
+    rng = random.Random(seed)
+    sample: list[str] = []
+    for i, text in enumerate(texts):  # reservoir sampling: one pass, n texts in memory
+        if i < n:
+            sample.append(text)
+        else:
+            j = rng.randint(0, i)
+            if j < n:
+                sample[j] = text
+    if len(sample) < 2:
+        return {"texts": float(len(sample))}
+    vectors = TextEncoder.load().encode(sample)
+    return {
+        "texts": float(len(sample)),
+        "vendi_score": float(vendi_score(vectors)),
+        "mean_pairwise_cosine_distance": float(mean_pairwise_cosine_distance(vectors)),
+    }
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``synthdsl stats``; returns the exit code (raises RunError, see above)."""
     from dataclasses import asdict
@@ -352,6 +385,13 @@ def run(args: argparse.Namespace) -> int:
         judged = judged_fn(drift, thresholds)
         fields = (chosen[0], ref_chosen[0])
     flags = collapse_flags(report, drift, thresholds)
+    embedded: dict[str, dict[str, float]] = {}
+    if getattr(args, "embed", 0):
+        embedded["dataset"] = embedding_diversity(iter_texts(path, args.field, []), args.embed)
+        if args.against:
+            embedded["reference"] = embedding_diversity(
+                iter_texts(Path(args.against), args.against_field, []), args.embed
+            )
 
     if args.format == "json":
         payload = {
@@ -365,12 +405,20 @@ def run(args: argparse.Namespace) -> int:
             "drift_judged": judged,
             "flags": [asdict(f) for f in flags],
             "thresholds": asdict(thresholds),
+            "embedding": embedded or None,
         }
         sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(
             _render_text(args, fields, report, reference, drift, judged, flags, thresholds)
         )
+        for name, values in embedded.items():
+            if "vendi_score" in values:
+                sys.stdout.write(
+                    f"embedding diversity ({name}, {int(values['texts'])} texts): Vendi score "
+                    f"{values['vendi_score']:.2f}, mean pairwise cosine distance "
+                    f"{values['mean_pairwise_cosine_distance']:.3f}\n"
+                )
     return 1 if flags and args.fail_on_flags else 0
 
 

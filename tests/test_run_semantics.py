@@ -181,3 +181,45 @@ steps:
     )
     compiled = compile_recipe(recipe)
     assert compiled.models["default"].entries[0].model == "local/smollm2"
+
+
+def test_set_computes_native_values_and_chains(project: Path) -> None:
+    recipe = project / "r.yaml"
+    recipe.write_text(
+        """
+synthdsl: 1
+sources:
+  s: {records: [{critique: c1, revision: r1, n: 2}]}
+steps:
+  - id: first
+    set:
+      chain: "{{ (chain | default([])) + [{'critique': critique, 'revision': revision}] }}"
+      double: "{{ n * 2 }}"
+      label: "item-{{ n }}"
+  - id: again
+    set:
+      chain: "{{ chain + [{'critique': 'c2', 'revision': 'r2'}] }}"
+  - id: typed
+    filter: "double == 4 and len(chain) == 2"
+""",
+        encoding="utf-8",
+    )
+    assert _run(recipe) == 0
+    (row,) = _rows(project / "out" / "dataset.jsonl")
+    assert row["chain"] == [
+        {"critique": "c1", "revision": "r1"},
+        {"critique": "c2", "revision": "r2"},
+    ]
+    assert row["double"] == 4 and row["label"] == "item-2"
+
+
+def test_set_variables_are_checked(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    recipe = project / "r.yaml"
+    recipe.write_text(
+        'synthdsl: 1\nsources:\n  s: {records: [{a: 1}]}\nsteps:\n'
+        '  - id: x\n    set: {b: "{{ aa + 1 }}"}\n',
+        encoding="utf-8",
+    )
+    assert main(["validate", str(recipe)]) == 2
+    err = capsys.readouterr().err
+    assert "template variable 'aa' is not provided" in err and "did you mean 'a'?" in err

@@ -259,3 +259,30 @@ def test_mix_refill_stops_at_the_call_budget(server: FakeOpenAIServer, project: 
     assert refill["rounds"] == 1 and refill["calls"] == 10
     assert mix["achieved_total"] < 16
     assert mix["parts"][0]["taken"] == mix["parts"][1]["taken"]  # ratios still hold
+
+
+def test_embedding_dedup_catches_a_paraphrase(project: Path) -> None:
+    recipe = _write(
+        project,
+        """
+synthdsl: 1
+sources:
+  s:
+    records:
+      - {t: "How do I reverse a list in Python?"}
+      - {t: "How can I reverse a Python list?"}
+      - {t: "Name three rivers in Africa."}
+steps:
+  - id: u
+    dedup: {field: t, method: embedding, threshold: 0.9}
+""",
+    )
+    assert _run(recipe) == 0
+    # ROUGE-L F of the first two is 10/15 = 0.67: below 0.7, so only embeddings catch it
+    assert [r["t"] for r in _rows(project)] == [
+        "How do I reverse a list in Python?",
+        "Name three rivers in Africa.",
+    ]
+    rejects = [json.loads(x) for x in (project / "out" / "rejects.jsonl").read_text().splitlines()]
+    assert rejects[0]["reason"] == "near duplicate (embedding cosine >= 0.9)"
+    assert rejects[0]["detail"]["score"] >= 0.9

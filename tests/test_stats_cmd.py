@@ -253,3 +253,28 @@ def test_importing_the_command_stays_cheap() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_embedding_diversity_separates_varied_from_repetitive(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from synthdsl.cli import main as cli_main
+
+    varied = [
+        "The mitochondria produce most of the cell's chemical energy.",
+        "Bake the bread at 220 degrees for thirty minutes.",
+        "The treaty ended a war that had lasted thirty years.",
+        "Use a binary heap to keep the smallest item on top.",
+        "Penguins cannot fly but swim remarkably well.",
+        "Interest compounds when it is added to the principal.",
+    ] * 2
+    repetitive = [f"Bake the bread at {200 + i} degrees for thirty minutes." for i in range(12)]
+    results = {}
+    for name, texts in (("varied", varied), ("repetitive", repetitive)):
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts), "utf-8")
+        assert cli_main(["stats", str(path), "--embed", "12", "--format", "json"]) == 0
+        results[name] = json.loads(capsys.readouterr().out)["embedding"]["dataset"]
+    assert results["varied"]["vendi_score"] > 2 * results["repetitive"]["vendi_score"]
+    assert (results["varied"]["mean_pairwise_cosine_distance"]
+            > results["repetitive"]["mean_pairwise_cosine_distance"])

@@ -24,6 +24,7 @@ _MODULES = {
     "loop": "synthdsl.nodes.loop",
     "mix": "synthdsl.nodes.mix",
     "draw": "synthdsl.nodes.draw",
+    "set": "synthdsl.nodes.set",
     "verify": "synthdsl.nodes.verify",
 }
 
@@ -37,6 +38,7 @@ STEP_KINDS = (
     "filter",
     "dedup",
     "draw",
+    "set",
     "loop",
     "mix",
 )
