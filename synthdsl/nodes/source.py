@@ -103,7 +103,7 @@ class SourceKind(NodeKind):
         from synthdsl.sources import peek_fields
 
         try:
-            fields = peek_fields(path, fmt=cfg.format, text_field=cfg.text_field)
+            fields = peek_fields(path, fmt=cfg.format, text_field=cfg.text_field, glob=cfg.glob)
         except Exception:  # the run reports unreadable files with their position
             return ["*"]
         return fields or ["*"]
@@ -114,7 +114,8 @@ class SourceKind(NodeKind):
             n = len(cfg.records)
             return Estimate(records=min(n, cfg.limit) if cfg.limit else n)
         path = cfg.resolved_path()
-        if path is not None and path.is_file() and path.suffix in (".jsonl", ".txt", ".md"):
+        single = (".jsonl", ".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+        if path is not None and path.is_file() and path.suffix in single:
             if path.suffix == ".jsonl":
                 with path.open("rb") as fh:
                     n = sum(1 for line in fh if line.strip())
