@@ -70,6 +70,21 @@ class Record:
         out.update(self.meta)
         return out
 
+    def to_line(self) -> str:
+        """The whole record as one JSON line (for spilling to disk and back)."""
+        return json.dumps(
+            {"i": self.id, "p": list(self.parents), "n": self.node, "m": self.meta, "d": self.data},
+            ensure_ascii=False,
+            default=str,
+        )
+
+    @classmethod
+    def from_line(cls, line: str) -> Record:
+        raw = json.loads(line)
+        return cls(
+            id=raw["i"], data=raw["d"], parents=tuple(raw["p"]), node=raw["n"], meta=raw["m"]
+        )
+
     def to_json(self) -> dict[str, Any]:
         """The record as written to a dataset: fields plus a ``_provenance`` object."""
         out = dict(self.data)

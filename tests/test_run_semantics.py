@@ -223,3 +223,75 @@ def test_set_variables_are_checked(project: Path, capsys: pytest.CaptureFixture[
     assert main(["validate", str(recipe)]) == 2
     err = capsys.readouterr().err
     assert "template variable 'aa' is not provided" in err and "did you mean 'a'?" in err
+
+
+def test_sort_orders_a_curriculum_stably(project: Path) -> None:
+    recipe = project / "r.yaml"
+    recipe.write_text(
+        """
+synthdsl: 1
+sources:
+  s:
+    records:
+      - {t: a, d: 3}
+      - {t: b, d: 1}
+      - {t: c, d: 2}
+      - {t: d, d: 1}
+      - {t: e, d: null}
+steps:
+  - id: level
+    sort: {by: "d", nulls: last}
+""",
+        encoding="utf-8",
+    )
+    assert _run(recipe) == 0
+    assert [r["t"] for r in _rows(project / "out" / "dataset.jsonl")] == ["b", "d", "c", "a", "e"]
+    text = recipe.read_text().replace('sort: {by: "d", nulls: last}',
+                                      'sort: {by: "d", descending: true, nulls: last}')
+    recipe.write_text(text, encoding="utf-8")
+    assert _run(recipe) == 0
+    assert [r["t"] for r in _rows(project / "out" / "dataset.jsonl")] == ["a", "c", "b", "d", "e"]
+
+
+def test_sort_rejects_mixed_keys(project: Path) -> None:
+    recipe = project / "r.yaml"
+    recipe.write_text(
+        "synthdsl: 1\nsources:\n  s: {records: [{d: 1}, {d: x}, {d: 2}]}\nsteps:\n"
+        "  - id: level\n    sort: {by: d}\n",
+        encoding="utf-8",
+    )
+    assert _run(recipe) == 0
+    m = json.loads((project / "out" / "manifest.json").read_text())
+    assert m["nodes"]["level"]["failed"] == {"sort_error": 1} and m["nodes"]["level"]["out"] == 2
+
+
+def test_cross_product_of_topics_and_levels(project: Path) -> None:
+    recipe = project / "r.yaml"
+    recipe.write_text(
+        """
+synthdsl: 1
+sources:
+  topics: {records: [{topic: fractions}, {topic: gravity}]}
+  levels: {records: [{level: beginner}, {level: advanced}, {level: expert}]}
+steps:
+  - id: pairs
+    from: topics
+    cross: {of: levels, into: audience}
+  - id: flat
+    from: topics
+    cross: {of: levels}
+  - id: both
+    from: [pairs]
+    filter: "len(audience.level) > 0"
+output: {from: both}
+""",
+        encoding="utf-8",
+    )
+    assert _run(recipe) == 0
+    rows = _rows(project / "out" / "dataset.jsonl")
+    assert [(r["topic"], r["audience"]["level"]) for r in rows] == [
+        ("fractions", "beginner"), ("fractions", "advanced"), ("fractions", "expert"),
+        ("gravity", "beginner"), ("gravity", "advanced"), ("gravity", "expert"),
+    ]
+    m = json.loads((project / "out" / "manifest.json").read_text())
+    assert m["nodes"]["pairs"]["out"] == 6 and m["accounting_balanced"]

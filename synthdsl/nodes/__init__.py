@@ -25,6 +25,8 @@ _MODULES = {
     "mix": "synthdsl.nodes.mix",
     "draw": "synthdsl.nodes.draw",
     "set": "synthdsl.nodes.set",
+    "sort": "synthdsl.nodes.sort",
+    "cross": "synthdsl.nodes.cross",
     "verify": "synthdsl.nodes.verify",
 }
 
@@ -39,6 +41,8 @@ STEP_KINDS = (
     "dedup",
     "draw",
     "set",
+    "sort",
+    "cross",
     "loop",
     "mix",
 )

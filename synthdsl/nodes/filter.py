@@ -18,7 +18,6 @@ a recorded failure.
 
 from __future__ import annotations
 
-import json
 import math
 import tempfile
 from collections.abc import AsyncIterator
@@ -83,19 +82,6 @@ class _Runner:
         return _check(self.cfg, record) or Emit([record])
 
 
-def _dump(rec: Record) -> str:
-    return json.dumps(
-        {"i": rec.id, "p": list(rec.parents), "n": rec.node, "m": rec.meta, "d": rec.data},
-        ensure_ascii=False,
-        default=str,
-    )
-
-
-def _load(line: str) -> Record:
-    raw = json.loads(line)
-    return Record(id=raw["i"], data=raw["d"], parents=tuple(raw["p"]), node=raw["n"], meta=raw["m"])
-
-
 class _RankRunner:
     """Two passes: score and spill, then cut by rank and emit survivors in order."""
 
@@ -136,7 +122,7 @@ class _RankRunner:
                         )
                         continue
                     scores.append(float(value))
-                    spill.write(_dump(rec) + "\n")
+                    spill.write(rec.to_line() + "\n")
             n = len(scores)
             order = sorted(range(n), key=lambda i: (scores[i], i))
             low = math.floor(cfg.drop_lowest * n + 1e-9)
@@ -161,7 +147,7 @@ class _RankRunner:
             )
             spill.seek(0)
             for i, line in enumerate(spill):
-                rec = _load(line)
+                rec = Record.from_line(line)
                 if cut[i] == 1:
                     out.drop(
                         rec,

@@ -1,0 +1,108 @@
+"""The ``cross`` node: every input record combined with every record of another input.
+
+``cross: {of: levels, into: audience}`` makes, for each input record, one record per
+record of ``levels`` (a cross product: topics × audience levels). With ``into`` the
+other record's fields go into that field as a mapping; without it they are merged in
+(where both have a field, the input record's value wins). The ``of`` input is read in
+full first (it is a reference list); its records count as passed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from synthdsl.errors import Span
+from synthdsl.nodes.base import CheckContext, Estimate, NodeKind, Outbox, StreamRunner
+from synthdsl.records import Record
+
+if TYPE_CHECKING:
+    from synthdsl.compile import Node
+    from synthdsl.run.context import RunContext
+
+__all__ = ["KIND", "CrossConfig"]
+
+
+@dataclass
+class _Ref:
+    source: str
+    span: Span
+    node: str = ""
+
+
+@dataclass
+class CrossConfig:
+    into: str | None
+    parts: list[_Ref]
+    main: list[str] = field(default_factory=list)
+
+
+class _Runner:
+    def __init__(self, node: Node, rt: RunContext) -> None:
+        self.node = node
+        self.rt = rt
+        self.cfg: CrossConfig = node.config
+
+    async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
+        buffers: dict[str, list[Record]] = {}
+
+        async def drain(nid: str, it: AsyncIterator[Record]) -> None:
+            buf = buffers.setdefault(nid, [])
+            async for rec in it:
+                buf.append(rec)
+
+        await asyncio.gather(*(drain(nid, it) for nid, it in inputs.items()))
+        other = buffers.get(self.cfg.parts[0].node, [])
+        main = set(self.cfg.main)
+        for nid, buf in buffers.items():
+            if nid not in main:
+                out.count_in(len(buf))
+                out.count_passed(len(buf))
+        key = self.rt.node_key(self.node.id)
+        for nid in self.cfg.main:
+            for rec in buffers.get(nid, []):
+                out.count_in(1)
+                if not other:
+                    out.drop(rec, "cross: the other input is empty", None)
+                    continue
+                out.count_passed(1)
+                for j, o in enumerate(other):
+                    if self.cfg.into is not None:
+                        data = {**rec.data, self.cfg.into: dict(o.data)}
+                    else:
+                        data = {**o.data, **rec.data}
+                    child = rec.child(key, data, index=j)
+                    child.meta["crossed_with"] = o.id
+                    await out.emit(child)
+
+
+class CrossKind(NodeKind):
+    name = "cross"
+    multi_input = True
+
+    def configure(self, raw: Any, ctx: CheckContext) -> CrossConfig:
+        return CrossConfig(into=raw.get("into"), parts=[_Ref(str(raw["of"]), ctx.span("of"))])
+
+    def output_fields(self, config: Any, upstream: list[str]) -> list[str]:
+        cfg: CrossConfig = config
+        if cfg.into is not None:
+            return [*[f for f in upstream if f != cfg.into], cfg.into]
+        return list(upstream)
+
+    def estimate(self, config: Any, n_in: int | None) -> Estimate:
+        return Estimate(records=None, exact=False)
+
+    def describe(self, config: Any) -> dict[str, Any]:
+        cfg: CrossConfig = config
+        out: dict[str, Any] = {"of": cfg.parts[0].node or cfg.parts[0].source}
+        if cfg.into:
+            out["into"] = cfg.into
+        return out
+
+    def stream_runner(self, node: Node, rt: RunContext) -> StreamRunner:
+        return _Runner(node, rt)
+
+
+KIND = CrossKind()
