@@ -38,6 +38,8 @@ __all__ = [
     "Outbox",
     "Outcome",
     "StreamRunner",
+    "count_references",
+    "read_all",
 ]
 
 
@@ -108,6 +110,28 @@ class Outbox:
     fail: Callable[[Record, str, str], None]
     count_in: Callable[[int], None]
     count_passed: Callable[[int], None]
+
+
+async def read_all(inputs: dict[str, AsyncIterator[Record]]) -> dict[str, list[Record]]:
+    """Every input read in full, concurrently (so inputs sharing an upstream can't block)."""
+    import asyncio
+
+    buffers: dict[str, list[Record]] = {nid: [] for nid in inputs}
+
+    async def drain(nid: str, it: AsyncIterator[Record]) -> None:
+        async for rec in it:
+            buffers[nid].append(rec)
+
+    await asyncio.gather(*(drain(nid, it) for nid, it in inputs.items()))
+    return buffers
+
+
+def count_references(buffers: dict[str, list[Record]], main: list[str], out: Outbox) -> None:
+    """Inputs read as references (not the main input) count as in and passed."""
+    for nid, buf in buffers.items():
+        if nid not in main:
+            out.count_in(len(buf))
+            out.count_passed(len(buf))
 
 
 class StreamRunner(Protocol):

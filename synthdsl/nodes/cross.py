@@ -9,13 +9,20 @@ full first (it is a reference list); its records count as passed.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import Span
-from synthdsl.nodes.base import CheckContext, Estimate, NodeKind, Outbox, StreamRunner
+from synthdsl.nodes.base import (
+    CheckContext,
+    Estimate,
+    NodeKind,
+    Outbox,
+    StreamRunner,
+    count_references,
+    read_all,
+)
 from synthdsl.records import Record
 
 if TYPE_CHECKING:
@@ -46,20 +53,9 @@ class _Runner:
         self.cfg: CrossConfig = node.config
 
     async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
-        buffers: dict[str, list[Record]] = {}
-
-        async def drain(nid: str, it: AsyncIterator[Record]) -> None:
-            buf = buffers.setdefault(nid, [])
-            async for rec in it:
-                buf.append(rec)
-
-        await asyncio.gather(*(drain(nid, it) for nid, it in inputs.items()))
+        buffers = await read_all(inputs)
         other = buffers.get(self.cfg.parts[0].node, [])
-        main = set(self.cfg.main)
-        for nid, buf in buffers.items():
-            if nid not in main:
-                out.count_in(len(buf))
-                out.count_passed(len(buf))
+        count_references(buffers, self.cfg.main, out)
         key = self.rt.node_key(self.node.id)
         for nid in self.cfg.main:
             for rec in buffers.get(nid, []):

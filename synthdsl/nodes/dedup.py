@@ -20,7 +20,6 @@ near any of them is a duplicate too (Self-Instruct's filter against the task poo
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -37,6 +36,8 @@ from synthdsl.nodes.base import (
     Outbox,
     Outcome,
     StreamRunner,
+    count_references,
+    read_all,
 )
 from synthdsl.records import Record
 
@@ -188,22 +189,11 @@ class _Runner:
 
     async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
         """With ``against``: index the reference inputs, then dedup the main input."""
-        buffers: dict[str, list[Record]] = {}
-
-        async def drain(nid: str, it: AsyncIterator[Record]) -> None:
-            buf = buffers.setdefault(nid, [])
-            async for rec in it:
-                buf.append(rec)
-
-        await asyncio.gather(*(drain(nid, it) for nid, it in inputs.items()))
-        main = set(self.cfg.main)
+        buffers = await read_all(inputs)
         for ref in self.cfg.against:
             for rec in buffers.get(ref.node, []):
                 self.add_reference(rec)
-        for nid, buf in buffers.items():
-            if nid not in main:
-                out.count_in(len(buf))
-                out.count_passed(len(buf))
+        count_references(buffers, self.cfg.main, out)
         for nid in self.cfg.main:
             for rec in buffers.get(nid, []):
                 out.count_in(1)

@@ -22,7 +22,6 @@ records of a part count as passed (they were used as references).
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import random
 from collections.abc import AsyncIterator
@@ -30,7 +29,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import Span
-from synthdsl.nodes.base import CheckContext, Estimate, NodeKind, Outbox, StreamRunner
+from synthdsl.nodes.base import (
+    CheckContext,
+    Estimate,
+    NodeKind,
+    Outbox,
+    StreamRunner,
+    count_references,
+    read_all,
+)
 from synthdsl.records import Record, derive_id
 
 if TYPE_CHECKING:
@@ -135,23 +142,11 @@ class _Runner:
 
     async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
         cfg = self.cfg
-        buffers: dict[str, list[Record]] = {}
-
-        async def drain(nid: str, it: AsyncIterator[Record]) -> None:
-            buf = buffers.setdefault(nid, [])
-            async for rec in it:
-                buf.append(rec)
-
-        await asyncio.gather(*(drain(nid, it) for nid, it in inputs.items()))
+        buffers = await read_all(inputs)
         pools = [buffers.get(p.node, []) for p in cfg.parts]
         ks = [p.k for p in cfg.parts]
         weights = [p.weight for p in cfg.parts]
-        main_ids = set(cfg.main)
-        # reference-only inputs: used, then accounted as passed
-        for nid, buf in buffers.items():
-            if nid not in main_ids:
-                out.count_in(len(buf))
-                out.count_passed(len(buf))
+        count_references(buffers, cfg.main, out)
         key = self.rt.node_key(self.node.id)
         if cfg.count is not None:
             for i in range(cfg.count):

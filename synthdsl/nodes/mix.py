@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import Span
-from synthdsl.nodes.base import CheckContext, Estimate, NodeKind, Outbox, StreamRunner
+from synthdsl.nodes.base import (
+    CheckContext,
+    Estimate,
+    NodeKind,
+    Outbox,
+    StreamRunner,
+    read_all,
+)
 from synthdsl.records import Record
 
 if TYPE_CHECKING:
@@ -179,17 +186,9 @@ class _Runner:
         }
 
     async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
-        import asyncio
 
-        buckets: dict[str, list[Record]] = {}
-
-        async def drain(nid: str, it: AsyncIterator[Record]) -> None:
-            bucket = buckets.setdefault(nid, [])
-            async for rec in it:
-                out.count_in(1)
-                bucket.append(rec)
-
-        await asyncio.gather(*(drain(nid, it) for nid, it in inputs.items()))
+        buckets = await read_all(inputs)
+        out.count_in(sum(len(b) for b in buckets.values()))
         refill_note = None
         if self.cfg.refill is not None and self.cfg.total:
             refill_note = await self._refill(buckets, out)
