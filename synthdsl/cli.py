@@ -121,8 +121,16 @@ def _print_diagnostics(diags: Sequence[Diagnostic], known: dict[str, str]) -> No
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     compiled = _compile(args)
-    llm_nodes = sum(1 for n in compiled.graph.nodes.values() if n.kind in ("generate", "judge"))
-    print(f"{args.recipe}: ok ({len(compiled.graph.nodes)} nodes, {llm_nodes} LLM steps)")
+    def walk(graph: Any) -> list[Any]:
+        nodes = list(graph.nodes.values())
+        for n in list(nodes):
+            if n.body is not None:
+                nodes += walk(n.body)
+        return nodes
+
+    nodes = walk(compiled.graph)
+    llm_nodes = sum(1 for n in nodes if n.kind in ("generate", "judge"))
+    print(f"{args.recipe}: ok ({len(nodes)} nodes, {llm_nodes} LLM steps)")
     return EXIT_OK
 
 
@@ -189,6 +197,11 @@ _EXTRA_COMMANDS = {
     "stats": ("synthdsl.stats_cmd", "diversity metrics of a dataset, drift against real data"),
     "simulate": ("synthdsl.simulate_cmd", "reproduce model collapse numerically"),
     "report": ("synthdsl.report_cmd", "rebuild a run's report.html"),
+    # One module registers all four document-QA verbs (docs/strategies/doc_qa.md).
+    "ingest": ("synthdsl.docqa_cmd", "read documents (Markdown, text, HTML, PDF) into JSONL"),
+    "create": ("synthdsl.docqa_cmd", "generate QA pairs, CoT pairs or summaries from documents"),
+    "curate": ("synthdsl.docqa_cmd", "judge pairs and keep those above a threshold"),
+    "save-as": ("synthdsl.docqa_cmd", "convert pairs to a fine-tuning format"),
 }
 
 

@@ -108,6 +108,7 @@ class _Scope:
     names: dict[str, str]
     parent: _Scope | None = None
     ports: dict[str, list[tuple[str, Span]]] = field(default_factory=dict)
+    in_loop: bool = False  # a loop body (or a strategy used inside one)
 
 
 @dataclass
@@ -387,7 +388,7 @@ class _Compiler:
             sources, sdiags = parse_sources(sub, target.parent)
             self.diags.extend(sdiags)
             ports = [s for s in sources.values() if s.is_input]
-            scope = _Scope(names={}, parent=outer)
+            scope = _Scope(names={}, parent=outer, in_loop=outer.in_loop)
             for port in ports:
                 if port.name in given:
                     val = given.pop(port.name)
@@ -410,6 +411,8 @@ class _Compiler:
                     )
             params = {**declared, **{k: v for k, v in given.items() if k in declared}}
             self.apply_params(sub, params)
+            # sources again, now with the parameters substituted (problems were reported)
+            sources, _ = parse_sources(sub, target.parent)
             unbound = [p for p in ports if p.name not in scope.ports]
             if len(unbound) == 1:
                 if not froms:
@@ -427,6 +430,16 @@ class _Compiler:
                 )
             self.add_models(sub, nested=True)
             prefix = node_id + "."
+            own = [s for s in sources.values() if not s.is_input]
+            if scope.in_loop and own:
+                self.diags.append(
+                    Diagnostic(
+                        ref_span,
+                        f"recipe '{ref}' declares sources ({', '.join(s.name for s in own)}), "
+                        "which a loop body cannot read",
+                        "use it outside the loop, or pass its data in through the loop's input",
+                    )
+                )
             for src in sources.values():
                 if not src.is_input:
                     self.sources[prefix + src.name] = src
@@ -757,7 +770,7 @@ def _parse_when(c: _Compiler, step: _Step, supported: bool) -> Expression | None
 
 def _loop_body(c: _Compiler, step: _Step, config: Any) -> Graph | None:
     pool_id = f"{step.id}.{POOL}"
-    scope = _Scope(names={role: f"{step.id}.{role}" for role in POOL_ROLES})
+    scope = _Scope(names={role: f"{step.id}.{role}" for role in POOL_ROLES}, in_loop=True)
     steps: list[_Step] = []
     last = c.compile_steps(
         step.doc,
@@ -903,7 +916,16 @@ def propagate_fields(c: _Compiler, graph: Graph, pool_fields: list[str]) -> None
                     )
                 )
         if node.body is not None:
-            propagate_fields(c, node.body, upstream)
+            # later rounds read earlier rounds' outputs (pool, pool_new): learn their
+            # fields in a first pass whose diagnostics are thrown away
+            pool_fields = list(upstream)
+            probe = _Compiler(c.opts)
+            probe.models = c.models
+            propagate_fields(probe, node.body, upstream)
+            out = node.body.nodes.get(node.body.output)
+            if out is not None:
+                pool_fields += [f for f in out.fields if f not in pool_fields]
+            propagate_fields(c, node.body, pool_fields)
             out = node.body.nodes.get(node.body.output)
             node.fields = list(out.fields) if out else list(upstream)
         else:

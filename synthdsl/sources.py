@@ -72,7 +72,7 @@ __all__ = [
     "source_fingerprint",
 ]
 
-FORMATS = ("auto", "jsonl", "csv", "parquet", "text", "html", "pdf", "yaml")
+FORMATS = ("auto", "jsonl", "csv", "parquet", "text", "lines", "html", "pdf", "yaml")
 _EXTENSIONS: dict[str, str] = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
@@ -91,6 +91,7 @@ _EXTENSIONS: dict[str, str] = {
 # The fields of a document row besides its text field, by format.
 _DOCUMENT_FIELDS: dict[str, tuple[str, ...]] = {
     "text": ("path",),
+    "lines": ("path", "line"),
     "html": ("path", "title"),
     "pdf": ("path", "title", "pages"),
 }
@@ -250,6 +251,8 @@ class SourceReader:
                 yield from self._read_pdf(file)
             elif kind == "yaml":
                 yield from self._read_yaml(file)
+            elif kind == "lines":
+                yield from self._read_lines(file)
             else:
                 yield from self._read_text(file)
         except FileNotFoundError as exc:
@@ -332,6 +335,20 @@ class SourceReader:
             self._problem(file, 0, f"not UTF-8 text: {exc}")
             return
         yield {self.text_field: content, "path": self._rel(file)}
+
+    def _read_lines(self, file: Path) -> Iterator[dict[str, Any]]:
+        """One row per non-empty line: ``{text_field: line, path, line: number}``."""
+        with file.open("rb") as fh:
+            for number, raw in enumerate(fh, start=1):
+                if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                    raw = raw[3:]
+                try:
+                    line = raw.decode("utf-8").strip()
+                except UnicodeDecodeError as exc:
+                    self._problem(file, number, f"not UTF-8 text: {exc}")
+                    continue
+                if line:
+                    yield {self.text_field: line, "path": self._rel(file), "line": number}
 
     def _read_html(self, file: Path) -> Iterator[dict[str, Any]]:
         try:

@@ -295,3 +295,33 @@ output: {from: both}
     ]
     m = json.loads((project / "out" / "manifest.json").read_text())
     assert m["nodes"]["pairs"]["out"] == 6 and m["accounting_balanced"]
+
+
+def test_extract_json_explode_and_spread_select_and_lines(project: Path) -> None:
+    (project / "tasks.txt").write_text("first task\n\n  second task  \n", encoding="utf-8")
+    recipe = project / "r.yaml"
+    recipe.write_text(
+        """
+synthdsl: 1
+sources:
+  tasks: {path: tasks.txt, format: lines, text_field: instruction}
+steps:
+  - id: with-json
+    set:
+      reply: "{{ [{'input': 'a', 'output': '1'}, {'oops': 1}, {'input': 'b', 'output': '2'}] | tojson }}"
+  - id: instances
+    extract: {field: reply, as: json, explode: true, spread: [input, output], max_items: 5}
+  - id: slim
+    select: {drop: [reply, path]}
+""",
+        encoding="utf-8",
+    )
+    assert _run(recipe) == 0
+    rows = _rows(project / "out" / "dataset.jsonl")
+    assert [(r["instruction"], r["line"], r["input"], r["output"]) for r in rows] == [
+        ("first task", 1, "a", "1"), ("first task", 1, "b", "2"),
+        ("second task", 3, "a", "1"), ("second task", 3, "b", "2"),
+    ]
+    assert all("reply" not in r and "path" not in r for r in rows)
+    m = json.loads((project / "out" / "manifest.json").read_text())
+    assert m["nodes"]["instances"]["sample_failures"] == {"invalid item": 2}

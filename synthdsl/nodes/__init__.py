@@ -27,6 +27,7 @@ _MODULES = {
     "set": "synthdsl.nodes.set",
     "sort": "synthdsl.nodes.sort",
     "cross": "synthdsl.nodes.cross",
+    "select": "synthdsl.nodes.select",
     "verify": "synthdsl.nodes.verify",
 }
 
@@ -43,6 +44,7 @@ STEP_KINDS = (
     "set",
     "sort",
     "cross",
+    "select",
     "loop",
     "mix",
 )

@@ -11,10 +11,12 @@ that has fewer than ``k`` leaves its shortfall to the other parts (Self-Instruct
 human demonstrations until machine-made ones exist"). A record is never drawn for
 itself. Draws are seeded by the node's ``seed``, the loop round or refill scope, and the
 record id (or index), so they are reproducible. ``one: true`` with a total ``k`` of 1
-stores the drawn record's fields rather than a one-item list. A part's ``weight``
-names a numeric field of its records: draws are then proportional to it (weighted
-sampling without replacement), e.g. Evol-Instruct's operation weights. The drawn records'
-fields are exposed as plain mappings (templates read ``{{ demos[0].instruction }}``).
+stores the drawn record's fields rather than a one-item list. ``shuffle: true`` mixes
+the drawn records of all parts (by default each part's records come in part order).
+A part's ``weight`` names a numeric field of its records: draws are then
+proportional to it (weighted sampling without replacement), e.g. Evol-Instruct's
+operation weights. The drawn records' fields are exposed as plain mappings
+(templates read ``{{ demos[0].instruction }}``).
 
 Reference inputs are read in full before drawing (they are pools, not streams); the
 records of a part count as passed (they were used as references).
@@ -64,6 +66,7 @@ class DrawConfig:
     fill: bool
     one: bool
     seed: int
+    shuffle: bool = False
     main: list[str] = field(default_factory=list)  # resolved ids of the per-record input
 
     @property
@@ -134,7 +137,10 @@ class _Runner:
         text = f"{self.cfg.seed}|{self.rt.salt}|{self.node.id}|{key}"
         return random.Random(int(hashlib.sha256(text.encode()).hexdigest()[:16], 16))
 
-    def _value(self, drawn: list[Record]) -> Any:
+    def _value(self, drawn: list[Record], rng: random.Random) -> Any:
+        if self.cfg.shuffle:
+            drawn = list(drawn)
+            rng.shuffle(drawn)
         items = [dict(r.data) for r in drawn]
         if self.cfg.one:
             return items[0] if items else None
@@ -150,10 +156,11 @@ class _Runner:
         key = self.rt.node_key(self.node.id)
         if cfg.count is not None:
             for i in range(cfg.count):
-                drawn = draw_from(pools, ks, self._rng(str(i)), cfg.fill, "", weights)
+                rng = self._rng(str(i))
+                drawn = draw_from(pools, ks, rng, cfg.fill, "", weights)
                 rec = Record(
                     id=derive_id(key, (), i),
-                    data={cfg.into: self._value(drawn)},
+                    data={cfg.into: self._value(drawn, rng)},
                     parents=tuple(r.id for r in drawn),
                     node=key,
                 )
@@ -162,11 +169,12 @@ class _Runner:
         for nid in cfg.main:
             for rec in buffers.get(nid, []):
                 out.count_in(1)
-                drawn = draw_from(pools, ks, self._rng(rec.id), cfg.fill, rec.id, weights)
+                rng = self._rng(rec.id)
+                drawn = draw_from(pools, ks, rng, cfg.fill, rec.id, weights)
                 if not drawn and cfg.total_k:
                     out.drop(rec, "draw: nothing to draw from", None)
                     continue
-                child = rec.child(key, {**rec.data, cfg.into: self._value(drawn)})
+                child = rec.child(key, {**rec.data, cfg.into: self._value(drawn, rng)})
                 child.meta["drawn"] = [r.id for r in drawn]
                 out.count_passed(1)
                 await out.emit(child)
@@ -193,6 +201,7 @@ class DrawKind(NodeKind):
             fill=bool(raw.get("fill", True)),
             one=bool(raw.get("one", False)),
             seed=int(raw.get("seed", 0)),
+            shuffle=bool(raw.get("shuffle", False)),
         )
         if cfg.one and cfg.total_k != 1:
             ctx.error(ctx.key_span("one"), f"'one: true' needs a total k of 1, not {cfg.total_k}")

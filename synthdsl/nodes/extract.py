@@ -2,8 +2,11 @@
 
 ``as: list`` with ``explode: true`` (the default) emits one record per item (field
 ``into``, default ``item``); ``explode: false`` keeps the list in one record. ``as:
-json`` puts the parsed value into ``into`` (default ``data``), and ``as:
-code`` puts the code into ``into`` (default ``code``). Text with nothing to extract is a
+json`` puts the parsed value into ``into`` (default ``data``); with ``explode: true`` a
+JSON list gives one record per item (at most ``max_items``), and ``spread: [keys]``
+lifts those keys of each object into fields of their own instead (items missing a key
+are skipped and counted in ``sample_failures``). ``as: code`` puts the code into
+``into`` (default ``code``). Text with nothing to extract is a
 recorded drop with the reason.
 """
 
@@ -34,6 +37,7 @@ class ExtractConfig:
     language: str | None
     explode: bool
     max_items: int | None
+    spread: list[str] | None = None
 
 
 class _Runner:
@@ -49,6 +53,9 @@ class _Runner:
 
         cfg = self.cfg
         text = record.data.get(cfg.field)
+        key = self.rt.node_key(self.node.id)
+        if cfg.kind == "json" and isinstance(text, list | dict):
+            return self._json(record, text, key)  # already structured (e.g. from json: true)
         if not isinstance(text, str):
             return Drop(f"extract: field '{cfg.field}' is not text", {"type": type(text).__name__})
         key = self.rt.node_key(self.node.id)
@@ -67,10 +74,40 @@ class _Runner:
                         for i, item in enumerate(items)
                     ]
                 )
-            value = extract_json(text) if cfg.kind == "json" else extract_code(text, cfg.language)
+            if cfg.kind == "json":
+                return self._json(record, extract_json(text), key)
+            value = extract_code(text, cfg.language)
         except ExtractError as exc:
             return Drop(f"extract {cfg.kind}: {exc}")
         return Emit([record.child(key, {**record.data, cfg.into: value})])
+
+    def _json(self, record: Record, value: Any, key: str) -> Outcome:
+        """A JSON value into a field, or exploded (a list) and/or spread (objects)."""
+        cfg = self.cfg
+        if cfg.explode:
+            if not isinstance(value, list):
+                return Drop(f"extract json: expected a list, got {type(value).__name__}")
+            items = value[: cfg.max_items] if cfg.max_items is not None else value
+        else:
+            items = [value]
+        out: list[Record] = []
+        skipped = 0
+        for i, item in enumerate(items):
+            data = dict(record.data)
+            if cfg.spread is not None:
+                if not isinstance(item, dict) or any(k not in item for k in cfg.spread):
+                    skipped += 1
+                    continue
+                data.update({k: item[k] for k in cfg.spread})
+            else:
+                data[cfg.into] = item
+            out.append(record.child(key, data, index=i))
+        if skipped:
+            self.rt.node_stats(self.node.id, "extract").sample_failures["invalid item"] += skipped
+        if not out:
+            wanted = f" with keys {', '.join(cfg.spread)}" if cfg.spread else ""
+            return Drop(f"extract json: no item{wanted} found")
+        return Emit(out)
 
 
 class ExtractKind(NodeKind):
@@ -87,8 +124,9 @@ class ExtractKind(NodeKind):
             kind=kind,
             into=str(raw.get("into", _DEFAULT_INTO[kind])),
             language=raw.get("language"),
-            explode=bool(raw.get("explode", True)),
+            explode=bool(raw.get("explode", kind == "list")),
             max_items=raw.get("max_items"),
+            spread=[str(k) for k in raw["spread"]] if "spread" in raw else None,
         )
 
     def read_fields(self, config: Any) -> list[tuple[str, Span]]:
@@ -97,7 +135,8 @@ class ExtractKind(NodeKind):
 
     def output_fields(self, config: Any, upstream: list[str]) -> list[str]:
         cfg: ExtractConfig = config
-        return [*[f for f in upstream if f != cfg.into], cfg.into]
+        added = list(cfg.spread) if cfg.spread is not None else [cfg.into]
+        return [*[f for f in upstream if f not in added], *added]
 
     def estimate(self, config: Any, n_in: int | None) -> Estimate:
         cfg: ExtractConfig = config

@@ -5,7 +5,9 @@ Config: ``prompt`` (template file) or ``template`` (inline), optional ``system``
 samples per record, ``json`` (ask for JSON: true, or a JSON Schema; the parsed value
 goes into the field), ``logprobs`` (ask for token log-probabilities and store the mean
 surprisal, -mean(logprob) in nats per token, in ``<into>_surprisal``; null when the
-provider returns none) and sampling ``params`` overrides. A failed call becomes a recorded
+provider returns none), ``drop_truncated`` (a reply cut at ``max_tokens`` is a failed
+sample; a record whose samples were all cut is dropped) and sampling ``params``
+overrides. A failed call becomes a recorded
 failure of that record; the other samples still count.
 """
 
@@ -16,7 +18,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import Span
-from synthdsl.nodes.base import CheckContext, Emit, Estimate, Fail, MapRunner, NodeKind, Outcome
+from synthdsl.nodes.base import (
+    CheckContext,
+    Drop,
+    Emit,
+    Estimate,
+    Fail,
+    MapRunner,
+    NodeKind,
+    Outcome,
+)
 from synthdsl.nodes.prompting import PromptConfig, call_model, configure_prompt
 from synthdsl.records import Record
 
@@ -35,6 +46,7 @@ class GenerateConfig:
     n: int
     json: bool | dict[str, Any]
     logprobs: bool = False
+    drop_truncated: bool = False
 
     @property
     def surprisal_field(self) -> str:
@@ -74,6 +86,9 @@ class _Runner:
                 failures.append(result)
                 continue
             response, spec, prompt_hash = result
+            if self.cfg.drop_truncated and response.finish_reason == "length":
+                failures.append(Fail("truncated", "reply cut at max_tokens (finish_reason length)"))
+                continue
             value: Any = response.text
             if self.cfg.json is not False:
                 from synthdsl.text import ExtractError, extract_json
@@ -99,6 +114,8 @@ class _Runner:
                     round=self.rt.round,
                 )
             )
+        if not out and failures and all(f.kind == "truncated" for f in failures):
+            return Drop("truncated reply (max_tokens reached)")
         if out:
             if failures:
                 counter = self.rt.node_stats(self.node.id, "generate").sample_failures
@@ -123,6 +140,7 @@ class GenerateKind(NodeKind):
             n=int(raw.get("n", 1)),
             json=raw.get("json", False),
             logprobs=bool(raw.get("logprobs", False)),
+            drop_truncated=bool(raw.get("drop_truncated", False)),
         )
 
     def templates(self, config: Any) -> list[Template]:
@@ -152,6 +170,8 @@ class GenerateKind(NodeKind):
             out["json"] = json.loads(json.dumps(cfg.json))
         if cfg.logprobs:
             out["logprobs"] = True
+        if cfg.drop_truncated:
+            out["drop_truncated"] = True
         return out
 
     def map_runner(self, node: Node, rt: RunContext) -> MapRunner:
