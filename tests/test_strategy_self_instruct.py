@@ -1,0 +1,358 @@
+"""The Self-Instruct strategy (recipes/self_instruct.yaml) against the fake server.
+
+The fake server's replies are steered from the prompts: the test points the strategy's
+``prompts`` parameter at a directory of templates that include the real ones
+(prompts/self_instruct/*.j2) and then append a ``[[reply: ...]]`` directive, so every
+real prompt is rendered and every reply is known in advance.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from synthdsl.cli import main
+from synthdsl.records import derive_id
+from synthdsl.similarity import rouge_l_text
+from synthdsl.testing.fake_openai import FakeOpenAIServer
+
+REPO = Path(__file__).resolve().parent.parent
+STRATEGY = REPO / "recipes" / "self_instruct.yaml"
+SEEDS_FILE = REPO / "recipes" / "data" / "self_instruct_seeds.jsonl"
+FENCE = "```"
+
+# Ten seeds: the first three in the paper's format, the rest plain instruction rows.
+SEEDS: list[dict[str, Any]] = [
+    {
+        "instruction": "Classify the sentiment of the following movie review as positive or negative.",
+        "instances": [{"input": "A slow, beautiful film.", "output": "positive"}],
+        "is_classification": True,
+    },
+    {
+        "instruction": "Give three tips for sleeping better during a heatwave.",
+        "instances": [{"input": "", "output": "Close the blinds by day, ..."}],
+        "is_classification": False,
+    },
+    {
+        "instruction": "Convert the recipe quantities for twice as many people.",
+        "instances": [{"input": "200 g rice, 1 onion", "output": "400 g rice, 2 onions"}],
+        "is_classification": False,
+    },
+    {"instruction": "Explain the difference between weather and climate to a teenager."},
+    {"instruction": "Write a limerick about a cat who hates Mondays."},
+    {"instruction": "Find the grammatical subject of the sentence."},
+    {"instruction": "Estimate the cost of painting a small bedroom, listing the materials."},
+    {"instruction": "Suggest a weekend itinerary for two days in Lisbon."},
+    {"instruction": "Rank the planets of the solar system by their distance from the Sun."},
+    {"instruction": "Tell whether the number in the input is divisible by three."},
+]
+SEED_TEXTS = {s["instruction"] for s in SEEDS}
+
+NEAR_DUPLICATE = "Classify the sentiment of this movie review as positive or negative."
+SPAM_TASK = "Decide whether the following email is spam or not spam."
+BAKERY_TASK = "Suggest three names for a bakery that sells sourdough bread."
+BEYOND_7 = "Name a famous bridge on each continent and say why it is famous."
+ROUND1_REPLY = "\n".join(
+    [
+        f"9. {NEAR_DUPLICATE}",
+        "10. Describe the picture hanging in your living room in detail.",
+        "11. Write a program that prints the first ten prime numbers.",
+        "12. ¿Qué hora es ahora mismo en Madrid y en Lima?",
+        '13. "Hello" is a common greeting; explain where the word comes from.',
+        f"14. {SPAM_TASK}",
+        f"15. {BAKERY_TASK}",
+        f"16. {BEYOND_7}",  # an eighth task: past tasks_per_prompt (7), never read
+    ]
+)
+ROUND2_TASKS = [
+    "Explain how a bill becomes a law in a parliamentary system.",
+    "Estimate how long it takes to walk five kilometres at a normal pace.",
+    "Rewrite the following sentence in the passive voice.",
+]
+ROUND2_REPLY = "\n".join(
+    ["9. Plot the monthly rainfall of Lisbon over the last year.", "10. Sort numbers."]
+    + [f"{i}. {task}" for i, task in enumerate(ROUND2_TASKS, start=11)]
+)
+
+
+def _block(tag: str, body: str) -> str:
+    return f"{FENCE}{tag}\n{body}\n{FENCE}" if body else f"{FENCE}{tag}\n{FENCE}"
+
+
+def _example(first: str, second: str, order: tuple[str, str]) -> str:
+    return _block(order[0], first) + "\n" + _block(order[1], second)
+
+
+def _examples(pairs: list[tuple[str, str]], order: tuple[str, str]) -> str:
+    return "\n".join(
+        f"Example {i}:\n{_example(a, b, order)}" for i, (a, b) in enumerate(pairs, start=1)
+    )
+
+
+# output-first: (label, input); seven examples, of which only the first five are read
+SPAM_EXAMPLES = [
+    ("Spam", "You have won a cruise! Send your bank details to claim it."),
+    ("Not spam", "Can we move tomorrow's meeting to 3 pm?"),
+    ("Spam", "Can we move tomorrow's meeting to 3 pm?"),  # same input, other label
+    ("", "Hello there"),  # empty output
+    ("Not spam", "Your parcel was left at the front desk."),
+    ("Spam", "Cheap watches, 90% off, today only."),  # sixth: never read
+    ("Not spam", "Minutes of Monday's meeting attached."),  # seventh: never read
+]
+# input-first: (input, output), the same reply for every other task
+GENERAL_EXAMPLES = [
+    ("", "Crumb & Co."),
+    ("", "The Rising Loaf"),
+    ("", "the rising loaf"),  # duplicate of the previous one once case-folded
+    ("Dough", "Dough"),  # output repeats the input
+    ("Flour:", "Half a kilo"),  # input ends with ':'
+]
+
+
+def _write_prompts(directory: Path) -> None:
+    """Templates that render the real prompt, then pin the fake server's reply."""
+    directory.mkdir()
+    real = "prompts/self_instruct"
+    (directory / "propose.j2").write_text(
+        f'{{% include "{real}/propose.j2" %}}\n'
+        '{% if si_demos | selectattr("si_text", "defined") | list %}'
+        f"[[reply: {ROUND2_REPLY}]]"
+        f"{{% else %}}[[reply: {ROUND1_REPLY}]]{{% endif %}}\n",
+        encoding="utf-8",
+    )
+    (directory / "classify.j2").write_text(
+        f'{{% include "{real}/classify.j2" %}}\n'
+        '{% if "spam" in instruction %}[[reply: {"is_classification": true}]]'
+        '{% else %}[[reply: {"is_classification": false}]]{% endif %}\n',
+        encoding="utf-8",
+    )
+    (directory / "output_first.j2").write_text(
+        f'{{% include "{real}/output_first.j2" %}}\n'
+        f"[[reply: {_examples(SPAM_EXAMPLES, ('output', 'input'))}]]\n",
+        encoding="utf-8",
+    )
+    (directory / "input_first.j2").write_text(
+        f'{{% include "{real}/input_first.j2" %}}\n'
+        f"[[reply: {_examples(GENERAL_EXAMPLES, ('input', 'output'))}]]\n",
+        encoding="utf-8",
+    )
+
+
+def _run(
+    project: Path, server: FakeOpenAIServer
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    _write_prompts(project / "test_prompts")
+    seeds = project / "seeds.jsonl"
+    seeds.write_text("".join(json.dumps(s) + "\n" for s in SEEDS), encoding="utf-8")
+    recipe = project / "user.yaml"
+    recipe.write_text(
+        f"""
+synthdsl: 1
+name: si-test
+sources:
+  seeds: {{path: seeds.jsonl}}
+steps:
+  - id: si
+    from: seeds
+    use: {STRATEGY}
+    with:
+      target: 4
+      rounds: 5
+      prompts_per_round: 2
+      prompts: {project / "test_prompts"}
+output: {{from: si}}
+""",
+        encoding="utf-8",
+    )
+    out = project / "out"
+    argv = [
+        "run",
+        str(recipe),
+        "--quiet",
+        "--out",
+        str(out),
+        "--model",
+        "openai/fake",
+        "--api-base",
+        server.base_url,
+    ]
+    assert main(argv) == 0
+    rows = [json.loads(x) for x in (out / "dataset.jsonl").read_text().splitlines()]
+    rejects = [json.loads(x) for x in (out / "rejects.jsonl").read_text().splitlines()]
+    manifest: dict[str, Any] = json.loads((out / "manifest.json").read_text())
+    return rows, rejects, manifest
+
+
+def _demos(reject: dict[str, Any]) -> list[dict[str, Any]]:
+    demos: list[dict[str, Any]] = reject["record"]["si_demos"]
+    return demos
+
+
+def test_self_instruct_mechanics(server: FakeOpenAIServer, project: Path) -> None:
+    rows, rejects, manifest = _run(project, server)
+    nodes = manifest["nodes"]
+    assert manifest["status"] == "completed" and manifest["accounting_balanced"]
+
+    def rejected(node: str, reason_start: str) -> list[dict[str, Any]]:
+        return [
+            r for r in rejects if r["node"] == f"si.{node}" and r["reason"].startswith(reason_start)
+        ]
+
+    # --- demonstrations: 8 per prompt; all human in round 1, 6 + 2 machine-made later
+    assert nodes["si.tasks.propose"]["calls"] == 4  # 2 rounds x 2 prompts
+    # (each prompt's excluded-word task is rejected with the record as it entered the
+    # filter, demonstrations included)
+    excluded = rejected("tasks.keywords", "instruction: excluded word")
+    round1 = [r for r in excluded if r["round"] == 1]
+    round2 = [r for r in excluded if r["round"] == 2]
+    assert len(round1) == 2 and len(round2) == 2  # one per prompt
+    for reject in round1:
+        demos = _demos(reject)
+        assert len(demos) == 8 and all(d["instruction"] in SEED_TEXTS for d in demos)
+        assert len({d["instruction"] for d in demos}) == 8
+    for reject in round2:
+        assert reject["record"]["instruction"].startswith("Plot the")
+        demos = _demos(reject)
+        machine = [d for d in demos if d["instruction"] not in SEED_TEXTS]
+        assert len(demos) == 8 and len(machine) == 2
+        assert sorted(d["instruction"] for d in machine) == sorted([SPAM_TASK, BAKERY_TASK])
+        assert all(d["si_demos"] == [] for d in machine)  # demonstrations do not nest
+
+    # --- instruction filters, each with its reason
+    reasons = {
+        r["record"]["instruction"]: r["reason"]
+        for r in rejects
+        if r["node"].startswith("si.tasks.")
+    }
+    assert nodes["si.tasks.split"]["out"] == 2 * 7 + 2 * 5  # 7 of 8 per reply in round 1
+    assert BEYOND_7 not in reasons and BEYOND_7 not in {row["instruction"] for row in rows}
+    assert reasons["Describe the picture hanging in your living room in detail."] == (
+        "instruction: excluded word"
+    )
+    assert reasons["Write a program that prints the first ten prime numbers."] == (
+        "instruction: starts with 'Write a program'"
+    )
+    assert reasons["Sort numbers."] == "instruction: fewer than 4 or more than 150 words"
+    assert reasons["¿Qué hora es ahora mismo en Madrid y en Lima?"] == (
+        "instruction: starts with a non-ASCII character"
+    )
+    assert reasons['"Hello" is a common greeting; explain where the word comes from.'] == (
+        "instruction: starts with punctuation"
+    )
+
+    # --- ROUGE-L against the pool: the near-duplicate of seed 0, its neighbour recorded
+    near = [
+        r
+        for r in rejected("tasks.novel", "near duplicate")
+        if r["record"]["instruction"] == NEAR_DUPLICATE
+    ]
+    assert near and near[0]["round"] == 1
+    assert near[0]["reason"] == "near duplicate (rouge_l >= 0.7)"
+    assert near[0]["detail"]["duplicate_of"] == derive_id("seeds", (), 0)
+    expected = rouge_l_text(NEAR_DUPLICATE, SEEDS[0]["instruction"])
+    assert near[0]["detail"]["score"] == pytest.approx(expected, abs=1e-4) and expected >= 0.7
+    # the second prompt of a round got the same reply: its tasks are exact duplicates
+    assert nodes["si.tasks.novel"]["dropped"]["duplicate (exact)"] >= 2
+
+    # --- target stops the loop: 2 tasks in round 1, 3 in round 2, one past the target
+    loop = nodes["si.tasks"]["loop"]
+    assert loop == {"rounds_run": 2, "made": 4, "target": 4}
+    (past,) = [r for r in rejects if r["reason"] == "loop target reached"]
+    assert past["record"]["instruction"] == ROUND2_TASKS[-1]
+    tasks = {row["instruction"] for row in rows}
+    assert tasks == {SPAM_TASK, BAKERY_TASK, *ROUND2_TASKS[:2]}
+
+    # --- classification routes the task to the output-first or the input-first prompt
+    assert nodes["si.classify"]["calls"] == 4
+    assert nodes["si.output_first"]["calls"] == 1 and nodes["si.output_first"]["bypassed"] == 3
+    assert nodes["si.input_first"]["calls"] == 3 and nodes["si.input_first"]["bypassed"] == 1
+    spam = [row for row in rows if row["instruction"] == SPAM_TASK]
+    assert all(row["classification"] == {"is_classification": True} for row in spam)
+    assert all(row["output"] in {"Spam", "Not spam"} for row in spam)
+    others = [row for row in rows if row["instruction"] != SPAM_TASK]
+    assert all(row["classification"] == {"is_classification": False} for row in others)
+
+    # --- at most 5 instances per task, then invalid, duplicate and conflicting ones go
+    split = nodes["si.split_instances"]
+    assert split["in"] == 4 and split["out"] == 4 * 5
+    seen_inputs = {r["record"].get("input") for r in rejects} | {row["input"] for row in rows}
+    assert not seen_inputs & {SPAM_EXAMPLES[5][1], SPAM_EXAMPLES[6][1]}
+    assert sorted((row["input"], row["output"]) for row in spam) == sorted(
+        [(b, a) for a, b in (SPAM_EXAMPLES[0], SPAM_EXAMPLES[1], SPAM_EXAMPLES[4])]
+    )
+    (conflict,) = rejected("consistent", "duplicate (exact)")
+    assert conflict["record"]["input"] == SPAM_EXAMPLES[2][1]
+    assert conflict["record"]["output"] == "Spam"
+    assert len(rejected("has_output", "instance: empty output")) == 1
+    assert len(rejected("not_echo", "instance: the output repeats the input")) == 3
+    assert len(rejected("complete", "instance: input or output ends with ':'")) == 3
+    assert len(rejected("unique_instances", "duplicate (exact)")) == 3
+    for task in others:  # empty inputs with different outputs are not conflicts
+        assert task["input"] == ""
+    assert sorted(row["output"] for row in others) == sorted(["Crumb & Co.", "The Rising Loaf"] * 3)
+    assert len(rows) == 3 + 3 * 2
+    per_task: dict[str, int] = {}
+    for row in rows:
+        per_task[row["instruction"]] = per_task.get(row["instruction"], 0) + 1
+    assert max(per_task.values()) <= 5
+
+
+def test_seed_file_is_in_the_papers_format() -> None:
+    rows = [json.loads(x) for x in SEEDS_FILE.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) >= 40
+    for row in rows:
+        assert set(row) == {"id", "name", "instruction", "instances", "is_classification"}
+        assert isinstance(row["is_classification"], bool)
+        assert 1 <= len(row["instances"]) <= 2
+        assert all(set(i) == {"input", "output"} and i["output"] for i in row["instances"])
+    share = sum(r["is_classification"] for r in rows) / len(rows)
+    assert 0.15 <= share <= 0.4
+    texts = [r["instruction"] for r in rows]
+    assert len(set(texts)) == len(texts)
+    # the seeds pass the strategy's own instruction filters and are not near-duplicates
+    excluded = re.compile(r"(?i)\b(images?|graphs?|pictures?|files?|maps?|draw|plot|go to)\b")
+    for text in texts:
+        assert 4 <= len(text.split()) <= 150 and not excluded.search(text)
+    worst = max(rouge_l_text(a, b) for i, a in enumerate(texts) for b in texts[i + 1 :])
+    assert worst < 0.7
+
+
+ALPACA_EXCLUDED = (
+    r"(?i)\b(images?|graphs?|pictures?|files?|maps?|draw|plot|go to"
+    r"|video|audio|music|flowchart|diagram)\b"
+)
+
+
+def test_alpaca_word_list_is_a_valid_parameter(project: Path) -> None:
+    recipe = project / "user.yaml"
+    recipe.write_text(
+        f"""
+synthdsl: 1
+sources:
+  seeds: {{records: [{{instruction: "Name a river in Europe."}}]}}
+steps:
+  - id: si
+    from: seeds
+    use: {STRATEGY}
+    with:
+      excluded_words: '{ALPACA_EXCLUDED}'
+""",
+        encoding="utf-8",
+    )
+    assert main(["validate", str(recipe)]) == 0
+
+
+def test_docs_example_validates(project: Path) -> None:
+    """The complete recipe in docs/strategies/self_instruct.md, placed at the repo root."""
+    doc = (REPO / "docs" / "strategies" / "self_instruct.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```yaml\n(.*?)^```$", doc, flags=re.DOTALL | re.MULTILINE)
+    assert blocks and blocks[0].startswith("synthdsl: 1")
+    for name in ("recipes", "prompts"):
+        (project / name).symlink_to(REPO / name)
+    recipe = project / "doc.yaml"
+    recipe.write_text(blocks[0], encoding="utf-8")
+    assert main(["validate", str(recipe)]) == 0
