@@ -868,7 +868,6 @@ def _order_and_check(
 
 def propagate_fields(c: _Compiler, graph: Graph, pool_fields: list[str]) -> None:
     """Give every node its output fields and check what each node reads."""
-    from synthdsl.templates import check_variables
 
     for node in graph.nodes.values():
         kind = node_kind(node.kind)
@@ -903,8 +902,7 @@ def propagate_fields(c: _Compiler, graph: Graph, pool_fields: list[str]) -> None
                             or (f"available fields: {', '.join(available)}" if available else None),
                         )
                     )
-            for tmpl in kind.templates(node.config):
-                c.diags.extend(check_variables(tmpl, available))
+            c.diags.extend(kind.check_templates(node.config, available))
         for alias, span in kind.model_refs(node.config):
             if alias is not None and alias not in c.models:
                 c.diags.append(

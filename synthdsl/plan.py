@@ -115,6 +115,8 @@ def _graph_nodes(
         }
         if node.origin:
             entry["origin"] = node.origin
+        if node.when is not None:
+            entry["when"] = node.when.source
         if node.kind != "pool":
             entry["config"] = kind.describe(node.config)
         if node.kind == "pool":
@@ -244,6 +246,8 @@ def _render_nodes(nodes: list[dict[str, Any]], indent: str, lines: list[str]) ->
         cost_text = f", ${cost:.4f}" if isinstance(cost, float) and cost > 0 else ""
         src = f" <- {', '.join(n['inputs'])}" if n["inputs"] else ""
         origin = f"  [from {n['origin']}]" if n.get("origin") else ""
+        if n.get("when"):
+            origin += f"  when {n['when']}"
         lines.append(
             f"{indent}{n['id']:<{width}}  {n['kind']:<8} {bound}{_fmt_count(est.get('records'))} "
             f"records{call_text}{cost_text}{src}{origin}"

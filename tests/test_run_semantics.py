@@ -325,3 +325,26 @@ steps:
     assert all("reply" not in r and "path" not in r for r in rows)
     m = json.loads((project / "out" / "manifest.json").read_text())
     assert m["nodes"]["instances"]["sample_failures"] == {"invalid item": 2}
+
+
+def test_set_keeps_strings_as_strings_and_sees_earlier_fields(project: Path) -> None:
+    recipe = project / "r.yaml"
+    recipe.write_text(
+        """
+synthdsl: 1
+sources:
+  s: {records: [{text: "42", other: "None"}]}
+steps:
+  - id: copy
+    set:
+      a: "{{ text }}"
+      b: "{{ other }}"
+      c: "{{ a ~ '!' }}"
+      d: "{{ [a, b] }}"
+""",
+        encoding="utf-8",
+    )
+    assert _run(recipe) == 0
+    (row,) = _rows(project / "out" / "dataset.jsonl")
+    assert row["a"] == "42" and row["b"] == "None" and row["c"] == "42!"
+    assert row["d"] == ["42", "None"]

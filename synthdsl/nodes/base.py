@@ -163,6 +163,15 @@ class NodeKind:
     def templates(self, config: Any) -> list[Template]:
         return []
 
+    def check_templates(self, config: Any, available: list[str]) -> list[Diagnostic]:
+        """Template variables that no upstream field provides."""
+        from synthdsl.templates import check_variables
+
+        out: list[Diagnostic] = []
+        for tmpl in self.templates(config):
+            out += check_variables(tmpl, available)
+        return out
+
     def model_refs(self, config: Any) -> list[tuple[str | None, Span]]:
         """Model aliases used (None: the default model)."""
         return []

@@ -1,8 +1,9 @@
 """The ``set`` node: compute fields from a record with Jinja expressions.
 
-``set: {field: "{{ expression }}", ...}`` renders each value in a sandboxed Jinja
-environment that keeps native Python types: a value that is exactly one ``{{ ... }}``
-gives that expression's value (a list, a mapping, a number), anything else gives text.
+``set: {field: "{{ expression }}", ...}`` evaluates each value in a sandboxed Jinja
+environment: a value that is exactly one ``{{ ... }}`` gives that expression's value
+as it is (a list, a mapping, a number, a string: never re-parsed), anything else is
+rendered as text.
 It keeps chains and labels without Python code, e.g. a critique/revision history:
 ``chain: "{{ (chain or []) + [{'critique': critique, 'revision': revision}] }}"``.
 Fields are computed in order, each seeing the ones before it. Variables are checked at
@@ -12,6 +13,7 @@ compile time like prompt templates'; a value that cannot be computed fails the r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,14 +21,12 @@ from jinja2 import StrictUndefined
 from jinja2.nativetypes import NativeEnvironment
 from jinja2.sandbox import SandboxedEnvironment
 
-from synthdsl.errors import RecipeError
+from synthdsl.errors import Diagnostic, RecipeError
 from synthdsl.nodes.base import CheckContext, Emit, Estimate, Fail, MapRunner, NodeKind, Outcome
 from synthdsl.recipe import content_span
 from synthdsl.records import Record
 
 if TYPE_CHECKING:
-    from jinja2 import Template as JinjaTemplate
-
     from synthdsl.compile import Node
     from synthdsl.run.context import RunContext
     from synthdsl.templates import Template
@@ -39,6 +39,31 @@ class _NativeSandbox(NativeEnvironment, SandboxedEnvironment):
 
 
 _ENV = _NativeSandbox(undefined=StrictUndefined, autoescape=False)
+_TEXT_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+
+
+def _single_expression(source: str) -> str | None:
+    """The expression of a value that is exactly ``{{ expression }}``, else None."""
+    from jinja2 import nodes
+
+    body = _ENV.parse(source).body
+    if len(body) != 1 or not isinstance(body[0], nodes.Output) or len(body[0].nodes) != 1:
+        return None
+    if isinstance(body[0].nodes[0], nodes.TemplateData):
+        return None
+    text = source.strip()
+    if not (text.startswith("{{") and text.endswith("}}")):
+        return None
+    return text[2:-2].strip(" -")
+
+
+def _evaluator(source: str) -> Callable[[dict[str, Any]], Any]:
+    expr = _single_expression(source)
+    if expr is not None:
+        compiled = _ENV.compile_expression(expr, undefined_to_none=False)
+        return lambda ctx: compiled(**ctx)
+    template = _TEXT_ENV.from_string(source)
+    return template.render
 
 
 @dataclass
@@ -46,8 +71,8 @@ class SetConfig:
     fields: list[tuple[str, Template]]
     params: dict[str, Any]
 
-    def compiled(self) -> list[tuple[str, JinjaTemplate]]:
-        return [(name, _ENV.from_string(t.source)) for name, t in self.fields]
+    def compiled(self) -> list[tuple[str, Callable[[dict[str, Any]], Any]]]:
+        return [(name, _evaluator(t.source)) for name, t in self.fields]
 
 
 class _Runner:
@@ -61,9 +86,9 @@ class _Runner:
 
     async def process(self, record: Record) -> Outcome:
         data = dict(record.data)
-        for name, tmpl in self.templates:
+        for name, evaluate in self.templates:
             try:
-                data[name] = tmpl.render({**data, "params": self.cfg.params})
+                data[name] = evaluate({**data, "params": self.cfg.params})
             except Exception as exc:  # undefined names, type errors, sandbox violations
                 return Fail("set_error", f"set {name}: {type(exc).__name__}: {exc}")
         return Emit([record.child(self.rt.node_key(self.node.id), data)])
@@ -80,7 +105,7 @@ class SetKind(NodeKind):
 
         fields: list[tuple[str, Template]] = []
         if not isinstance(raw, dict) or not raw:
-            ctx.error(ctx.span(), "set needs a mapping of field: \"{{ expression }}\"")
+            ctx.error(ctx.span(), 'set needs a mapping of field: "{{ expression }}"')
             return SetConfig([], dict(ctx.params))
         for name, text in raw.items():
             if not isinstance(name, str) or not name.isidentifier():
@@ -90,7 +115,7 @@ class SetKind(NodeKind):
                 tmpl = inline_template(
                     str(text), content_span(ctx.doc, ctx.span(name)), f"{ctx.node_id}.{name}"
                 )
-                _ENV.from_string(tmpl.source)
+                _evaluator(tmpl.source)
             except RecipeError as exc:
                 ctx.diagnostics.extend(exc.diagnostics)
                 continue
@@ -103,6 +128,18 @@ class SetKind(NodeKind):
     def templates(self, config: Any) -> list[Template]:
         cfg: SetConfig = config
         return [t for _, t in cfg.fields]
+
+    def check_templates(self, config: Any, available: list[str]) -> list[Diagnostic]:
+        """Each value may read the fields computed before it in the same step."""
+        from synthdsl.templates import check_variables
+
+        cfg: SetConfig = config
+        seen = list(available)
+        out: list[Diagnostic] = []
+        for name, tmpl in cfg.fields:
+            out += check_variables(tmpl, sorted(seen))
+            seen.append(name)
+        return out
 
     def output_fields(self, config: Any, upstream: list[str]) -> list[str]:
         cfg: SetConfig = config
