@@ -89,6 +89,11 @@ def _compile(args: argparse.Namespace, *, warn: bool = True) -> CompiledRecipe:
     return compiled
 
 
+def compile_options(args: argparse.Namespace) -> CompileOptions:
+    """The compile options the recipe flags (--model, --api-base, --set) ask for."""
+    return _compile_options(args)
+
+
 def _compile_options(args: argparse.Namespace) -> CompileOptions:
     from synthdsl.compile import CompileOptions
 
