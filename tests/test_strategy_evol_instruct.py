@@ -2,9 +2,9 @@
 
 The strategy takes a `prompts` folder parameter; these tests pass their own templates,
 whose rendered text holds fake-server directives, so each LLM step answers as the test
-needs: the evolver appends ` >OP/KIND` to the task inside a ~~~~ fence (or copies prompt
-wording, or forgets the fence), the checker says "equal" for one operation, the answerer
-says sorry, answers in stop words, or answers properly, depending on markers in the task.
+needs: the evolver replies with the task plus ` >OP/KIND` (or copies prompt wording), the
+checker says "equal" for one operation, the answerer says sorry, answers in stop words, or
+answers properly, depending on markers in the task.
 """
 
 from __future__ import annotations
@@ -30,24 +30,21 @@ OPS = (
     "complicate_input",
     "in_breadth",
 )
+# the fields of an output record (besides any field of the seeds)
+FIELDS = {"instruction", "parent_instruction", "operation", "gain", "response"}
 
 EVOLVE = """\
-{% if 'COPYCAT' in instruction %}[[reply: ~~~~
-#Rewritten Prompt#: {{ instruction }}
-~~~~]]{% elif 'NOFENCE' in instruction %}[[reply: {{ instruction }} (no fence)]]{% else %}\
-[[reply: Here is the new task.
-~~~~
-{{ instruction }} >{{ operation.op }}/{{ operation.kind }}
-~~~~]]{% endif %}
+{% if 'COPYCAT' in instruction %}[[reply: #Rewritten Prompt#: {{ instruction }}]]{% else %}\
+[[reply: {{ instruction }} >{{ operation.op }}/{{ operation.kind }}]]{% endif %}
 """
 COMPARE = """\
 {% if operation.op in params.equal_ops %}[[reply: {"verdict": "equal"}]]\
 {% else %}[[reply: {"verdict": "not_equal"}]]{% endif %}
 """
 ANSWER = """\
-{% if 'SORRY_SHORT' in evolved %}[[reply: Sorry, I cannot help with that.]]\
-{% elif 'SORRY_LONG' in evolved %}[[reply: Sorry for the wait. {{ 'Here is a careful answer. ' * 20 }}]]\
-{% elif 'HOLLOW' in evolved %}[[reply: ... and the, of it; is! Would you?]]\
+{% if 'SORRY_SHORT' in instruction %}[[reply: Sorry, I cannot help with that.]]\
+{% elif 'SORRY_LONG' in instruction %}[[reply: Sorry for the wait. {{ 'Here is a careful answer. ' * 20 }}]]\
+{% elif 'HOLLOW' in instruction %}[[reply: ... and the, of it; is! Would you?]]\
 {% else %}[[reply: Photosynthesis turns light, water and carbon dioxide into sugar.]]{% endif %}
 """
 
@@ -115,7 +112,7 @@ def _eliminated(rejects: list[dict[str, Any]], step: str) -> list[dict[str, Any]
 def test_each_round_applies_one_operation_drawn_by_weight(
     server: FakeOpenAIServer, project: Path
 ) -> None:
-    # every weight 0 but one (3, read through the level-3 weight step)
+    # every weight 0 but one
     rows, rejects, manifest = _run(
         project, server, ["alpha", "beta"], rounds=3, weights={"concretizing": 3}
     )
@@ -129,8 +126,10 @@ def test_each_round_applies_one_operation_drawn_by_weight(
         assert steps == ["concretizing/in-depth"] * _round(row)
         assert row["response"].startswith("Photosynthesis")
         assert row["gain"] == {"verdict": "not_equal"}
-        if _round(row) == 1:  # the parent is the seed: its text is not copied
-            assert "parent_instruction" not in row
+        assert set(row) == {*FIELDS, "_provenance"}
+        assert row["operation"]["op_weight"] == 3  # the weight parameter, in the table
+        if _round(row) == 1:  # the parent is a seed
+            assert row["parent_instruction"] == _seed
             assert _loop_parent(row) not in by_id
         else:
             parent = by_id[_loop_parent(row)]
@@ -190,8 +189,7 @@ def test_equal_evolution_is_eliminated_and_its_parent_goes_on(
         parent_round = _round(parent) if parent else 0
         parent_text = parent["instruction"] if parent else row["instruction"].split(" >")[0]
         assert row["instruction"] == parent_text + " >concretizing/in-depth"
-        if parent:
-            assert row["parent_instruction"] == parent["instruction"]
+        assert row["parent_instruction"] == parent_text
         if parent_round < _round(row) - 1:  # the parent waited a round or more
             carried_then_evolved += 1
     assert carried_then_evolved > 0
@@ -200,7 +198,7 @@ def test_equal_evolution_is_eliminated_and_its_parent_goes_on(
 def test_sorry_empty_and_copied_evolutions_are_eliminated(
     server: FakeOpenAIServer, project: Path
 ) -> None:
-    seeds = ["plain", "SORRY_SHORT", "SORRY_LONG", "HOLLOW", "COPYCAT", "NOFENCE"]
+    seeds = ["plain", "SORRY_SHORT", "SORRY_LONG", "HOLLOW", "COPYCAT"]
     rows, rejects, manifest = _run(project, server, seeds, rounds=2, weights={"deepening": 1})
     survivors = Counter(r["instruction"].split(" >")[0] for r in rows)
     # a long answer that says sorry is kept: only short ones show the model gave up
@@ -208,12 +206,14 @@ def test_sorry_empty_and_copied_evolutions_are_eliminated(
 
     def seeds_of(step: str) -> Counter[str]:
         found = _eliminated(rejects, step)
-        return Counter(x["record"]["instruction"].split(" >")[0] for x in found)
+        return Counter(x["record"]["parent_instruction"].split(" >")[0] for x in found)
 
     assert seeds_of("gave-up") == {"SORRY_SHORT": 2}
     assert seeds_of("empty-response") == {"HOLLOW": 2}
     assert seeds_of("copies-prompt") == {"COPYCAT": 2}
-    assert seeds_of("lift") == {"NOFENCE": 2}
+    # the evolver's whole reply is the evolved instruction (no format to parse)
+    (copied, *_) = _eliminated(rejects, "copies-prompt")
+    assert copied["record"]["instruction"] == "#Rewritten Prompt#: COPYCAT"
     reasons = {x["node"].rsplit(".", 1)[1]: x["reason"] for x in rejects}
     assert reasons["gave-up"] == "eliminated: the response says sorry in fewer than 80 words"
     assert reasons["empty-response"] == (
@@ -222,7 +222,7 @@ def test_sorry_empty_and_copied_evolutions_are_eliminated(
     assert reasons["copies-prompt"] == "eliminated: copies the evolving prompt's wording"
     assert all(x["round"] in (1, 2) for x in rejects)
     # each eliminated seed is carried into round 2 and evolved (and eliminated) again
-    assert manifest["nodes"][LOOP]["loop"]["carried"] == 4 * 2 + 6 * 2
+    assert manifest["nodes"][LOOP]["loop"]["carried"] == 3 * 2 + 6 * 2
     assert manifest["nodes"][f"{LOOP}.answer"]["calls"] == 4 * 2
 
 
@@ -238,6 +238,6 @@ def test_real_prompts_render_both_kinds() -> None:
         {**base, "operation": {"kind": "in-breadth", "guidance": "is about a rarer topic."}}
     )
     for text in (depth, breadth):
-        assert "List three prime numbers." in text and "~~~~" in text
+        assert "List three prime numbers." in text and "Reply with the new task only" in text
     assert "add one more constraint." in depth and "10 to 20 words" in depth
     assert "brand-new task that is about a rarer topic." in breadth

@@ -23,7 +23,6 @@ from synthdsl.testing.fake_openai import FakeOpenAIServer
 REPO = Path(__file__).resolve().parent.parent
 STRATEGY = REPO / "recipes" / "self_instruct.yaml"
 SEEDS_FILE = REPO / "recipes" / "data" / "self_instruct_seeds.jsonl"
-FENCE = "```"
 
 # Ten seeds: the first three in the paper's format, the rest plain instruction rows.
 SEEDS: list[dict[str, Any]] = [
@@ -51,6 +50,7 @@ SEEDS: list[dict[str, Any]] = [
     {"instruction": "Tell whether the number in the input is divisible by three."},
 ]
 SEED_TEXTS = {s["instruction"] for s in SEEDS}
+FIELDS = {"instruction", "input", "output", "is_classification"}
 
 NEAR_DUPLICATE = "Classify the sentiment of this movie review as positive or negative."
 SPAM_TASK = "Decide whether the following email is spam or not spam."
@@ -79,50 +79,49 @@ ROUND2_REPLY = "\n".join(
 )
 
 
-def _block(tag: str, body: str) -> str:
-    return f"{FENCE}{tag}\n{body}\n{FENCE}" if body else f"{FENCE}{tag}\n{FENCE}"
+def _instances(items: list[dict[str, str]]) -> str:
+    return json.dumps({"instances": items}, ensure_ascii=False)
 
 
-def _example(first: str, second: str, order: tuple[str, str]) -> str:
-    return _block(order[0], first) + "\n" + _block(order[1], second)
-
-
-def _examples(pairs: list[tuple[str, str]], order: tuple[str, str]) -> str:
-    return "\n".join(
-        f"Example {i}:\n{_example(a, b, order)}" for i, (a, b) in enumerate(pairs, start=1)
-    )
-
-
-# output-first: (label, input); seven examples, of which only the first five are read
+# output-first (label first): seven examples, of which only the first five are read
 SPAM_EXAMPLES = [
-    ("Spam", "You have won a cruise! Send your bank details to claim it."),
-    ("Not spam", "Can we move tomorrow's meeting to 3 pm?"),
-    ("Spam", "Can we move tomorrow's meeting to 3 pm?"),  # same input, other label
-    ("", "Hello there"),  # empty output
-    ("Not spam", "Your parcel was left at the front desk."),
-    ("Spam", "Cheap watches, 90% off, today only."),  # sixth: never read
-    ("Not spam", "Minutes of Monday's meeting attached."),  # seventh: never read
+    {"output": "Spam", "input": "You have won a cruise! Send your bank details to claim it."},
+    {"output": "Not spam", "input": "Can we move tomorrow's meeting to 3 pm?"},
+    {"output": "Spam", "input": "Can we move tomorrow's meeting to 3 pm?"},  # same input
+    {"output": "", "input": "Hello there"},  # empty output
+    {"label": "Not spam", "input": "Your parcel was left at the front desk."},  # no 'output'
+    {"output": "Spam", "input": "Cheap watches, 90% off, today only."},  # sixth: never read
+    {"output": "Not spam", "input": "Minutes of Monday's meeting attached."},  # seventh
 ]
-# input-first: (input, output), the same reply for every other task
+# input-first: the same reply for every other task
 GENERAL_EXAMPLES = [
-    ("", "Crumb & Co."),
-    ("", "The Rising Loaf"),
-    ("", "the rising loaf"),  # duplicate of the previous one once case-folded
-    ("Dough", "Dough"),  # output repeats the input
-    ("Flour:", "Half a kilo"),  # input ends with ':'
+    {"input": "", "output": "Crumb & Co."},
+    {"input": "", "output": "The Rising Loaf"},
+    {"input": "", "output": "the rising loaf"},  # duplicate of the previous one once case-folded
+    {"input": "Dough", "output": "Dough"},  # output repeats the input
+    {"input": "Flour:", "output": "Half a kilo"},  # input ends with ':'
 ]
 
 
-def _write_prompts(directory: Path) -> None:
-    """Templates that render the real prompt, then pin the fake server's reply."""
+def _write_prompts(directory: Path, propose_reply: str | None = None) -> None:
+    """Templates that render the real prompt, then pin the fake server's reply.
+
+    The proposal reply is ROUND1_REPLY while every demonstration is a seed, ROUND2_REPLY
+    once machine-made tasks are shown (or ``propose_reply`` for every prompt).
+    """
     directory.mkdir()
     real = "prompts/self_instruct"
+    machine_demos = (
+        f'si_demos | map(attribute="instruction") | reject("in", {json.dumps(sorted(SEED_TEXTS))})'
+    )
+    propose = (
+        propose_reply
+        if propose_reply is not None
+        else f"{{% if {machine_demos} | list %}}[[reply: {ROUND2_REPLY}]]"
+        f"{{% else %}}[[reply: {ROUND1_REPLY}]]{{% endif %}}"
+    )
     (directory / "propose.j2").write_text(
-        f'{{% include "{real}/propose.j2" %}}\n'
-        '{% if si_demos | selectattr("si_text", "defined") | list %}'
-        f"[[reply: {ROUND2_REPLY}]]"
-        f"{{% else %}}[[reply: {ROUND1_REPLY}]]{{% endif %}}\n",
-        encoding="utf-8",
+        f'{{% include "{real}/propose.j2" %}}\n{propose}\n', encoding="utf-8"
     )
     (directory / "classify.j2").write_text(
         f'{{% include "{real}/classify.j2" %}}\n'
@@ -131,39 +130,42 @@ def _write_prompts(directory: Path) -> None:
         encoding="utf-8",
     )
     (directory / "output_first.j2").write_text(
-        f'{{% include "{real}/output_first.j2" %}}\n'
-        f"[[reply: {_examples(SPAM_EXAMPLES, ('output', 'input'))}]]\n",
+        f'{{% include "{real}/output_first.j2" %}}\n[[reply: {_instances(SPAM_EXAMPLES)}]]\n',
         encoding="utf-8",
     )
     (directory / "input_first.j2").write_text(
-        f'{{% include "{real}/input_first.j2" %}}\n'
-        f"[[reply: {_examples(GENERAL_EXAMPLES, ('input', 'output'))}]]\n",
+        f'{{% include "{real}/input_first.j2" %}}\n[[reply: {_instances(GENERAL_EXAMPLES)}]]\n',
         encoding="utf-8",
     )
 
 
 def _run(
-    project: Path, server: FakeOpenAIServer
+    project: Path,
+    server: FakeOpenAIServer,
+    *,
+    seeds_source: str = "{path: seeds.jsonl}",
+    with_: dict[str, Any] | None = None,
+    propose_reply: str | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
-    _write_prompts(project / "test_prompts")
+    _write_prompts(project / "test_prompts", propose_reply)
     seeds = project / "seeds.jsonl"
     seeds.write_text("".join(json.dumps(s) + "\n" for s in SEEDS), encoding="utf-8")
+    params: dict[str, Any] = {"prompts": str(project / "test_prompts")}
+    params.update(
+        with_ if with_ is not None else {"target": 4, "rounds": 5, "prompts_per_round": 2}
+    )
     recipe = project / "user.yaml"
     recipe.write_text(
         f"""
 synthdsl: 1
 name: si-test
 sources:
-  seeds: {{path: seeds.jsonl}}
+  seeds: {seeds_source}
 steps:
   - id: si
     from: seeds
     use: {STRATEGY}
-    with:
-      target: 4
-      rounds: 5
-      prompts_per_round: 2
-      prompts: {project / "test_prompts"}
+    with: {json.dumps(params)}
 output: {{from: si}}
 """,
         encoding="utf-8",
@@ -184,6 +186,7 @@ output: {{from: si}}
     rows = [json.loads(x) for x in (out / "dataset.jsonl").read_text().splitlines()]
     rejects = [json.loads(x) for x in (out / "rejects.jsonl").read_text().splitlines()]
     manifest: dict[str, Any] = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "completed" and manifest["accounting_balanced"]
     return rows, rejects, manifest
 
 
@@ -195,7 +198,6 @@ def _demos(reject: dict[str, Any]) -> list[dict[str, Any]]:
 def test_self_instruct_mechanics(server: FakeOpenAIServer, project: Path) -> None:
     rows, rejects, manifest = _run(project, server)
     nodes = manifest["nodes"]
-    assert manifest["status"] == "completed" and manifest["accounting_balanced"]
 
     def rejected(node: str, reason_start: str) -> list[dict[str, Any]]:
         return [
@@ -214,13 +216,18 @@ def test_self_instruct_mechanics(server: FakeOpenAIServer, project: Path) -> Non
         demos = _demos(reject)
         assert len(demos) == 8 and all(d["instruction"] in SEED_TEXTS for d in demos)
         assert len({d["instruction"] for d in demos}) == 8
+    machine_places = set()
     for reject in round2:
         assert reject["record"]["instruction"].startswith("Plot the")
         demos = _demos(reject)
         machine = [d for d in demos if d["instruction"] not in SEED_TEXTS]
         assert len(demos) == 8 and len(machine) == 2
         assert sorted(d["instruction"] for d in machine) == sorted([SPAM_TASK, BAKERY_TASK])
-        assert all(d["si_demos"] == [] for d in machine)  # demonstrations do not nest
+        # accepted tasks keep only their instruction: demonstrations do not nest
+        assert all(set(d) == {"instruction"} for d in machine)
+        machine_places.add(tuple(i for i, d in enumerate(demos) if d in machine))
+    # shuffled: the machine-made demonstrations are not always the last two
+    assert machine_places - {(6, 7)}
 
     # --- instruction filters, each with its reason
     reasons = {
@@ -270,22 +277,28 @@ def test_self_instruct_mechanics(server: FakeOpenAIServer, project: Path) -> Non
     assert nodes["si.classify"]["calls"] == 4
     assert nodes["si.output_first"]["calls"] == 1 and nodes["si.output_first"]["bypassed"] == 3
     assert nodes["si.input_first"]["calls"] == 3 and nodes["si.input_first"]["bypassed"] == 1
+    # the output records: the instance and a top-level boolean, working fields trimmed
+    assert all(set(row) == {*FIELDS, "_provenance"} for row in rows)
     spam = [row for row in rows if row["instruction"] == SPAM_TASK]
-    assert all(row["classification"] == {"is_classification": True} for row in spam)
+    assert all(row["is_classification"] is True for row in spam)
     assert all(row["output"] in {"Spam", "Not spam"} for row in spam)
     others = [row for row in rows if row["instruction"] != SPAM_TASK]
-    assert all(row["classification"] == {"is_classification": False} for row in others)
+    assert all(row["is_classification"] is False for row in others)
 
     # --- at most 5 instances per task, then invalid, duplicate and conflicting ones go
+    # (the JSON list is exploded, each item's input and output become fields; the item
+    # without an 'output' key is skipped and counted)
     split = nodes["si.split_instances"]
-    assert split["in"] == 4 and split["out"] == 4 * 5
+    assert split["in"] == 4 and split["out"] == 4 + 3 * 5
+    assert split["sample_failures"] == {"invalid item": 1}
     seen_inputs = {r["record"].get("input") for r in rejects} | {row["input"] for row in rows}
-    assert not seen_inputs & {SPAM_EXAMPLES[5][1], SPAM_EXAMPLES[6][1]}
+    assert not seen_inputs & {SPAM_EXAMPLES[4]["input"], SPAM_EXAMPLES[5]["input"]}
+    assert not seen_inputs & {SPAM_EXAMPLES[6]["input"]}
     assert sorted((row["input"], row["output"]) for row in spam) == sorted(
-        [(b, a) for a, b in (SPAM_EXAMPLES[0], SPAM_EXAMPLES[1], SPAM_EXAMPLES[4])]
+        (e["input"], e["output"]) for e in SPAM_EXAMPLES[:2]
     )
     (conflict,) = rejected("consistent", "duplicate (exact)")
-    assert conflict["record"]["input"] == SPAM_EXAMPLES[2][1]
+    assert conflict["record"]["input"] == SPAM_EXAMPLES[2]["input"]
     assert conflict["record"]["output"] == "Spam"
     assert len(rejected("has_output", "instance: empty output")) == 1
     assert len(rejected("not_echo", "instance: the output repeats the input")) == 3
@@ -294,11 +307,41 @@ def test_self_instruct_mechanics(server: FakeOpenAIServer, project: Path) -> Non
     for task in others:  # empty inputs with different outputs are not conflicts
         assert task["input"] == ""
     assert sorted(row["output"] for row in others) == sorted(["Crumb & Co.", "The Rising Loaf"] * 3)
-    assert len(rows) == 3 + 3 * 2
+    assert len(rows) == 2 + 3 * 2
     per_task: dict[str, int] = {}
     for row in rows:
         per_task[row["instruction"]] = per_task.get(row["instruction"], 0) + 1
     assert max(per_task.values()) <= 5
+
+
+def test_truncated_proposals_are_dropped_and_seeds_can_be_lines(
+    server: FakeOpenAIServer, project: Path
+) -> None:
+    # a plain text file, one task per line (blank lines skipped)
+    lines = [s["instruction"] for s in SEEDS]
+    (project / "seeds.txt").write_text("\n\n".join(lines) + "\n", encoding="utf-8")
+    # every proposal is 40 words, cut at 10 tokens: the whole reply is dropped
+    rows, rejects, manifest = _run(
+        project,
+        server,
+        seeds_source="{path: seeds.txt, format: lines, text_field: instruction}",
+        with_={"target": 4, "rounds": 2, "prompts_per_round": 2, "max_tokens": 10},
+        propose_reply="[[words: 40]]",
+    )
+    nodes = manifest["nodes"]
+    assert rows == [] and nodes["si.tasks"]["loop"]["made"] == 0
+    assert nodes["si.tasks.propose"]["calls"] == 4
+    assert nodes["si.tasks.propose"]["dropped"] == {"truncated reply (max_tokens reached)": 4}
+    assert nodes["si.tasks.split"]["in"] == 0
+    cut = [r for r in rejects if r["node"] == "si.tasks.propose"]
+    assert [r["round"] for r in cut] == [1, 1, 2, 2]
+    for reject in cut:  # the demonstrations are the file's lines
+        demos = _demos(reject)
+        assert len(demos) == 8 and {d["instruction"] for d in demos} <= SEED_TEXTS
+        assert all(
+            d["path"] == "seeds.txt" and lines.index(d["instruction"]) * 2 + 1 == d["line"]
+            for d in demos
+        )
 
 
 def test_seed_file_is_in_the_papers_format() -> None:
