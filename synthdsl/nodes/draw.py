@@ -234,6 +234,8 @@ class DrawKind(NodeKind):
             out["count"] = cfg.count
         if cfg.one:
             out["one"] = True
+        if cfg.shuffle:
+            out["shuffle"] = True
         return out
 
     def stream_runner(self, node: Node, rt: RunContext) -> StreamRunner:

@@ -140,7 +140,7 @@ class ExtractKind(NodeKind):
 
     def estimate(self, config: Any, n_in: int | None) -> Estimate:
         cfg: ExtractConfig = config
-        if cfg.kind == "list" and cfg.explode:
+        if cfg.explode:
             if cfg.max_items is not None and n_in is not None:
                 return Estimate(records=n_in * cfg.max_items, exact=False)
             return Estimate(records=None, exact=False)
@@ -148,8 +148,12 @@ class ExtractKind(NodeKind):
 
     def describe(self, config: Any) -> dict[str, Any]:
         cfg: ExtractConfig = config
-        out: dict[str, Any] = {"field": cfg.field, "as": cfg.kind, "into": cfg.into}
-        if cfg.kind == "list":
+        out: dict[str, Any] = {"field": cfg.field, "as": cfg.kind}
+        if cfg.spread is not None:
+            out["spread"] = list(cfg.spread)
+        else:
+            out["into"] = cfg.into
+        if cfg.kind in ("list", "json"):
             out["explode"] = cfg.explode
         if cfg.language:
             out["language"] = cfg.language
