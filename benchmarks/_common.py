@@ -19,7 +19,8 @@ def fake_server(latency: float = 0.0) -> Iterator[str]:
     """Start the loopback OpenAI-compatible server in its own process; yield its URL."""
     proc = subprocess.Popen(
         [PY, "-m", "synthdsl.testing.fake_openai", "--port", "0", "--latency", str(latency)],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None
@@ -40,14 +41,17 @@ class Measured:
     stdout: str
 
 
-def measure(cmd: Sequence[str], env: dict[str, str] | None = None, cwd: str | None = None) -> Measured:
+def measure(
+    cmd: Sequence[str], env: dict[str, str] | None = None, cwd: str | None = None
+) -> Measured:
     """Run ``cmd``; return its wall time, CPU time (user+sys) and peak RSS."""
     merged = dict(os.environ)
     if env:
         merged.update(env)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=merged, cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd, env=merged, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     _pid, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     out = proc.stdout.read() if proc.stdout else ""
@@ -59,5 +63,3 @@ def measure(cmd: Sequence[str], env: dict[str, str] | None = None, cwd: str | No
 
 def median(xs: Sequence[float]) -> float:
     return statistics.median(xs)
-
-

@@ -37,5 +37,6 @@ def main() -> None:
     v = median(walls["synthdsl validate"])
     print(f"\nvalidate median {v:.3f} s: {'OK' if v <= 0.5 else 'OVER'} the 0.5 s target")
 
+
 if __name__ == "__main__":
     main()

@@ -29,7 +29,7 @@ steps:
     dedup: {{field: text}}
 """
 
-PLAIN = r'''
+PLAIN = r"""
 import hashlib, json, sys
 seen = set()
 with open(sys.argv[1]) as fh, open(sys.argv[2], "w") as out:
@@ -40,9 +40,38 @@ with open(sys.argv[1]) as fh, open(sys.argv[2], "w") as out:
             if d not in seen:
                 seen.add(d)
                 out.write(json.dumps(row) + "\n")
-'''
+"""
 
-WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega", "write", "explain", "list", "describe"]
+WORDS = [
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "zeta",
+    "eta",
+    "theta",
+    "iota",
+    "kappa",
+    "lambda",
+    "mu",
+    "nu",
+    "xi",
+    "omicron",
+    "pi",
+    "rho",
+    "sigma",
+    "tau",
+    "upsilon",
+    "phi",
+    "chi",
+    "psi",
+    "omega",
+    "write",
+    "explain",
+    "list",
+    "describe",
+]
 
 
 def make_rows(path: Path, n: int) -> None:
@@ -70,22 +99,37 @@ def main() -> None:
             base = measure([PY, "-c", "import synthdsl.cli"])
             plain = measure([PY, str(work / "plain.py"), str(rows), str(work / "plain.jsonl")])
             ours = measure(
-                [PY, "-m", "synthdsl.cli", "run", str(recipe), "--quiet", "--out",
-                 str(work / "out")],
-                env={"SYNTHDSL_CACHE": str(work / "cache.sqlite")}, cwd=str(work),
+                [
+                    PY,
+                    "-m",
+                    "synthdsl.cli",
+                    "run",
+                    str(recipe),
+                    "--quiet",
+                    "--out",
+                    str(work / "out"),
+                ],
+                env={"SYNTHDSL_CACHE": str(work / "cache.sqlite")},
+                cwd=str(work),
             )
             results.append((size, base, plain, ours))
-    print(f"{'records':>8} {'import-only MB':>15} {'plain loop MB':>14} {'synthdsl MB':>12} "
-          f"{'synthdsl s':>10} {'plain s':>8} {'time ratio':>10}")
+    print(
+        f"{'records':>8} {'import-only MB':>15} {'plain loop MB':>14} {'synthdsl MB':>12} "
+        f"{'synthdsl s':>10} {'plain s':>8} {'time ratio':>10}"
+    )
     for size, base, plain, ours in results:
-        print(f"{size:>8} {base.max_rss_kb / 1024:>15.0f} {plain.max_rss_kb / 1024:>14.0f} "
-              f"{ours.max_rss_kb / 1024:>12.0f} {ours.wall:>10.2f} {plain.wall:>8.2f} "
-              f"{ours.wall / plain.wall:>9.1f}x")
+        print(
+            f"{size:>8} {base.max_rss_kb / 1024:>15.0f} {plain.max_rss_kb / 1024:>14.0f} "
+            f"{ours.max_rss_kb / 1024:>12.0f} {ours.wall:>10.2f} {plain.wall:>8.2f} "
+            f"{ours.wall / plain.wall:>9.1f}x"
+        )
     peak = results[-1][3].max_rss_kb / 1024
     growth = (results[-1][3].max_rss_kb - results[0][3].max_rss_kb) / 1024
-    print(f"\npeak RSS at {n} records: {peak:.0f} MB (target ≤ 300): "
-          f"{'OK' if peak <= 300 else 'MISSED'}; growth from {n // 4} to {n} records: "
-          f"{growth:.0f} MB (the dedup keeps a 16-byte digest and an id per distinct record)")
+    print(
+        f"\npeak RSS at {n} records: {peak:.0f} MB (target ≤ 300): "
+        f"{'OK' if peak <= 300 else 'MISSED'}; growth from {n // 4} to {n} records: "
+        f"{growth:.0f} MB (the dedup keeps a 16-byte digest and an id per distinct record)"
+    )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from _common import PY, Measured, fake_server, measure, median
 
-RAW_CLIENT = r'''
+RAW_CLIENT = r"""
 import asyncio, json, sys, time
 import aiohttp
 
@@ -39,7 +39,7 @@ async def main(url, n, conc):
         print(len(out), time.perf_counter() - t0)
 
 asyncio.run(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])))
-'''
+"""
 
 RECIPE = """
 synthdsl: 1
@@ -61,17 +61,28 @@ def _run_clients(
     rows = work / f"rows-{n}.jsonl"
     if not rows.exists():
         rows.write_text("".join(f'{{"q": "question {i}"}}\n' for i in range(n)), "utf-8")
-    out: dict[str, Measured] = {"raw aiohttp": measure([PY, str(work / "raw.py"), url, str(n),
-                                                        str(conc)])}
+    out: dict[str, Measured] = {
+        "raw aiohttp": measure([PY, str(work / "raw.py"), url, str(n), str(conc)])
+    }
     for backend in backends:
         recipe = work / f"{backend}-{n}.yaml"
         recipe.write_text(
             RECIPE.format(url=url, conc=conc, backend=backend, rows=rows.name), "utf-8"
         )
         out[f"synthdsl ({backend})"] = measure(
-            [PY, "-m", "synthdsl.cli", "run", str(recipe), "--quiet", "--fresh",
-             "--out", str(work / f"out-{backend}")],
-            env={"SYNTHDSL_CACHE": str(work / f"cache-{backend}.sqlite")}, cwd=str(work),
+            [
+                PY,
+                "-m",
+                "synthdsl.cli",
+                "run",
+                str(recipe),
+                "--quiet",
+                "--fresh",
+                "--out",
+                str(work / f"out-{backend}"),
+            ],
+            env={"SYNTHDSL_CACHE": str(work / f"cache-{backend}.sqlite")},
+            cwd=str(work),
         )
     return out
 
@@ -96,28 +107,40 @@ def main() -> None:
     def med(size: int, name: str, attr: str) -> float:
         return median([getattr(r[name], attr) for r in runs[size]])
 
-    print(f"{n} calls, concurrency {conc}, server latency {latency * 1000:.0f} ms "
-          f"(ideal wall {n / conc * latency:.1f} s); medians of {repeats} interleaved runs")
-    print(f"{'client':<20} {'wall s':>7} {'calls/s':>8} {'CPU s':>6} {'CPU ms/call':>11} "
-          f"{'marginal':>9} {'calls/s vs raw':>14} {'CPU/call vs raw':>15}")
+    print(
+        f"{n} calls, concurrency {conc}, server latency {latency * 1000:.0f} ms "
+        f"(ideal wall {n / conc * latency:.1f} s); medians of {repeats} interleaved runs"
+    )
+    print(
+        f"{'client':<20} {'wall s':>7} {'calls/s':>8} {'CPU s':>6} {'CPU ms/call':>11} "
+        f"{'marginal':>9} {'calls/s vs raw':>14} {'CPU/call vs raw':>15}"
+    )
     base_rate = n / med(n, "raw aiohttp", "wall")
     marg: dict[str, float] = {}
     for name in names:
         wall, cpu = med(n, name, "wall"), med(n, name, "cpu")
         marg[name] = (cpu - med(small, name, "cpu")) / (n - small) * 1000
         total_ratio = cpu / med(n, "raw aiohttp", "cpu")
-        print(f"{name:<20} {wall:>7.2f} {n / wall:>8.0f} {cpu:>6.2f} {cpu / n * 1000:>11.3f} "
-              f"{marg[name]:>9.3f} {n / wall / base_rate:>13.2f}x "
-              f"{total_ratio:>6.2f}x/{marg[name] / marg['raw aiohttp']:.2f}x")
+        print(
+            f"{name:<20} {wall:>7.2f} {n / wall:>8.0f} {cpu:>6.2f} {cpu / n * 1000:>11.3f} "
+            f"{marg[name]:>9.3f} {n / wall / base_rate:>13.2f}x "
+            f"{total_ratio:>6.2f}x/{marg[name] / marg['raw aiohttp']:.2f}x"
+        )
     ours = "synthdsl (http)"
     rate_ratio = n / med(n, ours, "wall") / base_rate
     cpu_ratio = marg[ours] / marg["raw aiohttp"]
-    print(f"\ncalls/s ratio {rate_ratio:.2f} (target ≥ 0.8): {'OK' if rate_ratio >= 0.8 else 'MISSED'}")
-    print(f"CPU per call ratio, marginal {cpu_ratio:.2f} (target ≤ 2): "
-          f"{'OK' if cpu_ratio <= 2 else 'MISSED'}")
-    print("'marginal' = CPU ms per extra call between runs of "
-          f"{small} and {n} calls, which removes process start-up from both sides; "
-          "the total column includes synthdsl's start-up, compile, SQLite cache and outputs")
+    print(
+        f"\ncalls/s ratio {rate_ratio:.2f} (target ≥ 0.8): {'OK' if rate_ratio >= 0.8 else 'MISSED'}"
+    )
+    print(
+        f"CPU per call ratio, marginal {cpu_ratio:.2f} (target ≤ 2): "
+        f"{'OK' if cpu_ratio <= 2 else 'MISSED'}"
+    )
+    print(
+        "'marginal' = CPU ms per extra call between runs of "
+        f"{small} and {n} calls, which removes process start-up from both sides; "
+        "the total column includes synthdsl's start-up, compile, SQLite cache and outputs"
+    )
 
 
 if __name__ == "__main__":

@@ -126,6 +126,7 @@ def _print_diagnostics(diags: Sequence[Diagnostic], known: dict[str, str]) -> No
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     compiled = _compile(args)
+
     def walk(graph: Any) -> list[Any]:
         nodes = list(graph.nodes.values())
         for n in list(nodes):

@@ -152,12 +152,14 @@ steps:
 
 
 def test_weighted_draw_follows_the_weights() -> None:
-    ops = [Record(id="heavy", data={"w": 9}), Record(id="light", data={"w": 1}),
-           Record(id="never", data={"w": 0})]
+    ops = [
+        Record(id="heavy", data={"w": 9}),
+        Record(id="light", data={"w": 1}),
+        Record(id="never", data={"w": 0}),
+    ]
     counts = {"heavy": 0, "light": 0, "never": 0}
     for seed in range(2000):
-        (rec,) = draw_from([ops], [1], random.Random(seed), fill=False, exclude="",
-                           weights=["w"])
+        (rec,) = draw_from([ops], [1], random.Random(seed), fill=False, exclude="", weights=["w"])
         counts[rec.id] += 1
     assert counts["never"] == 0
     assert 0.85 <= counts["heavy"] / 2000 <= 0.95

@@ -47,7 +47,11 @@ def _start(recipe: Path, project: Path) -> subprocess.Popen[str]:
     env["SYNTHDSL_CACHE"] = str(project / "cache.sqlite")
     return subprocess.Popen(
         [sys.executable, "-m", "synthdsl.cli", "run", str(recipe), "--out", str(project / "out")],
-        cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 

@@ -25,9 +25,7 @@ def _imports(path: Path) -> set[str]:
 
 
 def _modules() -> dict[str, set[str]]:
-    return {
-        str(p.relative_to(PKG.parent)): _imports(p) for p in sorted(PKG.rglob("*.py"))
-    }
+    return {str(p.relative_to(PKG.parent)): _imports(p) for p in sorted(PKG.rglob("*.py"))}
 
 
 def _importers(prefix: str) -> set[str]:
@@ -59,7 +57,8 @@ def test_provider_layer_used_from_the_runtime_only() -> None:
         # plain data (types), the offline price table and the lookup of local model files
         # (xllamacpp is imported only when a server starts) are shared; the rest is not
         heavy = {
-            n for n in names
+            n
+            for n in names
             if n.startswith("synthdsl.llm")
             and not n.startswith(
                 ("synthdsl.llm.types", "synthdsl.llm.pricing", "synthdsl.llm.local_model")
@@ -74,8 +73,9 @@ def test_front_end_does_not_depend_on_the_runtime() -> None:
     front = ["load.py", "errors.py", "recipe.py", "compile.py", "plan.py", "templates.py"]
     for name in front:
         names = _modules()[f"synthdsl/{name}"]
-        assert not any(n.startswith(("synthdsl.run", "synthdsl.api", "synthdsl.cli"))
-                       for n in names), name
+        assert not any(
+            n.startswith(("synthdsl.run", "synthdsl.api", "synthdsl.cli")) for n in names
+        ), name
 
 
 def test_errors_is_the_bottom_layer() -> None:

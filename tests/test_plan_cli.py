@@ -109,8 +109,9 @@ def test_model_overrides(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
         "  gen: {model: openai/a, api_base: 'http://127.0.0.1:9/v1', api_key_env: A_KEY}\n"
         "  judge: {model: openai/b}",
     )
-    every = compile_recipe(path, CompileOptions(model="openai/mine",
-                                                api_base="http://127.0.0.1:8000/v1"))
+    every = compile_recipe(
+        path, CompileOptions(model="openai/mine", api_base="http://127.0.0.1:8000/v1")
+    )
     for decl in every.models.values():
         assert [e.model for e in decl.entries] == ["openai/mine"]
         assert decl.entries[0].api_base == "http://127.0.0.1:8000/v1"
@@ -123,9 +124,7 @@ def test_model_overrides(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "no model alias 'judg'" in err and "did you mean 'judge'?" in err
 
 
-def test_default_model_follows_environment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_default_model_follows_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "d.yaml"
     path.write_text(
         "synthdsl: 1\nsources:\n  s: {records: [{q: a}]}\nsteps:\n"
@@ -156,8 +155,9 @@ def test_validate_and_plan_do_not_import_litellm() -> None:
         "         if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout
     assert "HEAVY []" in out
 
 
@@ -165,8 +165,20 @@ def test_simulate_collapse_through_the_cli(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     plot = tmp_path / "collapse.svg"
-    args = ["simulate", "collapse", "--samples", "20", "--generations", "30", "--trials", "300",
-            "--mixture-trials", "10", "--plot", str(plot)]
+    args = [
+        "simulate",
+        "collapse",
+        "--samples",
+        "20",
+        "--generations",
+        "30",
+        "--trials",
+        "300",
+        "--mixture-trials",
+        "10",
+        "--plot",
+        str(plot),
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "Gaussian refit" in out and "accumulate" in out

@@ -22,9 +22,7 @@ def _run(recipe: Path) -> int:
     return main(["run", str(recipe), "--quiet", "--out", str(recipe.parent / "out")])
 
 
-def test_strategy_templates_read_their_own_params(
-    server: FakeOpenAIServer, project: Path
-) -> None:
+def test_strategy_templates_read_their_own_params(server: FakeOpenAIServer, project: Path) -> None:
     (project / "recipes").mkdir()
     (project / "recipes" / "tone.yaml").write_text(
         """
@@ -216,7 +214,7 @@ steps:
 def test_set_variables_are_checked(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     recipe = project / "r.yaml"
     recipe.write_text(
-        'synthdsl: 1\nsources:\n  s: {records: [{a: 1}]}\nsteps:\n'
+        "synthdsl: 1\nsources:\n  s: {records: [{a: 1}]}\nsteps:\n"
         '  - id: x\n    set: {b: "{{ aa + 1 }}"}\n',
         encoding="utf-8",
     )
@@ -246,8 +244,9 @@ steps:
     )
     assert _run(recipe) == 0
     assert [r["t"] for r in _rows(project / "out" / "dataset.jsonl")] == ["b", "d", "c", "a", "e"]
-    text = recipe.read_text().replace('sort: {by: "d", nulls: last}',
-                                      'sort: {by: "d", descending: true, nulls: last}')
+    text = recipe.read_text().replace(
+        'sort: {by: "d", nulls: last}', 'sort: {by: "d", descending: true, nulls: last}'
+    )
     recipe.write_text(text, encoding="utf-8")
     assert _run(recipe) == 0
     assert [r["t"] for r in _rows(project / "out" / "dataset.jsonl")] == ["a", "c", "b", "d", "e"]
@@ -290,8 +289,12 @@ output: {from: both}
     assert _run(recipe) == 0
     rows = _rows(project / "out" / "dataset.jsonl")
     assert [(r["topic"], r["audience"]["level"]) for r in rows] == [
-        ("fractions", "beginner"), ("fractions", "advanced"), ("fractions", "expert"),
-        ("gravity", "beginner"), ("gravity", "advanced"), ("gravity", "expert"),
+        ("fractions", "beginner"),
+        ("fractions", "advanced"),
+        ("fractions", "expert"),
+        ("gravity", "beginner"),
+        ("gravity", "advanced"),
+        ("gravity", "expert"),
     ]
     m = json.loads((project / "out" / "manifest.json").read_text())
     assert m["nodes"]["pairs"]["out"] == 6 and m["accounting_balanced"]
@@ -319,8 +322,10 @@ steps:
     assert _run(recipe) == 0
     rows = _rows(project / "out" / "dataset.jsonl")
     assert [(r["instruction"], r["line"], r["input"], r["output"]) for r in rows] == [
-        ("first task", 1, "a", "1"), ("first task", 1, "b", "2"),
-        ("second task", 3, "a", "1"), ("second task", 3, "b", "2"),
+        ("first task", 1, "a", "1"),
+        ("first task", 1, "b", "2"),
+        ("second task", 3, "a", "1"),
+        ("second task", 3, "b", "2"),
     ]
     assert all("reply" not in r and "path" not in r for r in rows)
     m = json.loads((project / "out" / "manifest.json").read_text())

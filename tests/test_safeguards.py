@@ -68,7 +68,7 @@ steps:
 def test_rank_filter_needs_a_share(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     recipe = _write(
         project,
-        'synthdsl: 1\nsources:\n  s: {records: [{t: a}]}\nsteps:\n'
+        "synthdsl: 1\nsources:\n  s: {records: [{t: a}]}\nsteps:\n"
         '  - id: f\n    filter: {by: "entropy(t)"}\n',
     )
     assert main(["validate", str(recipe)]) == 2
@@ -94,8 +94,9 @@ steps:
     assert _run(recipe) == 0
     rows = _rows(project)
     assert len(rows) == 2
-    assert all(isinstance(r["response_surprisal"], float) and r["response_surprisal"] > 0
-               for r in rows)
+    assert all(
+        isinstance(r["response_surprisal"], float) and r["response_surprisal"] > 0 for r in rows
+    )
 
 
 def test_minhash_dedup_drops_near_duplicates(project: Path) -> None:
@@ -144,8 +145,15 @@ steps:
 def _mix(server: FakeOpenAIServer, stage: str, ratio: float, extra: str = "") -> str:
     topics = ", ".join(f'{{t: "topic {i}"}}' for i in range(20))
     human = ", ".join(f'{{t: "h{i}", text: "human {i}"}}' for i in range(20))
-    return MIX.format(base=server.base_url, topics=topics, human=human, stage=stage,
-                      ratio=ratio, rest=round(1 - ratio, 6), extra=extra)
+    return MIX.format(
+        base=server.base_url,
+        topics=topics,
+        human=human,
+        stage=stage,
+        ratio=ratio,
+        rest=round(1 - ratio, 6),
+        extra=extra,
+    )
 
 
 def test_stage_band_ok_is_noted(server: FakeOpenAIServer, project: Path) -> None:

@@ -276,5 +276,7 @@ def test_embedding_diversity_separates_varied_from_repetitive(
         assert cli_main(["stats", str(path), "--embed", "12", "--format", "json"]) == 0
         results[name] = json.loads(capsys.readouterr().out)["embedding"]["dataset"]
     assert results["varied"]["vendi_score"] > 2 * results["repetitive"]["vendi_score"]
-    assert (results["varied"]["mean_pairwise_cosine_distance"]
-            > results["repetitive"]["mean_pairwise_cosine_distance"])
+    assert (
+        results["varied"]["mean_pairwise_cosine_distance"]
+        > results["repetitive"]["mean_pairwise_cosine_distance"]
+    )
