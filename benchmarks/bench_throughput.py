@@ -6,7 +6,9 @@ latency (server in its own process). Compared side by side:
 - synthdsl, lean HTTP backend (`backend: http`, the default for OpenAI-compatible);
 - synthdsl, litellm backend (`backend: litellm`), for reference.
 Each client runs in its own process; CPU is that process's user+sys time.
-Targets: synthdsl calls/s ≥ 0.8× raw; synthdsl CPU per call ≤ 2× raw.
+Targets: synthdsl calls/s ≥ 0.8× raw; synthdsl CPU per call ≤ 2× raw. synthdsl runs
+with --no-report: report.html is post-processing the raw client has no equivalent of
+(bench_memory.py runs with it).
 
 Run: python benchmarks/bench_throughput.py [CALLS] [CONCURRENCY] [LATENCY] [--litellm]
 """
@@ -78,6 +80,7 @@ def _run_clients(
                 str(recipe),
                 "--quiet",
                 "--fresh",
+                "--no-report",  # the report is post-processing the raw client does not do
                 "--out",
                 str(work / f"out-{backend}"),
             ],

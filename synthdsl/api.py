@@ -45,6 +45,7 @@ class RunOptions:
         default_factory=lambda: float(os.environ.get("SYNTHDSL_RETRY_BASE", "0.5"))
     )
     retry_cap: float = 30.0
+    report: bool = True
     on_progress: Callable[[RunContext], None] | None = None
 
 
@@ -154,7 +155,8 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
         from synthdsl.sinks import write_json_atomic
 
         write_json_atomic(out_dir / "manifest.json", manifest)
-        _write_report(out_dir)
+        if options.report:
+            _write_report(out_dir)
         try:
             await pool.aclose()
         finally:

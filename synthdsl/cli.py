@@ -72,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--fresh", action="store_true", help="ignore cached calls (still cache new)")
     r.add_argument("--cache", metavar="PATH", help="call cache (default .synthdsl/cache.sqlite)")
     r.add_argument("--quiet", action="store_true", help="no progress display")
+    r.add_argument("--no-report", action="store_true", help="do not write report.html")
     for name, (_module, text) in _EXTRA_COMMANDS.items():
         sub.add_parser(name, help=text, add_help=False)
     return p
@@ -165,6 +166,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         fresh=args.fresh,
         cache_path=args.cache,
+        report=not args.no_report,
         on_progress=progress.update if progress else None,
     )
     try:
