@@ -37,6 +37,14 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_recipe_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("recipe", help="path to a recipe YAML file")
+    add_override_options(p)
+
+
+def add_override_options(
+    p: argparse.ArgumentParser,
+    set_help: str = "override any recipe value, e.g. --set models.gen.temperature=0.2",
+) -> None:
+    """--model, --api-base and --set: running a recipe on your own model and settings."""
     p.add_argument(
         "--model",
         action="append",
@@ -51,7 +59,7 @@ def _add_recipe_options(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="PATH=VALUE",
-        help="override any recipe value, e.g. --set models.gen.temperature=0.2",
+        help=set_help,
     )
 
 

@@ -192,22 +192,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _add_run_options(p: argparse.ArgumentParser, out: Path) -> None:
+    from synthdsl.cli import add_override_options
+
     p.add_argument("--out", metavar="DIR", default=str(out), help=f"run directory (default {out})")
-    p.add_argument(
-        "--model",
-        action="append",
-        default=[],
-        metavar="NAME|ALIAS=NAME",
-        help="use NAME for every model alias, or ALIAS=NAME for one (repeatable)",
-    )
-    p.add_argument("--api-base", metavar="URL", help="endpoint for the replaced models")
-    p.add_argument(
-        "--set",
-        dest="set_values",
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="any other override of the run's recipe, e.g. --set steps.create.with.temperature=0.2",
+    add_override_options(
+        p,
+        "any other override of the run's recipe, e.g. --set steps.create.with.temperature=0.2",
     )
     p.add_argument("--limit", type=_non_negative, metavar="N", help="read at most N input rows")
     p.add_argument(
