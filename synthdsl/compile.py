@@ -109,6 +109,10 @@ class _Scope:
     parent: _Scope | None = None
     ports: dict[str, list[tuple[str, Span]]] = field(default_factory=dict)
     in_loop: bool = False  # a loop body (or a strategy used inside one)
+    # A loop body reads names of the enclosing scope as whole pools: outer id -> pool id
+    reads: _Scope | None = None
+    outer_prefix: str = ""
+    outer_refs: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -512,16 +516,35 @@ class _Compiler:
                     out += self.resolve_name(scope.parent, rname, rspan, depth + 1)
             return out
         target = scope.names.get(name)
-        if target is None:
-            self.diags.append(
-                Diagnostic(
-                    span,
-                    f"unknown source or step '{name}'",
-                    did_you_mean(name, [*scope.names, *scope.ports]),
+        if target is None and scope.reads is not None and _visible(scope.reads, name):
+            out = []
+            for outer_id in self.resolve_name(scope.reads, name, span, depth + 1):
+                pool_id = scope.outer_refs.setdefault(
+                    outer_id, f"{scope.outer_prefix}{name}"
                 )
+                out.append(pool_id)
+            return out
+        if target is None:
+            known = [*scope.names, *scope.ports]
+            reads = scope.reads
+            while reads is not None:
+                known += [*reads.names, *reads.ports]
+                reads = reads.reads
+            self.diags.append(
+                Diagnostic(span, f"unknown source or step '{name}'", did_you_mean(name, known))
             )
             return []
         return [target]
+
+
+def _visible(scope: _Scope, name: str) -> bool:
+    """Whether ``name`` resolves in ``scope`` or a scope it reads from."""
+    while True:
+        if name in scope.names or name in scope.ports:
+            return True
+        if scope.reads is None:
+            return False
+        scope = scope.reads
 
 
 def _display(path: Path) -> str:
@@ -740,6 +763,9 @@ def _step_nodes(c: _Compiler, steps: list[_Step]) -> dict[str, Node]:
         node = Node(step.id, step.kind, config, inputs, step.span, origin=step.origin)
         if step.kind == "loop":
             node.body = _loop_body(c, step, config)
+            for outer_id in getattr(config, "outer", {}):
+                if outer_id not in node.inputs:
+                    node.inputs.append(outer_id)
         if step.when is not None:
             node.when = _parse_when(c, step, kind.supports_when(config))
         nodes[step.id] = node
@@ -770,7 +796,12 @@ def _parse_when(c: _Compiler, step: _Step, supported: bool) -> Expression | None
 
 def _loop_body(c: _Compiler, step: _Step, config: Any) -> Graph | None:
     pool_id = f"{step.id}.{POOL}"
-    scope = _Scope(names={role: f"{step.id}.{role}" for role in POOL_ROLES}, in_loop=True)
+    scope = _Scope(
+        names={role: f"{step.id}.{role}" for role in POOL_ROLES},
+        in_loop=True,
+        reads=step.scope,
+        outer_prefix=step.id + ".",
+    )
     steps: list[_Step] = []
     last = c.compile_steps(
         step.doc,
@@ -788,6 +819,12 @@ def _loop_body(c: _Compiler, step: _Step, config: Any) -> Graph | None:
         for role in POOL_ROLES
     }
     nodes.update(_step_nodes(c, steps))
+    for outer_id, pool_node in scope.outer_refs.items():
+        nodes[pool_node] = Node(
+            pool_node, "pool", f"outer:{outer_id}", [], step.span, step.origin
+        )
+    if hasattr(config, "outer"):
+        config.outer = dict(scope.outer_refs)
     out_name = getattr(config, "output", None) or last
     if out_name is None or out_name not in scope.names:
         c.diags.append(
@@ -866,16 +903,28 @@ def _order_and_check(
     return Graph(ordered, out_id)
 
 
-def propagate_fields(c: _Compiler, graph: Graph, pool_fields: list[str]) -> None:
-    """Give every node its output fields and check what each node reads."""
+def propagate_fields(
+    c: _Compiler,
+    graph: Graph,
+    pool_fields: list[str],
+    outer_fields: dict[str, list[str]] | None = None,
+) -> None:
+    """Give every node its output fields and check what each node reads.
 
+    In a loop body, ``pool_fields`` are the fields of the round's pool and
+    ``outer_fields`` those of the enclosing nodes the body reads (by outer node id).
+    """
     for node in graph.nodes.values():
         kind = node_kind(node.kind)
         if node.kind == "source":
             node.fields = kind.output_fields(node.config, [])
             continue
         if node.kind == "pool":
-            node.fields = list(pool_fields)
+            role = str(node.config)
+            if role.startswith("outer:"):
+                node.fields = list((outer_fields or {}).get(role[len("outer:") :], ["*"]))
+            else:
+                node.fields = list(pool_fields)
             continue
         main = getattr(node.config, "main", None)
         sources = main if main else node.inputs
@@ -916,14 +965,19 @@ def propagate_fields(c: _Compiler, graph: Graph, pool_fields: list[str]) -> None
         if node.body is not None:
             # later rounds read earlier rounds' outputs (pool, pool_new): learn their
             # fields in a first pass whose diagnostics are thrown away
+            outer = {
+                oid: graph.nodes[oid].fields
+                for oid in getattr(node.config, "outer", {})
+                if oid in graph.nodes
+            }
             pool_fields = list(upstream)
             probe = _Compiler(c.opts)
             probe.models = c.models
-            propagate_fields(probe, node.body, upstream)
+            propagate_fields(probe, node.body, upstream, outer)
             out = node.body.nodes.get(node.body.output)
             if out is not None:
                 pool_fields += [f for f in out.fields if f not in pool_fields]
-            propagate_fields(c, node.body, pool_fields)
+            propagate_fields(c, node.body, pool_fields, outer)
             out = node.body.nodes.get(node.body.output)
             node.fields = list(out.fields) if out else list(upstream)
         else:

@@ -255,3 +255,48 @@ steps:
     rejects = [json.loads(x) for x in (project / "out" / "rejects.jsonl").read_text().splitlines()]
     near = next(r for r in rejects if r["reason"].startswith("near"))
     assert near["detail"]["score"] >= 0.7
+
+
+def test_loop_body_reads_an_outer_source(server: FakeOpenAIServer, project: Path) -> None:
+    manifest = _run(
+        project,
+        f"""
+synthdsl: 1
+models:
+  gen: {{model: openai/fake, api_base: "{server.base_url}"}}
+sources:
+  seeds: {{records: [{{text: "a"}}, {{text: "b"}}]}}
+  operations: {{records: [{{op: "+x", w: 1}}, {{op: "+y", w: 0}}]}}
+steps:
+  - id: evolve
+    from: seeds
+    loop:
+      rounds: 2
+      mode: chain
+      steps:
+        - id: pick
+          draw: {{into: operation, one: true, parts: [{{from: operations, k: 1, weight: w}}]}}
+        - id: apply
+          generate: {{template: "[[reply: {{{{ text }}}}{{{{ operation.op }}}}]]", model: gen,
+                      into: text}}
+""",
+    )
+    rows = _rows(project)
+    assert sorted(r["text"] for r in rows) == ["a+x+x", "b+x+x"]
+    # the outer source is read once per round as a reference, not as loop input
+    assert manifest["nodes"]["evolve"]["in"] == 2 + 2
+    assert manifest["accounting_balanced"]
+
+
+def test_unknown_name_in_a_loop_body_suggests_outer_names(
+    project: Path, capsys: Any
+) -> None:
+    recipe = project / "r.yaml"
+    recipe.write_text(
+        "synthdsl: 1\nsources:\n  seeds: {records: [{t: a}]}\n  operations: {records: [{o: 1}]}\n"
+        "steps:\n  - id: l\n    from: seeds\n    loop:\n      rounds: 1\n      steps:\n"
+        "        - id: d\n          draw: {into: x, parts: [{from: operatons}]}\n",
+        encoding="utf-8",
+    )
+    assert main(["validate", str(recipe)]) == 2
+    assert "did you mean 'operations'?" in capsys.readouterr().err

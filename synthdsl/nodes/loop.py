@@ -16,10 +16,18 @@ round input through the inherited ``loop_parents`` lineage.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from synthdsl.nodes.base import CheckContext, Estimate, NodeKind, Outbox, StreamRunner
+from synthdsl.nodes.base import (
+    CheckContext,
+    Estimate,
+    NodeKind,
+    Outbox,
+    StreamRunner,
+    count_references,
+    read_all,
+)
 from synthdsl.records import Record
 
 if TYPE_CHECKING:
@@ -37,6 +45,8 @@ class LoopConfig:
     emit: str
     output: str | None
     carry: bool = False
+    main: list[str] = field(default_factory=list)  # the loop's input (resolved ids)
+    outer: dict[str, str] = field(default_factory=dict)  # enclosing node id -> body pool
 
 
 class _Runner:
@@ -47,12 +57,12 @@ class _Runner:
 
     async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
         cfg = self.cfg
-        initial: list[Record] = []
-        for it in inputs.values():
-            async for rec in it:
-                out.count_in(1)
-                out.count_passed(1)
-                initial.append(rec)
+        buffers = await read_all(inputs)
+        count_references(buffers, cfg.main, out)
+        initial: list[Record] = [rec for nid in cfg.main for rec in buffers.get(nid, [])]
+        out.count_in(len(initial))
+        out.count_passed(len(initial))
+        outer_roles = {f"outer:{oid}": buffers.get(oid, []) for oid in cfg.outer}
         if cfg.emit == "all":
             for rec in initial:
                 await out.emit(rec)
@@ -69,7 +79,12 @@ class _Runner:
             if not feed:
                 break
             rounds_run = r
-            roles = {"pool": feed, "pool_input": initial, "pool_new": pool[len(initial) :]}
+            roles = {
+                "pool": feed,
+                "pool_input": initial,
+                "pool_new": pool[len(initial) :],
+                **outer_roles,
+            }
             if cfg.mode == "chain":
                 roles["pool_new"] = made_so_far
                 if cfg.carry:
