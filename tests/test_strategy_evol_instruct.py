@@ -136,9 +136,9 @@ def test_each_round_applies_one_operation_drawn_by_weight(
             assert _round(parent) == _round(row) - 1
             assert row["parent_instruction"] == parent["instruction"]
             assert row["instruction"] == parent["instruction"] + " >concretizing/in-depth"
-    # the operation table rides along in the pool and is dropped there, once per round
-    table = _eliminated(rejects, "tasks")
-    assert len(table) == 6 * 3 and {r["record"]["op"] for r in table} == set(OPS)
+    # the loop body reads the operation table directly: no table rows in the pool
+    assert not _eliminated(rejects, "tasks")
+    assert manifest["nodes"][LOOP]["in"] == 2 + len(OPS)  # seeds + the table, read once
 
     rows, _, _ = _run(project, server, ["gamma"], rounds=2, weights={"in_breadth": 1})
     assert [r["instruction"] for r in sorted(rows, key=_round)] == [
@@ -174,8 +174,8 @@ def test_equal_evolution_is_eliminated_and_its_parent_goes_on(
         assert rej["record"]["operation"]["op"] == "deepening"
         assert rej["record"]["gain"] == {"verdict": "equal"}
     assert {r["operation"]["op"] for r in rows} == {"concretizing"}
-    # the loop carries each eliminated evolution's parent (and the operation table)
-    assert manifest["nodes"][LOOP]["loop"]["carried"] == len(equal) + 6 * 3
+    # the loop carries each eliminated evolution's parent
+    assert manifest["nodes"][LOOP]["loop"]["carried"] == len(equal)
 
     made = {r["_provenance"]["id"]: r for r in rows}
     evolved_from = {(_loop_parent(r), _round(r)) for r in rows}
@@ -222,7 +222,7 @@ def test_sorry_empty_and_copied_evolutions_are_eliminated(
     assert reasons["copies-prompt"] == "eliminated: copies the evolving prompt's wording"
     assert all(x["round"] in (1, 2) for x in rejects)
     # each eliminated seed is carried into round 2 and evolved (and eliminated) again
-    assert manifest["nodes"][LOOP]["loop"]["carried"] == 3 * 2 + 6 * 2
+    assert manifest["nodes"][LOOP]["loop"]["carried"] == 3 * 2
     assert manifest["nodes"][f"{LOOP}.answer"]["calls"] == 4 * 2
 
 
