@@ -519,9 +519,7 @@ class _Compiler:
         if target is None and scope.reads is not None and _visible(scope.reads, name):
             out = []
             for outer_id in self.resolve_name(scope.reads, name, span, depth + 1):
-                pool_id = scope.outer_refs.setdefault(
-                    outer_id, f"{scope.outer_prefix}{name}"
-                )
+                pool_id = scope.outer_refs.setdefault(outer_id, f"{scope.outer_prefix}{name}")
                 out.append(pool_id)
             return out
         if target is None:
@@ -820,9 +818,7 @@ def _loop_body(c: _Compiler, step: _Step, config: Any) -> Graph | None:
     }
     nodes.update(_step_nodes(c, steps))
     for outer_id, pool_node in scope.outer_refs.items():
-        nodes[pool_node] = Node(
-            pool_node, "pool", f"outer:{outer_id}", [], step.span, step.origin
-        )
+        nodes[pool_node] = Node(pool_node, "pool", f"outer:{outer_id}", [], step.span, step.origin)
     if hasattr(config, "outer"):
         config.outer = dict(scope.outer_refs)
     out_name = getattr(config, "output", None) or last

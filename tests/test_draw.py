@@ -288,9 +288,7 @@ steps:
     assert manifest["accounting_balanced"]
 
 
-def test_unknown_name_in_a_loop_body_suggests_outer_names(
-    project: Path, capsys: Any
-) -> None:
+def test_unknown_name_in_a_loop_body_suggests_outer_names(project: Path, capsys: Any) -> None:
     recipe = project / "r.yaml"
     recipe.write_text(
         "synthdsl: 1\nsources:\n  seeds: {records: [{t: a}]}\n  operations: {records: [{o: 1}]}\n"
