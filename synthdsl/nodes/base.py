@@ -38,6 +38,7 @@ __all__ = [
     "Outbox",
     "Outcome",
     "StreamRunner",
+    "concat_streams",
     "count_references",
     "read_all",
 ]
@@ -124,6 +125,39 @@ async def read_all(inputs: dict[str, AsyncIterator[Record]]) -> dict[str, list[R
 
     await asyncio.gather(*(drain(nid, it) for nid, it in inputs.items()))
     return buffers
+
+
+async def concat_streams(streams: list[AsyncIterator[Record]]) -> AsyncIterator[Record]:
+    """Inputs in order: the first fully, then the next; later ones buffer meanwhile.
+
+    Later inputs are drained concurrently, so inputs sharing an upstream can't block.
+    """
+    import asyncio
+
+    if len(streams) == 1:
+        async for rec in streams[0]:
+            yield rec
+        return
+    buffers: list[list[Record]] = [[] for _ in streams]
+    done = [asyncio.Event() for _ in streams]
+
+    async def drain(i: int) -> None:
+        async for rec in streams[i]:
+            buffers[i].append(rec)
+        done[i].set()
+
+    tasks = [asyncio.create_task(drain(i)) for i in range(1, len(streams))]
+    try:
+        async for rec in streams[0]:
+            yield rec
+        for i in range(1, len(streams)):
+            await done[i].wait()
+            for rec in buffers[i]:
+                yield rec
+            buffers[i] = []
+    finally:
+        for t in tasks:
+            t.cancel()
 
 
 def count_references(buffers: dict[str, list[Record]], main: list[str], out: Outbox) -> None:

@@ -39,6 +39,7 @@ from synthdsl.nodes.base import (
     Outbox,
     Outcome,
     StreamRunner,
+    concat_streams,
 )
 from synthdsl.records import Record, canonical_json
 
@@ -226,34 +227,6 @@ def judge_result(result: SandboxResult, runner: str, timeout: float) -> Verdict:
 _END: Any = object()
 
 
-async def _concat(streams: list[AsyncIterator[Record]]) -> AsyncIterator[Record]:
-    """Inputs in order, the first fully, then the next; later ones buffer meanwhile."""
-    if len(streams) == 1:
-        async for rec in streams[0]:
-            yield rec
-        return
-    buffers: list[list[Record]] = [[] for _ in streams]
-    done = [asyncio.Event() for _ in streams]
-
-    async def drain(i: int) -> None:
-        async for rec in streams[i]:
-            buffers[i].append(rec)
-        done[i].set()
-
-    tasks = [asyncio.create_task(drain(i)) for i in range(1, len(streams))]
-    try:
-        async for rec in streams[0]:
-            yield rec
-        for i in range(1, len(streams)):
-            await done[i].wait()
-            for rec in buffers[i]:
-                yield rec
-            buffers[i] = []
-    finally:
-        for t in tasks:
-            t.cancel()
-
-
 class _Runner:
     def __init__(self, node: Node, rt: RunContext) -> None:
         import sys
@@ -353,7 +326,7 @@ class _Runner:
         window: asyncio.Queue[Any] = asyncio.Queue(maxsize=concurrency * 2)
 
         async def produce() -> None:
-            async for rec in _concat(list(inputs.values())):
+            async for rec in concat_streams(list(inputs.values())):
                 out.count_in(1)
                 await window.put((rec, asyncio.create_task(self.guarded(rec, sem))))
             await window.put(_END)

@@ -22,7 +22,7 @@ from synthdsl.compile import Graph, Node
 from synthdsl.errors import RunError
 from synthdsl.expr import Expression
 from synthdsl.nodes import node_kind
-from synthdsl.nodes.base import Drop, Emit, Fail, MapRunner, Outbox, Outcome
+from synthdsl.nodes.base import Drop, Emit, Fail, MapRunner, Outbox, Outcome, concat_streams
 from synthdsl.records import Record
 from synthdsl.run.context import RunContext
 from synthdsl.run.stats import NodeStats
@@ -59,34 +59,6 @@ async def _iterate(q: asyncio.Queue[Any]) -> AsyncIterator[Record]:
         if item is _END:
             return
         yield item
-
-
-async def _concat(queues: list[asyncio.Queue[Any]]) -> AsyncIterator[Record]:
-    """Inputs in order: the first fully, then the next; later ones buffer meanwhile."""
-    if len(queues) == 1:
-        async for rec in _iterate(queues[0]):
-            yield rec
-        return
-    buffers: list[list[Record]] = [[] for _ in queues]
-    done = [asyncio.Event() for _ in queues]
-
-    async def drain(i: int) -> None:
-        async for rec in _iterate(queues[i]):
-            buffers[i].append(rec)
-        done[i].set()
-
-    tasks = [asyncio.create_task(drain(i)) for i in range(1, len(queues))]
-    try:
-        async for rec in _iterate(queues[0]):
-            yield rec
-        for i in range(1, len(queues)):
-            await done[i].wait()
-            for rec in buffers[i]:
-                yield rec
-            buffers[i] = []
-    finally:
-        for t in tasks:
-            t.cancel()
 
 
 def _fail_reason(exc: BaseException) -> Fail:
@@ -259,7 +231,9 @@ async def run_graph(
             kind = node_kind(node.kind)
             mapper = kind.map_runner(node, rt)
             if mapper is not None:
-                await _run_map(mapper, _concat(inbound[node.id]), rep, node.when)
+                await _run_map(
+                    mapper, concat_streams([_iterate(q) for q in inbound[node.id]]), rep, node.when
+                )
                 return
             streamer = kind.stream_runner(node, rt)
             assert streamer is not None, f"node kind {node.kind} has no runner"
