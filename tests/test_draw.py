@@ -7,23 +7,20 @@ import random
 from pathlib import Path
 from typing import Any
 
+from helpers import manifest, run
+from helpers import rows as _rows
+
 from synthdsl.cli import main
 from synthdsl.nodes.draw import draw_from
 from synthdsl.records import Record
 from synthdsl.testing.fake_openai import FakeOpenAIServer
 
 
-def _rows(project: Path) -> list[dict[str, Any]]:
-    text = (project / "out" / "dataset.jsonl").read_text()
-    return [json.loads(x) for x in text.splitlines() if x.strip()]
-
-
 def _run(project: Path, text: str) -> dict[str, Any]:
     recipe = project / "r.yaml"
     recipe.write_text(text, encoding="utf-8")
-    assert main(["run", str(recipe), "--quiet", "--out", str(project / "out")]) == 0
-    manifest: dict[str, Any] = json.loads((project / "out" / "manifest.json").read_text())
-    return manifest
+    assert run(recipe) == 0
+    return manifest(project)
 
 
 def _recs(prefix: str, n: int) -> list[Record]:

@@ -6,11 +6,10 @@ and checks the dataset, rejects and manifest: accounting, caching, retries, limi
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
+from helpers import manifest, read_jsonl, run
 
 from synthdsl.cli import main
 from synthdsl.testing.fake_openai import FakeOpenAIServer
@@ -20,19 +19,6 @@ def write_recipe(project: Path, text: str, name: str = "recipe.yaml") -> Path:
     path = project / name
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def run(recipe: Path, *args: str) -> int:
-    return main(["run", str(recipe), "--quiet", "--out", str(recipe.parent / "out"), *args])
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
-
-
-def manifest(project: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((project / "out" / "manifest.json").read_text("utf-8"))
-    return data
 
 
 PIPELINE = """

@@ -5,21 +5,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
+from helpers import read_jsonl as _rows
+from helpers import run as _run
 
 from synthdsl.cli import main
 from synthdsl.compile import compile_recipe
 from synthdsl.testing.fake_openai import FakeOpenAIServer
-
-
-def _rows(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
-
-
-def _run(recipe: Path) -> int:
-    return main(["run", str(recipe), "--quiet", "--out", str(recipe.parent / "out")])
 
 
 def test_strategy_templates_read_their_own_params(server: FakeOpenAIServer, project: Path) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
+from helpers import manifest as _manifest
+from helpers import rows as _rows
+from helpers import run as _run
 
 from synthdsl.cli import main
 from synthdsl.testing.fake_openai import FakeOpenAIServer
@@ -17,20 +19,6 @@ def _write(project: Path, text: str) -> Path:
     path = project / "r.yaml"
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def _run(recipe: Path) -> int:
-    return main(["run", str(recipe), "--quiet", "--out", str(recipe.parent / "out")])
-
-
-def _manifest(project: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((project / "out" / "manifest.json").read_text())
-    return data
-
-
-def _rows(project: Path) -> list[dict[str, Any]]:
-    text = (project / "out" / "dataset.jsonl").read_text()
-    return [json.loads(x) for x in text.splitlines() if x.strip()]
 
 
 def test_rank_filter_drops_the_lowest_share_exactly(project: Path) -> None:
