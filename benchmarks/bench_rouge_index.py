@@ -23,8 +23,8 @@ from rapidfuzz.distance import LCSseq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from synthdsl.similarity import RougeIndex
-from synthdsl.text import tokenize
+from synthdsl.textproc.similarity import RougeIndex
+from synthdsl.textproc.text import tokenize
 
 POOL = 10_000
 QUERIES = 1_000

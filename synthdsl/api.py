@@ -86,11 +86,11 @@ def _output_dir(compiled: CompiledRecipe, options: RunOptions) -> Path:
 
 async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> RunResult:
     """Run a compiled recipe and write its outputs."""
-    from synthdsl.cache import CallCache
+    from synthdsl.io.writers import RejectsWriter
     from synthdsl.llm.client import ProviderPool
+    from synthdsl.run.cache import CallCache
     from synthdsl.run.executor import collect_subgraph, run_graph
-    from synthdsl.run.sink import DatasetSink
-    from synthdsl.sinks import RejectsWriter
+    from synthdsl.run.output import DatasetSink
 
     out_dir = _output_dir(compiled, options)
     try:
@@ -152,7 +152,7 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
             cache_path,
             options,
         )
-        from synthdsl.sinks import write_json_atomic
+        from synthdsl.io.writers import write_json_atomic
 
         write_json_atomic(out_dir / "manifest.json", manifest)
         if options.report:

@@ -13,15 +13,15 @@ from typing import Any
 
 import pytest
 
-from synthdsl.cache import (
+from synthdsl.errors import RunError
+from synthdsl.llm.types import LLMRequest, LLMResponse, ModelSpec
+from synthdsl.run.cache import (
     CACHE_FORMAT_VERSION,
     SCHEMA_VERSION,
     CacheError,
     CallCache,
     cache_key,
 )
-from synthdsl.errors import RunError
-from synthdsl.llm.types import LLMRequest, LLMResponse, ModelSpec
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -109,7 +109,7 @@ def test_key_changes_with_content(change: dict[str, Any]) -> None:
 
 
 def test_key_includes_format_version(monkeypatch: pytest.MonkeyPatch) -> None:
-    import synthdsl.cache as cache_mod
+    import synthdsl.run.cache as cache_mod
 
     before = cache_key(_request())
     monkeypatch.setattr(cache_mod, "CACHE_FORMAT_VERSION", CACHE_FORMAT_VERSION + 1)
@@ -201,7 +201,7 @@ _CHILD = textwrap.dedent(
     """
     import os, signal, sys
     from pathlib import Path
-    from synthdsl.cache import CallCache
+    from synthdsl.run.cache import CallCache
     from synthdsl.llm.types import LLMResponse
 
     cache = CallCache(Path(sys.argv[1]))
@@ -248,7 +248,7 @@ _WRITER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from synthdsl.cache import CallCache
+    from synthdsl.run.cache import CallCache
     from synthdsl.llm.types import LLMResponse
 
     who = sys.argv[2]

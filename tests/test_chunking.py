@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from test_sources import make_pdf
 
-from synthdsl.chunking import Chunk, chunk_text, count_tokens, token_spans
 from synthdsl.cli import main
 from synthdsl.testing.fake_openai import FakeOpenAIServer
+from synthdsl.textproc.chunking import Chunk, chunk_text, count_tokens, token_spans
 
 
 def _tokens(text: str) -> list[str]:

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from synthdsl import collapse_sim as cs
-from synthdsl.collapse_sim import (
+from synthdsl.analysis import collapse_sim as cs
+from synthdsl.analysis.collapse_sim import (
     GaussianResult,
     GaussianSettings,
     MixtureResult,
@@ -32,7 +32,7 @@ from synthdsl.collapse_sim import (
     table_generations,
     write_plot,
 )
-from synthdsl.simulate_cmd import main
+from synthdsl.cli.simulate import main
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
@@ -415,7 +415,7 @@ def test_command_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
 def test_command_defaults_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
     import argparse
 
-    from synthdsl.simulate_cmd import add_parser
+    from synthdsl.cli.simulate import add_parser
 
     parser = argparse.ArgumentParser()
     add_parser(parser.add_subparsers(dest="command"))

@@ -1,4 +1,4 @@
-"""synthdsl.diversity: known values of each metric, and collapse flags that separate a
+"""synthdsl.analysis.diversity: known values of each metric, and collapse flags that separate a
 diverse dataset from a collapsed one.
 
 The datasets come from ``make_texts``: a seeded toy language (topics with their own
@@ -18,8 +18,8 @@ from itertools import combinations, pairwise
 import numpy as np
 import pytest
 
-from synthdsl import diversity
-from synthdsl.diversity import (
+from synthdsl.analysis import diversity
+from synthdsl.analysis.diversity import (
     DiversityReport,
     TextProfile,
     Thresholds,
@@ -38,7 +38,7 @@ from synthdsl.diversity import (
     token_entropy,
     vocabulary_size,
 )
-from synthdsl.text import tokenize
+from synthdsl.textproc.text import tokenize
 
 # --------------------------------------------------------------------------- generator
 

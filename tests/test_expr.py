@@ -11,7 +11,7 @@ from lark import Lark
 from lark.exceptions import LexError
 
 from synthdsl.errors import RecipeError, RunError, Span
-from synthdsl.expr import (
+from synthdsl.lang.expr import (
     FUNCTIONS,
     Expression,
     ExpressionRuntimeError,
@@ -37,7 +37,7 @@ def parse_error(text: str, span: Span | None = SPAN) -> RecipeError:
 def test_grammar_is_conflict_free_lalr() -> None:
     from importlib import resources
 
-    grammar = resources.files("synthdsl.expr").joinpath("filter.lark").read_text("utf-8")
+    grammar = resources.files("synthdsl.lang.expr").joinpath("filter.lark").read_text("utf-8")
     # strict=True raises GrammarError on any shift/reduce conflict while building the
     # tables; the lexer part needs the optional `interegular` package, which may be absent.
     try:
@@ -253,7 +253,7 @@ def test_functions(text: str, expected: Any) -> None:
 
 
 def test_every_function_is_documented_in_the_package_docstring() -> None:
-    import synthdsl.expr as package
+    import synthdsl.lang.expr as package
 
     assert package.__doc__ is not None
     for name, spec in FUNCTIONS.items():

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from synthdsl.cache import CallCache
 from synthdsl.cli import main
+from synthdsl.run.cache import CallCache
 from synthdsl.testing.fake_openai import FakeOpenAIServer
 
 N = 40

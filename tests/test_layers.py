@@ -70,7 +70,14 @@ def test_provider_layer_used_from_the_runtime_only() -> None:
 
 
 def test_front_end_does_not_depend_on_the_runtime() -> None:
-    front = ["load.py", "errors.py", "recipe.py", "compile.py", "plan.py", "templates.py"]
+    front = [
+        "lang/load.py",
+        "errors.py",
+        "lang/recipe.py",
+        "compile/__init__.py",
+        "plan.py",
+        "lang/templates.py",
+    ]
     for name in front:
         names = _modules()[f"synthdsl/{name}"]
         assert not any(

@@ -29,9 +29,9 @@ import numpy.typing as npt
 import pytest
 
 from synthdsl.cli import main as cli_main
+from synthdsl.cli.report import main as report_main
 from synthdsl.errors import RunError
 from synthdsl.report import build_report, write_report
-from synthdsl.report_cmd import main as report_main
 from synthdsl.testing.fake_openai import FakeOpenAIServer
 
 SCRIPT = "<script>alert('pwned')</script>"
@@ -270,7 +270,7 @@ steps:
     out = project / "same"
     assert cli_main(["run", str(recipe), "--quiet", "--out", str(out)]) == 0
     html = build_report(out)
-    pytest.importorskip("synthdsl.diversity")
+    pytest.importorskip("synthdsl.analysis.diversity")
     assert "Collapse warning" in html
     assert html.index("Collapse warning") < html.index('id="attrition"')
     assert '<span class="pill flag">flag</span>' in html
@@ -281,16 +281,16 @@ def test_diversity_falls_back_when_the_module_is_missing(
     server: FakeOpenAIServer, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run_dir = make_run(server, project)
-    monkeypatch.setitem(sys.modules, "synthdsl.diversity", None)  # import raises
+    monkeypatch.setitem(sys.modules, "synthdsl.analysis.diversity", None)  # import raises
     html = build_report(run_dir)
     assert "Diversity metrics unavailable" in html
     assert any(t.startswith("Token entropy per record: ") for t in chart_titles(html))
 
 
 def test_token_entropy_matches_the_diversity_module() -> None:
-    diversity = pytest.importorskip("synthdsl.diversity")
+    diversity = pytest.importorskip("synthdsl.analysis.diversity")
     from synthdsl.report.textstats import entropy_of
-    from synthdsl.text import tokenize
+    from synthdsl.textproc.text import tokenize
 
     for text in ("", "the the the", "a b c d", "Hello, world! Hello again 你好世界", "x y x z"):
         assert entropy_of(tokenize(text)) == pytest.approx(diversity.token_entropy(text))

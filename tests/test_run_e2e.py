@@ -307,9 +307,9 @@ steps:
 
 
 def test_loop_round_salts_the_cache_key_but_is_not_sent() -> None:
-    from synthdsl.cache import cache_key
     from synthdsl.llm.types import LLMRequest, ModelSpec
     from synthdsl.llm.wire import build_body
+    from synthdsl.run.cache import cache_key
 
     spec = ModelSpec(alias="g", model="openai/fake", params=(("temperature", 0.5),))
     msgs = ({"role": "user", "content": "hi"},)

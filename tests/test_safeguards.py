@@ -40,7 +40,7 @@ steps:
     assert len(rows) == 35  # exactly floor(0.3 * 50) = 15 dropped
     kept = [r["i"] for r in rows]
     assert kept == sorted(kept)  # arrival order kept
-    from synthdsl.expr import parse_expression
+    from synthdsl.lang.expr import parse_expression
 
     ent = parse_expression("entropy(t)")
     kept_scores = [ent.evaluate({"t": texts[i]}) for i in kept]

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from synthdsl.similarity import RougeIndex, lcs_length, rouge_l, rouge_l_text
-from synthdsl.text import tokenize
+from synthdsl.textproc.similarity import RougeIndex, lcs_length, rouge_l, rouge_l_text
+from synthdsl.textproc.text import tokenize
 
 # ---------------------------------------------------------------- rouge_l
 
@@ -178,7 +178,7 @@ def test_encoding_past_the_last_code_point() -> None:
     """Token ids past U+10FFFF fall back to int tuples, which mix with str encodings."""
     from rapidfuzz.distance import LCSseq
 
-    from synthdsl.similarity import _encode
+    from synthdsl.textproc.similarity import _encode
 
     big = _encode([5, 0x110000, 7])
     assert isinstance(big, tuple)

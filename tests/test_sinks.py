@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 
 from synthdsl.errors import RunError
-from synthdsl.records import Record
-from synthdsl.sinks import (
+from synthdsl.io.writers import (
     JsonlWriter,
     ParquetWriter,
     RejectsWriter,
@@ -25,6 +24,7 @@ from synthdsl.sinks import (
     to_format,
     write_json_atomic,
 )
+from synthdsl.records import Record
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -231,7 +231,7 @@ _CHILD = textwrap.dedent(
     import os, signal, sys
     from pathlib import Path
     from synthdsl.records import Record
-    from synthdsl.sinks import RejectsWriter
+    from synthdsl.io.writers import RejectsWriter
 
     rejects = RejectsWriter(Path(sys.argv[1]))
     for i in range(50):

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from test_diversity import COLLAPSED, DIVERSE, REFERENCE
 
-from synthdsl import stats_cmd
+from synthdsl.cli import stats as stats_cmd
 from synthdsl.errors import RunError
 
 
@@ -248,7 +248,7 @@ def test_parquet_without_pyarrow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 def test_importing_the_command_stays_cheap() -> None:
-    code = "import sys, synthdsl.stats_cmd; print('numpy' in sys.modules)"
+    code = "import sys, synthdsl.cli.stats; print('numpy' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from synthdsl.cli import main
-from synthdsl.sandbox import Limits, run_sandboxed
+from synthdsl.sandbox.host import Limits, run_sandboxed
 from synthdsl.testing.fake_openai import FakeOpenAIServer
 
 REPO = Path(__file__).resolve().parent.parent

@@ -21,7 +21,7 @@ import yaml
 
 from synthdsl.cli import main
 from synthdsl.errors import Span
-from synthdsl.templates import load_template
+from synthdsl.lang.templates import load_template
 from synthdsl.testing.fake_openai import FakeOpenAIServer
 
 REPO = Path(__file__).resolve().parent.parent

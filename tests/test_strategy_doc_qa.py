@@ -19,10 +19,10 @@ import pytest
 import yaml
 from test_sources import make_pdf
 
-from synthdsl.chunking import count_tokens
 from synthdsl.cli import _EXTRA_COMMANDS, main
-from synthdsl.docqa_cmd import COMMANDS
+from synthdsl.cli.docqa import COMMANDS
 from synthdsl.testing.fake_openai import FakeOpenAIServer
+from synthdsl.textproc.chunking import count_tokens
 
 REPO = Path(__file__).resolve().parent.parent
 STRATEGY = REPO / "recipes" / "doc_qa.yaml"
@@ -48,7 +48,7 @@ def _documents(root: Path) -> dict[str, str]:
     (root / "eight.pdf").write_bytes(
         make_pdf([["An almost good page. [[score: 8]]"]], title="Eight")
     )
-    from synthdsl.sources import SourceReader
+    from synthdsl.io.sources import SourceReader
 
     return {row["path"]: row["text"] for row in SourceReader(root)}
 
@@ -276,7 +276,7 @@ def test_the_strategy_forwards_every_parameter() -> None:
 def test_cli_registers_the_four_verbs() -> None:
     assert set(COMMANDS) == {"ingest", "create", "curate", "save-as"}
     for name in COMMANDS:
-        assert _EXTRA_COMMANDS[name][0] == "synthdsl.docqa_cmd"
+        assert _EXTRA_COMMANDS[name][0] == "synthdsl.cli.docqa"
 
 
 def test_verbs_end_to_end(server: FakeOpenAIServer, project: Path, capsys: Any) -> None:

@@ -17,8 +17,8 @@ import pytest
 
 from synthdsl.cli import main
 from synthdsl.records import derive_id
-from synthdsl.similarity import rouge_l_text
 from synthdsl.testing.fake_openai import FakeOpenAIServer
+from synthdsl.textproc.similarity import rouge_l_text
 
 REPO = Path(__file__).resolve().parent.parent
 STRATEGY = REPO / "recipes" / "self_instruct.yaml"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from synthdsl.errors import RecipeError, RunError, Span
-from synthdsl.templates import (
+from synthdsl.lang.templates import (
     Template,
     TemplateRenderError,
     check_variables,

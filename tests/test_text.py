@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from synthdsl.text import (
+from synthdsl.textproc.text import (
     ExtractError,
     extract_code,
     extract_json,

@@ -21,7 +21,7 @@ import pytest
 
 from synthdsl.cli import main
 from synthdsl.nodes.verify import pass_at_k
-from synthdsl.sandbox import UID_BASE, Limits, run_sandboxed
+from synthdsl.sandbox.host import UID_BASE, Limits, run_sandboxed
 
 REPO = Path(__file__).resolve().parent.parent
 

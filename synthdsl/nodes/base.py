@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from synthdsl.errors import Diagnostic, Span
-from synthdsl.load import Document, Path_
+from synthdsl.lang.load import Document, Path_
 from synthdsl.records import Record
 
 if TYPE_CHECKING:
     from synthdsl.compile import Node
+    from synthdsl.lang.templates import Template
     from synthdsl.run.context import RunContext
-    from synthdsl.templates import Template
 
 __all__ = [
     "CheckContext",
@@ -199,7 +199,7 @@ class NodeKind:
 
     def check_templates(self, config: Any, available: list[str]) -> list[Diagnostic]:
         """Template variables that no upstream field provides."""
-        from synthdsl.templates import check_variables
+        from synthdsl.lang.templates import check_variables
 
         out: list[Diagnostic] = []
         for tmpl in self.templates(config):

@@ -2,7 +2,7 @@
 
 Input: records with a text field (``field``, default ``text``), typically documents from
 a text, HTML or PDF source. Output: for each input record, one record per chunk (see
-``synthdsl.chunking.chunk_text``) with ``into`` (default ``chunk``) = the chunk's text,
+``synthdsl.textproc.chunking.chunk_text``) with ``into`` (default ``chunk``) = the chunk's text,
 ``chunk_index`` (from 0), ``chunk_count``, ``chunk_start`` and ``chunk_end`` (character
 offsets into the original text), plus every other field of the input (``path``,
 ``title``, ...: each chunk, and each record made from it, keeps the document it came
@@ -21,10 +21,10 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from synthdsl.chunking import Unit
 from synthdsl.errors import Span
 from synthdsl.nodes.base import CheckContext, Drop, Emit, Estimate, MapRunner, NodeKind, Outcome
 from synthdsl.records import Record
+from synthdsl.textproc.chunking import Unit
 
 if TYPE_CHECKING:
     from synthdsl.compile import Node
@@ -59,7 +59,7 @@ class _Runner:
         self.cfg: ChunkConfig = node.config
 
     async def process(self, record: Record) -> Outcome:
-        from synthdsl.chunking import chunk_text
+        from synthdsl.textproc.chunking import chunk_text
 
         cfg = self.cfg
         if cfg.field not in record.data:

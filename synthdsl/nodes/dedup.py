@@ -95,7 +95,7 @@ class _MinHashIndex:
     def _signature(self, text: str) -> Any:
         from datasketch import MinHash
 
-        from synthdsl.text import tokenize
+        from synthdsl.textproc.text import tokenize
 
         tokens = tokenize(text)
         k = min(self.shingle, max(len(tokens), 1))
@@ -134,7 +134,7 @@ class _EmbeddingDedup:
     """Cosine similarity of MiniLM sentence embeddings (the ``embed`` extra), exact."""
 
     def __init__(self, threshold: float) -> None:
-        from synthdsl.embed import EmbeddingIndex, TextEncoder
+        from synthdsl.textproc.embed import EmbeddingIndex, TextEncoder
 
         self.encoder = TextEncoder.load()
         self.index = EmbeddingIndex(threshold)
@@ -165,7 +165,7 @@ class _Runner:
         if self.cfg.method == "embedding":
             self.embedding = _EmbeddingDedup(self.cfg.threshold)
         if self.cfg.method == "rouge_l":
-            from synthdsl.similarity import RougeIndex
+            from synthdsl.textproc.similarity import RougeIndex
 
             self.index = RougeIndex(min_threshold=self.cfg.threshold)
         elif self.cfg.method == "minhash":
@@ -173,7 +173,7 @@ class _Runner:
 
     def add_reference(self, record: Record) -> None:
         """Index a record of an ``against`` input: later records near it are duplicates."""
-        from synthdsl.text import normalize_for_exact
+        from synthdsl.textproc.text import normalize_for_exact
 
         text = _key_text(record, self.cfg.fields)
         digest = hashlib.blake2b(normalize_for_exact(text).encode("utf-8"), digest_size=16).digest()
@@ -205,7 +205,7 @@ class _Runner:
                     await out.emit(rec)
 
     async def process(self, record: Record) -> Outcome:
-        from synthdsl.text import normalize_for_exact
+        from synthdsl.textproc.text import normalize_for_exact
 
         text = _key_text(record, self.cfg.fields)
         digest = hashlib.blake2b(normalize_for_exact(text).encode("utf-8"), digest_size=16).digest()

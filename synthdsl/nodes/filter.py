@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import RecipeError, Span
+from synthdsl.lang.recipe import content_span
 from synthdsl.nodes.base import (
     CheckContext,
     Drop,
@@ -37,12 +38,11 @@ from synthdsl.nodes.base import (
     Outcome,
     StreamRunner,
 )
-from synthdsl.recipe import content_span
 from synthdsl.records import Record
 
 if TYPE_CHECKING:
     from synthdsl.compile import Node
-    from synthdsl.expr import Expression
+    from synthdsl.lang.expr import Expression
     from synthdsl.run.context import RunContext
 
 __all__ = ["KIND", "FilterConfig"]
@@ -61,7 +61,7 @@ class FilterConfig:
 
 def _check(cfg: FilterConfig, record: Record) -> Outcome | None:
     """None when the record passes the expression; otherwise its Drop or Fail."""
-    from synthdsl.expr import ExpressionRuntimeError
+    from synthdsl.lang.expr import ExpressionRuntimeError
 
     if cfg.expr is None:
         return None
@@ -91,7 +91,7 @@ class _RankRunner:
         self.cfg: FilterConfig = node.config
 
     async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
-        from synthdsl.expr import ExpressionRuntimeError
+        from synthdsl.lang.expr import ExpressionRuntimeError
 
         cfg = self.cfg
         assert cfg.by is not None
@@ -172,7 +172,7 @@ class FilterKind(NodeKind):
         return config.by is None
 
     def configure(self, raw: Any, ctx: CheckContext) -> FilterConfig:
-        from synthdsl.expr import parse_expression
+        from synthdsl.lang.expr import parse_expression
 
         def parse(text: str, span: Span) -> Expression | None:
             try:

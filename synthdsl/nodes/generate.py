@@ -33,8 +33,8 @@ from synthdsl.records import Record
 
 if TYPE_CHECKING:
     from synthdsl.compile import Node
+    from synthdsl.lang.templates import Template
     from synthdsl.run.context import RunContext
-    from synthdsl.templates import Template
 
 __all__ = ["KIND", "GenerateConfig"]
 
@@ -91,7 +91,7 @@ class _Runner:
                 continue
             value: Any = response.text
             if self.cfg.json is not False:
-                from synthdsl.text import ExtractError, extract_json
+                from synthdsl.textproc.text import ExtractError, extract_json
 
                 try:
                     value = extract_json(response.text)

@@ -19,8 +19,8 @@ from synthdsl.records import Record
 
 if TYPE_CHECKING:
     from synthdsl.compile import Node
+    from synthdsl.lang.templates import Template
     from synthdsl.run.context import RunContext
-    from synthdsl.templates import Template
 
 __all__ = ["KIND", "JudgeConfig"]
 
@@ -55,7 +55,7 @@ def parse_score(text: str, scale: tuple[int, int]) -> tuple[int, str] | str:
     The schema puts ``score`` first, so a reply cut short by ``max_tokens`` while
     writing its reason still carries a complete score, which is taken.
     """
-    from synthdsl.text import ExtractError, extract_json
+    from synthdsl.textproc.text import ExtractError, extract_json
 
     try:
         value = extract_json(text)

@@ -13,14 +13,14 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import Span
+from synthdsl.lang.recipe import content_span
 from synthdsl.llm.types import LLMRequest, LLMResponse, ModelSpec
 from synthdsl.nodes.base import CheckContext, Fail
-from synthdsl.recipe import content_span
 from synthdsl.records import Record, stable_hash
 
 if TYPE_CHECKING:
+    from synthdsl.lang.templates import Template
     from synthdsl.run.context import RunContext
-    from synthdsl.templates import Template
 
 __all__ = ["FATAL_KINDS", "PromptConfig", "call_model", "configure_prompt"]
 
@@ -54,7 +54,7 @@ class PromptConfig:
 
 def configure_prompt(raw: dict[str, Any], ctx: CheckContext) -> PromptConfig:
     from synthdsl.errors import RecipeError
-    from synthdsl.templates import inline_template, load_template
+    from synthdsl.lang.templates import inline_template, load_template
 
     user: Template | None = None
     system: Template | None = None
@@ -114,7 +114,7 @@ def prompt_hash(messages: tuple[dict[str, str], ...]) -> str:
 def render_messages(
     cfg: PromptConfig, record: Record, rt: RunContext
 ) -> tuple[tuple[dict[str, str], ...], Fail | None]:
-    from synthdsl.templates import TemplateRenderError
+    from synthdsl.lang.templates import TemplateRenderError
 
     context = dict(record.data)
     context["params"] = cfg.recipe_params

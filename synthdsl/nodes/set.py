@@ -22,14 +22,14 @@ from jinja2.nativetypes import NativeEnvironment
 from jinja2.sandbox import SandboxedEnvironment
 
 from synthdsl.errors import Diagnostic, RecipeError
+from synthdsl.lang.recipe import content_span
 from synthdsl.nodes.base import CheckContext, Emit, Estimate, Fail, MapRunner, NodeKind, Outcome
-from synthdsl.recipe import content_span
 from synthdsl.records import Record
 
 if TYPE_CHECKING:
     from synthdsl.compile import Node
+    from synthdsl.lang.templates import Template
     from synthdsl.run.context import RunContext
-    from synthdsl.templates import Template
 
 __all__ = ["KIND", "SetConfig"]
 
@@ -101,7 +101,7 @@ class SetKind(NodeKind):
         return True
 
     def configure(self, raw: Any, ctx: CheckContext) -> SetConfig:
-        from synthdsl.templates import inline_template
+        from synthdsl.lang.templates import inline_template
 
         fields: list[tuple[str, Template]] = []
         if not isinstance(raw, dict) or not raw:
@@ -131,7 +131,7 @@ class SetKind(NodeKind):
 
     def check_templates(self, config: Any, available: list[str]) -> list[Diagnostic]:
         """Each value may read the fields computed before it in the same step."""
-        from synthdsl.templates import check_variables
+        from synthdsl.lang.templates import check_variables
 
         cfg: SetConfig = config
         seen = list(available)

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import RecipeError, Span
+from synthdsl.lang.recipe import content_span
 from synthdsl.nodes.base import CheckContext, Estimate, NodeKind, Outbox, StreamRunner
-from synthdsl.recipe import content_span
 from synthdsl.records import Record
 
 if TYPE_CHECKING:
     from synthdsl.compile import Node
-    from synthdsl.expr import Expression
+    from synthdsl.lang.expr import Expression
     from synthdsl.run.context import RunContext
 
 __all__ = ["KIND", "SortConfig"]
@@ -52,7 +52,7 @@ class _Runner:
         self.cfg: SortConfig = node.config
 
     async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
-        from synthdsl.expr import ExpressionRuntimeError
+        from synthdsl.lang.expr import ExpressionRuntimeError
 
         cfg = self.cfg
         assert cfg.by is not None
@@ -102,7 +102,7 @@ class SortKind(NodeKind):
     name = "sort"
 
     def configure(self, raw: Any, ctx: CheckContext) -> SortConfig:
-        from synthdsl.expr import parse_expression
+        from synthdsl.lang.expr import parse_expression
 
         text = str(raw["by"])
         expr = None

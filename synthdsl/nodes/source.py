@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from synthdsl.lang.recipe import SourceDecl
 from synthdsl.nodes.base import Estimate, NodeKind, Outbox, StreamRunner
-from synthdsl.recipe import SourceDecl
 from synthdsl.records import Record, derive_id
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ class _Runner:
         if cfg.records is not None:
             rows = list(cfg.records)
             return rows[: cfg.limit] if cfg.limit else rows
-        from synthdsl.sources import SourceReader
+        from synthdsl.io.sources import SourceReader
 
         path = cfg.resolved_path()
         assert path is not None
@@ -100,7 +100,7 @@ class SourceKind(NodeKind):
         path = cfg.resolved_path()
         if path is None or not path.exists():
             return ["*"]
-        from synthdsl.sources import peek_fields
+        from synthdsl.io.sources import peek_fields
 
         try:
             fields = peek_fields(path, fmt=cfg.format, text_field=cfg.text_field, glob=cfg.glob)

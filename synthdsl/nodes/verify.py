@@ -1,9 +1,9 @@
 """The ``verify`` node: run generated code against its tests in a sandbox.
 
 Input: records with a code field (default ``code``) and a tests field (default
-``tests``). Each record is one sandboxed check (``synthdsl.sandbox``): the code is
+``tests``). Each record is one sandboxed check (``synthdsl.sandbox.host``): the code is
 ``solution.py``, the tests ``test_solution.py``, run by ``unittest-lite`` (the default,
-``synthdsl/sandbox_runner.py``, standard library only) or ``pytest``. Output: the record
+``synthdsl/sandbox/child.py``, standard library only) or ``pytest``. Output: the record
 plus ``into`` (default ``verification``): ``{passed, tests: [{name, passed, error}],
 exit_code, timed_out, duration_s, stderr_tail, reason, error}``. With ``keep: passed`` (the
 default) failing code is a recorded drop (``verify: 2 of 5 tests failed``, ``verify:
@@ -46,7 +46,7 @@ from synthdsl.records import Record, canonical_json
 if TYPE_CHECKING:
     from synthdsl.compile import Node
     from synthdsl.run.context import RunContext
-    from synthdsl.sandbox import Limits, SandboxResult
+    from synthdsl.sandbox.host import Limits, SandboxResult
 
 __all__ = ["KIND", "Verdict", "VerifyConfig", "judge_result", "pass_at_k", "pytest_available"]
 
@@ -80,7 +80,7 @@ class VerifyConfig:
     network: str
 
     def limits(self) -> Limits:
-        from synthdsl.sandbox import Limits
+        from synthdsl.sandbox.host import Limits
 
         return Limits(
             timeout_s=self.timeout,
@@ -260,13 +260,13 @@ class _Runner:
         else:
             self.argv = [sys.executable, RUNNER_FILE, SOLUTION_FILE, TESTS_FILE]
             self.collect = ()
-            source = Path(__file__).resolve().parent.parent / RUNNER_FILE
+            source = Path(__file__).resolve().parent.parent / "sandbox" / "child.py"
             self.extra_files = {RUNNER_FILE: source.read_text("utf-8")}
         self.groups: dict[str, list[int]] = {}  # group key -> [samples, passed]
         self.counts = {"checked": 0, "passed": 0, "timed_out": 0}
 
     async def check(self, record: Record) -> Outcome:
-        from synthdsl.sandbox import run_sandboxed_async
+        from synthdsl.sandbox.host import run_sandboxed_async
 
         cfg = self.cfg
         texts: list[str] = []

@@ -10,7 +10,7 @@ bytes (no rendering timestamp; the dataset sample is a seeded reservoir).
 
 Sections: header and totals, alerts (run failure, collapse flags, mix bands, failed
 records), per-node attrition, evolution rounds of loops, length and token-entropy
-histograms, diversity metrics (``synthdsl.diversity`` when importable), mix
+histograms, diversity metrics (``synthdsl.analysis.diversity`` when importable), mix
 composition, models and providers, rejects with examples. See ``docs/report.md``.
 
 Errors: ``RunError`` when ``run_dir`` is missing, is not a directory or has no

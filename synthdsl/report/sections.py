@@ -4,7 +4,7 @@ Input: a ``RunData`` (``data.py``) and, for the text sections, the text statisti
 computed by ``text_stats`` and ``diversity``. Output: HTML fragments (every string from
 the run directory is escaped with ``esc``) with inline SVG charts from ``svg.py``.
 Errors: none on purpose: a manifest missing keys renders as "—"/"no data", and the
-optional ``synthdsl.diversity`` module failing in any way turns its section into
+optional ``synthdsl.analysis.diversity`` module failing in any way turns its section into
 "diversity metrics unavailable".
 """
 
@@ -600,7 +600,8 @@ def lengths(data: RunData, ts: TextStats) -> str:
     )
     lead = (
         f"Tokens are words (letters and digits of any script, lower-cased) as in "
-        f"<code>synthdsl.text.tokenize</code>; entropy is the Shannon entropy of a record's "
+        f"<code>synthdsl.textproc.text.tokenize</code>; entropy is the Shannon entropy of a "
+        f"record's "
         f"token distribution in bits (low: repetitive text). Measured on {sampled} of "
         f"<code>{esc(data.dataset_path.name)}</code>; fields: "
         + ", ".join(f"<code>{esc(f)}</code>" for f in ts.fields)
@@ -688,10 +689,10 @@ def diversity_section(div: Diversity, ts: TextStats) -> str:
         "within its limit.</p>"
     )
     lead = (
-        "Metrics from <code>synthdsl.diversity.summarize</code> on up to "
+        "Metrics from <code>synthdsl.analysis.diversity.summarize</code> on up to "
         f"{fmt_num(MAX_DIVERSITY_TEXTS)} sampled texts per field; <b>flag</b> marks a metric "
         "past its collapse threshold (<code>collapse_flags</code>, thresholds from "
-        "<code>synthdsl.diversity.Thresholds</code>). Drift metrics need a reference set "
+        "<code>synthdsl.analysis.diversity.Thresholds</code>). Drift metrics need a reference set "
         "and are not computed here."
     )
     return _section("diversity", title, status + chart + _table(head, rows), lead)

@@ -3,8 +3,8 @@
 Input: the ``RunData`` sample (text fields of up to ``MAX_SAMPLE`` records). Output:
 ``text_stats(data, fields) -> TextStats`` (per field: token count and Shannon token
 entropy per record) and ``diversity(ts) -> Diversity`` (metrics, thresholds and
-collapse flags from ``synthdsl.diversity`` when it is importable). Errors: none on
-purpose: a missing or failing ``synthdsl.diversity`` gives ``Diversity(available=False,
+collapse flags from ``synthdsl.analysis.diversity`` when it is importable). Errors: none on
+purpose: a missing or failing ``synthdsl.analysis.diversity`` gives ``Diversity(available=False,
 reason=...)`` and its ``token_entropy`` falls back to the local one.
 """
 
@@ -40,7 +40,7 @@ MAX_DIVERSITY_TEXTS = 10_000
 def entropy_of(tokens: Sequence[str]) -> float:
     """Shannon entropy, in bits, of the distribution of ``tokens``.
 
-    The definition of ``synthdsl.diversity.token_entropy`` (0 for no token or one
+    The definition of ``synthdsl.analysis.diversity.token_entropy`` (0 for no token or one
     repeated token, log2(k) for k distinct tokens once each), computed from tokens
     already at hand so each text is tokenized once.
     """
@@ -52,7 +52,7 @@ def entropy_of(tokens: Sequence[str]) -> float:
 
 def _diversity_module() -> tuple[Any, str]:
     try:
-        return importlib.import_module("synthdsl.diversity"), ""
+        return importlib.import_module("synthdsl.analysis.diversity"), ""
     except Exception as exc:  # not written yet, or broken: the report still renders
         return None, f"{type(exc).__name__}: {exc}"
 
@@ -87,7 +87,7 @@ def pick_fields(sample: Sequence[Mapping[str, str]], limit: int = MAX_FIELDS) ->
 
 def text_stats(data: RunData, fields: Sequence[str] | None) -> TextStats:
     """Token count and token entropy per sampled record of each chosen field."""
-    from synthdsl.text import tokenize
+    from synthdsl.textproc.text import tokenize
 
     chosen = list(fields) if fields else pick_fields(data.sample)
     stats = TextStats(fields=chosen)
@@ -116,7 +116,7 @@ class FlagRow:
 
 @dataclass
 class Diversity:
-    """Diversity metrics per field from ``synthdsl.diversity``, if it is importable.
+    """Diversity metrics per field from ``synthdsl.analysis.diversity``, if it is importable.
 
     ``thresholds`` maps a metric to (comparison, limit): ``("≥", 0.25)`` means values
     below 0.25 are flagged.
@@ -129,7 +129,7 @@ class Diversity:
     flags: list[FlagRow] = field(default_factory=list)
 
 
-# metric -> (field of synthdsl.diversity.Thresholds, comparison that is ok)
+# metric -> (field of synthdsl.analysis.diversity.Thresholds, comparison that is ok)
 _KNOWN_THRESHOLDS = {
     "distinct_2_at_10k": ("min_distinct_2", "≥"),
     "self_bleu": ("max_self_bleu", "≤"),
@@ -176,7 +176,7 @@ def opt_float(value: Any) -> float | None:
 
 
 def _module_thresholds(mod: Any) -> dict[str, tuple[str, float]]:
-    """The limits of ``synthdsl.diversity.Thresholds()`` that apply to one dataset."""
+    """The limits of ``synthdsl.analysis.diversity.Thresholds()`` that apply to one dataset."""
     cls = getattr(mod, "Thresholds", None)
     try:
         t = cls() if callable(cls) else None
@@ -200,14 +200,14 @@ def _report_dict(report: Any) -> Any:
 
 
 def diversity(ts: TextStats) -> Diversity:
-    """Run ``synthdsl.diversity.summarize`` and ``collapse_flags`` on each field."""
+    """Run ``synthdsl.analysis.diversity.summarize`` and ``collapse_flags`` on each field."""
     mod, why = _diversity_module()
     if mod is None:
-        return Diversity(False, f"the synthdsl.diversity module is not available ({why})")
+        return Diversity(False, f"the synthdsl.analysis.diversity module is not available ({why})")
     summarize = getattr(mod, "summarize", None)
     flags_fn = getattr(mod, "collapse_flags", None)
     if not callable(summarize):
-        return Diversity(False, "synthdsl.diversity has no summarize()")
+        return Diversity(False, "synthdsl.analysis.diversity has no summarize()")
     result = Diversity(True, thresholds=_module_thresholds(mod))
     try:
         for f in ts.fields:
@@ -234,5 +234,5 @@ def diversity(ts: TextStats) -> Diversity:
                     if row.threshold is not None and row.metric not in result.thresholds:
                         result.thresholds[row.metric] = ("", row.threshold)
     except Exception as exc:  # another module's bug must not lose the whole report
-        return Diversity(False, f"synthdsl.diversity raised {type(exc).__name__}: {exc}")
+        return Diversity(False, f"synthdsl.analysis.diversity raised {type(exc).__name__}: {exc}")
     return result

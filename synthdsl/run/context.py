@@ -20,10 +20,10 @@ from synthdsl.records import Record
 from synthdsl.run.stats import NodeStats
 
 if TYPE_CHECKING:
-    from synthdsl.cache import CallCache
     from synthdsl.compile import CompiledRecipe, Graph
+    from synthdsl.io.writers import RejectsWriter
     from synthdsl.llm.client import ProviderPool
-    from synthdsl.sinks import RejectsWriter
+    from synthdsl.run.cache import CallCache
 
 __all__ = ["COMMIT_EVERY_S", "RunContext"]
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from synthdsl.compile import Graph, Node
 from synthdsl.errors import RunError
-from synthdsl.expr import Expression
+from synthdsl.lang.expr import Expression
 from synthdsl.nodes import node_kind
 from synthdsl.nodes.base import Drop, Emit, Fail, MapRunner, Outbox, Outcome, concat_streams
 from synthdsl.records import Record
@@ -125,7 +125,7 @@ def _gate(when: Expression | None, rec: Record, rep: _Reporter) -> Outcome | Non
     """With a step-level ``when:``, a record it rejects passes by unchanged."""
     if when is None:
         return None
-    from synthdsl.expr import ExpressionRuntimeError
+    from synthdsl.lang.expr import ExpressionRuntimeError
 
     try:
         if when.evaluate(rec.data):

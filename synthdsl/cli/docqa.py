@@ -5,7 +5,7 @@ The synthetic-data-kit workflow, step by step, on top of the doc_qa strategy
 ``recipes/doc_qa_curate.yaml``; see ``docs/strategies/doc_qa.md``):
 
 - ``ingest PATH... --out DIR``: reads documents (Markdown, text, HTML, PDF files and
-  folders of them, with ``synthdsl.sources``) and writes ``DIR/documents.jsonl``, one row
+  folders of them, with ``synthdsl.io.sources``) and writes ``DIR/documents.jsonl``, one row
   per document: ``{"path", "title", "text", "pages"}``. ``path`` is the file as reached
   from the argument (``docs/guide.md``); ``title`` is the HTML or PDF title, else "";
   ``pages`` is the PDF page count, else null. No LLM.
@@ -17,7 +17,7 @@ The synthetic-data-kit workflow, step by step, on top of the doc_qa strategy
   file or a run directory holding ``dataset.jsonl``); the judge prompt follows the pairs'
   mode (``doc_qa.mode``, else the fields present) unless ``--type`` is given.
 - ``save-as INPUT --format openai|chatml|alpaca|sharegpt|jsonl --out FILE``: converts
-  pairs to a fine-tuning layout with ``synthdsl.sinks.to_format``. No LLM.
+  pairs to a fine-tuning layout with ``synthdsl.io.writers.to_format``. No LLM.
 
 ``create`` and ``curate`` run the strategy's recipes through the ordinary runtime
 (``synthdsl.api.execute``): the verb writes a small recipe into the run directory
@@ -72,7 +72,7 @@ COMMANDS: dict[str, str] = {
 MODES = ("qa", "cot", "summary")
 #: save-as formats: ``jsonl`` is the plain records; the others are ``to_format`` shapes.
 FORMATS = ("openai", "chatml", "alpaca", "sharegpt", "jsonl")
-#: Files ``ingest`` reads (the text, HTML and PDF formats of ``synthdsl.sources``).
+#: Files ``ingest`` reads (the text, HTML and PDF formats of ``synthdsl.io.sources``).
 DOCUMENT_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
 #: Fields a pair needs, per mode (checked on the first record by ``curate``).
 MODE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -277,11 +277,11 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
 
 def _rows(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """``(location, record)`` for a JSONL file (``file:line``) or any other dataset file
-    ``synthdsl.sources`` reads, e.g. Parquet (``file: record N``)."""
+    ``synthdsl.io.sources`` reads, e.g. Parquet (``file: record N``)."""
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         yield from _jsonl_rows(path)
         return
-    from synthdsl.sources import SourceReader
+    from synthdsl.io.sources import SourceReader
 
     for number, row in enumerate(SourceReader(path), start=1):
         yield f"{path}: record {number}", row
@@ -329,7 +329,7 @@ def infer_mode(row: dict[str, Any]) -> str:
 
 def _document_files(arg: str) -> list[tuple[Path, str]]:
     """``(file, path shown)`` of the documents an ``ingest`` argument names."""
-    from synthdsl.sources import source_files
+    from synthdsl.io.sources import source_files
 
     root = _exists(Path(arg))
     if root.is_file():
@@ -343,8 +343,8 @@ def _document_files(arg: str) -> list[tuple[Path, str]]:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from synthdsl.sinks import JsonlWriter
-    from synthdsl.sources import SourceReader
+    from synthdsl.io.sources import SourceReader
+    from synthdsl.io.writers import JsonlWriter
 
     found: list[tuple[Path, str]] = []
     for arg in args.paths:
@@ -448,7 +448,7 @@ def _run_strategy(
     from synthdsl.compile import compile_recipe
     from synthdsl.errors import render_diagnostics
     from synthdsl.plan import build_plan
-    from synthdsl.progress import make_progress
+    from synthdsl.run.progress import make_progress
 
     out_dir = Path(args.out)
     try:
@@ -520,7 +520,7 @@ def _compile_options(args: argparse.Namespace, sets: list[str]) -> CompileOption
 
 def _documents_source(text: str) -> Path:
     """The documents named by ``create``'s INPUT; checks what can be checked up front."""
-    from synthdsl.sources import source_files
+    from synthdsl.io.sources import source_files
 
     path = _exists(Path(text))
     if path.is_dir() and (path / _DOCUMENTS_FILE).is_file():
@@ -597,7 +597,7 @@ def _curate(args: argparse.Namespace) -> int:
 
 
 def _save_as(args: argparse.Namespace) -> int:
-    from synthdsl.sinks import SinkError, open_writer, to_format
+    from synthdsl.io.writers import SinkError, open_writer, to_format
 
     source = _pairs_file(args.input)
     target = Path(args.out) if args.out else source.parent / f"{args.format}.jsonl"
@@ -649,7 +649,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The verbs on their own (``python -m synthdsl.docqa_cmd create ...``)."""
+    """The verbs on their own (``python -m synthdsl.cli.docqa create ...``)."""
     from synthdsl.errors import RecipeError, render_diagnostics
 
     parser = argparse.ArgumentParser(prog="synthdsl")

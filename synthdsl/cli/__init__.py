@@ -163,7 +163,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     from synthdsl.api import RunOptions, execute
     from synthdsl.plan import build_plan
-    from synthdsl.progress import make_progress
+    from synthdsl.run.progress import make_progress
 
     compiled = _compile(args)
     plan = build_plan(compiled)
@@ -210,14 +210,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
 # Commands whose modules import numpy and friends: loaded only when named, so that
 # validate and plan start fast.
 _EXTRA_COMMANDS = {
-    "stats": ("synthdsl.stats_cmd", "diversity metrics of a dataset, drift against real data"),
-    "simulate": ("synthdsl.simulate_cmd", "reproduce model collapse numerically"),
-    "report": ("synthdsl.report_cmd", "rebuild a run's report.html"),
+    "stats": ("synthdsl.cli.stats", "diversity metrics of a dataset, drift against real data"),
+    "simulate": ("synthdsl.cli.simulate", "reproduce model collapse numerically"),
+    "report": ("synthdsl.cli.report", "rebuild a run's report.html"),
     # One module registers all four document-QA verbs (docs/strategies/doc_qa.md).
-    "ingest": ("synthdsl.docqa_cmd", "read documents (Markdown, text, HTML, PDF) into JSONL"),
-    "create": ("synthdsl.docqa_cmd", "generate QA pairs, CoT pairs or summaries from documents"),
-    "curate": ("synthdsl.docqa_cmd", "judge pairs and keep those above a threshold"),
-    "save-as": ("synthdsl.docqa_cmd", "convert pairs to a fine-tuning format"),
+    "ingest": ("synthdsl.cli.docqa", "read documents (Markdown, text, HTML, PDF) into JSONL"),
+    "create": ("synthdsl.cli.docqa", "generate QA pairs, CoT pairs or summaries from documents"),
+    "curate": ("synthdsl.cli.docqa", "judge pairs and keep those above a threshold"),
+    "save-as": ("synthdsl.cli.docqa", "convert pairs to a fine-tuning format"),
 }
 
 

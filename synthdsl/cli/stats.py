@@ -5,7 +5,7 @@ sub-parsers): a dataset FILE (JSONL, or Parquet when pyarrow is installed; CSV a
 text files are read too), optionally a reference dataset ``--against REAL``, the text
 field, the output format and the self-BLEU sample size. Output: a table (``--format
 text``) or one JSON object (``--format json``) on stdout with every metric of
-``synthdsl.diversity``, the drift against the reference and the collapse flags with
+``synthdsl.analysis.diversity``, the drift against the reference and the collapse flags with
 their reasons. ``run`` returns the exit code: 0, or 1 with ``--fail-on-flags`` when
 any metric is flagged.
 
@@ -19,7 +19,7 @@ Which text is measured (``--field``, default: picked from the first record):
 ``--field NAME`` names the field instead (a string, or a list of messages as above);
 ``--against-field`` does the same for the reference (default: picked the same way).
 
-Errors: ``RunError`` (``SourceError`` from ``synthdsl.sources`` for unreadable files):
+Errors: ``RunError`` (``SourceError`` from ``synthdsl.io.sources`` for unreadable files):
 a missing file, a bad JSONL line, Parquet without pyarrow, a record without the text
 field or with a value that is not text, a dataset with no record.
 
@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 from synthdsl.errors import RunError, SynthdslError
 
 if TYPE_CHECKING:
-    from synthdsl.diversity import DiversityReport, DriftReport, Flag, Thresholds
+    from synthdsl.analysis.diversity import DiversityReport, DriftReport, Flag, Thresholds
 
 __all__ = ["TEXT_FIELDS", "add_parser", "iter_texts", "main", "pick_field", "run", "text_of"]
 
@@ -195,7 +195,7 @@ def iter_texts(path: Path, field: str | None, chosen: list[str]) -> Iterator[str
     With ``field=None`` the field is picked from the first record; the field used is
     appended to ``chosen`` once known. Raises RunError (see the module docstring).
     """
-    from synthdsl.sources import SourceReader
+    from synthdsl.io.sources import SourceReader
 
     if not path.exists():
         raise RunError(f"{path}: no such file")
@@ -337,7 +337,7 @@ def embedding_diversity(texts: Iterator[str], n: int, seed: int = 0) -> dict[str
     """Vendi score and mean pairwise cosine distance of a seeded sample of ``n`` texts."""
     import random
 
-    from synthdsl.embed import TextEncoder, mean_pairwise_cosine_distance, vendi_score
+    from synthdsl.textproc.embed import TextEncoder, mean_pairwise_cosine_distance, vendi_score
 
     rng = random.Random(seed)
     sample: list[str] = []
@@ -362,8 +362,13 @@ def run(args: argparse.Namespace) -> int:
     """Run ``synthdsl stats``; returns the exit code (raises RunError, see above)."""
     from dataclasses import asdict
 
-    from synthdsl.diversity import TextProfile, Thresholds, collapse_flags, compare_profiles
-    from synthdsl.diversity import drift_judged as judged_fn
+    from synthdsl.analysis.diversity import (
+        TextProfile,
+        Thresholds,
+        collapse_flags,
+        compare_profiles,
+    )
+    from synthdsl.analysis.diversity import drift_judged as judged_fn
 
     thresholds = Thresholds()
     chosen: list[str] = []
@@ -423,7 +428,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``synthdsl stats`` on its own (for tests and ``python -m synthdsl.stats_cmd``).
+    """``synthdsl stats`` on its own (for tests and ``python -m synthdsl.cli.stats``).
 
     Errors are printed as ``synthdsl: error: ...`` and give their exit code, as in the
     full CLI.

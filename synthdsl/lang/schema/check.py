@@ -1,6 +1,6 @@
 """Check a loaded recipe against the closed JSON Schema of its format version.
 
-Input: a ``Document`` from ``synthdsl.load``. Output: a list of ``Diagnostic``s, each at
+Input: a ``Document`` from ``synthdsl.lang.load``. Output: a list of ``Diagnostic``s, each at
 the ``file:line:col`` of the offending key or value (jsonschema's ``absolute_path``
 mapped through the document's span table), with "did you mean" hints for unknown keys
 and enum values. An unsupported or missing format version is reported before any other
@@ -17,7 +17,7 @@ from importlib import resources
 from typing import Any
 
 from synthdsl.errors import Diagnostic, Span, did_you_mean
-from synthdsl.load import Document, Path_
+from synthdsl.lang.load import Document, Path_
 
 __all__ = [
     "PARAM_RE",
@@ -46,7 +46,7 @@ _TYPE_NAMES = {
 @lru_cache(maxsize=1)
 def recipe_schema() -> dict[str, Any]:
     """The JSON Schema of recipe format version 1."""
-    text = resources.files("synthdsl.schema").joinpath("recipe.schema.json").read_text("utf-8")
+    text = resources.files("synthdsl.lang.schema").joinpath("recipe.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 

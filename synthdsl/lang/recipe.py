@@ -17,8 +17,8 @@ from typing import Any
 import yaml
 
 from synthdsl.errors import Diagnostic, RecipeError, Span, did_you_mean
-from synthdsl.load import Document, Path_, Segment
-from synthdsl.schema.check import PARAM_RE, check_substituted
+from synthdsl.lang.load import Document, Path_, Segment
+from synthdsl.lang.schema.check import PARAM_RE, check_substituted
 
 __all__ = [
     "DEFAULT_MODEL",

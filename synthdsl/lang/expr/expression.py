@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synthdsl.errors import Span
-from synthdsl.expr.ast import Node
-from synthdsl.expr.evaluate import Evaluator, compile_expression
-from synthdsl.expr.parser import iter_fields, parse_ast, position_span
+from synthdsl.lang.expr.ast import Node
+from synthdsl.lang.expr.evaluate import Evaluator, compile_expression
+from synthdsl.lang.expr.parser import iter_fields, parse_ast, position_span
 
 __all__ = ["Expression", "parse_expression"]
 

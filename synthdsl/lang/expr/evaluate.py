@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from synthdsl.errors import did_you_mean
-from synthdsl.expr.ast import (
+from synthdsl.lang.expr.ast import (
     Attr,
     BinOp,
     BoolOp,
@@ -40,8 +40,8 @@ from synthdsl.expr.ast import (
     Not,
     Unary,
 )
-from synthdsl.expr.errors import ExpressionRuntimeError
-from synthdsl.expr.functions import (
+from synthdsl.lang.expr.errors import ExpressionRuntimeError
+from synthdsl.lang.expr.functions import (
     FUNCTION_SPECS,
     FunctionArgError,
     compile_regex,

@@ -8,7 +8,7 @@ directory, has no readable ``manifest.json`` or the report cannot be written;
 
 ``cli.py`` wires it in with ``add_parser(subparsers)`` and dispatches ``report`` to
 ``run(args)``; ``main(argv)`` runs the command alone (``argv`` without the
-``report`` word), for tests and ``python -m synthdsl.report_cmd``.
+``report`` word), for tests and ``python -m synthdsl.cli.report``.
 """
 
 from __future__ import annotations

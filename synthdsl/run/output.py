@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from synthdsl.recipe import OutputDecl
+from synthdsl.lang.recipe import OutputDecl
 from synthdsl.records import Record
 from synthdsl.run.context import RunContext
 
@@ -26,7 +26,7 @@ OUTPUT_NODE = "output"
 
 class DatasetSink:
     def __init__(self, decl: OutputDecl, out_dir: Path, rt: RunContext) -> None:
-        from synthdsl.sinks import open_writer
+        from synthdsl.io.writers import open_writer
 
         self.decl = decl
         self.rt = rt
@@ -42,7 +42,7 @@ class DatasetSink:
         self.stats = rt.node_stats(OUTPUT_NODE, "sink")
 
     def shape(self, rec: Record) -> dict[str, Any]:
-        from synthdsl.sinks import to_format
+        from synthdsl.io.writers import to_format
 
         data = rec.data
         if self.decl.fields is not None:

@@ -126,7 +126,7 @@ def _entropy(value: object) -> float:
     """Shannon entropy in bits of the token distribution of a string (0 for <2 tokens)."""
     from collections import Counter
 
-    from synthdsl.text import tokenize
+    from synthdsl.textproc.text import tokenize
 
     tokens = tokenize(_str_arg(value))
     total = len(tokens)

@@ -24,7 +24,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from lark.lexer import PatternStr
 
 from synthdsl.errors import Diagnostic, RecipeError, Span, did_you_mean
-from synthdsl.expr.ast import (
+from synthdsl.lang.expr.ast import (
     Attr,
     BinOp,
     BoolOp,
@@ -41,7 +41,7 @@ from synthdsl.expr.ast import (
     children,
     walk,
 )
-from synthdsl.expr.functions import FUNCTION_SPECS, compile_regex
+from synthdsl.lang.expr.functions import FUNCTION_SPECS, compile_regex
 
 __all__ = ["MAX_DEPTH", "build_parser", "iter_fields", "parse_ast", "position_span"]
 
@@ -95,7 +95,7 @@ _HEX_RE = re.compile(r"[0-9a-fA-F]+")
 @functools.cache
 def build_parser() -> Lark:
     """The LALR parser of ``filter.lark`` (built once)."""
-    grammar = resources.files("synthdsl.expr").joinpath("filter.lark").read_text("utf-8")
+    grammar = resources.files("synthdsl.lang.expr").joinpath("filter.lark").read_text("utf-8")
     # The basic lexer: keywords (and, or, not, in, ...) are never read as field names.
     return Lark(
         grammar, parser="lalr", lexer="basic", propagate_positions=True, maybe_placeholders=True

@@ -29,7 +29,7 @@ Functions (the whitelist, ``FUNCTIONS``):
 - ``len(x)``: length of a string, list or object.
 - ``words(s)``: number of whitespace-separated words of a string.
 - ``entropy(s)``: Shannon entropy in bits of the string's token distribution
-  (``synthdsl.text.tokenize``); 0 for fewer than two tokens. Low values flag
+  (``synthdsl.textproc.text.tokenize``); 0 for fewer than two tokens. Low values flag
   repetitive, degenerate text.
 - ``lines(s)``: number of lines of a string (``""`` has 0).
 - ``chars(s)``: number of characters of a string.
@@ -51,9 +51,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from synthdsl.expr.errors import ExpressionRuntimeError
-from synthdsl.expr.expression import Expression, parse_expression
-from synthdsl.expr.functions import FUNCTION_SPECS, FunctionSpec
+from synthdsl.lang.expr.errors import ExpressionRuntimeError
+from synthdsl.lang.expr.expression import Expression, parse_expression
+from synthdsl.lang.expr.functions import FUNCTION_SPECS, FunctionSpec
 
 __all__ = ["FUNCTIONS", "Expression", "ExpressionRuntimeError", "FunctionSpec", "parse_expression"]
 

@@ -1,7 +1,7 @@
 """Dataset diversity metrics, drift against a reference set, and model-collapse flags.
 
 Input: iterables of texts (any size; each is read once, in one pass), tokenized with
-``synthdsl.text.tokenize``. Output:
+``synthdsl.textproc.text.tokenize``. Output:
 
 - per-dataset metrics: ``distinct_n``, ``ngram_entropy``, ``compression_ratio``,
   ``self_bleu``, ``length_stats``, ``vocabulary_size``, ``token_entropy`` (one record),
@@ -42,7 +42,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from synthdsl.text import tokenize
+from synthdsl.textproc.text import tokenize
 
 __all__ = [
     "DiversityReport",
@@ -510,7 +510,7 @@ _ZIP_BATCH = 1 << 18
 
 
 def _tokens(text: str) -> list[str]:
-    """``synthdsl.text.tokenize(text)``, with a fast path for ASCII text.
+    """``synthdsl.textproc.text.tokenize(text)``, with a fast path for ASCII text.
 
     On ASCII, NFKC changes nothing, there is no CJK character nor combining mark, and
     a run of letters and digits other than ``_`` is ``[a-z0-9]+`` once lower-cased: the

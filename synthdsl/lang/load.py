@@ -9,7 +9,7 @@ where it opens, a bad indentation at the line that breaks it), duplicate keys, a
 empty file and a top level that is not a mapping.
 Multi-line strings also get a layout (``Spans.layouts``): where each of their lines
 starts in the file, so that positions inside an embedded template or expression can be
-mapped back to the recipe (see ``synthdsl.recipe.content_span``).
+mapped back to the recipe (see ``synthdsl.lang.recipe.content_span``).
 Nothing here executes code: PyYAML's safe loader composes nodes, and we build values
 from them ourselves so that every position is kept.
 """

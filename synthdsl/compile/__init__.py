@@ -17,11 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import Diagnostic, RecipeError, Span, did_you_mean
-from synthdsl.load import Document, Path_, load_document
-from synthdsl.nodes import kind_names, node_kind
-from synthdsl.nodes.base import CheckContext
-from synthdsl.nodes.source import SourceConfig
-from synthdsl.recipe import (
+from synthdsl.lang.load import Document, Path_, load_document
+from synthdsl.lang.recipe import (
     ModelDecl,
     ModelEntry,
     OutputDecl,
@@ -34,10 +31,13 @@ from synthdsl.recipe import (
     parse_sources,
     substitute_params,
 )
-from synthdsl.schema.check import check_document
+from synthdsl.lang.schema.check import check_document
+from synthdsl.nodes import kind_names, node_kind
+from synthdsl.nodes.base import CheckContext
+from synthdsl.nodes.source import SourceConfig
 
 if TYPE_CHECKING:
-    from synthdsl.expr import Expression
+    from synthdsl.lang.expr import Expression
 
 __all__ = ["CompileOptions", "CompiledRecipe", "Graph", "Node", "compile_recipe"]
 
@@ -771,7 +771,7 @@ def _step_nodes(c: _Compiler, steps: list[_Step]) -> dict[str, Node]:
 
 
 def _parse_when(c: _Compiler, step: _Step, supported: bool) -> Expression | None:
-    from synthdsl.expr import parse_expression
+    from synthdsl.lang.expr import parse_expression
 
     assert step.when is not None
     text, span = step.when

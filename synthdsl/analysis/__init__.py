@@ -1,0 +1,1 @@
+"""Dataset analysis: diversity metrics and the model-collapse simulation."""

@@ -1,0 +1,1 @@
+"""The recipe language: text -> checked values (load, schema, params, expr, templates)."""

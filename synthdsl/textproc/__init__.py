@@ -1,0 +1,1 @@
+"""Text processing: tokens, extraction, chunking, similarity, embeddings."""
