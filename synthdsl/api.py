@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from synthdsl import __version__
-from synthdsl.compile import CompiledRecipe, CompileOptions, compile_recipe
+from synthdsl.compile import CompileOptions, compile_recipe
 from synthdsl.errors import RunError
+from synthdsl.ir import CompiledRecipe
 from synthdsl.plan import Plan, build_plan
 from synthdsl.records import Record
 from synthdsl.run.context import RunContext

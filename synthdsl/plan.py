@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from synthdsl.compile import CompiledRecipe, Graph
+from synthdsl.ir import CompiledRecipe, Graph
 from synthdsl.nodes import node_kind
 from synthdsl.records import stable_hash
 

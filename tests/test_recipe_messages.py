@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from synthdsl.errors import Diagnostic, RecipeError, Span
-from synthdsl.lang.load import parse_document
-from synthdsl.lang.recipe import content_span, parse_sources, substitute_params
+from synthdsl.lang.decls import parse_sources
+from synthdsl.lang.load import content_span, parse_document
+from synthdsl.lang.params import substitute_params
 from synthdsl.lang.schema.check import check_document
 
 F = "r.yaml"

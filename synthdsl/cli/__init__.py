@@ -21,7 +21,8 @@ from synthdsl import __version__
 from synthdsl.errors import Diagnostic, RecipeError, SynthdslError, render_diagnostics
 
 if TYPE_CHECKING:
-    from synthdsl.compile import CompiledRecipe, CompileOptions
+    from synthdsl.compile import CompileOptions
+    from synthdsl.ir import CompiledRecipe
 
 __all__ = ["main"]
 

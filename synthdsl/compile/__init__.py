@@ -17,20 +17,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import Diagnostic, RecipeError, Span, did_you_mean
-from synthdsl.lang.load import Document, Path_, load_document
-from synthdsl.lang.recipe import (
+from synthdsl.ir import (
+    CompiledRecipe,
+    Graph,
     ModelDecl,
     ModelEntry,
+    Node,
     OutputDecl,
     SourceDecl,
-    apply_set_overrides,
-    content_span,
     default_model,
-    parse_models,
-    parse_output,
-    parse_sources,
-    substitute_params,
 )
+from synthdsl.lang.decls import parse_models, parse_output, parse_sources
+from synthdsl.lang.load import Document, Path_, content_span, load_document
+from synthdsl.lang.params import apply_set_overrides, substitute_params
 from synthdsl.lang.schema.check import check_document
 from synthdsl.nodes import kind_names, node_kind
 from synthdsl.nodes.base import CheckContext
@@ -39,7 +38,7 @@ from synthdsl.nodes.source import SourceConfig
 if TYPE_CHECKING:
     from synthdsl.lang.expr import Expression
 
-__all__ = ["CompileOptions", "CompiledRecipe", "Graph", "Node", "compile_recipe"]
+__all__ = ["CompileOptions", "compile_recipe"]
 
 POOL = "pool"
 # Names a loop body reads: the round's pool, the loop's input, records made so far.
@@ -55,46 +54,6 @@ class CompileOptions:
     model_aliases: dict[str, str] = field(default_factory=dict)  # alias -> model string
     api_base: str | None = None
     check_sources: bool = True
-
-
-@dataclass
-class Node:
-    id: str
-    kind: str
-    config: Any
-    inputs: list[str]
-    span: Span
-    origin: str | None = None
-    fields: list[str] = field(default_factory=list)
-    body: Graph | None = None
-    when: Expression | None = None
-
-
-@dataclass
-class Graph:
-    nodes: dict[str, Node]  # topological order
-    output: str
-
-    def consumers(self) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {nid: [] for nid in self.nodes}
-        for node in self.nodes.values():
-            for src in node.inputs:
-                if src in out:
-                    out[src].append(node.id)
-        return out
-
-
-@dataclass
-class CompiledRecipe:
-    name: str
-    path: str
-    graph: Graph
-    models: dict[str, ModelDecl]
-    sources: dict[str, SourceDecl]
-    output: OutputDecl
-    params: dict[str, Any]
-    texts: dict[str, str]  # file name -> source text, for error rendering
-    warnings: list[Diagnostic] = field(default_factory=list)
 
 
 @dataclass

@@ -9,7 +9,7 @@ where it opens, a bad indentation at the line that breaks it), duplicate keys, a
 empty file and a top level that is not a mapping.
 Multi-line strings also get a layout (``Spans.layouts``): where each of their lines
 starts in the file, so that positions inside an embedded template or expression can be
-mapped back to the recipe (see ``synthdsl.lang.recipe.content_span``).
+mapped back to the recipe (see ``content_span``).
 Nothing here executes code: PyYAML's safe loader composes nodes, and we build values
 from them ourselves so that every position is kept.
 """
@@ -24,7 +24,16 @@ import yaml
 
 from synthdsl.errors import Diagnostic, RecipeError, Span
 
-__all__ = ["Document", "Path_", "Segment", "Spans", "load_document", "parse_document"]
+__all__ = [
+    "Document",
+    "Path_",
+    "Segment",
+    "Spans",
+    "TextSpan",
+    "content_span",
+    "load_document",
+    "parse_document",
+]
 
 Path_ = tuple[str | int, ...]
 
@@ -374,3 +383,71 @@ def load_document(path: str | Path, display_name: str | None = None) -> Document
             Span(file, line, col), "file is not valid UTF-8 text (binary file?)"
         ) from None
     return parse_document(text, file)
+
+
+@dataclass(frozen=True, eq=False)
+class TextSpan(Span):
+    """Where a multi-line embedded text starts, and where each of its lines is in the file.
+
+    ``shifted`` maps a position inside the text to the file, following the text's lines
+    (indentation of a ``|`` block, line folding of ``>`` blocks and of multi-line plain or
+    quoted strings) instead of assuming the text's lines start in column 1. It equals
+    (and hashes like) the plain ``Span`` of the same position.
+    """
+
+    segments: tuple[Segment, ...] = field(default=(), repr=False)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Span):
+            return (self.file, self.line, self.col) == (other.file, other.line, other.col)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.file, self.line, self.col))
+
+    def shifted(self, line_offset: int, col_offset: int) -> Span:
+        target = (line_offset, col_offset)
+        best: Segment | None = None
+        for seg in self.segments:
+            if (seg[0], seg[1]) <= target:
+                best = seg
+            else:
+                break
+        if best is None:
+            return super().shifted(line_offset, col_offset)
+        text_line, text_col, file_line, file_col = best
+        if text_line == line_offset:
+            return Span(self.file, file_line, file_col + col_offset - text_col)
+        # A line that could not be located: estimate from the last located one.
+        indent = file_col - 1 if text_col == 0 else 0
+        return Span(self.file, file_line + line_offset - text_line, indent + col_offset + 1)
+
+
+def content_span(doc: Document, span: Span) -> Span:
+    """Where the text of a scalar starts (past an opening quote or a block indicator).
+
+    For a multi-line string the result is a ``TextSpan`` that also maps positions on
+    the text's later lines back to the file.
+    """
+    segments = doc.spans.layouts.get(span)
+    if segments:
+        text_line, text_col, file_line, file_col = segments[0]
+        if text_line > 0:  # the text starts with empty lines
+            return TextSpan(span.file, file_line - text_line, 1, segments)
+        return TextSpan(span.file, file_line, file_col - text_col, segments)
+    lines = doc.text.splitlines()
+    if not 1 <= span.line <= len(lines):
+        return span
+    line = lines[span.line - 1]
+    ch = line[span.col - 1 : span.col]
+    if ch in ("'", '"'):
+        return Span(span.file, span.line, span.col + 1)
+    if ch in ("|", ">"):
+        for i in range(span.line, len(lines)):
+            stripped = lines[i].lstrip(" ")
+            if stripped:
+                return Span(span.file, i + 1, len(lines[i]) - len(stripped) + 1)
+    return span
+
+
+# --- --set overrides --------------------------------------------------------

@@ -23,7 +23,7 @@ from synthdsl.lang.load import Document, Path_
 from synthdsl.records import Record
 
 if TYPE_CHECKING:
-    from synthdsl.compile import Node
+    from synthdsl.ir import Node
     from synthdsl.lang.templates import Template
     from synthdsl.run.context import RunContext
 

@@ -27,7 +27,7 @@ from synthdsl.records import Record
 from synthdsl.textproc.chunking import Unit
 
 if TYPE_CHECKING:
-    from synthdsl.compile import Node
+    from synthdsl.ir import Node
     from synthdsl.run.context import RunContext
 
 __all__ = ["CHUNK_FIELDS", "KIND", "ChunkConfig"]

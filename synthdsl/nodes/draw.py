@@ -43,7 +43,7 @@ from synthdsl.nodes.base import (
 from synthdsl.records import Record, derive_id
 
 if TYPE_CHECKING:
-    from synthdsl.compile import Node
+    from synthdsl.ir import Node
     from synthdsl.run.context import RunContext
 
 __all__ = ["KIND", "DrawConfig", "DrawPart", "draw_from"]

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import RecipeError, Span
-from synthdsl.lang.recipe import content_span
+from synthdsl.lang.load import content_span
 from synthdsl.nodes.base import (
     CheckContext,
     Drop,
@@ -41,7 +41,7 @@ from synthdsl.nodes.base import (
 from synthdsl.records import Record
 
 if TYPE_CHECKING:
-    from synthdsl.compile import Node
+    from synthdsl.ir import Node
     from synthdsl.lang.expr import Expression
     from synthdsl.run.context import RunContext
 

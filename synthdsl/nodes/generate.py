@@ -32,7 +32,7 @@ from synthdsl.nodes.prompting import PromptConfig, call_model, configure_prompt
 from synthdsl.records import Record
 
 if TYPE_CHECKING:
-    from synthdsl.compile import Node
+    from synthdsl.ir import Node
     from synthdsl.lang.templates import Template
     from synthdsl.run.context import RunContext
 

@@ -27,7 +27,7 @@ from synthdsl.nodes.base import (
 from synthdsl.records import Record
 
 if TYPE_CHECKING:
-    from synthdsl.compile import Graph, Node
+    from synthdsl.ir import Graph, Node
     from synthdsl.run.context import RunContext
 
 __all__ = ["KIND", "STAGE_BANDS", "MixConfig", "MixPart", "quotas"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import Span
-from synthdsl.lang.recipe import content_span
+from synthdsl.lang.load import content_span
 from synthdsl.llm.types import LLMRequest, LLMResponse, ModelSpec
 from synthdsl.nodes.base import CheckContext, Fail
 from synthdsl.records import Record, stable_hash

@@ -15,7 +15,7 @@ from synthdsl.nodes.base import CheckContext, Emit, Estimate, MapRunner, NodeKin
 from synthdsl.records import Record
 
 if TYPE_CHECKING:
-    from synthdsl.compile import Node
+    from synthdsl.ir import Node
     from synthdsl.run.context import RunContext
 
 __all__ = ["KIND", "SelectConfig"]

@@ -22,12 +22,12 @@ from jinja2.nativetypes import NativeEnvironment
 from jinja2.sandbox import SandboxedEnvironment
 
 from synthdsl.errors import Diagnostic, RecipeError
-from synthdsl.lang.recipe import content_span
+from synthdsl.lang.load import content_span
 from synthdsl.nodes.base import CheckContext, Emit, Estimate, Fail, MapRunner, NodeKind, Outcome
 from synthdsl.records import Record
 
 if TYPE_CHECKING:
-    from synthdsl.compile import Node
+    from synthdsl.ir import Node
     from synthdsl.lang.templates import Template
     from synthdsl.run.context import RunContext
 

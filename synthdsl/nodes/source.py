@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synthdsl.lang.recipe import SourceDecl
+from synthdsl.ir import SourceDecl
 from synthdsl.nodes.base import Estimate, NodeKind, Outbox, StreamRunner
 from synthdsl.records import Record, derive_id
 
 if TYPE_CHECKING:
-    from synthdsl.compile import Node
+    from synthdsl.ir import Node
     from synthdsl.run.context import RunContext
 
 __all__ = ["KIND", "SourceConfig"]

@@ -44,7 +44,7 @@ from synthdsl.nodes.base import (
 from synthdsl.records import Record, canonical_json
 
 if TYPE_CHECKING:
-    from synthdsl.compile import Node
+    from synthdsl.ir import Node
     from synthdsl.run.context import RunContext
     from synthdsl.sandbox.host import Limits, SandboxResult
 

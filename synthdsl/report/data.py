@@ -346,7 +346,8 @@ def dag_order(manifest: dict[str, Any]) -> list[str]:
     if not isinstance(path, str) or not Path(path).is_file():
         return []
     try:
-        from synthdsl.compile import CompileOptions, Graph, compile_recipe
+        from synthdsl.compile import CompileOptions, compile_recipe
+        from synthdsl.ir import Graph
 
         compiled = compile_recipe(path, CompileOptions(check_sources=False))
     except Exception:  # the recipe moved on or no longer compiles: keep manifest order

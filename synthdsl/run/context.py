@@ -20,8 +20,8 @@ from synthdsl.records import Record
 from synthdsl.run.stats import NodeStats
 
 if TYPE_CHECKING:
-    from synthdsl.compile import CompiledRecipe, Graph
     from synthdsl.io.writers import RejectsWriter
+    from synthdsl.ir import CompiledRecipe, Graph
     from synthdsl.llm.client import ProviderPool
     from synthdsl.run.cache import CallCache
 

@@ -18,8 +18,8 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
-from synthdsl.compile import Graph, Node
 from synthdsl.errors import RunError
+from synthdsl.ir import Graph, Node
 from synthdsl.lang.expr import Expression
 from synthdsl.nodes import node_kind
 from synthdsl.nodes.base import Drop, Emit, Fail, MapRunner, Outbox, Outcome, concat_streams

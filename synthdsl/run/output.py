@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from synthdsl.lang.recipe import OutputDecl
+from synthdsl.ir import OutputDecl
 from synthdsl.records import Record
 from synthdsl.run.context import RunContext
 

@@ -11,7 +11,7 @@ import time
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from synthdsl.compile import CompiledRecipe
+    from synthdsl.ir import CompiledRecipe
     from synthdsl.run.context import RunContext
 
 __all__ = ["make_progress"]

@@ -1,0 +1,174 @@
+"""The shared shapes of a compiled recipe: declarations, nodes and graphs.
+
+Every layer reads these and none defines them again: ``lang`` parses recipe text into
+the declarations (``ModelDecl``, ``SourceDecl``, ``OutputDecl``), ``compile`` builds
+the ``Graph`` of ``Node``s, ``plan`` and ``run`` read it. This module imports nothing
+of synthdsl but ``errors``, which is what keeps the layers free of cycles.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+from synthdsl.errors import Diagnostic, Span
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "CompiledRecipe",
+    "Graph",
+    "ModelDecl",
+    "ModelEntry",
+    "Node",
+    "OutputDecl",
+    "Predicate",
+    "SourceDecl",
+    "default_model",
+]
+
+DEFAULT_MODEL = "local/smollm2"
+
+C = TypeVar("C")
+
+
+def default_model() -> str:
+    """The model used where a recipe names none: $SYNTHDSL_MODEL or the embedded model."""
+    return os.environ.get("SYNTHDSL_MODEL") or DEFAULT_MODEL
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One concrete model of an alias (an alias is a weighted pool of these)."""
+
+    model: str
+    weight: float = 1.0
+    params: tuple[tuple[str, Any], ...] = ()
+    api_base: str | None = None
+    api_key_env: str | None = None
+    concurrency: int = 16
+    rpm: float | None = None
+    tpm: float | None = None
+    timeout: float = 120.0
+    max_retries: int = 6
+    backend: str = "auto"
+    extra: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class ModelDecl:
+    alias: str
+    entries: tuple[ModelEntry, ...]
+    span: Span
+
+    @property
+    def is_pool(self) -> bool:
+        return len(self.entries) > 1
+
+
+@dataclass(frozen=True)
+class SourceDecl:
+    name: str
+    span: Span
+    path: str | None = None
+    records: tuple[dict[str, Any], ...] | None = None
+    is_input: bool = False
+    format: str = "auto"
+    text_field: str = "text"
+    glob: str | None = None
+    limit: int | None = None
+    fields: tuple[str, ...] | None = None
+    base_dir: str = "."
+
+
+@dataclass(frozen=True)
+class OutputDecl:
+    from_: str | None
+    dir: str | None
+    format: str = "jsonl"
+    shape: str = "records"
+    fields: tuple[str, ...] | None = None
+    instruction_field: str = "instruction"
+    input_field: str = "input"
+    response_field: str = "response"
+    system: str | None = None
+    provenance: bool = True
+    span: Span | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Predicate(Protocol):
+    """A compiled condition over one record (``when:``); ``lang.expr`` makes them."""
+
+    @property
+    def source(self) -> str: ...
+
+    def evaluate(self, record: Mapping[str, Any]) -> Any: ...
+
+    def field_spans(self) -> Sequence[tuple[str, Span]]: ...
+
+
+@dataclass
+class Node(Generic[C]):
+    """One step of the DAG: its kind's name, its typed config, and where it came from.
+
+    ``inputs`` are node ids; ``fields`` are the fields its records carry (``*``: not
+    known); ``body`` is a nested graph (a loop's round); ``when`` gates the step.
+    """
+
+    id: str
+    kind: str
+    config: C
+    inputs: list[str]
+    span: Span
+    origin: str | None = None
+    fields: list[str] = field(default_factory=list)
+    body: Graph | None = None
+    when: Predicate | None = None
+
+
+@dataclass
+class Graph:
+    nodes: dict[str, Node[Any]]  # topological order
+    output: str
+
+    def consumers(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {nid: [] for nid in self.nodes}
+        for node in self.nodes.values():
+            for src in node.inputs:
+                if src in out:
+                    out[src].append(node.id)
+        return out
+
+    def upstream(self, out_id: str) -> Graph:
+        """The sub-graph of ``out_id`` and everything it reads from, in order."""
+        needed: set[str] = set()
+        stack = [out_id]
+        while stack:
+            nid = stack.pop()
+            if nid in needed or nid not in self.nodes:
+                continue
+            needed.add(nid)
+            stack.extend(self.nodes[nid].inputs)
+        return Graph({nid: n for nid, n in self.nodes.items() if nid in needed}, out_id)
+
+    def walk(self) -> Iterator[Node[Any]]:
+        """Every node, loop bodies included (each body right after its loop)."""
+        for node in self.nodes.values():
+            yield node
+            if node.body is not None:
+                yield from node.body.walk()
+
+
+@dataclass
+class CompiledRecipe:
+    name: str
+    path: str
+    graph: Graph
+    models: dict[str, ModelDecl]
+    sources: dict[str, SourceDecl]
+    output: OutputDecl
+    params: dict[str, Any]
+    texts: dict[str, str]  # file name -> source text, for error rendering
+    warnings: list[Diagnostic] = field(default_factory=list)
