@@ -24,7 +24,7 @@ from rapidfuzz.distance import LCSseq
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from synthdsl.textproc.similarity import RougeIndex
-from synthdsl.textproc.text import tokenize
+from synthdsl.textproc.tokens import tokenize
 
 POOL = 10_000
 QUERIES = 1_000

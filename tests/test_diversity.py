@@ -38,7 +38,7 @@ from synthdsl.analysis.diversity import (
     token_entropy,
     vocabulary_size,
 )
-from synthdsl.textproc.text import tokenize
+from synthdsl.textproc.tokens import tokenize
 
 # --------------------------------------------------------------------------- generator
 

@@ -287,13 +287,21 @@ def test_diversity_falls_back_when_the_module_is_missing(
     assert any(t.startswith("Token entropy per record: ") for t in chart_titles(html))
 
 
-def test_token_entropy_matches_the_diversity_module() -> None:
-    diversity = pytest.importorskip("synthdsl.analysis.diversity")
-    from synthdsl.report.textstats import entropy_of
-    from synthdsl.textproc.text import tokenize
+def test_report_token_entropy_is_the_shared_definition() -> None:
+    """The report, filters and stats share one token entropy (textproc.tokens)."""
+    import math
 
-    for text in ("", "the the the", "a b c d", "Hello, world! Hello again 你好世界", "x y x z"):
-        assert entropy_of(tokenize(text)) == pytest.approx(diversity.token_entropy(text))
+    from synthdsl.analysis import diversity
+    from synthdsl.report import textstats
+    from synthdsl.textproc.tokens import entropy, tokenize
+
+    assert textstats.entropy is entropy
+    assert diversity.token_entropy("x y x z") == pytest.approx(1.5)
+    for text, bits in (("", 0.0), ("the the the", 0.0), ("a b c d", 2.0), ("x y x z", 1.5)):
+        assert entropy(tokenize(text)) == pytest.approx(bits)
+    assert entropy(tokenize("Hello, world! Hello again 你好世界")) == pytest.approx(
+        -(2 / 8) * math.log2(2 / 8) - 6 * (1 / 8) * math.log2(1 / 8)
+    )
 
 
 def test_mix_band_chart_and_alert(server: FakeOpenAIServer, project: Path) -> None:

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from synthdsl.textproc.similarity import RougeIndex, lcs_length, rouge_l, rouge_l_text
-from synthdsl.textproc.text import tokenize
+from synthdsl.textproc.tokens import tokenize
 
 # ---------------------------------------------------------------- rouge_l
 

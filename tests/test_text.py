@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from synthdsl.textproc.text import (
-    ExtractError,
-    extract_code,
-    extract_json,
-    extract_list,
-    normalize_for_exact,
-    tokenize,
-    words,
-)
+from synthdsl.textproc.extract import ExtractError, extract_code, extract_json, extract_list
+from synthdsl.textproc.tokens import normalize_for_exact, tokenize, words
 
 # ---------------------------------------------------------------- tokens
 

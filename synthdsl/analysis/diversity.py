@@ -1,7 +1,7 @@
 """Dataset diversity metrics, drift against a reference set, and model-collapse flags.
 
 Input: iterables of texts (any size; each is read once, in one pass), tokenized with
-``synthdsl.textproc.text.tokenize``. Output:
+``synthdsl.textproc.tokens.tokenize``. Output:
 
 - per-dataset metrics: ``distinct_n``, ``ngram_entropy``, ``compression_ratio``,
   ``self_bleu``, ``length_stats``, ``vocabulary_size``, ``token_entropy`` (one record),
@@ -42,7 +42,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from synthdsl.textproc.text import tokenize
+from synthdsl.textproc.tokens import token_entropy, tokenize
 
 __all__ = [
     "DiversityReport",
@@ -510,7 +510,7 @@ _ZIP_BATCH = 1 << 18
 
 
 def _tokens(text: str) -> list[str]:
-    """``synthdsl.textproc.text.tokenize(text)``, with a fast path for ASCII text.
+    """``synthdsl.textproc.tokens.tokenize(text)``, with a fast path for ASCII text.
 
     On ASCII, NFKC changes nothing, there is no CJK character nor combining mark, and
     a run of letters and digits other than ``_`` is ``[a-z0-9]+`` once lower-cased: the
@@ -788,15 +788,6 @@ def length_stats(texts: Iterable[str]) -> LengthStats:
 def vocabulary_size(texts: Iterable[str]) -> int:
     """The number of distinct tokens over all texts."""
     return int(_profile(texts, orders=()).ngram_counts(1)[0].size)
-
-
-def token_entropy(text: str) -> float:
-    """Shannon entropy, in bits, of the token distribution of one text.
-
-    0.0 for an empty text or a single repeated token; log2(k) for k distinct tokens
-    once each. A low value marks a degenerate, repetitive record ("the the the ...").
-    """
-    return _entropy_bits(list(Counter(_tokens(text)).values()))
 
 
 def summarize(

@@ -95,7 +95,7 @@ class _MinHashIndex:
     def _signature(self, text: str) -> Any:
         from datasketch import MinHash
 
-        from synthdsl.textproc.text import tokenize
+        from synthdsl.textproc.tokens import tokenize
 
         tokens = tokenize(text)
         k = min(self.shingle, max(len(tokens), 1))
@@ -173,7 +173,7 @@ class _Runner:
 
     def add_reference(self, record: Record) -> None:
         """Index a record of an ``against`` input: later records near it are duplicates."""
-        from synthdsl.textproc.text import normalize_for_exact
+        from synthdsl.textproc.tokens import normalize_for_exact
 
         text = _key_text(record, self.cfg.fields)
         digest = hashlib.blake2b(normalize_for_exact(text).encode("utf-8"), digest_size=16).digest()
@@ -205,7 +205,7 @@ class _Runner:
                     await out.emit(rec)
 
     async def process(self, record: Record) -> Outcome:
-        from synthdsl.textproc.text import normalize_for_exact
+        from synthdsl.textproc.tokens import normalize_for_exact
 
         text = _key_text(record, self.cfg.fields)
         digest = hashlib.blake2b(normalize_for_exact(text).encode("utf-8"), digest_size=16).digest()

@@ -49,7 +49,7 @@ class _Runner:
         self.cfg: ExtractConfig = node.config
 
     async def process(self, record: Record) -> Outcome:
-        from synthdsl.textproc.text import ExtractError, extract_code, extract_json, extract_list
+        from synthdsl.textproc.extract import ExtractError, extract_code, extract_json, extract_list
 
         cfg = self.cfg
         text = record.data.get(cfg.field)

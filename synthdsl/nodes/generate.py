@@ -91,7 +91,7 @@ class _Runner:
                 continue
             value: Any = response.text
             if self.cfg.json is not False:
-                from synthdsl.textproc.text import ExtractError, extract_json
+                from synthdsl.textproc.extract import ExtractError, extract_json
 
                 try:
                     value = extract_json(response.text)

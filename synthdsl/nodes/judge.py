@@ -55,7 +55,7 @@ def parse_score(text: str, scale: tuple[int, int]) -> tuple[int, str] | str:
     The schema puts ``score`` first, so a reply cut short by ``max_tokens`` while
     writing its reason still carries a complete score, which is taken.
     """
-    from synthdsl.textproc.text import ExtractError, extract_json
+    from synthdsl.textproc.extract import ExtractError, extract_json
 
     try:
         value = extract_json(text)

@@ -600,7 +600,7 @@ def lengths(data: RunData, ts: TextStats) -> str:
     )
     lead = (
         f"Tokens are words (letters and digits of any script, lower-cased) as in "
-        f"<code>synthdsl.textproc.text.tokenize</code>; entropy is the Shannon entropy of a "
+        f"<code>synthdsl.textproc.tokens.tokenize</code>; entropy is the Shannon entropy of a "
         f"record's "
         f"token distribution in bits (low: repetitive text). Measured on {sampled} of "
         f"<code>{esc(data.dataset_path.name)}</code>; fields: "

@@ -5,7 +5,7 @@ Input: the ``RunData`` sample (text fields of up to ``MAX_SAMPLE`` records). Out
 entropy per record) and ``diversity(ts) -> Diversity`` (metrics, thresholds and
 collapse flags from ``synthdsl.analysis.diversity`` when it is importable). Errors: none on
 purpose: a missing or failing ``synthdsl.analysis.diversity`` gives ``Diversity(available=False,
-reason=...)`` and its ``token_entropy`` falls back to the local one.
+reason=...)``; token entropy is ``synthdsl.textproc.tokens.entropy``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synthdsl.report.data import RunData
+from synthdsl.textproc.tokens import entropy
 
 __all__ = [
     "MAX_DIVERSITY_TEXTS",
@@ -27,7 +28,6 @@ __all__ = [
     "FlagRow",
     "TextStats",
     "diversity",
-    "entropy_of",
     "opt_float",
     "pick_fields",
     "text_stats",
@@ -35,19 +35,6 @@ __all__ = [
 
 MAX_FIELDS = 3
 MAX_DIVERSITY_TEXTS = 10_000
-
-
-def entropy_of(tokens: Sequence[str]) -> float:
-    """Shannon entropy, in bits, of the distribution of ``tokens``.
-
-    The definition of ``synthdsl.analysis.diversity.token_entropy`` (0 for no token or one
-    repeated token, log2(k) for k distinct tokens once each), computed from tokens
-    already at hand so each text is tokenized once.
-    """
-    n = len(tokens)
-    if n == 0:
-        return 0.0
-    return max(0.0, -sum(c / n * math.log2(c / n) for c in Counter(tokens).values()))
 
 
 def _diversity_module() -> tuple[Any, str]:
@@ -87,7 +74,7 @@ def pick_fields(sample: Sequence[Mapping[str, str]], limit: int = MAX_FIELDS) ->
 
 def text_stats(data: RunData, fields: Sequence[str] | None) -> TextStats:
     """Token count and token entropy per sampled record of each chosen field."""
-    from synthdsl.textproc.text import tokenize
+    from synthdsl.textproc.tokens import tokenize
 
     chosen = list(fields) if fields else pick_fields(data.sample)
     stats = TextStats(fields=chosen)
@@ -99,7 +86,7 @@ def text_stats(data: RunData, fields: Sequence[str] | None) -> TextStats:
         for t in texts:
             tokens = tokenize(t)
             counts.append(len(tokens))
-            ent.append(entropy_of(tokens))
+            ent.append(entropy(tokens))
         stats.tokens[f] = counts
         stats.entropy[f] = ent
     return stats

@@ -72,7 +72,7 @@ class Chunk:
 @functools.lru_cache(maxsize=1)
 def _token_re() -> re.Pattern[str]:
     """The token regex; built on first use (listing the combining marks takes ~0.2 s)."""
-    from synthdsl.textproc.text import _CJK_RANGES, _combining_mark_class
+    from synthdsl.textproc.tokens import _CJK_RANGES, _combining_mark_class
 
     marks = _combining_mark_class()
     cjk = _CJK_RANGES

@@ -1,6 +1,6 @@
 """ROUGE-L between token sequences, and an exact near-duplicate index over a growing pool.
 
-Input: token sequences (``rouge_l``), or texts tokenized with ``synthdsl.textproc.text.tokenize``
+Input: token sequences (``rouge_l``), or texts tokenized with ``synthdsl.textproc.tokens.tokenize``
 (``RougeIndex``). Output: ROUGE-L F-measures (beta = 1) in [0, 1], and for a query the
 pool item with the highest score, as ``(item_id, score)``.
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from rapidfuzz import process
 from rapidfuzz.distance import LCSseq
 
-from synthdsl.textproc.text import tokenize
+from synthdsl.textproc.tokens import tokenize
 
 __all__ = ["IndexStats", "RougeIndex", "lcs_length", "rouge_l", "rouge_l_text"]
 
@@ -74,7 +74,7 @@ def rouge_l(a_tokens: Sequence[str], b_tokens: Sequence[str]) -> float:
 
 
 def rouge_l_text(a: str, b: str) -> float:
-    """``rouge_l`` of two texts tokenized with ``synthdsl.textproc.text.tokenize``."""
+    """``rouge_l`` of two texts tokenized with ``synthdsl.textproc.tokens.tokenize``."""
     return rouge_l(tokenize(a), tokenize(b))
 
 

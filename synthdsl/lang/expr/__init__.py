@@ -29,7 +29,7 @@ Functions (the whitelist, ``FUNCTIONS``):
 - ``len(x)``: length of a string, list or object.
 - ``words(s)``: number of whitespace-separated words of a string.
 - ``entropy(s)``: Shannon entropy in bits of the string's token distribution
-  (``synthdsl.textproc.text.tokenize``); 0 for fewer than two tokens. Low values flag
+  (``synthdsl.textproc.tokens.tokenize``); 0 for fewer than two tokens. Low values flag
   repetitive, degenerate text.
 - ``lines(s)``: number of lines of a string (``""`` has 0).
 - ``chars(s)``: number of characters of a string.

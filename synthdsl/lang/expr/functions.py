@@ -124,15 +124,9 @@ def _words(value: object) -> int:
 
 def _entropy(value: object) -> float:
     """Shannon entropy in bits of the token distribution of a string (0 for <2 tokens)."""
-    from collections import Counter
+    from synthdsl.textproc.tokens import token_entropy  # tokenizer tables load on first use
 
-    from synthdsl.textproc.text import tokenize
-
-    tokens = tokenize(_str_arg(value))
-    total = len(tokens)
-    if total < 2:
-        return 0.0
-    return -sum((c / total) * math.log2(c / total) for c in Counter(tokens).values()) + 0.0
+    return token_entropy(_str_arg(value))
 
 
 def _lines(value: object) -> int:

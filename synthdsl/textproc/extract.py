@@ -1,126 +1,23 @@
-"""Text utilities for nodes and filter functions: tokens, counts, normalisation, extraction.
+"""Structured values out of LLM completions: lists, JSON, fenced code.
 
-Input: plain text (prompts, LLM completions, dataset fields). Output:
-
-- ``tokenize(text) -> list[str]``: lower-cased word tokens for ROUGE-L and dedup;
-- ``words(text) -> int``: whitespace-separated word count;
-- ``normalize_for_exact(text) -> str``: the key exact dedup compares;
-- ``extract_list`` / ``extract_json`` / ``extract_code``: structured values parsed out
-  of an LLM completion.
-
-Errors: the extractors raise ``ExtractError`` (a ``ValueError``) with a short human
-reason ("no fenced code block found", ...) that becomes the record's drop reason.
-The other functions never raise on ``str`` input.
+Input: a completion's text. Output: ``extract_list`` (numbered, bulleted or one-per-line
+items), ``extract_json`` (the first JSON value, fenced or bare), ``extract_code`` (a
+fenced block, by language). Raises ``ExtractError`` (a ``ValueError``) with a short
+human reason ("no fenced code block found", ...) that becomes the record's drop reason.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import re
-import sys
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = [
-    "ExtractError",
-    "extract_code",
-    "extract_json",
-    "extract_list",
-    "normalize_for_exact",
-    "tokenize",
-    "words",
-]
+__all__ = ["ExtractError", "extract_code", "extract_json", "extract_list"]
 
 
 class ExtractError(ValueError):
     """An LLM output did not contain what an extractor looked for; the message says why."""
-
-
-# --------------------------------------------------------------------------- tokens
-
-# Scripts written without spaces between words: every character is its own token
-# (the usual practice for ROUGE on Chinese and Japanese). Han ideographs (with the
-# extension blocks and compatibility ideographs), Hiragana and Katakana.
-_CJK_RANGES = (
-    "\u2e80-\u2fdf"  # CJK radicals, Kangxi radicals
-    "\u3005-\u3007"  # ideographic iteration mark, closing mark, number zero
-    "\u3021-\u3029"  # Hangzhou numerals
-    "\u3040-\u30ff"  # Hiragana, Katakana
-    "\u31f0-\u31ff"  # Katakana phonetic extensions
-    "\u3400-\u4dbf"  # extension A
-    "\u4e00-\u9fff"  # unified ideographs
-    "\uf900-\ufaff"  # compatibility ideographs
-    "\uff66-\uff9f"  # half-width Katakana
-    "\U00020000-\U0003134f"  # extensions B to G
-)
-_CJK_RE = re.compile(f"[{_CJK_RANGES}]")
-
-
-def _combining_mark_class() -> str:
-    """A regex character class body of every combining mark (categories Mn, Mc, Me).
-
-    Python's ``re`` has no ``\\p{M}``, and ``\\w`` leaves marks out, which would cut
-    Devanagari, Thai or decomposed Latin words apart at every vowel sign or accent.
-    """
-    ranges: list[tuple[int, int]] = []
-    for cp in range(sys.maxunicode + 1):
-        if unicodedata.category(chr(cp)).startswith("M"):
-            if ranges and ranges[-1][1] == cp - 1:
-                ranges[-1] = (ranges[-1][0], cp)
-            else:
-                ranges.append((cp, cp))
-    parts = []
-    for lo, hi in ranges:
-        parts.append(
-            re.escape(chr(lo)) if lo == hi else f"{re.escape(chr(lo))}-{re.escape(chr(hi))}"
-        )
-    return "".join(parts)
-
-
-@functools.lru_cache(maxsize=1)
-def _word_re() -> re.Pattern[str]:
-    """A token: a run of letters and digits of any script, combining marks included.
-
-    ``[^\\W_]`` is "word character but not underscore"; everything else separates
-    tokens. Built on first use (scanning the Unicode tables takes ~0.2 s), so importing
-    this module stays cheap for ``validate`` and ``plan``.
-    """
-    return re.compile(f"(?:[^\\W_]|[{_combining_mark_class()}])+")
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-cased word tokens of ``text``, for any script; punctuation is dropped.
-
-    The text is NFKC-normalised (full-width forms and ligatures become plain letters),
-    lower-cased, and split into runs of letters, digits and combining marks. Han
-    ideographs and Japanese kana become one token per character, since those scripts
-    put no spaces between words. Scripts such as Thai, which also lack spaces but are
-    not split here, come out as one token per space-separated run.
-
-    This differs on purpose from Google's ``rouge_score`` tokenizer, which replaces every
-    character outside ``[a-z0-9]`` with a space: there, non-English text (Chinese,
-    Russian, even accented words) yields no tokens or broken ones, and every ROUGE score
-    between such texts is 0. On plain ASCII English the two agree (``rouge_score``
-    without stemming).
-
-    >>> tokenize("Hello, World! Привет, мир. 你好世界")
-    ['hello', 'world', 'привет', 'мир', '你', '好', '世', '界']
-    """
-    text = unicodedata.normalize("NFKC", text).lower()
-    text = _CJK_RE.sub(r" \g<0> ", text)
-    return _word_re().findall(text)
-
-
-def words(text: str) -> int:
-    """The number of whitespace-separated words in ``text``."""
-    return len(text.split())
-
-
-def normalize_for_exact(text: str) -> str:
-    """The exact-dedup key: NFKC, case-folded, whitespace runs collapsed, stripped."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 # --------------------------------------------------------------------------- quotes
