@@ -66,7 +66,7 @@ def test_provider_layer_used_from_the_runtime_only() -> None:
         }
         if heavy:
             users.add(mod)
-    assert users <= {"synthdsl/api.py", "synthdsl/run/context.py"}
+    assert users <= {"synthdsl/run/session.py", "synthdsl/run/context.py"}
 
 
 def test_front_end_does_not_depend_on_the_runtime() -> None:

@@ -78,8 +78,15 @@ class LLMResponse:
 
 
 class LLMClient(Protocol):
-    """Anything that can complete a request. Raises ``synthdsl.errors.LLMError``."""
+    """Anything that can complete a request. Raises ``synthdsl.errors.LLMError``.
+
+    ``ProviderPool`` (``llm/client.py``) is the real one; tests and other executors
+    pass their own through ``RunOptions.client``. ``stats()`` is per model (retries,
+    errors, waits) for the manifest.
+    """
 
     async def complete(self, request: LLMRequest) -> LLMResponse: ...
+
+    def stats(self) -> dict[str, dict[str, Any]]: ...
 
     async def aclose(self) -> None: ...

@@ -23,9 +23,10 @@ from synthdsl.lang.load import Document, Path_
 from synthdsl.records import Record
 
 if TYPE_CHECKING:
-    from synthdsl.ir import Node
+    from synthdsl.ir import Graph, Node
     from synthdsl.lang.templates import Template
-    from synthdsl.run.context import RunContext
+    from synthdsl.llm.types import LLMRequest, LLMResponse, ModelSpec
+    from synthdsl.nodes.accounting import NodeStats
 
 __all__ = [
     "CheckContext",
@@ -37,6 +38,7 @@ __all__ = [
     "NodeKind",
     "Outbox",
     "Outcome",
+    "Runtime",
     "StreamRunner",
     "concat_streams",
     "count_references",
@@ -168,6 +170,48 @@ def count_references(buffers: dict[str, list[Record]], main: list[str], out: Out
             out.count_passed(len(buf))
 
 
+class Runtime(Protocol):
+    """What a node sees at run time; ``run/context.py`` and ``run/executor.py`` provide it.
+
+    Nodes do not import the runtime: they get this from the executor, so the layers
+    stay ``run > nodes``.
+    """
+
+    limit: int | None
+    round: int | None
+    stats: dict[str, NodeStats]
+
+    @property
+    def params(self) -> dict[str, Any]: ...
+
+    @property
+    def salt(self) -> str: ...
+
+    def node_key(self, node_id: str) -> str: ...
+
+    def node_stats(self, node_id: str, kind: str) -> NodeStats: ...
+
+    def note(self, node_id: str, name: str, value: Any) -> None: ...
+
+    def discard(self, node_id: str, record: Record, reason: str) -> None: ...
+
+    def spec_for(self, alias: str | None, key: str, overrides: dict[str, Any]) -> ModelSpec: ...
+
+    def provider_extra(self, alias: str | None, spec: ModelSpec) -> tuple[tuple[str, Any], ...]: ...
+
+    def concurrency_for(self, alias: str | None) -> int: ...
+
+    async def complete(self, node_id: str, request: LLMRequest) -> LLMResponse: ...
+
+    async def run_subgraph(
+        self,
+        graph: Graph,
+        feed: dict[str, list[Record]],
+        round_: int | None,
+        scope: str | None = None,
+    ) -> list[Record]: ...
+
+
 class StreamRunner(Protocol):
     async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None: ...
 
@@ -220,8 +264,8 @@ class NodeKind:
         """A JSON-able summary of the config for the plan."""
         return {}
 
-    def map_runner(self, node: Node, rt: RunContext) -> MapRunner | None:
+    def map_runner(self, node: Node, rt: Runtime) -> MapRunner | None:
         return None
 
-    def stream_runner(self, node: Node, rt: RunContext) -> StreamRunner | None:
+    def stream_runner(self, node: Node, rt: Runtime) -> StreamRunner | None:
         return None

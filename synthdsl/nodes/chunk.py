@@ -22,13 +22,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import Span
-from synthdsl.nodes.base import CheckContext, Drop, Emit, Estimate, MapRunner, NodeKind, Outcome
+from synthdsl.nodes.base import (
+    CheckContext,
+    Drop,
+    Emit,
+    Estimate,
+    MapRunner,
+    NodeKind,
+    Outcome,
+    Runtime,
+)
 from synthdsl.records import Record
 from synthdsl.textproc.chunking import Unit
 
 if TYPE_CHECKING:
     from synthdsl.ir import Node
-    from synthdsl.run.context import RunContext
 
 __all__ = ["CHUNK_FIELDS", "KIND", "ChunkConfig"]
 
@@ -53,7 +61,7 @@ class ChunkConfig:
 class _Runner:
     concurrency = 1
 
-    def __init__(self, node: Node, rt: RunContext) -> None:
+    def __init__(self, node: Node, rt: Runtime) -> None:
         self.node = node
         self.rt = rt
         self.cfg: ChunkConfig = node.config
@@ -178,7 +186,7 @@ class ChunkKind(NodeKind):
             "keep_text": cfg.keep_text,
         }
 
-    def map_runner(self, node: Node, rt: RunContext) -> MapRunner:
+    def map_runner(self, node: Node, rt: Runtime) -> MapRunner:
         return _Runner(node, rt)
 
 

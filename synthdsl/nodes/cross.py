@@ -19,6 +19,7 @@ from synthdsl.nodes.base import (
     Estimate,
     NodeKind,
     Outbox,
+    Runtime,
     StreamRunner,
     count_references,
     read_all,
@@ -27,7 +28,6 @@ from synthdsl.records import Record
 
 if TYPE_CHECKING:
     from synthdsl.ir import Node
-    from synthdsl.run.context import RunContext
 
 __all__ = ["KIND", "CrossConfig"]
 
@@ -47,7 +47,7 @@ class CrossConfig:
 
 
 class _Runner:
-    def __init__(self, node: Node, rt: RunContext) -> None:
+    def __init__(self, node: Node, rt: Runtime) -> None:
         self.node = node
         self.rt = rt
         self.cfg: CrossConfig = node.config
@@ -97,7 +97,7 @@ class CrossKind(NodeKind):
             out["into"] = cfg.into
         return out
 
-    def stream_runner(self, node: Node, rt: RunContext) -> StreamRunner:
+    def stream_runner(self, node: Node, rt: Runtime) -> StreamRunner:
         return _Runner(node, rt)
 
 

@@ -35,6 +35,7 @@ from synthdsl.nodes.base import (
     NodeKind,
     Outbox,
     Outcome,
+    Runtime,
     StreamRunner,
     count_references,
     read_all,
@@ -43,7 +44,6 @@ from synthdsl.records import Record
 
 if TYPE_CHECKING:
     from synthdsl.ir import Node
-    from synthdsl.run.context import RunContext
 
 __all__ = ["KIND", "DedupConfig"]
 
@@ -155,7 +155,7 @@ class _EmbeddingDedup:
 class _Runner:
     concurrency = 1
 
-    def __init__(self, node: Node, rt: RunContext) -> None:
+    def __init__(self, node: Node, rt: Runtime) -> None:
         self.node = node
         self.cfg: DedupConfig = node.config
         self.seen: dict[bytes, str] = {}
@@ -300,11 +300,11 @@ class DedupKind(NodeKind):
             out["against"] = [r.node or r.source for r in cfg.against]
         return out
 
-    def map_runner(self, node: Node, rt: RunContext) -> MapRunner | None:
+    def map_runner(self, node: Node, rt: Runtime) -> MapRunner | None:
         cfg: DedupConfig = node.config
         return None if cfg.against else _Runner(node, rt)
 
-    def stream_runner(self, node: Node, rt: RunContext) -> StreamRunner:
+    def stream_runner(self, node: Node, rt: Runtime) -> StreamRunner:
         return _Runner(node, rt)
 
 

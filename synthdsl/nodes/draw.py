@@ -36,6 +36,7 @@ from synthdsl.nodes.base import (
     Estimate,
     NodeKind,
     Outbox,
+    Runtime,
     StreamRunner,
     count_references,
     read_all,
@@ -44,7 +45,6 @@ from synthdsl.records import Record, derive_id
 
 if TYPE_CHECKING:
     from synthdsl.ir import Node
-    from synthdsl.run.context import RunContext
 
 __all__ = ["KIND", "DrawConfig", "DrawPart", "draw_from"]
 
@@ -128,7 +128,7 @@ def draw_from(
 
 
 class _Runner:
-    def __init__(self, node: Node, rt: RunContext) -> None:
+    def __init__(self, node: Node, rt: Runtime) -> None:
         self.node = node
         self.rt = rt
         self.cfg: DrawConfig = node.config
@@ -238,7 +238,7 @@ class DrawKind(NodeKind):
             out["shuffle"] = True
         return out
 
-    def stream_runner(self, node: Node, rt: RunContext) -> StreamRunner:
+    def stream_runner(self, node: Node, rt: Runtime) -> StreamRunner:
         return _Runner(node, rt)
 
 

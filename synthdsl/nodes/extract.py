@@ -16,12 +16,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import Span
-from synthdsl.nodes.base import CheckContext, Drop, Emit, Estimate, MapRunner, NodeKind, Outcome
+from synthdsl.nodes.base import (
+    CheckContext,
+    Drop,
+    Emit,
+    Estimate,
+    MapRunner,
+    NodeKind,
+    Outcome,
+    Runtime,
+)
 from synthdsl.records import Record
 
 if TYPE_CHECKING:
     from synthdsl.ir import Node
-    from synthdsl.run.context import RunContext
 
 __all__ = ["KIND", "ExtractConfig"]
 
@@ -43,7 +51,7 @@ class ExtractConfig:
 class _Runner:
     concurrency = 1
 
-    def __init__(self, node: Node, rt: RunContext) -> None:
+    def __init__(self, node: Node, rt: Runtime) -> None:
         self.node = node
         self.rt = rt
         self.cfg: ExtractConfig = node.config
@@ -161,7 +169,7 @@ class ExtractKind(NodeKind):
             out["max_items"] = cfg.max_items
         return out
 
-    def map_runner(self, node: Node, rt: RunContext) -> MapRunner:
+    def map_runner(self, node: Node, rt: Runtime) -> MapRunner:
         return _Runner(node, rt)
 
 

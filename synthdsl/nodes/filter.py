@@ -36,6 +36,7 @@ from synthdsl.nodes.base import (
     NodeKind,
     Outbox,
     Outcome,
+    Runtime,
     StreamRunner,
 )
 from synthdsl.records import Record
@@ -43,7 +44,6 @@ from synthdsl.records import Record
 if TYPE_CHECKING:
     from synthdsl.ir import Node
     from synthdsl.lang.expr import Expression
-    from synthdsl.run.context import RunContext
 
 __all__ = ["KIND", "FilterConfig"]
 
@@ -75,7 +75,7 @@ def _check(cfg: FilterConfig, record: Record) -> Outcome | None:
 class _Runner:
     concurrency = 1
 
-    def __init__(self, node: Node, rt: RunContext) -> None:
+    def __init__(self, node: Node, rt: Runtime) -> None:
         self.cfg: FilterConfig = node.config
 
     async def process(self, record: Record) -> Outcome:
@@ -85,7 +85,7 @@ class _Runner:
 class _RankRunner:
     """Two passes: score and spill, then cut by rank and emit survivors in order."""
 
-    def __init__(self, node: Node, rt: RunContext) -> None:
+    def __init__(self, node: Node, rt: Runtime) -> None:
         self.node = node
         self.rt = rt
         self.cfg: FilterConfig = node.config
@@ -243,11 +243,11 @@ class FilterKind(NodeKind):
                 out["drop_highest"] = cfg.drop_highest
         return out
 
-    def map_runner(self, node: Node, rt: RunContext) -> MapRunner | None:
+    def map_runner(self, node: Node, rt: Runtime) -> MapRunner | None:
         cfg: FilterConfig = node.config
         return None if cfg.by is not None else _Runner(node, rt)
 
-    def stream_runner(self, node: Node, rt: RunContext) -> StreamRunner:
+    def stream_runner(self, node: Node, rt: Runtime) -> StreamRunner:
         return _RankRunner(node, rt)
 
 

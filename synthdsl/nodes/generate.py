@@ -27,6 +27,7 @@ from synthdsl.nodes.base import (
     MapRunner,
     NodeKind,
     Outcome,
+    Runtime,
 )
 from synthdsl.nodes.prompting import PromptConfig, call_model, configure_prompt
 from synthdsl.records import Record
@@ -34,7 +35,6 @@ from synthdsl.records import Record
 if TYPE_CHECKING:
     from synthdsl.ir import Node
     from synthdsl.lang.templates import Template
-    from synthdsl.run.context import RunContext
 
 __all__ = ["KIND", "GenerateConfig"]
 
@@ -62,7 +62,7 @@ def response_format_for(spec: bool | dict[str, Any]) -> dict[str, Any] | None:
 
 
 class _Runner:
-    def __init__(self, node: Node, rt: RunContext) -> None:
+    def __init__(self, node: Node, rt: Runtime) -> None:
         self.node = node
         self.rt = rt
         self.cfg: GenerateConfig = node.config
@@ -174,7 +174,7 @@ class GenerateKind(NodeKind):
             out["drop_truncated"] = True
         return out
 
-    def map_runner(self, node: Node, rt: RunContext) -> MapRunner:
+    def map_runner(self, node: Node, rt: Runtime) -> MapRunner:
         return _Runner(node, rt)
 
 

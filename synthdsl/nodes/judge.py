@@ -13,14 +13,22 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import Span
-from synthdsl.nodes.base import CheckContext, Emit, Estimate, Fail, MapRunner, NodeKind, Outcome
+from synthdsl.nodes.base import (
+    CheckContext,
+    Emit,
+    Estimate,
+    Fail,
+    MapRunner,
+    NodeKind,
+    Outcome,
+    Runtime,
+)
 from synthdsl.nodes.prompting import PromptConfig, call_model, configure_prompt
 from synthdsl.records import Record
 
 if TYPE_CHECKING:
     from synthdsl.ir import Node
     from synthdsl.lang.templates import Template
-    from synthdsl.run.context import RunContext
 
 __all__ = ["KIND", "JudgeConfig"]
 
@@ -83,7 +91,7 @@ def parse_score(text: str, scale: tuple[int, int]) -> tuple[int, str] | str:
 
 
 class _Runner:
-    def __init__(self, node: Node, rt: RunContext) -> None:
+    def __init__(self, node: Node, rt: Runtime) -> None:
         self.node = node
         self.rt = rt
         self.cfg: JudgeConfig = node.config
@@ -161,7 +169,7 @@ class JudgeKind(NodeKind):
             out["reason"] = cfg.reason
         return out
 
-    def map_runner(self, node: Node, rt: RunContext) -> MapRunner:
+    def map_runner(self, node: Node, rt: Runtime) -> MapRunner:
         return _Runner(node, rt)
 
 

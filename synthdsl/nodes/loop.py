@@ -24,6 +24,7 @@ from synthdsl.nodes.base import (
     Estimate,
     NodeKind,
     Outbox,
+    Runtime,
     StreamRunner,
     count_references,
     read_all,
@@ -32,7 +33,6 @@ from synthdsl.records import Record
 
 if TYPE_CHECKING:
     from synthdsl.ir import Node
-    from synthdsl.run.context import RunContext
 
 __all__ = ["KIND", "LoopConfig"]
 
@@ -50,7 +50,7 @@ class LoopConfig:
 
 
 class _Runner:
-    def __init__(self, node: Node, rt: RunContext) -> None:
+    def __init__(self, node: Node, rt: Runtime) -> None:
         self.node = node
         self.rt = rt
         self.cfg: LoopConfig = node.config
@@ -160,7 +160,7 @@ class LoopKind(NodeKind):
             out["carry"] = True
         return out
 
-    def stream_runner(self, node: Node, rt: RunContext) -> StreamRunner:
+    def stream_runner(self, node: Node, rt: Runtime) -> StreamRunner:
         return _Runner(node, rt)
 
 

@@ -21,6 +21,7 @@ from synthdsl.nodes.base import (
     Estimate,
     NodeKind,
     Outbox,
+    Runtime,
     StreamRunner,
     read_all,
 )
@@ -28,7 +29,6 @@ from synthdsl.records import Record
 
 if TYPE_CHECKING:
     from synthdsl.ir import Graph, Node
-    from synthdsl.run.context import RunContext
 
 __all__ = ["KIND", "STAGE_BANDS", "MixConfig", "MixPart", "quotas"]
 
@@ -116,7 +116,7 @@ def quotas(
 
 
 class _Runner:
-    def __init__(self, node: Node, rt: RunContext) -> None:
+    def __init__(self, node: Node, rt: Runtime) -> None:
         self.node = node
         self.rt = rt
         self.cfg: MixConfig = node.config
@@ -323,7 +323,7 @@ class MixKind(NodeKind):
             }
         return out
 
-    def stream_runner(self, node: Node, rt: RunContext) -> StreamRunner:
+    def stream_runner(self, node: Node, rt: Runtime) -> StreamRunner:
         return _Runner(node, rt)
 
 

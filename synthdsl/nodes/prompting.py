@@ -15,12 +15,11 @@ from typing import TYPE_CHECKING, Any
 from synthdsl.errors import Span
 from synthdsl.lang.load import content_span
 from synthdsl.llm.types import LLMRequest, LLMResponse, ModelSpec
-from synthdsl.nodes.base import CheckContext, Fail
+from synthdsl.nodes.base import CheckContext, Fail, Runtime
 from synthdsl.records import Record, stable_hash
 
 if TYPE_CHECKING:
     from synthdsl.lang.templates import Template
-    from synthdsl.run.context import RunContext
 
 __all__ = ["FATAL_KINDS", "PromptConfig", "call_model", "configure_prompt"]
 
@@ -112,7 +111,7 @@ def prompt_hash(messages: tuple[dict[str, str], ...]) -> str:
 
 
 def render_messages(
-    cfg: PromptConfig, record: Record, rt: RunContext
+    cfg: PromptConfig, record: Record, rt: Runtime
 ) -> tuple[tuple[dict[str, str], ...], Fail | None]:
     from synthdsl.lang.templates import TemplateRenderError
 
@@ -145,7 +144,7 @@ def _vary_seed(spec: ModelSpec, sample_index: int, salt: str) -> ModelSpec:
 
 
 async def call_model(
-    rt: RunContext,
+    rt: Runtime,
     node_id: str,
     cfg: PromptConfig,
     record: Record,

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import Span
-from synthdsl.nodes.base import CheckContext, Emit, Estimate, MapRunner, NodeKind, Outcome
+from synthdsl.nodes.base import CheckContext, Emit, Estimate, MapRunner, NodeKind, Outcome, Runtime
 from synthdsl.records import Record
 
 if TYPE_CHECKING:
     from synthdsl.ir import Node
-    from synthdsl.run.context import RunContext
 
 __all__ = ["KIND", "SelectConfig"]
 
@@ -31,7 +30,7 @@ class SelectConfig:
 class _Runner:
     concurrency = 1
 
-    def __init__(self, node: Node, rt: RunContext) -> None:
+    def __init__(self, node: Node, rt: Runtime) -> None:
         self.cfg: SelectConfig = node.config
 
     async def process(self, record: Record) -> Outcome:
@@ -75,7 +74,7 @@ class SelectKind(NodeKind):
         cfg: SelectConfig = config
         return {"keep": cfg.keep} if cfg.keep is not None else {"drop": cfg.drop}
 
-    def map_runner(self, node: Node, rt: RunContext) -> MapRunner:
+    def map_runner(self, node: Node, rt: Runtime) -> MapRunner:
         return _Runner(node, rt)
 
 

@@ -23,13 +23,21 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from synthdsl.errors import Diagnostic, RecipeError
 from synthdsl.lang.load import content_span
-from synthdsl.nodes.base import CheckContext, Emit, Estimate, Fail, MapRunner, NodeKind, Outcome
+from synthdsl.nodes.base import (
+    CheckContext,
+    Emit,
+    Estimate,
+    Fail,
+    MapRunner,
+    NodeKind,
+    Outcome,
+    Runtime,
+)
 from synthdsl.records import Record
 
 if TYPE_CHECKING:
     from synthdsl.ir import Node
     from synthdsl.lang.templates import Template
-    from synthdsl.run.context import RunContext
 
 __all__ = ["KIND", "SetConfig"]
 
@@ -78,7 +86,7 @@ class SetConfig:
 class _Runner:
     concurrency = 1
 
-    def __init__(self, node: Node, rt: RunContext) -> None:
+    def __init__(self, node: Node, rt: Runtime) -> None:
         self.node = node
         self.rt = rt
         self.cfg: SetConfig = node.config
@@ -153,7 +161,7 @@ class SetKind(NodeKind):
         cfg: SetConfig = config
         return {name: t.source for name, t in cfg.fields}
 
-    def map_runner(self, node: Node, rt: RunContext) -> MapRunner:
+    def map_runner(self, node: Node, rt: Runtime) -> MapRunner:
         return _Runner(node, rt)
 
 

@@ -17,13 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import RecipeError, Span
 from synthdsl.lang.load import content_span
-from synthdsl.nodes.base import CheckContext, Estimate, NodeKind, Outbox, StreamRunner
+from synthdsl.nodes.base import CheckContext, Estimate, NodeKind, Outbox, Runtime, StreamRunner
 from synthdsl.records import Record
 
 if TYPE_CHECKING:
     from synthdsl.ir import Node
     from synthdsl.lang.expr import Expression
-    from synthdsl.run.context import RunContext
 
 __all__ = ["KIND", "SortConfig"]
 
@@ -47,7 +46,7 @@ def _kind_of(value: Any) -> str | None:
 
 
 class _Runner:
-    def __init__(self, node: Node, rt: RunContext) -> None:
+    def __init__(self, node: Node, rt: Runtime) -> None:
         self.node = node
         self.cfg: SortConfig = node.config
 
@@ -131,7 +130,7 @@ class SortKind(NodeKind):
             out["nulls"] = "last"
         return out
 
-    def stream_runner(self, node: Node, rt: RunContext) -> StreamRunner:
+    def stream_runner(self, node: Node, rt: Runtime) -> StreamRunner:
         return _Runner(node, rt)
 
 

@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.ir import SourceDecl
-from synthdsl.nodes.base import Estimate, NodeKind, Outbox, StreamRunner
+from synthdsl.nodes.base import Estimate, NodeKind, Outbox, Runtime, StreamRunner
 from synthdsl.records import Record, derive_id
 
 if TYPE_CHECKING:
     from synthdsl.ir import Node
-    from synthdsl.run.context import RunContext
 
 __all__ = ["KIND", "SourceConfig"]
 
@@ -49,7 +48,7 @@ class SourceConfig:
 
 
 class _Runner:
-    def __init__(self, node: Node, rt: RunContext) -> None:
+    def __init__(self, node: Node, rt: Runtime) -> None:
         self.node = node
         self.rt = rt
         self.cfg: SourceConfig = node.config
@@ -139,7 +138,7 @@ class SourceKind(NodeKind):
             out["limit"] = cfg.limit
         return out
 
-    def stream_runner(self, node: Node, rt: RunContext) -> StreamRunner:
+    def stream_runner(self, node: Node, rt: Runtime) -> StreamRunner:
         return _Runner(node, rt)
 
 

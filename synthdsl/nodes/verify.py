@@ -38,6 +38,7 @@ from synthdsl.nodes.base import (
     NodeKind,
     Outbox,
     Outcome,
+    Runtime,
     StreamRunner,
     concat_streams,
 )
@@ -45,7 +46,6 @@ from synthdsl.records import Record, canonical_json
 
 if TYPE_CHECKING:
     from synthdsl.ir import Node
-    from synthdsl.run.context import RunContext
     from synthdsl.sandbox.host import Limits, SandboxResult
 
 __all__ = ["KIND", "Verdict", "VerifyConfig", "judge_result", "pass_at_k", "pytest_available"]
@@ -228,7 +228,7 @@ _END: Any = object()
 
 
 class _Runner:
-    def __init__(self, node: Node, rt: RunContext) -> None:
+    def __init__(self, node: Node, rt: Runtime) -> None:
         import sys
 
         self.node = node
@@ -492,7 +492,7 @@ class VerifyKind(NodeKind):
             out["group"] = cfg.group
         return out
 
-    def stream_runner(self, node: Node, rt: RunContext) -> StreamRunner:
+    def stream_runner(self, node: Node, rt: Runtime) -> StreamRunner:
         return _Runner(node, rt)
 
 

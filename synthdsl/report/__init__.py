@@ -23,11 +23,11 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from synthdsl.charts.svg import esc
 from synthdsl.errors import RunError
 from synthdsl.report import sections as S
 from synthdsl.report import textstats
 from synthdsl.report.data import MAX_SAMPLE, RunData, load_run
-from synthdsl.report.svg import esc
 
 __all__ = ["build_report", "write_report"]
 

@@ -16,8 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from synthdsl.report.data import RejectGroup, RunData
-from synthdsl.report.svg import (
+from synthdsl.charts.svg import (
     Bar,
     Bullet,
     Segment,
@@ -29,6 +28,7 @@ from synthdsl.report.svg import (
     histogram,
     vbar_chart,
 )
+from synthdsl.report.data import RejectGroup, RunData
 from synthdsl.report.textstats import (
     MAX_DIVERSITY_TEXTS,
     METRIC_HELP,

@@ -1,28 +1,27 @@
 """What nodes see at run time: models, the call cache, accounting and rejects.
 
-Input: a compiled recipe, a provider pool, a call cache and a rejects writer. Output:
+Input: a compiled recipe, an LLM client, a call cache and a rejects writer. Output:
 ``complete()`` (every LLM call goes through here: cache first, then the provider with
 its limits and retries; tokens, cost and retries are counted per node), model choice
-for pools of models, per-node stats and notes for the manifest, and ``run_subgraph`` for
-loops. Raises ``LLMError`` from ``complete`` when a call fails for good.
+for pools of models, per-node stats and notes for the manifest. The executor adds
+``run_subgraph`` (``run/executor.py``, ``ExecContext``). Raises ``LLMError`` from
+``complete`` when a call fails for good.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from synthdsl.llm.types import LLMRequest, LLMResponse, ModelSpec
+from synthdsl.llm.types import LLMClient, LLMRequest, LLMResponse, ModelSpec
+from synthdsl.nodes.accounting import NodeStats
 from synthdsl.records import Record
-from synthdsl.run.stats import NodeStats
 
 if TYPE_CHECKING:
     from synthdsl.io.writers import RejectsWriter
-    from synthdsl.ir import CompiledRecipe, Graph
-    from synthdsl.llm.client import ProviderPool
+    from synthdsl.ir import CompiledRecipe
     from synthdsl.run.cache import CallCache
 
 __all__ = ["COMMIT_EVERY_S", "RunContext"]
@@ -34,7 +33,7 @@ COMMIT_EVERY_S = 0.005
 @dataclass
 class RunContext:
     compiled: CompiledRecipe
-    pool: ProviderPool
+    client: LLMClient
     cache: CallCache | None
     rejects: RejectsWriter | None
     limit: int | None = None
@@ -47,9 +46,6 @@ class RunContext:
     model_usage: dict[str, dict[str, int]] = field(default_factory=dict)
     _commit_scheduled: bool = False
     _specs: dict[Any, ModelSpec] = field(default_factory=dict)
-    subgraph_runner: (
-        Callable[[RunContext, Graph, dict[str, list[Record]]], Awaitable[list[Record]]] | None
-    ) = None
 
     @property
     def params(self) -> dict[str, Any]:
@@ -150,7 +146,7 @@ class RunContext:
                 return hit
         st.calls += 1
         usage["calls"] += 1
-        response = await self.pool.complete(request)
+        response = await self.client.complete(request)
         st.retries += response.retries
         st.prompt_tokens += response.prompt_tokens
         st.completion_tokens += response.completion_tokens
@@ -177,15 +173,3 @@ class RunContext:
         self.node_stats(node_id, "loop").discarded += 1
         if self.rejects is not None:
             self.rejects.write(node_id, "dropped", reason, record)
-
-    async def run_subgraph(
-        self,
-        graph: Graph,
-        feed: dict[str, list[Record]],
-        round_: int | None,
-        scope: str | None = None,
-    ) -> list[Record]:
-        """Run ``graph`` once over ``feed`` (a loop round, or a mix refill)."""
-        assert self.subgraph_runner is not None
-        child = replace(self, round=round_, scope=self.scope if scope is None else scope)
-        return await self.subgraph_runner(child, graph, feed)

@@ -16,18 +16,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass, replace
 from typing import Any
 
 from synthdsl.errors import RunError
 from synthdsl.ir import Graph, Node
 from synthdsl.lang.expr import Expression
 from synthdsl.nodes import node_kind
+from synthdsl.nodes.accounting import NodeStats
 from synthdsl.nodes.base import Drop, Emit, Fail, MapRunner, Outbox, Outcome, concat_streams
 from synthdsl.records import Record
 from synthdsl.run.context import RunContext
-from synthdsl.run.stats import NodeStats
 
-__all__ = ["QUEUE_SIZE", "run_graph"]
+__all__ = ["QUEUE_SIZE", "ExecContext", "collect_subgraph", "run_graph"]
 
 QUEUE_SIZE = 256
 _END: Any = object()
@@ -269,3 +270,19 @@ async def collect_subgraph(
 
     await run_graph(rt, graph, consume, pool_feed=feed)
     return out
+
+
+@dataclass
+class ExecContext(RunContext):
+    """The run context nodes get from this executor: it can run sub-graphs."""
+
+    async def run_subgraph(
+        self,
+        graph: Graph,
+        feed: dict[str, list[Record]],
+        round_: int | None,
+        scope: str | None = None,
+    ) -> list[Record]:
+        """Run ``graph`` once over ``feed`` (a loop round, or a mix refill)."""
+        child = replace(self, round=round_, scope=self.scope if scope is None else scope)
+        return await collect_subgraph(child, graph, feed)

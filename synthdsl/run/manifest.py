@@ -1,0 +1,91 @@
+"""The manifest of a run: what ran, what it cost, and where every record went.
+
+Input: the compiled recipe, its plan, the run context after (or during) the run, and
+the sink. Output: ``build_manifest(...) -> dict`` (JSON-able, ``manifest_version`` 1):
+status, per-node counts (in = passed + dropped + failed), calls, cache hits, retries,
+tokens and cost, model usage, provider stats and the node order. Raises nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from synthdsl import __version__
+from synthdsl.ir import CompiledRecipe, Graph
+from synthdsl.plan import Plan
+from synthdsl.run.context import RunContext
+
+if TYPE_CHECKING:
+    from synthdsl.run.output import DatasetSink
+    from synthdsl.run.session import RunOptions
+
+__all__ = ["build_manifest", "node_order"]
+
+
+def node_order(graph: Graph) -> list[str]:
+    out: list[str] = []
+    for nid, node in graph.nodes.items():
+        out.append(nid)
+        if node.body is not None:
+            out += [b for b in node_order(node.body) if b not in out]
+    return out
+
+
+def build_manifest(
+    compiled: CompiledRecipe,
+    plan: Plan,
+    rt: RunContext,
+    status: str,
+    error: str | None,
+    started: float,
+    wall: float,
+    sink: DatasetSink,
+    cache_path: Path,
+    options: RunOptions,
+) -> dict[str, Any]:
+    nodes = {nid: st.to_json() for nid, st in rt.stats.items()}
+    for nid, notes in rt.notes.items():
+        nodes.setdefault(nid, {}).update(notes)
+    totals = {
+        "calls": sum(s.calls for s in rt.stats.values()),
+        "cache_hits": sum(s.cache_hits for s in rt.stats.values()),
+        "retries": sum(s.retries for s in rt.stats.values()),
+        "prompt_tokens": sum(s.prompt_tokens for s in rt.stats.values()),
+        "completion_tokens": sum(s.completion_tokens for s in rt.stats.values()),
+        "cost_usd": round(sum(s.cost for s in rt.stats.values()), 6),
+        "dropped": sum(sum(s.dropped.values()) + s.discarded for s in rt.stats.values()),
+        "failed": sum(sum(s.failed.values()) for s in rt.stats.values()),
+    }
+    return {
+        "synthdsl_version": __version__,
+        "manifest_version": 1,
+        "recipe": {"name": compiled.name, "path": compiled.path, "hash": plan.recipe_hash},
+        "status": status,
+        "error": error,
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "wall_time_s": round(wall, 3),
+        "options": {
+            "limit": options.limit,
+            "concurrency": options.concurrency,
+            "fresh": options.fresh,
+        },
+        "cache": str(cache_path),
+        "output": {
+            "path": str(sink.path if status == "completed" else sink.partial_path),
+            "records": sink.written,
+            "format": sink.format,
+        },
+        "rejects": {
+            "path": "rejects.jsonl",
+            "dropped": totals["dropped"],
+            "failed": totals["failed"],
+        },
+        "totals": totals,
+        "accounting_balanced": all(s.balanced for s in rt.stats.values()),
+        "models": dict(sorted(rt.model_usage.items())),
+        "provider": rt.client.stats(),
+        "nodes": nodes,
+        "node_order": [*node_order(compiled.graph), "output"],
+    }

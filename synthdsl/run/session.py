@@ -1,0 +1,148 @@
+"""One run of a compiled recipe: output folder, cache, client, graph, manifest.
+
+Input: a ``CompiledRecipe``, its ``Plan`` and ``RunOptions``. Output: the dataset,
+``rejects.jsonl`` and ``manifest.json`` in the output folder, and a ``RunResult``.
+The LLM client is ``options.client`` when given (tests, other executors), else a
+``ProviderPool`` made here and closed at the end. Raises ``RunError`` when the run
+cannot go on (the manifest then says ``failed``); a cancellation leaves the manifest
+``interrupted`` and every finished call cached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from synthdsl.errors import RunError
+from synthdsl.io.writers import RejectsWriter, write_json_atomic
+from synthdsl.ir import CompiledRecipe
+from synthdsl.llm.types import LLMClient
+from synthdsl.nodes.accounting import NodeStats
+from synthdsl.plan import Plan
+from synthdsl.records import Record
+from synthdsl.run.cache import CallCache
+from synthdsl.run.context import RunContext
+from synthdsl.run.executor import ExecContext, run_graph
+from synthdsl.run.manifest import build_manifest
+from synthdsl.run.output import DatasetSink
+
+__all__ = ["RunOptions", "RunResult", "default_cache_path", "execute", "output_dir"]
+
+
+@dataclass
+class RunOptions:
+    out_dir: str | None = None
+    limit: int | None = None
+    concurrency: int | None = None
+    fresh: bool = False
+    cache_path: str | None = None
+    retry_base: float = field(
+        default_factory=lambda: float(os.environ.get("SYNTHDSL_RETRY_BASE", "0.5"))
+    )
+    retry_cap: float = 30.0
+    report: bool = True
+    on_progress: Callable[[RunContext], None] | None = None
+    # The LLM client; None: a ProviderPool owned (and closed) by the run.
+    client: LLMClient | None = None
+
+
+@dataclass
+class RunResult:
+    out_dir: Path
+    dataset: Path
+    manifest: dict[str, Any]
+    status: str
+    records: int
+    stats: dict[str, NodeStats] = field(default_factory=dict)
+
+
+def default_cache_path() -> Path:
+    env = os.environ.get("SYNTHDSL_CACHE")
+    return Path(env) if env else Path(".synthdsl") / "cache.sqlite"
+
+
+def output_dir(compiled: CompiledRecipe, options: RunOptions) -> Path:
+    if options.out_dir:
+        return Path(options.out_dir)
+    if compiled.output.dir:
+        return Path(compiled.output.dir)
+    return Path("out") / compiled.name
+
+
+def _provider_pool(options: RunOptions) -> LLMClient:
+    from synthdsl.llm.client import ProviderPool
+
+    return ProviderPool(retry_base=options.retry_base, retry_cap=options.retry_cap)
+
+
+async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> RunResult:
+    """Run a compiled recipe and write its outputs (the report is the caller's)."""
+    out_dir = output_dir(compiled, options)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunError(f"cannot create output directory {out_dir}: {exc.strerror}") from None
+    cache_path = Path(options.cache_path) if options.cache_path else default_cache_path()
+    cache = CallCache(cache_path)
+    rejects_path = out_dir / "rejects.jsonl"
+    if rejects_path.exists():
+        rejects_path.unlink()
+    rejects = RejectsWriter(rejects_path)
+    client = options.client or _provider_pool(options)
+    rt = ExecContext(
+        compiled=compiled,
+        client=client,
+        cache=cache,
+        rejects=rejects,
+        limit=options.limit,
+        concurrency=options.concurrency,
+        cache_reads=not options.fresh,
+    )
+    sink = DatasetSink(compiled.output, out_dir, rt)
+    started = time.time()
+    t0 = time.monotonic()
+    status = "failed"
+    error: str | None = None
+    progress_task = None
+    if options.on_progress is not None:
+        progress_task = asyncio.create_task(_progress_loop(rt, options.on_progress))
+
+    async def consume(records: AsyncIterator[Record]) -> None:
+        await sink.consume(records)
+
+    try:
+        await run_graph(rt, compiled.graph, consume)
+        status = "completed"
+    except asyncio.CancelledError:
+        status = "interrupted"
+        raise
+    except RunError as exc:
+        error = str(exc)
+        raise
+    finally:
+        if progress_task is not None:
+            progress_task.cancel()
+        sink.close(completed=status == "completed")
+        rejects.close()
+        manifest = build_manifest(
+            compiled, plan, rt, status, error, started, time.monotonic() - t0, sink,
+            cache_path, options,
+        )  # fmt: skip
+        write_json_atomic(out_dir / "manifest.json", manifest)
+        try:
+            if options.client is None:  # a client passed in belongs to the caller
+                await client.aclose()
+        finally:
+            cache.close()
+    return RunResult(out_dir, sink.path, manifest, status, sink.written, rt.stats)
+
+
+async def _progress_loop(rt: RunContext, cb: Callable[[RunContext], None]) -> None:
+    while True:
+        cb(rt)
+        await asyncio.sleep(0.5)
