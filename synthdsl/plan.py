@@ -92,21 +92,46 @@ def _cost(
     return cost
 
 
+@dataclass
+class _Totals:
+    calls: int | None = 0
+    cost: float = 0.0
+    cost_known: bool = True
+
+
+class _Estimator:
+    """Estimates one graph's nodes; kinds with a body call ``body`` once per pass."""
+
+    def __init__(self, compiled: CompiledRecipe, pool_records: int | None, totals: _Totals) -> None:
+        self.compiled = compiled
+        self._pool_records = pool_records
+        self.totals = totals
+        self.first_body: list[dict[str, Any]] | None = None
+
+    @property
+    def pool_records(self) -> int | None:
+        return self._pool_records
+
+    def body(self, graph: Graph, pool_records: int | None) -> tuple[int | None, int | None]:
+        sub = _Totals()
+        entries = _graph_nodes(self.compiled, graph, pool_records, sub)
+        self.totals.cost += sub.cost
+        self.totals.cost_known = self.totals.cost_known and sub.cost_known
+        if self.first_body is None:
+            self.first_body = entries
+        made = next((b["estimate"]["records"] for b in entries if b["id"] == graph.output), None)
+        return made, sub.calls
+
+
 def _graph_nodes(
-    compiled: CompiledRecipe, graph: Graph, pool_records: int | None, totals: dict[str, Any]
+    compiled: CompiledRecipe, graph: Graph, pool_records: int | None, totals: _Totals
 ) -> list[dict[str, Any]]:
     estimates: dict[str, int | None] = {}
     out: list[dict[str, Any]] = []
     for node in graph.nodes.values():
         kind = node_kind(node.kind)
         ins = [estimates.get(i) for i in node.inputs]
-        n_in: int | None
-        if node.kind == "pool":
-            n_in = pool_records
-        elif not ins or any(x is None for x in ins):
-            n_in = None
-        else:
-            n_in = sum(x for x in ins if x is not None)
+        n_in = None if not ins or any(x is None for x in ins) else sum(x or 0 for x in ins)
         entry: dict[str, Any] = {
             "id": node.id,
             "kind": node.kind,
@@ -117,75 +142,37 @@ def _graph_nodes(
             entry["origin"] = node.origin
         if node.when is not None:
             entry["when"] = node.when.source
-        if node.kind != "pool":
-            entry["config"] = kind.describe(node.config)
-        if node.kind == "pool":
-            est_records: int | None = pool_records
-            calls: int | None = 0
-            exact = False
-        elif node.kind == "loop" and node.body is not None:
-            cfg = node.config
-            body_calls: int | None = 0
-            body_entries: list[dict[str, Any]] = []
-            pool_size = n_in
-            for r in range(cfg.rounds):
-                sub_totals: dict[str, Any] = {"calls": 0, "cost": 0.0, "cost_known": True}
-                body_entries = _graph_nodes(compiled, node.body, pool_size, sub_totals)
-                if body_calls is not None:
-                    body_calls = (
-                        None if sub_totals["calls"] is None else body_calls + sub_totals["calls"]
-                    )
-                totals["cost"] += sub_totals["cost"]
-                totals["cost_known"] = totals["cost_known"] and sub_totals["cost_known"]
-                made = next(
-                    (b["estimate"]["records"] for b in body_entries if b["id"] == node.body.output),
-                    None,
-                )
-                if cfg.mode == "accumulate":
-                    if pool_size is not None and made is not None:
-                        grown = pool_size + made
-                        cap = (n_in or 0) + cfg.target if cfg.target else grown
-                        pool_size = min(grown, cap)
-                    elif cfg.target is not None and n_in is not None:
-                        pool_size = n_in + cfg.target
-                    else:
-                        pool_size = None
-                else:
-                    pool_size = made
-                if r == 0:
-                    entry["body"] = body_entries
-            est_records = cfg.target if cfg.mode == "accumulate" else pool_size
-            calls = body_calls
-            exact = False
-            entry["estimate_note"] = f"{cfg.rounds} rounds, body calls summed over rounds"
-        else:
-            est = kind.estimate(node.config, n_in)
-            est_records, calls, exact = est.records, est.calls, est.exact
-            if kind.uses_llm and n_in is None:
-                calls = None
-        estimates[node.id] = est_records
-        entry["estimate"] = {"records": est_records, "calls": calls, "exact": exact}
-        if kind.uses_llm:
-            prompt_cfg = node.config.prompt
-            if calls is not None:
-                tmpl_tokens = sum(len(t.source) for t in prompt_cfg.templates()) // 4
-                prompt_tokens = tmpl_tokens + _PROMPT_TOKENS_GUESS
-                max_out = _max_tokens(compiled, prompt_cfg.model, prompt_cfg.params)
-                cost = _cost(compiled, prompt_cfg.model, calls, prompt_tokens, max_out)
-                entry["estimate"]["cost_usd"] = None if cost is None else round(cost, 6)
-                if cost is None:
-                    totals["cost_known"] = False
-                else:
-                    totals["cost"] += cost
-        if totals["calls"] is not None:
-            totals["calls"] = None if calls is None else totals["calls"] + calls
+        described = kind.describe(node.config)
+        if described is not None:
+            entry["config"] = described
+        est_ctx = _Estimator(compiled, pool_records, totals)
+        est = kind.estimate(node, n_in, est_ctx)
+        calls = None if kind.uses_llm and n_in is None else est.calls
+        if est_ctx.first_body is not None:
+            entry["body"] = est_ctx.first_body
+        if est.note:
+            entry["estimate_note"] = est.note
+        estimates[node.id] = est.records
+        entry["estimate"] = {"records": est.records, "calls": calls, "exact": est.exact}
+        use = kind.llm_use(node.config)
+        if use is not None and calls is not None:
+            prompt_tokens = use.prompt_chars // 4 + _PROMPT_TOKENS_GUESS
+            max_out = _max_tokens(compiled, use.model, use.params)
+            cost = _cost(compiled, use.model, calls, prompt_tokens, max_out)
+            entry["estimate"]["cost_usd"] = None if cost is None else round(cost, 6)
+            if cost is None:
+                totals.cost_known = False
+            else:
+                totals.cost += cost
+        if totals.calls is not None:
+            totals.calls = None if calls is None else totals.calls + calls
         out.append(entry)
     return out
 
 
 def build_plan(compiled: CompiledRecipe) -> Plan:
     """The deterministic plan of a compiled recipe."""
-    totals: dict[str, Any] = {"calls": 0, "cost": 0.0, "cost_known": True}
+    totals = _Totals()
     nodes = _graph_nodes(compiled, compiled.graph, None, totals)
     o = compiled.output
     output: dict[str, Any] = {
@@ -204,8 +191,8 @@ def build_plan(compiled: CompiledRecipe) -> Plan:
         "nodes": nodes,
         "output": output,
         "totals": {
-            "llm_calls_max": totals["calls"],
-            "cost_usd_max": round(totals["cost"], 6) if totals["cost_known"] else None,
+            "llm_calls_max": totals.calls,
+            "cost_usd_max": round(totals.cost, 6) if totals.cost_known else None,
         },
     }
     digest_input = {k: v for k, v in body.items() if k != "totals"}

@@ -1,16 +1,29 @@
 """Node kinds, one module each, behind a registry.
 
 ``node_kind(name)`` returns the kind's singleton; modules are imported on first use.
+``STEP_KINDS`` are the kinds a recipe step can name; ``source_node`` and ``feed_node``
+make the nodes the compiler adds itself (declared sources, a loop round's pools).
 """
 
 from __future__ import annotations
 
 import importlib
 from functools import cache
+from typing import Any
 
 from synthdsl.nodes.base import NodeKind
+from synthdsl.nodes.pool import ROUND_FEEDS, feed_node, outer_feed
+from synthdsl.nodes.source import source_node
 
-__all__ = ["STEP_KINDS", "kind_names", "node_kind"]
+__all__ = [
+    "ROUND_FEEDS",
+    "STEP_KINDS",
+    "feed_node",
+    "kind_names",
+    "node_kind",
+    "outer_feed",
+    "source_node",
+]
 
 _MODULES = {
     "source": "synthdsl.nodes.source",
@@ -55,7 +68,7 @@ def kind_names() -> tuple[str, ...]:
 
 
 @cache
-def node_kind(name: str) -> NodeKind:
+def node_kind(name: str) -> NodeKind[Any]:
     module = importlib.import_module(_MODULES[name])
-    kind: NodeKind = module.KIND
+    kind: NodeKind[Any] = module.KIND
     return kind

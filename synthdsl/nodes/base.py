@@ -1,22 +1,37 @@
 """What a node kind is: compile-time checks and runtime behaviour in one place.
 
-A ``NodeKind`` turns the raw YAML of a step into a typed config (``configure``), tells
-the compiler which fields it reads and adds, which templates and model aliases it uses,
-estimates records and LLM calls for the plan, and builds a runner for the executor.
+``NodeKind[C]`` is generic over its config type ``C``. Its hooks, in the order the
+layers call them:
 
-Runners come in two shapes:
+- compile: ``configure`` (raw YAML → ``C``, problems into the ``CheckContext``),
+  ``takes_from``, ``supports_when``, ``link`` (bind resolved inputs, resolve reference
+  inputs), ``nested`` / ``bind_nested`` (a body of steps, e.g. a loop's round),
+  ``read_fields``, ``templates``, ``model_refs``, ``upstream_fields``,
+  ``output_fields``, and ``check_graph`` (checks that need the whole graph);
+- plan: ``estimate`` (records and calls, a nested body through an ``Estimator``),
+  ``describe`` (a JSON summary of the config), ``llm_use`` (model and prompt size for
+  the cost estimate);
+- run: ``map_runner`` or ``stream_runner``.
+
+Nothing outside ``synthdsl.nodes`` knows a kind by name: the compiler, the planner and
+the executor only call these hooks. Runners come in two shapes:
+
 - ``MapRunner``: one input record → an ``Outcome`` (``Emit`` one or more records,
   ``Drop`` with a reason, or ``Fail`` with an error). The executor runs it with bounded,
-  order-preserving concurrency and does all the accounting.
+  order-preserving concurrency and does all the accounting; a runner with a
+  ``finish()`` method has it called once after its last record (``Finishing``).
 - ``StreamRunner``: reads its input streams and reports through an ``Outbox`` (sources,
-  mix, loop).
+  mix, loop, set-at-a-time steps).
+
+Runners see the run through the ``Runtime`` protocol, never the runtime itself, so the
+layers stay ``run > nodes``.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from synthdsl.errors import Diagnostic, Span
 from synthdsl.lang.load import Document, Path_
@@ -33,16 +48,26 @@ __all__ = [
     "Drop",
     "Emit",
     "Estimate",
+    "Estimator",
     "Fail",
+    "Finishing",
+    "GraphReport",
+    "LLMUse",
     "MapRunner",
+    "Nested",
     "NodeKind",
     "Outbox",
     "Outcome",
+    "Ref",
+    "Resolve",
     "Runtime",
     "StreamRunner",
     "concat_streams",
     "count_references",
+    "link_refs",
+    "main_fields",
     "read_all",
+    "union_fields",
 ]
 
 
@@ -72,8 +97,90 @@ class Estimate:
     """Upper bounds for a node: records out and LLM calls (None: unknown)."""
 
     records: int | None
-    calls: int = 0
+    calls: int | None = 0
     exact: bool = True
+    note: str | None = None  # how a nested estimate was made, for the plan
+
+
+class Estimator(Protocol):
+    """What a kind asks the planner while estimating: the pool of the body being
+    estimated, and estimates of a nested body."""
+
+    @property
+    def pool_records(self) -> int | None: ...
+
+    def body(self, graph: Graph, pool_records: int | None) -> tuple[int | None, int | None]:
+        """Records out of ``graph``'s output node and LLM calls, for one pass over a pool
+        of ``pool_records`` records."""
+        ...
+
+
+@dataclass(frozen=True)
+class LLMUse:
+    """What a node sends to a model, for the plan's cost estimate."""
+
+    model: str | None  # alias; None: the default model
+    params: dict[str, Any]
+    prompt_chars: int  # characters of the templates (rendered prompts are larger)
+
+
+@dataclass(frozen=True)
+class Nested:
+    """A body of steps inside a step (a loop's round), compiled by the compiler.
+
+    ``steps`` is the path of the step list under the step's kind key; the body reads
+    its enclosing records through ``feeds`` (names the body's steps may use; the first
+    is the default input); ``output`` names the body's output step (None: the last).
+    """
+
+    steps: tuple[str | int, ...]
+    feeds: tuple[str, ...]
+    output: str | None
+    output_key: tuple[str | int, ...] = ()  # where ``output`` is written, for errors
+
+
+class Ref(Protocol):
+    """A reference input named inside a config (mix parts, draw parts, dedup against)."""
+
+    source: str
+    span: Span
+    node: str
+
+
+Resolve = Callable[[str, Span], list[str]]
+
+
+def link_refs(refs: Sequence[Ref], resolve: Resolve) -> list[str]:
+    """Resolve each reference to its node id (``ref.node``); the ids, in order."""
+    out: list[str] = []
+    for ref in refs:
+        resolved = resolve(ref.source, ref.span)
+        if resolved:
+            ref.node = resolved[0]
+            out.append(resolved[0])
+    return out
+
+
+def union_fields(field_lists: Iterable[list[str]]) -> list[str]:
+    """The fields of several inputs, in first-seen order."""
+    out: list[str] = []
+    for fl in field_lists:
+        out += [f for f in fl if f not in out]
+    return out
+
+
+def main_fields(main: list[str], inputs: dict[str, list[str]]) -> list[str] | None:
+    """Upstream fields of a kind whose records come from its main inputs only."""
+    chosen = [inputs[i] for i in (main or inputs) if i in inputs]
+    return union_fields(chosen) if chosen else None
+
+
+class GraphReport(Protocol):
+    """Where ``check_graph`` reports: errors fail the compile, warnings are printed."""
+
+    def error(self, diagnostic: Diagnostic) -> None: ...
+
+    def warning(self, diagnostic: Diagnostic) -> None: ...
 
 
 @dataclass
@@ -102,6 +209,12 @@ class MapRunner(Protocol):
     concurrency: int
 
     async def process(self, record: Record) -> Outcome: ...
+
+
+class Finishing(Protocol):
+    """A map runner with work after its last record (notes for the manifest)."""
+
+    def finish(self) -> None: ...
 
 
 @dataclass
@@ -189,6 +302,10 @@ class Runtime(Protocol):
 
     def node_key(self, node_id: str) -> str: ...
 
+    def feed(self, key: str) -> list[Record]:
+        """The records handed to this (sub-)graph under ``key`` (a loop round's pools)."""
+        ...
+
     def node_stats(self, node_id: str, kind: str) -> NodeStats: ...
 
     def note(self, node_id: str, name: str, value: Any) -> None: ...
@@ -216,17 +333,23 @@ class StreamRunner(Protocol):
     async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None: ...
 
 
-class NodeKind:
+C = TypeVar("C")
+
+
+class NodeKind(Generic[C]):
     """Base class of node kinds; subclasses live one per module in ``synthdsl.nodes``."""
 
     name: ClassVar[str] = ""
     uses_llm: ClassVar[bool] = False
-    multi_input: ClassVar[bool] = False
+    # New records are written by a model: a mix counts such parts as synthetic.
+    writes_content: ClassVar[bool] = False
 
-    def configure(self, raw: Any, ctx: CheckContext) -> Any:
-        return raw
+    # -- compile ------------------------------------------------------------------------
 
-    def supports_when(self, config: Any) -> bool:
+    def configure(self, raw: Any, ctx: CheckContext) -> C:
+        raise NotImplementedError(self.name)
+
+    def supports_when(self, config: C) -> bool:
         """Whether a step-level ``when:`` may gate this kind (record-at-a-time kinds)."""
         return False
 
@@ -234,14 +357,30 @@ class NodeKind:
         """Whether the step reads a main input (``from:``, or the previous step)."""
         return True
 
-    def read_fields(self, config: Any) -> list[tuple[str, Span]]:
+    def link(self, config: C, main: list[str], resolve: Resolve) -> list[str]:
+        """Bind the resolved ``from:`` ids; return further input ids (references)."""
+        return []
+
+    def nested(self, config: C) -> Nested | None:
+        """A body of steps the compiler compiles as a nested graph."""
+        return None
+
+    def bind_nested(self, config: C, outer: dict[str, str]) -> None:
+        """The enclosing nodes the body reads, by id, with the feed each arrives in."""
+
+    def feed(self, config: C) -> str | None:
+        """For a node whose records the enclosing runner hands in (a loop round's
+        pools): the key they come under. Its fields are the feed's fields."""
+        return None
+
+    def read_fields(self, config: C) -> list[tuple[str, Span]]:
         """Fields this node reads from its input records, with where they are named."""
         return []
 
-    def templates(self, config: Any) -> list[Template]:
+    def templates(self, config: C) -> list[Template]:
         return []
 
-    def check_templates(self, config: Any, available: list[str]) -> list[Diagnostic]:
+    def check_templates(self, config: C, available: list[str]) -> list[Diagnostic]:
         """Template variables that no upstream field provides."""
         from synthdsl.lang.templates import check_variables
 
@@ -250,22 +389,37 @@ class NodeKind:
             out += check_variables(tmpl, available)
         return out
 
-    def model_refs(self, config: Any) -> list[tuple[str | None, Span]]:
+    def model_refs(self, config: C) -> list[tuple[str | None, Span]]:
         """Model aliases used (None: the default model)."""
         return []
 
-    def output_fields(self, config: Any, upstream: list[str]) -> list[str]:
+    def upstream_fields(self, config: C, inputs: dict[str, list[str]]) -> list[str] | None:
+        """The fields records arrive with, from each input's fields (None: no input)."""
+        return union_fields(inputs.values()) if inputs else None
+
+    def output_fields(self, config: C, upstream: list[str]) -> list[str]:
         return list(upstream)
 
-    def estimate(self, config: Any, n_in: int | None) -> Estimate:
+    def check_graph(self, node: Node[C], graph: Graph, report: GraphReport) -> None:
+        """Checks that need the whole compiled graph (after fields are known)."""
+
+    # -- plan -----------------------------------------------------------------------------
+
+    def estimate(self, node: Node[C], n_in: int | None, est: Estimator) -> Estimate:
         return Estimate(records=n_in)
 
-    def describe(self, config: Any) -> dict[str, Any]:
-        """A JSON-able summary of the config for the plan."""
+    def describe(self, config: C) -> dict[str, Any] | None:
+        """A JSON-able summary of the config for the plan (None: nothing to show)."""
         return {}
 
-    def map_runner(self, node: Node, rt: Runtime) -> MapRunner | None:
+    def llm_use(self, config: C) -> LLMUse | None:
+        """The model and prompt of a node that calls one (``uses_llm``)."""
         return None
 
-    def stream_runner(self, node: Node, rt: Runtime) -> StreamRunner | None:
+    # -- run ------------------------------------------------------------------------------
+
+    def map_runner(self, node: Node[C], rt: Runtime) -> MapRunner | None:
+        return None
+
+    def stream_runner(self, node: Node[C], rt: Runtime) -> StreamRunner | None:
         return None

@@ -27,6 +27,7 @@ from synthdsl.nodes.base import (
     Drop,
     Emit,
     Estimate,
+    Estimator,
     MapRunner,
     NodeKind,
     Outcome,
@@ -61,10 +62,10 @@ class ChunkConfig:
 class _Runner:
     concurrency = 1
 
-    def __init__(self, node: Node, rt: Runtime) -> None:
+    def __init__(self, node: Node[ChunkConfig], rt: Runtime) -> None:
         self.node = node
         self.rt = rt
-        self.cfg: ChunkConfig = node.config
+        self.cfg = node.config
 
     async def process(self, record: Record) -> Outcome:
         from synthdsl.textproc.chunking import chunk_text
@@ -120,7 +121,7 @@ def _int_option(raw: dict[str, Any], key: str, default: int, ctx: CheckContext) 
     return value
 
 
-class ChunkKind(NodeKind):
+class ChunkKind(NodeKind[ChunkConfig]):
     name = "chunk"
 
     def configure(self, raw: Any, ctx: CheckContext) -> ChunkConfig:
@@ -161,22 +162,19 @@ class ChunkKind(NodeKind):
             keep_text=keep_text,
         )
 
-    def read_fields(self, config: Any) -> list[tuple[str, Span]]:
-        cfg: ChunkConfig = config
+    def read_fields(self, cfg: ChunkConfig) -> list[tuple[str, Span]]:
         return [(cfg.field, cfg.field_span)]
 
-    def output_fields(self, config: Any, upstream: list[str]) -> list[str]:
-        cfg: ChunkConfig = config
+    def output_fields(self, cfg: ChunkConfig, upstream: list[str]) -> list[str]:
         added = (cfg.into, *CHUNK_FIELDS)
         kept = [f for f in upstream if f not in added and (cfg.keep_text or f != cfg.field)]
         return [*kept, *added]
 
-    def estimate(self, config: Any, n_in: int | None) -> Estimate:
+    def estimate(self, node: Node[ChunkConfig], n_in: int | None, est: Estimator) -> Estimate:
         # The number of chunks depends on the text lengths, unknown before the run.
         return Estimate(records=0 if n_in == 0 else None, exact=False)
 
-    def describe(self, config: Any) -> dict[str, Any]:
-        cfg: ChunkConfig = config
+    def describe(self, cfg: ChunkConfig) -> dict[str, Any]:
         return {
             "field": cfg.field,
             "size": cfg.size,
@@ -186,7 +184,7 @@ class ChunkKind(NodeKind):
             "keep_text": cfg.keep_text,
         }
 
-    def map_runner(self, node: Node, rt: Runtime) -> MapRunner:
+    def map_runner(self, node: Node[ChunkConfig], rt: Runtime) -> MapRunner:
         return _Runner(node, rt)
 
 

@@ -17,11 +17,15 @@ from synthdsl.errors import Span
 from synthdsl.nodes.base import (
     CheckContext,
     Estimate,
+    Estimator,
     NodeKind,
     Outbox,
+    Resolve,
     Runtime,
     StreamRunner,
     count_references,
+    link_refs,
+    main_fields,
     read_all,
 )
 from synthdsl.records import Record
@@ -47,10 +51,10 @@ class CrossConfig:
 
 
 class _Runner:
-    def __init__(self, node: Node, rt: Runtime) -> None:
+    def __init__(self, node: Node[CrossConfig], rt: Runtime) -> None:
         self.node = node
         self.rt = rt
-        self.cfg: CrossConfig = node.config
+        self.cfg = node.config
 
     async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
         buffers = await read_all(inputs)
@@ -74,30 +78,36 @@ class _Runner:
                     await out.emit(child)
 
 
-class CrossKind(NodeKind):
+class CrossKind(NodeKind[CrossConfig]):
     name = "cross"
-    multi_input = True
+
+    def link(self, config: CrossConfig, main: list[str], resolve: Resolve) -> list[str]:
+        config.main = list(main)
+        return link_refs(config.parts, resolve)
+
+    def upstream_fields(
+        self, config: CrossConfig, inputs: dict[str, list[str]]
+    ) -> list[str] | None:
+        return main_fields(config.main, inputs)
 
     def configure(self, raw: Any, ctx: CheckContext) -> CrossConfig:
         return CrossConfig(into=raw.get("into"), parts=[_Ref(str(raw["of"]), ctx.span("of"))])
 
-    def output_fields(self, config: Any, upstream: list[str]) -> list[str]:
-        cfg: CrossConfig = config
+    def output_fields(self, cfg: CrossConfig, upstream: list[str]) -> list[str]:
         if cfg.into is not None:
             return [*[f for f in upstream if f != cfg.into], cfg.into]
         return list(upstream)
 
-    def estimate(self, config: Any, n_in: int | None) -> Estimate:
+    def estimate(self, node: Node[CrossConfig], n_in: int | None, est: Estimator) -> Estimate:
         return Estimate(records=None, exact=False)
 
-    def describe(self, config: Any) -> dict[str, Any]:
-        cfg: CrossConfig = config
+    def describe(self, cfg: CrossConfig) -> dict[str, Any]:
         out: dict[str, Any] = {"of": cfg.parts[0].node or cfg.parts[0].source}
         if cfg.into:
             out["into"] = cfg.into
         return out
 
-    def stream_runner(self, node: Node, rt: Runtime) -> StreamRunner:
+    def stream_runner(self, node: Node[CrossConfig], rt: Runtime) -> StreamRunner:
         return _Runner(node, rt)
 
 

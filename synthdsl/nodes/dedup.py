@@ -31,13 +31,17 @@ from synthdsl.nodes.base import (
     Drop,
     Emit,
     Estimate,
+    Estimator,
     MapRunner,
     NodeKind,
     Outbox,
     Outcome,
+    Resolve,
     Runtime,
     StreamRunner,
     count_references,
+    link_refs,
+    main_fields,
     read_all,
 )
 from synthdsl.records import Record
@@ -155,9 +159,9 @@ class _EmbeddingDedup:
 class _Runner:
     concurrency = 1
 
-    def __init__(self, node: Node, rt: Runtime) -> None:
+    def __init__(self, node: Node[DedupConfig], rt: Runtime) -> None:
         self.node = node
-        self.cfg: DedupConfig = node.config
+        self.cfg = node.config
         self.seen: dict[bytes, str] = {}
         self.index: Any = None
         self.minhash: _MinHashIndex | None = None
@@ -241,11 +245,19 @@ class _Runner:
         return Emit([record])
 
 
-class DedupKind(NodeKind):
+class DedupKind(NodeKind[DedupConfig]):
     name = "dedup"
-    multi_input = True  # only with ``against``
 
-    def supports_when(self, config: Any) -> bool:
+    def link(self, config: DedupConfig, main: list[str], resolve: Resolve) -> list[str]:
+        config.main = list(main)
+        return link_refs(config.parts, resolve)
+
+    def upstream_fields(
+        self, config: DedupConfig, inputs: dict[str, list[str]]
+    ) -> list[str] | None:
+        return main_fields(config.main, inputs)
+
+    def supports_when(self, config: DedupConfig) -> bool:
         return not getattr(config, "against", None)
 
     def configure(self, raw: Any, ctx: CheckContext) -> DedupConfig:
@@ -282,15 +294,13 @@ class DedupKind(NodeKind):
             ],
         )
 
-    def read_fields(self, config: Any) -> list[tuple[str, Span]]:
-        cfg: DedupConfig = config
+    def read_fields(self, cfg: DedupConfig) -> list[tuple[str, Span]]:
         return list(zip(cfg.fields, cfg.spans, strict=True))
 
-    def estimate(self, config: Any, n_in: int | None) -> Estimate:
+    def estimate(self, node: Node[DedupConfig], n_in: int | None, est: Estimator) -> Estimate:
         return Estimate(records=n_in, exact=False)
 
-    def describe(self, config: Any) -> dict[str, Any]:
-        cfg: DedupConfig = config
+    def describe(self, cfg: DedupConfig) -> dict[str, Any]:
         out: dict[str, Any] = {"fields": cfg.fields, "method": cfg.method}
         if cfg.method != "exact":
             out["threshold"] = cfg.threshold
@@ -300,11 +310,11 @@ class DedupKind(NodeKind):
             out["against"] = [r.node or r.source for r in cfg.against]
         return out
 
-    def map_runner(self, node: Node, rt: Runtime) -> MapRunner | None:
+    def map_runner(self, node: Node[DedupConfig], rt: Runtime) -> MapRunner | None:
         cfg: DedupConfig = node.config
         return None if cfg.against else _Runner(node, rt)
 
-    def stream_runner(self, node: Node, rt: Runtime) -> StreamRunner:
+    def stream_runner(self, node: Node[DedupConfig], rt: Runtime) -> StreamRunner:
         return _Runner(node, rt)
 
 

@@ -34,11 +34,15 @@ from synthdsl.errors import Span
 from synthdsl.nodes.base import (
     CheckContext,
     Estimate,
+    Estimator,
     NodeKind,
     Outbox,
+    Resolve,
     Runtime,
     StreamRunner,
     count_references,
+    link_refs,
+    main_fields,
     read_all,
 )
 from synthdsl.records import Record, derive_id
@@ -128,10 +132,10 @@ def draw_from(
 
 
 class _Runner:
-    def __init__(self, node: Node, rt: Runtime) -> None:
+    def __init__(self, node: Node[DrawConfig], rt: Runtime) -> None:
         self.node = node
         self.rt = rt
-        self.cfg: DrawConfig = node.config
+        self.cfg = node.config
 
     def _rng(self, key: str) -> random.Random:
         text = f"{self.cfg.seed}|{self.rt.salt}|{self.node.id}|{key}"
@@ -180,9 +184,15 @@ class _Runner:
                 await out.emit(child)
 
 
-class DrawKind(NodeKind):
+class DrawKind(NodeKind[DrawConfig]):
     name = "draw"
-    multi_input = True
+
+    def link(self, config: DrawConfig, main: list[str], resolve: Resolve) -> list[str]:
+        config.main = list(main)
+        return link_refs(config.parts, resolve)
+
+    def upstream_fields(self, config: DrawConfig, inputs: dict[str, list[str]]) -> list[str] | None:
+        return main_fields(config.main, inputs)
 
     def takes_from(self, raw: Any) -> bool:
         return "count" not in raw
@@ -207,20 +217,18 @@ class DrawKind(NodeKind):
             ctx.error(ctx.key_span("one"), f"'one: true' needs a total k of 1, not {cfg.total_k}")
         return cfg
 
-    def output_fields(self, config: Any, upstream: list[str]) -> list[str]:
-        cfg: DrawConfig = config
+    def output_fields(self, cfg: DrawConfig, upstream: list[str]) -> list[str]:
         if cfg.count is not None:
             return [cfg.into]
         return [*[f for f in upstream if f != cfg.into], cfg.into]
 
-    def estimate(self, config: Any, n_in: int | None) -> Estimate:
-        cfg: DrawConfig = config
+    def estimate(self, node: Node[DrawConfig], n_in: int | None, est: Estimator) -> Estimate:
+        cfg = node.config
         if cfg.count is not None:
             return Estimate(records=cfg.count)
         return Estimate(records=None, exact=False)
 
-    def describe(self, config: Any) -> dict[str, Any]:
-        cfg: DrawConfig = config
+    def describe(self, cfg: DrawConfig) -> dict[str, Any]:
         out: dict[str, Any] = {
             "into": cfg.into,
             "parts": [
@@ -238,7 +246,7 @@ class DrawKind(NodeKind):
             out["shuffle"] = True
         return out
 
-    def stream_runner(self, node: Node, rt: Runtime) -> StreamRunner:
+    def stream_runner(self, node: Node[DrawConfig], rt: Runtime) -> StreamRunner:
         return _Runner(node, rt)
 
 

@@ -21,6 +21,7 @@ from synthdsl.nodes.base import (
     Drop,
     Emit,
     Estimate,
+    Estimator,
     MapRunner,
     NodeKind,
     Outcome,
@@ -51,10 +52,10 @@ class ExtractConfig:
 class _Runner:
     concurrency = 1
 
-    def __init__(self, node: Node, rt: Runtime) -> None:
+    def __init__(self, node: Node[ExtractConfig], rt: Runtime) -> None:
         self.node = node
         self.rt = rt
-        self.cfg: ExtractConfig = node.config
+        self.cfg = node.config
 
     async def process(self, record: Record) -> Outcome:
         from synthdsl.textproc.extract import ExtractError, extract_code, extract_json, extract_list
@@ -118,10 +119,10 @@ class _Runner:
         return Emit(out)
 
 
-class ExtractKind(NodeKind):
+class ExtractKind(NodeKind[ExtractConfig]):
     name = "extract"
 
-    def supports_when(self, config: Any) -> bool:
+    def supports_when(self, config: ExtractConfig) -> bool:
         return True
 
     def configure(self, raw: Any, ctx: CheckContext) -> ExtractConfig:
@@ -137,25 +138,22 @@ class ExtractKind(NodeKind):
             spread=[str(k) for k in raw["spread"]] if "spread" in raw else None,
         )
 
-    def read_fields(self, config: Any) -> list[tuple[str, Span]]:
-        cfg: ExtractConfig = config
+    def read_fields(self, cfg: ExtractConfig) -> list[tuple[str, Span]]:
         return [(cfg.field, cfg.field_span)]
 
-    def output_fields(self, config: Any, upstream: list[str]) -> list[str]:
-        cfg: ExtractConfig = config
+    def output_fields(self, cfg: ExtractConfig, upstream: list[str]) -> list[str]:
         added = list(cfg.spread) if cfg.spread is not None else [cfg.into]
         return [*[f for f in upstream if f not in added], *added]
 
-    def estimate(self, config: Any, n_in: int | None) -> Estimate:
-        cfg: ExtractConfig = config
+    def estimate(self, node: Node[ExtractConfig], n_in: int | None, est: Estimator) -> Estimate:
+        cfg = node.config
         if cfg.explode:
             if cfg.max_items is not None and n_in is not None:
                 return Estimate(records=n_in * cfg.max_items, exact=False)
             return Estimate(records=None, exact=False)
         return Estimate(records=n_in, exact=False)
 
-    def describe(self, config: Any) -> dict[str, Any]:
-        cfg: ExtractConfig = config
+    def describe(self, cfg: ExtractConfig) -> dict[str, Any]:
         out: dict[str, Any] = {"field": cfg.field, "as": cfg.kind}
         if cfg.spread is not None:
             out["spread"] = list(cfg.spread)
@@ -169,7 +167,7 @@ class ExtractKind(NodeKind):
             out["max_items"] = cfg.max_items
         return out
 
-    def map_runner(self, node: Node, rt: Runtime) -> MapRunner:
+    def map_runner(self, node: Node[ExtractConfig], rt: Runtime) -> MapRunner:
         return _Runner(node, rt)
 
 

@@ -31,6 +31,7 @@ from synthdsl.nodes.base import (
     Drop,
     Emit,
     Estimate,
+    Estimator,
     Fail,
     MapRunner,
     NodeKind,
@@ -75,8 +76,8 @@ def _check(cfg: FilterConfig, record: Record) -> Outcome | None:
 class _Runner:
     concurrency = 1
 
-    def __init__(self, node: Node, rt: Runtime) -> None:
-        self.cfg: FilterConfig = node.config
+    def __init__(self, node: Node[FilterConfig], rt: Runtime) -> None:
+        self.cfg = node.config
 
     async def process(self, record: Record) -> Outcome:
         return _check(self.cfg, record) or Emit([record])
@@ -85,10 +86,10 @@ class _Runner:
 class _RankRunner:
     """Two passes: score and spill, then cut by rank and emit survivors in order."""
 
-    def __init__(self, node: Node, rt: Runtime) -> None:
+    def __init__(self, node: Node[FilterConfig], rt: Runtime) -> None:
         self.node = node
         self.rt = rt
-        self.cfg: FilterConfig = node.config
+        self.cfg = node.config
 
     async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
         from synthdsl.lang.expr import ExpressionRuntimeError
@@ -165,10 +166,10 @@ class _RankRunner:
                     await out.emit(rec)
 
 
-class FilterKind(NodeKind):
+class FilterKind(NodeKind[FilterConfig]):
     name = "filter"
 
-    def supports_when(self, config: Any) -> bool:
+    def supports_when(self, config: FilterConfig) -> bool:
         return config.by is None
 
     def configure(self, raw: Any, ctx: CheckContext) -> FilterConfig:
@@ -219,19 +220,17 @@ class FilterKind(NodeKind):
             ctx.error(ctx.key_span("reason"), "'reason' goes with 'expr'")
         return cfg
 
-    def read_fields(self, config: Any) -> list[tuple[str, Span]]:
-        cfg: FilterConfig = config
+    def read_fields(self, cfg: FilterConfig) -> list[tuple[str, Span]]:
         out: list[tuple[str, Span]] = []
         for e in (cfg.expr, cfg.by):
             if e is not None:
                 out += list(e.field_spans())
         return out
 
-    def estimate(self, config: Any, n_in: int | None) -> Estimate:
+    def estimate(self, node: Node[FilterConfig], n_in: int | None, est: Estimator) -> Estimate:
         return Estimate(records=n_in, exact=False)
 
-    def describe(self, config: Any) -> dict[str, Any]:
-        cfg: FilterConfig = config
+    def describe(self, cfg: FilterConfig) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if cfg.text is not None:
             out["expr"] = cfg.text
@@ -243,11 +242,11 @@ class FilterKind(NodeKind):
                 out["drop_highest"] = cfg.drop_highest
         return out
 
-    def map_runner(self, node: Node, rt: Runtime) -> MapRunner | None:
+    def map_runner(self, node: Node[FilterConfig], rt: Runtime) -> MapRunner | None:
         cfg: FilterConfig = node.config
         return None if cfg.by is not None else _Runner(node, rt)
 
-    def stream_runner(self, node: Node, rt: Runtime) -> StreamRunner:
+    def stream_runner(self, node: Node[FilterConfig], rt: Runtime) -> StreamRunner:
         return _RankRunner(node, rt)
 
 

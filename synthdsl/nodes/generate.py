@@ -23,7 +23,9 @@ from synthdsl.nodes.base import (
     Drop,
     Emit,
     Estimate,
+    Estimator,
     Fail,
+    LLMUse,
     MapRunner,
     NodeKind,
     Outcome,
@@ -62,10 +64,10 @@ def response_format_for(spec: bool | dict[str, Any]) -> dict[str, Any] | None:
 
 
 class _Runner:
-    def __init__(self, node: Node, rt: Runtime) -> None:
+    def __init__(self, node: Node[GenerateConfig], rt: Runtime) -> None:
         self.node = node
         self.rt = rt
-        self.cfg: GenerateConfig = node.config
+        self.cfg = node.config
         self.concurrency = rt.concurrency_for(self.cfg.prompt.model)
         self.response_format = response_format_for(self.cfg.json)
 
@@ -125,13 +127,14 @@ class _Runner:
         return failures[0] if failures else Fail("internal", "no sample produced")
 
 
-class GenerateKind(NodeKind):
+class GenerateKind(NodeKind[GenerateConfig]):
     name = "generate"
 
-    def supports_when(self, config: Any) -> bool:
+    def supports_when(self, config: GenerateConfig) -> bool:
         return True
 
     uses_llm = True
+    writes_content = True
 
     def configure(self, raw: Any, ctx: CheckContext) -> GenerateConfig:
         return GenerateConfig(
@@ -143,27 +146,26 @@ class GenerateKind(NodeKind):
             drop_truncated=bool(raw.get("drop_truncated", False)),
         )
 
-    def templates(self, config: Any) -> list[Template]:
-        cfg: GenerateConfig = config
+    def templates(self, cfg: GenerateConfig) -> list[Template]:
         return cfg.prompt.templates()
 
-    def model_refs(self, config: Any) -> list[tuple[str | None, Span]]:
-        cfg: GenerateConfig = config
+    def model_refs(self, cfg: GenerateConfig) -> list[tuple[str | None, Span]]:
         return [(cfg.prompt.model, cfg.prompt.model_span)]
 
-    def output_fields(self, config: Any, upstream: list[str]) -> list[str]:
-        cfg: GenerateConfig = config
+    def output_fields(self, cfg: GenerateConfig, upstream: list[str]) -> list[str]:
         added = [cfg.into] + ([cfg.surprisal_field] if cfg.logprobs else [])
         return [*[f for f in upstream if f not in added], *added]
 
-    def estimate(self, config: Any, n_in: int | None) -> Estimate:
-        cfg: GenerateConfig = config
+    def estimate(self, node: Node[GenerateConfig], n_in: int | None, est: Estimator) -> Estimate:
+        cfg = node.config
         if n_in is None:
             return Estimate(records=None, calls=0, exact=False)
         return Estimate(records=n_in * cfg.n, calls=n_in * cfg.n)
 
-    def describe(self, config: Any) -> dict[str, Any]:
-        cfg: GenerateConfig = config
+    def llm_use(self, config: GenerateConfig) -> LLMUse:
+        return config.prompt.llm_use()
+
+    def describe(self, cfg: GenerateConfig) -> dict[str, Any]:
         out = cfg.prompt.describe()
         out.update({"into": cfg.into, "n": cfg.n})
         if cfg.json is not False:
@@ -174,7 +176,7 @@ class GenerateKind(NodeKind):
             out["drop_truncated"] = True
         return out
 
-    def map_runner(self, node: Node, rt: Runtime) -> MapRunner:
+    def map_runner(self, node: Node[GenerateConfig], rt: Runtime) -> MapRunner:
         return _Runner(node, rt)
 
 

@@ -17,7 +17,9 @@ from synthdsl.nodes.base import (
     CheckContext,
     Emit,
     Estimate,
+    Estimator,
     Fail,
+    LLMUse,
     MapRunner,
     NodeKind,
     Outcome,
@@ -91,10 +93,10 @@ def parse_score(text: str, scale: tuple[int, int]) -> tuple[int, str] | str:
 
 
 class _Runner:
-    def __init__(self, node: Node, rt: Runtime) -> None:
+    def __init__(self, node: Node[JudgeConfig], rt: Runtime) -> None:
         self.node = node
         self.rt = rt
-        self.cfg: JudgeConfig = node.config
+        self.cfg = node.config
         self.concurrency = rt.concurrency_for(self.cfg.prompt.model)
         self.fmt = self.cfg.response_format()
 
@@ -123,10 +125,10 @@ class _Runner:
         return Emit([child])
 
 
-class JudgeKind(NodeKind):
+class JudgeKind(NodeKind[JudgeConfig]):
     name = "judge"
 
-    def supports_when(self, config: Any) -> bool:
+    def supports_when(self, config: JudgeConfig) -> bool:
         return True
 
     uses_llm = True
@@ -143,33 +145,32 @@ class JudgeKind(NodeKind):
             scale=(lo, hi),
         )
 
-    def templates(self, config: Any) -> list[Template]:
-        cfg: JudgeConfig = config
+    def templates(self, cfg: JudgeConfig) -> list[Template]:
         return cfg.prompt.templates()
 
-    def model_refs(self, config: Any) -> list[tuple[str | None, Span]]:
-        cfg: JudgeConfig = config
+    def model_refs(self, cfg: JudgeConfig) -> list[tuple[str | None, Span]]:
         return [(cfg.prompt.model, cfg.prompt.model_span)]
 
-    def output_fields(self, config: Any, upstream: list[str]) -> list[str]:
-        cfg: JudgeConfig = config
+    def output_fields(self, cfg: JudgeConfig, upstream: list[str]) -> list[str]:
         added = [cfg.into] + ([cfg.reason] if cfg.reason else [])
         return [*[f for f in upstream if f not in added], *added]
 
-    def estimate(self, config: Any, n_in: int | None) -> Estimate:
+    def estimate(self, node: Node[JudgeConfig], n_in: int | None, est: Estimator) -> Estimate:
         if n_in is None:
             return Estimate(records=None, exact=False)
         return Estimate(records=n_in, calls=n_in)
 
-    def describe(self, config: Any) -> dict[str, Any]:
-        cfg: JudgeConfig = config
+    def llm_use(self, config: JudgeConfig) -> LLMUse:
+        return config.prompt.llm_use()
+
+    def describe(self, cfg: JudgeConfig) -> dict[str, Any]:
         out = cfg.prompt.describe()
         out.update({"into": cfg.into, "scale": list(cfg.scale)})
         if cfg.reason:
             out["reason"] = cfg.reason
         return out
 
-    def map_runner(self, node: Node, rt: Runtime) -> MapRunner:
+    def map_runner(self, node: Node[JudgeConfig], rt: Runtime) -> MapRunner:
         return _Runner(node, rt)
 
 

@@ -22,13 +22,18 @@ from typing import TYPE_CHECKING, Any
 from synthdsl.nodes.base import (
     CheckContext,
     Estimate,
+    Estimator,
+    Nested,
     NodeKind,
     Outbox,
+    Resolve,
     Runtime,
     StreamRunner,
     count_references,
+    main_fields,
     read_all,
 )
+from synthdsl.nodes.pool import ROUND_FEEDS, outer_feed
 from synthdsl.records import Record
 
 if TYPE_CHECKING:
@@ -50,10 +55,10 @@ class LoopConfig:
 
 
 class _Runner:
-    def __init__(self, node: Node, rt: Runtime) -> None:
+    def __init__(self, node: Node[LoopConfig], rt: Runtime) -> None:
         self.node = node
         self.rt = rt
-        self.cfg: LoopConfig = node.config
+        self.cfg = node.config
 
     async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
         cfg = self.cfg
@@ -62,7 +67,7 @@ class _Runner:
         initial: list[Record] = [rec for nid in cfg.main for rec in buffers.get(nid, [])]
         out.count_in(len(initial))
         out.count_passed(len(initial))
-        outer_roles = {f"outer:{oid}": buffers.get(oid, []) for oid in cfg.outer}
+        outer_roles = {outer_feed(oid): buffers.get(oid, []) for oid in cfg.outer}
         if cfg.emit == "all":
             for rec in initial:
                 await out.emit(rec)
@@ -134,8 +139,24 @@ class _Runner:
         )
 
 
-class LoopKind(NodeKind):
+class LoopKind(NodeKind[LoopConfig]):
     name = "loop"
+    writes_content = True
+
+    def nested(self, config: LoopConfig) -> Nested:
+        return Nested(
+            steps=("steps",), feeds=ROUND_FEEDS, output=config.output, output_key=("output",)
+        )
+
+    def bind_nested(self, config: LoopConfig, outer: dict[str, str]) -> None:
+        config.outer = dict(outer)
+
+    def link(self, config: LoopConfig, main: list[str], resolve: Resolve) -> list[str]:
+        config.main = list(main)
+        return []
+
+    def upstream_fields(self, config: LoopConfig, inputs: dict[str, list[str]]) -> list[str] | None:
+        return main_fields(config.main, inputs)
 
     def configure(self, raw: Any, ctx: CheckContext) -> LoopConfig:
         mode = str(raw.get("mode", "accumulate"))
@@ -149,18 +170,42 @@ class LoopKind(NodeKind):
             carry=bool(raw.get("carry", False)),
         )
 
-    def estimate(self, config: Any, n_in: int | None) -> Estimate:
-        cfg: LoopConfig = config
-        return Estimate(records=cfg.target, exact=False)
+    def estimate(self, node: Node[LoopConfig], n_in: int | None, est: Estimator) -> Estimate:
+        """Body calls summed over the rounds; the pool grows (accumulate) or is replaced
+        by each round's output (chain)."""
+        cfg = node.config
+        if node.body is None:
+            return Estimate(records=cfg.target, exact=False)
+        body_calls: int | None = 0
+        pool_size = n_in
+        for _ in range(cfg.rounds):
+            made, calls = est.body(node.body, pool_size)
+            body_calls = None if body_calls is None or calls is None else body_calls + calls
+            if cfg.mode == "accumulate":
+                if pool_size is not None and made is not None:
+                    grown = pool_size + made
+                    cap = (n_in or 0) + cfg.target if cfg.target else grown
+                    pool_size = min(grown, cap)
+                elif cfg.target is not None and n_in is not None:
+                    pool_size = n_in + cfg.target
+                else:
+                    pool_size = None
+            else:
+                pool_size = made
+        return Estimate(
+            records=cfg.target if cfg.mode == "accumulate" else pool_size,
+            calls=body_calls,
+            exact=False,
+            note=f"{cfg.rounds} rounds, body calls summed over rounds",
+        )
 
-    def describe(self, config: Any) -> dict[str, Any]:
-        cfg: LoopConfig = config
+    def describe(self, cfg: LoopConfig) -> dict[str, Any]:
         out = {"rounds": cfg.rounds, "target": cfg.target, "mode": cfg.mode, "emit": cfg.emit}
         if cfg.carry:
             out["carry"] = True
         return out
 
-    def stream_runner(self, node: Node, rt: Runtime) -> StreamRunner:
+    def stream_runner(self, node: Node[LoopConfig], rt: Runtime) -> StreamRunner:
         return _Runner(node, rt)
 
 

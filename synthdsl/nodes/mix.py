@@ -13,22 +13,25 @@ import math
 import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from synthdsl.errors import Span
+from synthdsl.errors import Diagnostic, Span
+from synthdsl.ir import Graph, Node
+from synthdsl.nodes import node_kind
 from synthdsl.nodes.base import (
     CheckContext,
     Estimate,
+    Estimator,
+    GraphReport,
     NodeKind,
     Outbox,
+    Resolve,
     Runtime,
     StreamRunner,
+    link_refs,
     read_all,
 )
 from synthdsl.records import Record
-
-if TYPE_CHECKING:
-    from synthdsl.ir import Graph, Node
 
 __all__ = ["KIND", "STAGE_BANDS", "MixConfig", "MixPart", "quotas"]
 
@@ -116,10 +119,10 @@ def quotas(
 
 
 class _Runner:
-    def __init__(self, node: Node, rt: Runtime) -> None:
+    def __init__(self, node: Node[MixConfig], rt: Runtime) -> None:
         self.node = node
         self.rt = rt
-        self.cfg: MixConfig = node.config
+        self.cfg = node.config
 
     def _spent(self) -> tuple[int, float]:
         stats = self.rt.stats.values()
@@ -246,12 +249,69 @@ class _Runner:
             await out.emit(rec)
 
 
-class MixKind(NodeKind):
+class MixKind(NodeKind[MixConfig]):
     name = "mix"
-    multi_input = True
 
     def takes_from(self, raw: Any) -> bool:
         return False
+
+    def link(self, config: MixConfig, main: list[str], resolve: Resolve) -> list[str]:
+        return link_refs(config.parts, resolve)
+
+    def upstream_fields(self, config: MixConfig, inputs: dict[str, list[str]]) -> list[str] | None:
+        """The fields every part has (a mix's records may come from any part)."""
+        lists = list(inputs.values())
+        if not lists:
+            return None
+        common = set(lists[0]).intersection(*map(set, lists[1:]))
+        return [f for f in lists[0] if f in common]
+
+    def check_graph(self, node: Node[MixConfig], graph: Graph, report: GraphReport) -> None:
+        """Label parts synthetic or real; check the stage band and the real-data floor.
+
+        A part is synthetic when a model wrote its records (a kind that writes content,
+        such as ``generate`` or a loop, upstream), unless the recipe says otherwise with
+        ``synthetic:``. With ``refill``, a synthetic part keeps its upstream graph.
+        """
+
+        def generated(nid: str, seen: set[str]) -> bool:
+            up = graph.nodes.get(nid)
+            if up is None or nid in seen:
+                return False
+            seen.add(nid)
+            if node_kind(up.kind).writes_content:
+                return True
+            return any(generated(i, seen) for i in up.inputs)
+
+        cfg = node.config
+        for part in cfg.parts:
+            if part.synthetic is None:
+                part.synthetic = generated(part.node, set())
+            if cfg.refill is not None and part.synthetic and part.node in graph.nodes:
+                part.refill_graph = graph.upstream(part.node)
+        share = cfg.synthetic_share()
+        if cfg.min_real is not None and 1.0 - share < cfg.min_real - 1e-9:
+            report.error(
+                Diagnostic(
+                    cfg.span,
+                    f"mix '{node.id}' has {1 - share:.0%} real data, below min_real "
+                    f"{cfg.min_real:.0%}",
+                    "raise the ratios of real parts (or mark parts with synthetic: false)",
+                )
+            )
+        status = cfg.band_status(share)
+        if status != "ok" and cfg.stage is not None:
+            lo, hi = STAGE_BANDS[cfg.stage]
+            diag = Diagnostic(
+                cfg.span,
+                f"mix '{node.id}' is {share:.0%} synthetic, outside the {cfg.stage} band "
+                f"{lo:.0%}-{hi:.0%}",
+                "adjust the ratios, or set stage_policy: warn to accept it"
+                if status == "fail"
+                else "set stage_policy: strict to make this an error",
+                severity="error" if status == "fail" else "warning",
+            )
+            (report.error if status == "fail" else report.warning)(diag)
 
     def configure(self, raw: Any, ctx: CheckContext) -> MixConfig:
         parts = [
@@ -294,12 +354,11 @@ class MixKind(NodeKind):
             max_cost_usd=spec.get("max_cost_usd"),
         )
 
-    def estimate(self, config: Any, n_in: int | None) -> Estimate:
-        cfg: MixConfig = config
+    def estimate(self, node: Node[MixConfig], n_in: int | None, est: Estimator) -> Estimate:
+        cfg = node.config
         return Estimate(records=cfg.total, exact=False)
 
-    def describe(self, config: Any) -> dict[str, Any]:
-        cfg: MixConfig = config
+    def describe(self, cfg: MixConfig) -> dict[str, Any]:
         out: dict[str, Any] = {
             "total": cfg.total,
             "seed": cfg.seed,
@@ -323,7 +382,7 @@ class MixKind(NodeKind):
             }
         return out
 
-    def stream_runner(self, node: Node, rt: Runtime) -> StreamRunner:
+    def stream_runner(self, node: Node[MixConfig], rt: Runtime) -> StreamRunner:
         return _Runner(node, rt)
 
 

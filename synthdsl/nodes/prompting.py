@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from synthdsl.errors import Span
 from synthdsl.lang.load import content_span
 from synthdsl.llm.types import LLMRequest, LLMResponse, ModelSpec
-from synthdsl.nodes.base import CheckContext, Fail, Runtime
+from synthdsl.nodes.base import CheckContext, Fail, LLMUse, Runtime
 from synthdsl.records import Record, stable_hash
 
 if TYPE_CHECKING:
@@ -38,6 +38,10 @@ class PromptConfig:
 
     def templates(self) -> list[Template]:
         return [t for t in (self.system, self.user) if t is not None]
+
+    def llm_use(self) -> LLMUse:
+        chars = sum(len(t.source) for t in self.templates())
+        return LLMUse(model=self.model, params=dict(self.params), prompt_chars=chars)
 
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {"model": self.model or "default"}

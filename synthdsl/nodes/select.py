@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import Span
-from synthdsl.nodes.base import CheckContext, Emit, Estimate, MapRunner, NodeKind, Outcome, Runtime
+from synthdsl.nodes.base import CheckContext, Emit, MapRunner, NodeKind, Outcome, Runtime
 from synthdsl.records import Record
 
 if TYPE_CHECKING:
@@ -30,8 +30,8 @@ class SelectConfig:
 class _Runner:
     concurrency = 1
 
-    def __init__(self, node: Node, rt: Runtime) -> None:
-        self.cfg: SelectConfig = node.config
+    def __init__(self, node: Node[SelectConfig], rt: Runtime) -> None:
+        self.cfg = node.config
 
     async def process(self, record: Record) -> Outcome:
         if self.cfg.keep is not None:
@@ -41,10 +41,10 @@ class _Runner:
         return Emit([Record(record.id, data, record.parents, record.node, record.meta)])
 
 
-class SelectKind(NodeKind):
+class SelectKind(NodeKind[SelectConfig]):
     name = "select"
 
-    def supports_when(self, config: Any) -> bool:
+    def supports_when(self, config: SelectConfig) -> bool:
         return True
 
     def configure(self, raw: Any, ctx: CheckContext) -> SelectConfig:
@@ -57,24 +57,18 @@ class SelectKind(NodeKind):
             return SelectConfig(keep=names, drop=[], spans=spans)
         return SelectConfig(keep=None, drop=names, spans=spans)
 
-    def read_fields(self, config: Any) -> list[tuple[str, Span]]:
-        cfg: SelectConfig = config
+    def read_fields(self, cfg: SelectConfig) -> list[tuple[str, Span]]:
         return list(cfg.spans)
 
-    def output_fields(self, config: Any, upstream: list[str]) -> list[str]:
-        cfg: SelectConfig = config
+    def output_fields(self, cfg: SelectConfig, upstream: list[str]) -> list[str]:
         if cfg.keep is not None:
             return [f for f in cfg.keep if f in upstream or "*" in upstream]
         return [f for f in upstream if f not in cfg.drop]
 
-    def estimate(self, config: Any, n_in: int | None) -> Estimate:
-        return Estimate(records=n_in)
-
-    def describe(self, config: Any) -> dict[str, Any]:
-        cfg: SelectConfig = config
+    def describe(self, cfg: SelectConfig) -> dict[str, Any]:
         return {"keep": cfg.keep} if cfg.keep is not None else {"drop": cfg.drop}
 
-    def map_runner(self, node: Node, rt: Runtime) -> MapRunner:
+    def map_runner(self, node: Node[SelectConfig], rt: Runtime) -> MapRunner:
         return _Runner(node, rt)
 
 

@@ -27,6 +27,7 @@ from synthdsl.nodes.base import (
     CheckContext,
     Emit,
     Estimate,
+    Estimator,
     Fail,
     MapRunner,
     NodeKind,
@@ -86,10 +87,10 @@ class SetConfig:
 class _Runner:
     concurrency = 1
 
-    def __init__(self, node: Node, rt: Runtime) -> None:
+    def __init__(self, node: Node[SetConfig], rt: Runtime) -> None:
         self.node = node
         self.rt = rt
-        self.cfg: SetConfig = node.config
+        self.cfg = node.config
         self.templates = self.cfg.compiled()
 
     async def process(self, record: Record) -> Outcome:
@@ -102,10 +103,10 @@ class _Runner:
         return Emit([record.child(self.rt.node_key(self.node.id), data)])
 
 
-class SetKind(NodeKind):
+class SetKind(NodeKind[SetConfig]):
     name = "set"
 
-    def supports_when(self, config: Any) -> bool:
+    def supports_when(self, config: SetConfig) -> bool:
         return True
 
     def configure(self, raw: Any, ctx: CheckContext) -> SetConfig:
@@ -133,11 +134,10 @@ class SetKind(NodeKind):
             fields.append((name, tmpl))
         return SetConfig(fields, dict(ctx.params))
 
-    def templates(self, config: Any) -> list[Template]:
-        cfg: SetConfig = config
+    def templates(self, cfg: SetConfig) -> list[Template]:
         return [t for _, t in cfg.fields]
 
-    def check_templates(self, config: Any, available: list[str]) -> list[Diagnostic]:
+    def check_templates(self, config: SetConfig, available: list[str]) -> list[Diagnostic]:
         """Each value may read the fields computed before it in the same step."""
         from synthdsl.lang.templates import check_variables
 
@@ -149,19 +149,17 @@ class SetKind(NodeKind):
             seen.append(name)
         return out
 
-    def output_fields(self, config: Any, upstream: list[str]) -> list[str]:
-        cfg: SetConfig = config
+    def output_fields(self, cfg: SetConfig, upstream: list[str]) -> list[str]:
         names = [n for n, _ in cfg.fields]
         return [*[f for f in upstream if f not in names], *names]
 
-    def estimate(self, config: Any, n_in: int | None) -> Estimate:
+    def estimate(self, node: Node[SetConfig], n_in: int | None, est: Estimator) -> Estimate:
         return Estimate(records=n_in)
 
-    def describe(self, config: Any) -> dict[str, Any]:
-        cfg: SetConfig = config
+    def describe(self, cfg: SetConfig) -> dict[str, Any]:
         return {name: t.source for name, t in cfg.fields}
 
-    def map_runner(self, node: Node, rt: Runtime) -> MapRunner:
+    def map_runner(self, node: Node[SetConfig], rt: Runtime) -> MapRunner:
         return _Runner(node, rt)
 
 

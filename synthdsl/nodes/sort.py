@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import RecipeError, Span
 from synthdsl.lang.load import content_span
-from synthdsl.nodes.base import CheckContext, Estimate, NodeKind, Outbox, Runtime, StreamRunner
+from synthdsl.nodes.base import CheckContext, NodeKind, Outbox, Runtime, StreamRunner
 from synthdsl.records import Record
 
 if TYPE_CHECKING:
@@ -46,9 +46,9 @@ def _kind_of(value: Any) -> str | None:
 
 
 class _Runner:
-    def __init__(self, node: Node, rt: Runtime) -> None:
+    def __init__(self, node: Node[SortConfig], rt: Runtime) -> None:
         self.node = node
-        self.cfg: SortConfig = node.config
+        self.cfg = node.config
 
     async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
         from synthdsl.lang.expr import ExpressionRuntimeError
@@ -97,7 +97,7 @@ class _Runner:
                 await out.emit(rec)
 
 
-class SortKind(NodeKind):
+class SortKind(NodeKind[SortConfig]):
     name = "sort"
 
     def configure(self, raw: Any, ctx: CheckContext) -> SortConfig:
@@ -116,21 +116,16 @@ class SortKind(NodeKind):
             nulls_last=raw.get("nulls", "error") == "last",
         )
 
-    def read_fields(self, config: Any) -> list[tuple[str, Span]]:
-        cfg: SortConfig = config
+    def read_fields(self, cfg: SortConfig) -> list[tuple[str, Span]]:
         return list(cfg.by.field_spans()) if cfg.by is not None else []
 
-    def estimate(self, config: Any, n_in: int | None) -> Estimate:
-        return Estimate(records=n_in)
-
-    def describe(self, config: Any) -> dict[str, Any]:
-        cfg: SortConfig = config
+    def describe(self, cfg: SortConfig) -> dict[str, Any]:
         out: dict[str, Any] = {"by": cfg.text, "descending": cfg.descending}
         if cfg.nulls_last:
             out["nulls"] = "last"
         return out
 
-    def stream_runner(self, node: Node, rt: Runtime) -> StreamRunner:
+    def stream_runner(self, node: Node[SortConfig], rt: Runtime) -> StreamRunner:
         return _Runner(node, rt)
 
 

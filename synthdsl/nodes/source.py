@@ -8,50 +8,34 @@ an id derived from the source name and the row's position.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from synthdsl.ir import SourceDecl
-from synthdsl.nodes.base import Estimate, NodeKind, Outbox, Runtime, StreamRunner
+from synthdsl.ir import Node, SourceDecl
+from synthdsl.nodes.base import Estimate, Estimator, NodeKind, Outbox, Runtime, StreamRunner
 from synthdsl.records import Record, derive_id
 
-if TYPE_CHECKING:
-    from synthdsl.ir import Node
-
-__all__ = ["KIND", "SourceConfig"]
+__all__ = ["KIND", "resolved_path", "source_node"]
 
 
-@dataclass
-class SourceConfig:
-    name: str
-    path: str | None
-    records: tuple[dict[str, Any], ...] | None
-    format: str
-    text_field: str
-    glob: str | None
-    limit: int | None
-    fields: tuple[str, ...] | None
-    base_dir: str
+def resolved_path(decl: SourceDecl) -> Path | None:
+    """The source's file or folder, relative paths against the recipe's folder."""
+    if decl.path is None:
+        return None
+    p = Path(decl.path).expanduser()
+    return p if p.is_absolute() else Path(decl.base_dir) / p
 
-    @classmethod
-    def from_decl(cls, d: SourceDecl) -> SourceConfig:
-        return cls(
-            d.name, d.path, d.records, d.format, d.text_field, d.glob, d.limit, d.fields, d.base_dir
-        )
 
-    def resolved_path(self) -> Path | None:
-        if self.path is None:
-            return None
-        p = Path(self.path).expanduser()
-        return p if p.is_absolute() else Path(self.base_dir) / p
+def source_node(node_id: str, decl: SourceDecl, origin: str | None) -> Node[SourceDecl]:
+    """The node that reads a declared source."""
+    return Node(node_id, KIND.name, decl, [], decl.span, origin=origin)
 
 
 class _Runner:
-    def __init__(self, node: Node, rt: Runtime) -> None:
+    def __init__(self, node: Node[SourceDecl], rt: Runtime) -> None:
         self.node = node
         self.rt = rt
-        self.cfg: SourceConfig = node.config
+        self.cfg = node.config
 
     def rows(self) -> Any:
         cfg = self.cfg
@@ -60,7 +44,7 @@ class _Runner:
             return rows[: cfg.limit] if cfg.limit else rows
         from synthdsl.io.sources import SourceReader
 
-        path = cfg.resolved_path()
+        path = resolved_path(cfg)
         assert path is not None
         limit = cfg.limit
         if self.rt.limit is not None:
@@ -84,11 +68,13 @@ class _Runner:
             await out.emit(rec)
 
 
-class SourceKind(NodeKind):
+class SourceKind(NodeKind[SourceDecl]):
     name = "source"
 
-    def output_fields(self, config: Any, upstream: list[str]) -> list[str]:
-        cfg: SourceConfig = config
+    def upstream_fields(self, config: SourceDecl, inputs: dict[str, list[str]]) -> list[str]:
+        return []  # a source's records start here
+
+    def output_fields(self, cfg: SourceDecl, upstream: list[str]) -> list[str]:
         if cfg.fields is not None:
             return list(cfg.fields)
         if cfg.records is not None:
@@ -96,7 +82,7 @@ class SourceKind(NodeKind):
             for r in cfg.records:
                 seen += [k for k in r if k not in seen]
             return seen
-        path = cfg.resolved_path()
+        path = resolved_path(cfg)
         if path is None or not path.exists():
             return ["*"]
         from synthdsl.io.sources import peek_fields
@@ -107,12 +93,12 @@ class SourceKind(NodeKind):
             return ["*"]
         return fields or ["*"]
 
-    def estimate(self, config: Any, n_in: int | None) -> Estimate:
-        cfg: SourceConfig = config
+    def estimate(self, node: Node[SourceDecl], n_in: int | None, est: Estimator) -> Estimate:
+        cfg = node.config
         if cfg.records is not None:
             n = len(cfg.records)
             return Estimate(records=min(n, cfg.limit) if cfg.limit else n)
-        path = cfg.resolved_path()
+        path = resolved_path(cfg)
         single = (".jsonl", ".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
         if path is not None and path.is_file() and path.suffix in single:
             if path.suffix == ".jsonl":
@@ -127,8 +113,7 @@ class SourceKind(NodeKind):
             return Estimate(records=min(n, cfg.limit) if cfg.limit else n, exact=False)
         return Estimate(records=cfg.limit, exact=False)
 
-    def describe(self, config: Any) -> dict[str, Any]:
-        cfg: SourceConfig = config
+    def describe(self, cfg: SourceDecl) -> dict[str, Any]:
         out: dict[str, Any] = {"format": cfg.format}
         if cfg.path is not None:
             out["path"] = cfg.path
@@ -138,7 +123,7 @@ class SourceKind(NodeKind):
             out["limit"] = cfg.limit
         return out
 
-    def stream_runner(self, node: Node, rt: Runtime) -> StreamRunner:
+    def stream_runner(self, node: Node[SourceDecl], rt: Runtime) -> StreamRunner:
         return _Runner(node, rt)
 
 

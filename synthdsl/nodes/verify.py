@@ -20,10 +20,8 @@ time stops the run (``RunError``).
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import math
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,13 +32,12 @@ from synthdsl.nodes.base import (
     Drop,
     Emit,
     Estimate,
+    Estimator,
     Fail,
+    MapRunner,
     NodeKind,
-    Outbox,
     Outcome,
     Runtime,
-    StreamRunner,
-    concat_streams,
 )
 from synthdsl.records import Record, canonical_json
 
@@ -224,17 +221,15 @@ def judge_result(result: SandboxResult, runner: str, timeout: float) -> Verdict:
 # -- running ---------------------------------------------------------------------------------
 
 
-_END: Any = object()
-
-
 class _Runner:
-    def __init__(self, node: Node, rt: Runtime) -> None:
+    def __init__(self, node: Node[VerifyConfig], rt: Runtime) -> None:
         import sys
 
         self.node = node
         self.rt = rt
-        self.cfg: VerifyConfig = node.config
+        self.cfg = node.config
         cfg = self.cfg
+        self.concurrency = max(1, cfg.concurrency)
         self.limits = cfg.limits()
         if cfg.runner == "pytest":
             if not pytest_available():
@@ -311,60 +306,10 @@ class _Runner:
         assert reason is not None
         return Drop(reason, verification)
 
-    async def guarded(self, record: Record, sem: asyncio.Semaphore) -> Outcome:
-        async with sem:
-            try:
-                return await self.check(record)
-            except (asyncio.CancelledError, RunError):
-                raise
-            except Exception as exc:  # a bug must not lose the record
-                return Fail("internal", f"{type(exc).__name__}: {exc}")
+    async def process(self, record: Record) -> Outcome:
+        return await self.check(record)
 
-    async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
-        concurrency = max(1, self.cfg.concurrency)
-        sem = asyncio.Semaphore(concurrency)
-        window: asyncio.Queue[Any] = asyncio.Queue(maxsize=concurrency * 2)
-
-        async def produce() -> None:
-            async for rec in concat_streams(list(inputs.values())):
-                out.count_in(1)
-                await window.put((rec, asyncio.create_task(self.guarded(rec, sem))))
-            await window.put(_END)
-
-        producer = asyncio.create_task(produce())
-        pending: list[asyncio.Task[Outcome]] = []
-        try:
-            while True:
-                get = asyncio.ensure_future(window.get())
-                await asyncio.wait([get, producer], return_when=asyncio.FIRST_COMPLETED)
-                if not get.done() and producer.exception() is not None:
-                    get.cancel()  # the producer raised: it will never put its end mark
-                    await producer
-                item = await get
-                if item is _END:
-                    break
-                rec, task = item
-                pending.append(task)
-                outcome = await task
-                pending.remove(task)
-                if isinstance(outcome, Emit):
-                    out.count_passed(1)
-                    for child in outcome.records:
-                        await out.emit(child)
-                elif isinstance(outcome, Drop):
-                    out.drop(rec, outcome.reason, outcome.detail)
-                else:
-                    out.fail(rec, outcome.kind, outcome.message)
-            await producer
-        finally:
-            if not producer.done():
-                producer.cancel()
-            while not window.empty():
-                item = window.get_nowait()
-                if item is not _END:
-                    item[1].cancel()
-            for t in pending:
-                t.cancel()
+    def finish(self) -> None:
         self.write_notes()
 
     def write_notes(self) -> None:
@@ -412,7 +357,7 @@ def _pytest_autoload_flag() -> list[str]:
 # -- the kind --------------------------------------------------------------------------------
 
 
-class VerifyKind(NodeKind):
+class VerifyKind(NodeKind[VerifyConfig]):
     name = "verify"
 
     def configure(self, raw: Any, ctx: CheckContext) -> VerifyConfig:
@@ -457,23 +402,20 @@ class VerifyKind(NodeKind):
             network=str(raw.get("network", "deny")),
         )
 
-    def read_fields(self, config: Any) -> list[tuple[str, Span]]:
-        cfg: VerifyConfig = config
+    def read_fields(self, cfg: VerifyConfig) -> list[tuple[str, Span]]:
         fields = [(cfg.code, cfg.code_span), (cfg.tests, cfg.tests_span)]
         if cfg.group is not None and cfg.group_span is not None:
             fields.append((cfg.group, cfg.group_span))
         return fields
 
-    def output_fields(self, config: Any, upstream: list[str]) -> list[str]:
-        cfg: VerifyConfig = config
+    def output_fields(self, cfg: VerifyConfig, upstream: list[str]) -> list[str]:
         return [*[f for f in upstream if f != cfg.into], cfg.into]
 
-    def estimate(self, config: Any, n_in: int | None) -> Estimate:
-        cfg: VerifyConfig = config
+    def estimate(self, node: Node[VerifyConfig], n_in: int | None, est: Estimator) -> Estimate:
+        cfg = node.config
         return Estimate(records=n_in, exact=cfg.keep == "all")
 
-    def describe(self, config: Any) -> dict[str, Any]:
-        cfg: VerifyConfig = config
+    def describe(self, cfg: VerifyConfig) -> dict[str, Any]:
         out: dict[str, Any] = {
             "code": cfg.code,
             "tests": cfg.tests,
@@ -492,7 +434,7 @@ class VerifyKind(NodeKind):
             out["group"] = cfg.group
         return out
 
-    def stream_runner(self, node: Node, rt: Runtime) -> StreamRunner:
+    def map_runner(self, node: Node[VerifyConfig], rt: Runtime) -> MapRunner:
         return _Runner(node, rt)
 
 

@@ -44,12 +44,17 @@ class RunContext:
     stats: dict[str, NodeStats] = field(default_factory=dict)
     notes: dict[str, dict[str, Any]] = field(default_factory=dict)
     model_usage: dict[str, dict[str, int]] = field(default_factory=dict)
+    # What the enclosing runner hands a sub-graph (a loop round's pools), by feed key.
+    feeds: dict[str, list[Record]] = field(default_factory=dict)
     _commit_scheduled: bool = False
     _specs: dict[Any, ModelSpec] = field(default_factory=dict)
 
     @property
     def params(self) -> dict[str, Any]:
         return self.compiled.params
+
+    def feed(self, key: str) -> list[Record]:
+        return self.feeds.get(key, [])
 
     def node_stats(self, node_id: str, kind: str) -> NodeStats:
         st = self.stats.get(node_id)

@@ -20,8 +20,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from synthdsl.errors import RunError
-from synthdsl.ir import Graph, Node
-from synthdsl.lang.expr import Expression
+from synthdsl.ir import Graph, Node, Predicate
+from synthdsl.lang.expr import ExpressionRuntimeError
 from synthdsl.nodes import node_kind
 from synthdsl.nodes.accounting import NodeStats
 from synthdsl.nodes.base import Drop, Emit, Fail, MapRunner, Outbox, Outcome, concat_streams
@@ -69,15 +69,17 @@ def _fail_reason(exc: BaseException) -> Fail:
 class _Reporter:
     """Accounting and rejects for one node."""
 
-    def __init__(self, rt: RunContext, node: Node, channel: _Channel) -> None:
+    def __init__(self, rt: ExecContext, node: Node[Any], channel: _Channel) -> None:
         self.rt = rt
         self.node = node
         self.channel = channel
         self.stats: NodeStats = rt.node_stats(node.id, node.kind)
         self.stats.kind = node.kind
+        # Records handed in by the enclosing runner keep the round and scope they have.
+        self.fed = node_kind(node.kind).feed(node.config) is not None
 
     async def emit(self, rec: Record) -> None:
-        if self.node.kind != "pool":
+        if not self.fed:
             if self.rt.round is not None:
                 rec.meta.setdefault("round", self.rt.round)
             if self.rt.scope:
@@ -122,12 +124,10 @@ class _Reporter:
             self.fail(rec, outcome.kind, outcome.message)
 
 
-def _gate(when: Expression | None, rec: Record, rep: _Reporter) -> Outcome | None:
+def _gate(when: Predicate | None, rec: Record, rep: _Reporter) -> Outcome | None:
     """With a step-level ``when:``, a record it rejects passes by unchanged."""
     if when is None:
         return None
-    from synthdsl.lang.expr import ExpressionRuntimeError
-
     try:
         if when.evaluate(rec.data):
             return None
@@ -141,7 +141,7 @@ async def _run_map(
     runner: MapRunner,
     inputs: AsyncIterator[Record],
     rep: _Reporter,
-    when: Expression | None = None,
+    when: Predicate | None = None,
 ) -> None:
     concurrency = max(1, int(getattr(runner, "concurrency", 1)))
     if concurrency == 1:
@@ -185,7 +185,12 @@ async def _run_map(
     pending: list[asyncio.Task[Outcome]] = []
     try:
         while True:
-            item = await window.get()
+            get = asyncio.ensure_future(window.get())
+            await asyncio.wait([get, producer], return_when=asyncio.FIRST_COMPLETED)
+            if not get.done() and producer.exception() is not None:
+                get.cancel()  # the producer raised: it will never put its end mark
+                await producer
+            item = await get
             if item is _END:
                 break
             rec, task = item
@@ -206,10 +211,9 @@ async def _run_map(
 
 
 async def run_graph(
-    rt: RunContext,
+    rt: ExecContext,
     graph: Graph,
     consume: Callable[[AsyncIterator[Record]], Coroutine[Any, Any, None]],
-    pool_feed: dict[str, list[Record]] | None = None,
 ) -> None:
     """Run every node of ``graph``; ``consume`` receives the output node's records."""
     channels = {nid: _Channel() for nid in graph.nodes}
@@ -219,22 +223,19 @@ async def run_graph(
             inbound[node.id].append(channels[src].subscribe())
     out_queue = channels[graph.output].subscribe()
 
-    async def run_node(node: Node) -> None:
+    async def run_node(node: Node[Any]) -> None:
         rep = _Reporter(rt, node, channels[node.id])
         rep.stats.start()
         try:
-            if node.kind == "pool":
-                for rec in (pool_feed or {}).get(str(node.config), []):
-                    rep.count_in(1)
-                    rep.count_passed(1)
-                    await rep.emit(rec)
-                return
             kind = node_kind(node.kind)
             mapper = kind.map_runner(node, rt)
             if mapper is not None:
                 await _run_map(
                     mapper, concat_streams([_iterate(q) for q in inbound[node.id]]), rep, node.when
                 )
+                finish = getattr(mapper, "finish", None)  # a ``Finishing`` runner
+                if finish is not None:
+                    finish()
                 return
             streamer = kind.stream_runner(node, rt)
             assert streamer is not None, f"node kind {node.kind} has no runner"
@@ -258,17 +259,15 @@ async def run_graph(
         await asyncio.gather(*tasks, consumer, return_exceptions=True)
 
 
-async def collect_subgraph(
-    rt: RunContext, graph: Graph, feed: dict[str, list[Record]]
-) -> list[Record]:
-    """Run a sub-graph once (a loop round: ``feed`` gives each pool role its records)."""
+async def collect_subgraph(rt: ExecContext, graph: Graph) -> list[Record]:
+    """Run a sub-graph once and collect its output (a loop round, a mix refill)."""
     out: list[Record] = []
 
     async def consume(it: AsyncIterator[Record]) -> None:
         async for rec in it:
             out.append(rec)
 
-    await run_graph(rt, graph, consume, pool_feed=feed)
+    await run_graph(rt, graph, consume)
     return out
 
 
@@ -284,5 +283,5 @@ class ExecContext(RunContext):
         scope: str | None = None,
     ) -> list[Record]:
         """Run ``graph`` once over ``feed`` (a loop round, or a mix refill)."""
-        child = replace(self, round=round_, scope=self.scope if scope is None else scope)
-        return await collect_subgraph(child, graph, feed)
+        scope = self.scope if scope is None else scope
+        return await collect_subgraph(replace(self, round=round_, scope=scope, feeds=feed), graph)

@@ -1,0 +1,86 @@
+"""The compiler's state for one recipe: options, documents read, problems found.
+
+Input: ``CompileOptions`` (command-line changes to the recipe). Output: a ``Compiler``
+that loads documents (``load``: YAML with positions, ``--set``, the closed schema),
+substitutes ``${params}`` (``apply_params``), and collects every diagnostic and
+warning so that all problems reach the user in one pass. Raises nothing itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from synthdsl.errors import Diagnostic, RecipeError
+from synthdsl.ir import ModelDecl, SourceDecl
+from synthdsl.lang.load import Document, load_document
+from synthdsl.lang.params import apply_set_overrides, substitute_params
+from synthdsl.lang.schema.check import check_document
+
+__all__ = ["CompileOptions", "Compiler", "display_path"]
+
+
+@dataclass
+class CompileOptions:
+    """Command-line changes to a recipe, applied while compiling."""
+
+    set_values: list[str] = field(default_factory=list)
+    model: str | None = None  # replaces every model alias
+    model_aliases: dict[str, str] = field(default_factory=dict)  # alias -> model string
+    api_base: str | None = None
+
+
+class Compiler:
+    """What one compile accumulates; passed to every stage of ``synthdsl.compile``."""
+
+    def __init__(self, opts: CompileOptions) -> None:
+        self.opts = opts
+        self.diags: list[Diagnostic] = []
+        self.warnings: list[Diagnostic] = []
+        self.models: dict[str, ModelDecl] = {}
+        self.sources: dict[str, SourceDecl] = {}
+        self.texts: dict[str, str] = {}
+        self.use_stack: list[str] = []
+
+    def error(self, diagnostic: Diagnostic) -> None:
+        self.diags.append(diagnostic)
+
+    def warning(self, diagnostic: Diagnostic) -> None:
+        self.warnings.append(diagnostic)
+
+    def load(self, path: Path, display: str, set_values: Sequence[str] = ()) -> Document | None:
+        """Read and check one recipe document; None when it has problems (reported)."""
+        try:
+            doc = load_document(path, display)
+        except RecipeError as exc:
+            self.diags.extend(exc.diagnostics)
+            return None
+        self.texts[doc.path] = doc.text
+        if set_values:
+            try:
+                apply_set_overrides(doc, list(set_values))
+            except RecipeError as exc:
+                self.diags.extend(exc.diagnostics)
+                return None
+        problems = check_document(doc)
+        if problems:
+            self.diags.extend(problems)
+            return None
+        return doc
+
+    def apply_params(self, doc: Document, params: dict[str, Any]) -> None:
+        """Substitute ``${name}`` everywhere in ``doc`` but its ``params`` block."""
+        doc.data = {
+            k: v if k == "params" else substitute_params(v, params, doc, (k,), self.diags)
+            for k, v in doc.data.items()
+        }
+
+
+def display_path(path: Path) -> str:
+    """How a recipe file is named in messages: relative to the working folder if inside."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

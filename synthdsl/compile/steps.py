@@ -1,0 +1,283 @@
+"""Steps → the flat list of primitive steps: ``use:`` expanded, names bound.
+
+Input: a block of steps (a recipe's ``steps:``, a used recipe's, or a loop body's) with
+the scope its names live in. Output: ``Step`` values (kind, raw config, inputs by name,
+positions, origin file, parameters) appended in order, and the block's last step name;
+``use:`` steps are replaced by the used recipe's steps under the prefix ``<id>.``, its
+input ports bound to the names given in ``with:`` or ``from:``. Problems (duplicate ids,
+a step with no kind or two, unknown recipes and parameters, self-use) are diagnostics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from synthdsl.compile.models import add_models
+from synthdsl.compile.resolve import find_recipe, known_names
+from synthdsl.compile.scope import Scope
+from synthdsl.compile.state import Compiler, display_path
+from synthdsl.errors import Diagnostic, Span, did_you_mean
+from synthdsl.lang.decls import parse_sources
+from synthdsl.lang.load import Document, Path_, content_span
+from synthdsl.nodes import kind_names, node_kind
+
+__all__ = ["Block", "Step", "compile_steps"]
+
+
+@dataclass
+class Block:
+    """A list of steps to compile, and what they are compiled in."""
+
+    doc: Document
+    steps: list[dict[str, Any]]
+    path: Path_  # of the step list in ``doc``
+    prefix: str  # of the node ids made (``<use id>.``, ``<loop id>.``)
+    scope: Scope
+    params: dict[str, Any]
+    origin: str | None  # the used recipe's file, for the plan
+    default_from: str | None  # what the first step reads when it names nothing
+
+
+@dataclass
+class Step:
+    id: str
+    kind: str
+    raw: Any
+    froms: list[tuple[str, Span]]
+    span: Span
+    path: Path_
+    doc: Document
+    origin: str | None
+    params: dict[str, Any]
+    scope: Scope
+    when: tuple[str, Span] | None = None
+
+
+def _step_kind(c: Compiler, raw: dict[str, Any], doc: Document, path: Path_) -> str | None:
+    kinds = [k for k in (*kind_names(), "use") if k in raw]
+    sid = raw.get("id", "?")
+    if not kinds:
+        c.error(
+            Diagnostic(
+                doc.spans.value(path),
+                f"step '{sid}' does not say what it does",
+                "add one of: " + ", ".join((*kind_names(), "use")),
+            )
+        )
+        return None
+    if len(kinds) > 1:
+        c.error(
+            Diagnostic(
+                doc.spans.key((*path, kinds[1])),
+                f"step '{sid}' has more than one kind ({' and '.join(kinds)})",
+                "split it into separate steps",
+            )
+        )
+        return None
+    if "with" in raw and kinds[0] != "use":
+        c.error(Diagnostic(doc.spans.key((*path, "with")), "'with' only goes with 'use'"))
+    return kinds[0]
+
+
+def compile_steps(c: Compiler, block: Block, out_steps: list[Step]) -> str | None:
+    """Add the block's steps to its scope and ``out_steps``; return the last step's name."""
+    doc, path, prefix, scope = block.doc, block.path, block.prefix, block.scope
+    previous = block.default_from
+    seen: dict[str, Span] = {}
+    for i, raw0 in enumerate(block.steps):
+        spath: Path_ = (*path, i)
+        raw = raw0
+        sid = str(raw["id"])
+        id_span = doc.spans.value((*spath, "id"))
+        if sid in seen or sid in scope.names or sid in scope.ports:
+            c.error(
+                Diagnostic(
+                    id_span,
+                    f"duplicate step id '{sid}'",
+                    f"first defined at line {seen[sid].line}"
+                    if sid in seen
+                    else "a source already has this name",
+                )
+            )
+            continue
+        seen[sid] = id_span
+        kind = _step_kind(c, raw, doc, spath)
+        if kind is None:
+            scope.names.setdefault(sid, prefix + sid)
+            previous = sid
+            continue
+        froms: list[tuple[str, Span]] = []
+        takes_from = kind == "use" or node_kind(kind).takes_from(raw[kind])
+        if not takes_from and "from" in raw:
+            c.error(
+                Diagnostic(
+                    doc.spans.key((*spath, "from")),
+                    f"{kind} step '{sid}' takes its inputs from 'parts', not 'from'",
+                    "remove 'from:' and name each input in the parts",
+                )
+            )
+        elif "from" in raw:
+            fr = raw["from"]
+            items = fr if isinstance(fr, list) else [fr]
+            for j, name in enumerate(items):
+                fpath = (*spath, "from", j) if isinstance(fr, list) else (*spath, "from")
+                froms.append((str(name), doc.spans.value(fpath)))
+        elif takes_from:
+            if previous is None:
+                c.error(
+                    Diagnostic(
+                        doc.spans.value(spath),
+                        f"step '{sid}' has no input",
+                        "add 'from: <source or step>'",
+                    )
+                )
+            else:
+                froms.append((previous, doc.spans.value(spath)))
+        node_id = prefix + sid
+        if kind == "use":
+            out_id = _expand_use(c, doc, raw, spath, node_id, froms, scope, out_steps)
+            # A failed use was reported: its id names a missing node, not an unknown one.
+            scope.names[sid] = out_id if out_id is not None else node_id
+        else:
+            scope.names[sid] = node_id
+            out_steps.append(
+                Step(
+                    node_id,
+                    kind,
+                    raw[kind],
+                    froms,
+                    doc.spans.key((*spath, kind)),
+                    spath,
+                    doc,
+                    block.origin,
+                    block.params,
+                    scope,
+                    (str(raw["when"]), content_span(doc, doc.spans.value((*spath, "when"))))
+                    if "when" in raw
+                    else None,
+                )
+            )
+        previous = sid
+    return previous
+
+
+def _expand_use(
+    c: Compiler,
+    doc: Document,
+    raw: dict[str, Any],
+    spath: Path_,
+    node_id: str,
+    froms: list[tuple[str, Span]],
+    outer: Scope,
+    out_steps: list[Step],
+) -> str | None:
+    """Expand a ``use:`` step; return the node id standing for its output."""
+    ref = str(raw["use"])
+    ref_span = doc.spans.value((*spath, "use"))
+    target = _resolve_recipe(c, ref, Path(doc.path).parent, ref_span)
+    if target is None:
+        return None
+    display = display_path(target)
+    if display in c.use_stack:
+        chain = " -> ".join([*c.use_stack, display])
+        c.error(Diagnostic(ref_span, f"recipe uses itself: {chain}"))
+        return None
+    sub = c.load(target, display)
+    if sub is None:
+        return None
+    c.use_stack.append(display)
+    try:
+        declared = dict(sub.data.get("params") or {})
+        given = dict(raw.get("with") or {})
+        sources, sdiags = parse_sources(sub, target.parent)
+        c.diags.extend(sdiags)
+        ports = [s for s in sources.values() if s.is_input]
+        scope = Scope(names={}, parent=outer, in_loop=outer.in_loop)
+        for port in ports:
+            if port.name in given:
+                val = given.pop(port.name)
+                scope.ports[port.name] = [(str(val), doc.spans.value((*spath, "with", port.name)))]
+        for key in sorted(given):
+            if key not in declared:
+                c.error(
+                    Diagnostic(
+                        doc.spans.key((*spath, "with", key)),
+                        f"recipe '{ref}' has no parameter '{key}'",
+                        did_you_mean(key, [*declared, *(p.name for p in ports)])
+                        or (
+                            f"its parameters: {', '.join(sorted(declared))}"
+                            if declared
+                            else "it declares no parameters"
+                        ),
+                    )
+                )
+        params = {**declared, **{k: v for k, v in given.items() if k in declared}}
+        c.apply_params(sub, params)
+        # sources again, now with the parameters substituted (problems were reported)
+        sources, _ = parse_sources(sub, target.parent)
+        unbound = [p for p in ports if p.name not in scope.ports]
+        if len(unbound) == 1:
+            if not froms:
+                c.error(Diagnostic(doc.spans.value(spath), f"step using '{ref}' needs 'from:'"))
+            scope.ports[unbound[0].name] = froms
+        elif len(unbound) > 1:
+            c.error(
+                Diagnostic(
+                    doc.spans.value(spath),
+                    f"recipe '{ref}' has several inputs ({', '.join(p.name for p in unbound)})",
+                    "bind each in 'with:' by name",
+                )
+            )
+        add_models(c, sub, nested=True)
+        prefix = node_id + "."
+        own = [s for s in sources.values() if not s.is_input]
+        if scope.in_loop and own:
+            c.error(
+                Diagnostic(
+                    ref_span,
+                    f"recipe '{ref}' declares sources ({', '.join(s.name for s in own)}), "
+                    "which a loop body cannot read",
+                    "use it outside the loop, or pass its data in through the loop's input",
+                )
+            )
+        for src in sources.values():
+            if not src.is_input:
+                c.sources[prefix + src.name] = src
+                scope.names[src.name] = prefix + src.name
+        first = ports[0].name if len(ports) == 1 else None
+        last = compile_steps(
+            c,
+            Block(sub, sub.data["steps"], ("steps",), prefix, scope, params, display, first),
+            out_steps,
+        )
+        out_name = (sub.data.get("output") or {}).get("from") or last
+        if out_name is None or out_name not in scope.names:
+            c.error(
+                Diagnostic(
+                    sub.spans.value(("output", "from"))
+                    if "output" in sub.data
+                    else sub.spans.value(()),
+                    f"recipe '{ref}' has no output step '{out_name}'",
+                    did_you_mean(str(out_name), scope.names),
+                )
+            )
+            return None
+        return scope.names[out_name]
+    finally:
+        c.use_stack.pop()
+
+
+def _resolve_recipe(c: Compiler, ref: str, base: Path, span: Span) -> Path | None:
+    found = find_recipe(ref, base)
+    if found is None:
+        c.error(
+            Diagnostic(
+                span,
+                f"recipe '{ref}' not found",
+                did_you_mean(ref, known_names(ref, base))
+                or "give a path to a .yaml file or put it in a recipes/ folder",
+            )
+        )
+    return found
