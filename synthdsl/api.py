@@ -21,8 +21,9 @@ from pathlib import Path
 from synthdsl.compile import CompileOptions, compile_recipe
 from synthdsl.ir import CompiledRecipe
 from synthdsl.plan import Plan, build_plan
-from synthdsl.run.session import RunOptions, RunResult, default_cache_path, output_dir
+from synthdsl.run.options import RunOptions, RunResult, default_cache_path
 from synthdsl.run.session import execute as _execute
+from synthdsl.run.session import output_dir
 
 __all__ = [
     "CompileOptions",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from synthdsl.ir import CompiledRecipe, Graph
+from synthdsl.llm.pricing import price_per_token
 from synthdsl.nodes import node_kind
 from synthdsl.records import stable_hash
 
@@ -74,8 +75,6 @@ def _max_tokens(compiled: CompiledRecipe, alias: str | None, overrides: dict[str
 def _cost(
     compiled: CompiledRecipe, alias: str | None, calls: int, prompt_tokens: int, max_out: int
 ) -> float | None:
-    from synthdsl.llm.pricing import price_per_token
-
     decl = compiled.models.get(alias or "default")
     if decl is None or calls == 0:
         return 0.0

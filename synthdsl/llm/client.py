@@ -31,6 +31,7 @@ from synthdsl.errors import LLMError, RunError
 from synthdsl.llm.http_backend import HTTPBackend
 from synthdsl.llm.limits import ModelLimiter, estimate_tokens
 from synthdsl.llm.litellm_backend import LiteLLMBackend
+from synthdsl.llm.local_model import ensure_local_server, stop_local_servers
 from synthdsl.llm.pricing import price_per_token
 from synthdsl.llm.retry import RetryPolicy
 from synthdsl.llm.types import LLMRequest, LLMResponse, ModelSpec
@@ -137,7 +138,6 @@ class ProviderPool:
                 found = self._endpoints.get(key)
                 if found is not None:
                     return found
-                from synthdsl.llm.local_model import ensure_local_server
 
                 api_base, served = await asyncio.to_thread(
                     ensure_local_server, spec.model, owner=self
@@ -297,8 +297,6 @@ class ProviderPool:
             await self._litellm.aclose()
             self._litellm = None
         if self._local_used:
-            from synthdsl.llm.local_model import stop_local_servers
-
             await asyncio.to_thread(stop_local_servers, self)
             self._local_used = False
         self._endpoints.clear()

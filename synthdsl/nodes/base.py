@@ -35,11 +35,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from synthdsl.errors import Diagnostic, Span
 from synthdsl.lang.load import Document, Path_
+from synthdsl.lang.templates import Template, check_variables
 from synthdsl.records import Record
 
 if TYPE_CHECKING:
     from synthdsl.ir import Graph, Node
-    from synthdsl.lang.templates import Template
     from synthdsl.llm.types import LLMRequest, LLMResponse, ModelSpec
     from synthdsl.nodes.accounting import NodeStats
 
@@ -382,8 +382,6 @@ class NodeKind(Generic[C]):
 
     def check_templates(self, config: C, available: list[str]) -> list[Diagnostic]:
         """Template variables that no upstream field provides."""
-        from synthdsl.lang.templates import check_variables
-
         out: list[Diagnostic] = []
         for tmpl in self.templates(config):
             out += check_variables(tmpl, available)

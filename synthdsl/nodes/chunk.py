@@ -34,7 +34,7 @@ from synthdsl.nodes.base import (
     Runtime,
 )
 from synthdsl.records import Record
-from synthdsl.textproc.chunking import Unit
+from synthdsl.textproc.chunking import Unit, chunk_text
 
 if TYPE_CHECKING:
     from synthdsl.ir import Node
@@ -68,8 +68,6 @@ class _Runner:
         self.cfg = node.config
 
     async def process(self, record: Record) -> Outcome:
-        from synthdsl.textproc.chunking import chunk_text
-
         cfg = self.cfg
         if cfg.field not in record.data:
             return Drop(f"chunk: no field '{cfg.field}'")

@@ -45,6 +45,7 @@ from synthdsl.nodes.base import (
     read_all,
 )
 from synthdsl.records import Record
+from synthdsl.textproc.tokens import normalize_for_exact, tokenize
 
 if TYPE_CHECKING:
     from synthdsl.ir import Node
@@ -99,8 +100,6 @@ class _MinHashIndex:
     def _signature(self, text: str) -> Any:
         from datasketch import MinHash
 
-        from synthdsl.textproc.tokens import tokenize
-
         tokens = tokenize(text)
         k = min(self.shingle, max(len(tokens), 1))
         grams = {" ".join(tokens[i : i + k]).encode() for i in range(max(len(tokens) - k + 1, 1))}
@@ -138,6 +137,7 @@ class _EmbeddingDedup:
     """Cosine similarity of MiniLM sentence embeddings (the ``embed`` extra), exact."""
 
     def __init__(self, threshold: float) -> None:
+        # numpy, tokenizers and the model load only for embedding dedup
         from synthdsl.textproc.embed import EmbeddingIndex, TextEncoder
 
         self.encoder = TextEncoder.load()
@@ -169,7 +169,7 @@ class _Runner:
         if self.cfg.method == "embedding":
             self.embedding = _EmbeddingDedup(self.cfg.threshold)
         if self.cfg.method == "rouge_l":
-            from synthdsl.textproc.similarity import RougeIndex
+            from synthdsl.textproc.similarity import RougeIndex  # rapidfuzz: on use only
 
             self.index = RougeIndex(min_threshold=self.cfg.threshold)
         elif self.cfg.method == "minhash":
@@ -177,8 +177,6 @@ class _Runner:
 
     def add_reference(self, record: Record) -> None:
         """Index a record of an ``against`` input: later records near it are duplicates."""
-        from synthdsl.textproc.tokens import normalize_for_exact
-
         text = _key_text(record, self.cfg.fields)
         digest = hashlib.blake2b(normalize_for_exact(text).encode("utf-8"), digest_size=16).digest()
         if digest in self.seen:
@@ -209,8 +207,6 @@ class _Runner:
                     await out.emit(rec)
 
     async def process(self, record: Record) -> Outcome:
-        from synthdsl.textproc.tokens import normalize_for_exact
-
         text = _key_text(record, self.cfg.fields)
         digest = hashlib.blake2b(normalize_for_exact(text).encode("utf-8"), digest_size=16).digest()
         first = self.seen.get(digest)

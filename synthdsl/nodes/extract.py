@@ -28,6 +28,7 @@ from synthdsl.nodes.base import (
     Runtime,
 )
 from synthdsl.records import Record
+from synthdsl.textproc.extract import ExtractError, extract_code, extract_json, extract_list
 
 if TYPE_CHECKING:
     from synthdsl.ir import Node
@@ -58,8 +59,6 @@ class _Runner:
         self.cfg = node.config
 
     async def process(self, record: Record) -> Outcome:
-        from synthdsl.textproc.extract import ExtractError, extract_code, extract_json, extract_list
-
         cfg = self.cfg
         text = record.data.get(cfg.field)
         key = self.rt.node_key(self.node.id)

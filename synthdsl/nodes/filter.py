@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import RecipeError, Span
+from synthdsl.lang.expr import Expression, ExpressionRuntimeError, parse_expression
 from synthdsl.lang.load import content_span
 from synthdsl.nodes.base import (
     CheckContext,
@@ -44,7 +45,6 @@ from synthdsl.records import Record
 
 if TYPE_CHECKING:
     from synthdsl.ir import Node
-    from synthdsl.lang.expr import Expression
 
 __all__ = ["KIND", "FilterConfig"]
 
@@ -62,8 +62,6 @@ class FilterConfig:
 
 def _check(cfg: FilterConfig, record: Record) -> Outcome | None:
     """None when the record passes the expression; otherwise its Drop or Fail."""
-    from synthdsl.lang.expr import ExpressionRuntimeError
-
     if cfg.expr is None:
         return None
     try:
@@ -92,8 +90,6 @@ class _RankRunner:
         self.cfg = node.config
 
     async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
-        from synthdsl.lang.expr import ExpressionRuntimeError
-
         cfg = self.cfg
         assert cfg.by is not None
         scores: list[float] = []
@@ -173,8 +169,6 @@ class FilterKind(NodeKind[FilterConfig]):
         return config.by is None
 
     def configure(self, raw: Any, ctx: CheckContext) -> FilterConfig:
-        from synthdsl.lang.expr import parse_expression
-
         def parse(text: str, span: Span) -> Expression | None:
             try:
                 return parse_expression(text, span)

@@ -33,6 +33,7 @@ from synthdsl.nodes.base import (
 )
 from synthdsl.nodes.prompting import PromptConfig, call_model, configure_prompt
 from synthdsl.records import Record
+from synthdsl.textproc.extract import ExtractError, extract_json
 
 if TYPE_CHECKING:
     from synthdsl.ir import Node
@@ -93,8 +94,6 @@ class _Runner:
                 continue
             value: Any = response.text
             if self.cfg.json is not False:
-                from synthdsl.textproc.extract import ExtractError, extract_json
-
                 try:
                     value = extract_json(response.text)
                 except ExtractError as exc:

@@ -27,6 +27,7 @@ from synthdsl.nodes.base import (
 )
 from synthdsl.nodes.prompting import PromptConfig, call_model, configure_prompt
 from synthdsl.records import Record
+from synthdsl.textproc.extract import ExtractError, extract_json
 
 if TYPE_CHECKING:
     from synthdsl.ir import Node
@@ -65,8 +66,6 @@ def parse_score(text: str, scale: tuple[int, int]) -> tuple[int, str] | str:
     The schema puts ``score`` first, so a reply cut short by ``max_tokens`` while
     writing its reason still carries a complete score, which is taken.
     """
-    from synthdsl.textproc.extract import ExtractError, extract_json
-
     try:
         value = extract_json(text)
     except ExtractError as exc:

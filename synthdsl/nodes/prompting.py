@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from synthdsl.errors import Span
+from synthdsl.errors import LLMError, RecipeError, RunError, Span
 from synthdsl.lang.load import content_span
+from synthdsl.lang.templates import Template, TemplateRenderError, inline_template, load_template
 from synthdsl.llm.types import LLMRequest, LLMResponse, ModelSpec
 from synthdsl.nodes.base import CheckContext, Fail, LLMUse, Runtime
 from synthdsl.records import Record, stable_hash
-
-if TYPE_CHECKING:
-    from synthdsl.lang.templates import Template
 
 __all__ = ["FATAL_KINDS", "PromptConfig", "call_model", "configure_prompt"]
 
@@ -56,9 +54,6 @@ class PromptConfig:
 
 
 def configure_prompt(raw: dict[str, Any], ctx: CheckContext) -> PromptConfig:
-    from synthdsl.errors import RecipeError
-    from synthdsl.lang.templates import inline_template, load_template
-
     user: Template | None = None
     system: Template | None = None
     if "prompt" in raw and "template" in raw:
@@ -117,8 +112,6 @@ def prompt_hash(messages: tuple[dict[str, str], ...]) -> str:
 def render_messages(
     cfg: PromptConfig, record: Record, rt: Runtime
 ) -> tuple[tuple[dict[str, str], ...], Fail | None]:
-    from synthdsl.lang.templates import TemplateRenderError
-
     context = dict(record.data)
     context["params"] = cfg.recipe_params
     messages: list[dict[str, str]] = []
@@ -158,8 +151,6 @@ async def call_model(
     logprobs: bool = False,
 ) -> tuple[LLMResponse, ModelSpec, str] | Fail:
     """Render and send one request; return (response, spec, prompt hash) or a ``Fail``."""
-    from synthdsl.errors import LLMError, RunError
-
     messages, fail = render_messages(cfg, record, rt)
     if fail is not None:
         return fail

@@ -23,6 +23,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from synthdsl.errors import Diagnostic, RecipeError
 from synthdsl.lang.load import content_span
+from synthdsl.lang.templates import Template, check_variables, inline_template
 from synthdsl.nodes.base import (
     CheckContext,
     Emit,
@@ -38,7 +39,6 @@ from synthdsl.records import Record
 
 if TYPE_CHECKING:
     from synthdsl.ir import Node
-    from synthdsl.lang.templates import Template
 
 __all__ = ["KIND", "SetConfig"]
 
@@ -110,8 +110,6 @@ class SetKind(NodeKind[SetConfig]):
         return True
 
     def configure(self, raw: Any, ctx: CheckContext) -> SetConfig:
-        from synthdsl.lang.templates import inline_template
-
         fields: list[tuple[str, Template]] = []
         if not isinstance(raw, dict) or not raw:
             ctx.error(ctx.span(), 'set needs a mapping of field: "{{ expression }}"')
@@ -139,8 +137,6 @@ class SetKind(NodeKind[SetConfig]):
 
     def check_templates(self, config: SetConfig, available: list[str]) -> list[Diagnostic]:
         """Each value may read the fields computed before it in the same step."""
-        from synthdsl.lang.templates import check_variables
-
         cfg: SetConfig = config
         seen = list(available)
         out: list[Diagnostic] = []

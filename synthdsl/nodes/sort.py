@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import RecipeError, Span
+from synthdsl.lang.expr import Expression, ExpressionRuntimeError, parse_expression
 from synthdsl.lang.load import content_span
 from synthdsl.nodes.base import CheckContext, NodeKind, Outbox, Runtime, StreamRunner
 from synthdsl.records import Record
 
 if TYPE_CHECKING:
     from synthdsl.ir import Node
-    from synthdsl.lang.expr import Expression
 
 __all__ = ["KIND", "SortConfig"]
 
@@ -51,8 +51,6 @@ class _Runner:
         self.cfg = node.config
 
     async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
-        from synthdsl.lang.expr import ExpressionRuntimeError
-
         cfg = self.cfg
         assert cfg.by is not None
         keys: list[Any] = []
@@ -101,8 +99,6 @@ class SortKind(NodeKind[SortConfig]):
     name = "sort"
 
     def configure(self, raw: Any, ctx: CheckContext) -> SortConfig:
-        from synthdsl.lang.expr import parse_expression
-
         text = str(raw["by"])
         expr = None
         try:

@@ -40,10 +40,10 @@ from synthdsl.nodes.base import (
     Runtime,
 )
 from synthdsl.records import Record, canonical_json
+from synthdsl.sandbox.host import Limits, SandboxResult, run_sandboxed_async
 
 if TYPE_CHECKING:
     from synthdsl.ir import Node
-    from synthdsl.sandbox.host import Limits, SandboxResult
 
 __all__ = ["KIND", "Verdict", "VerifyConfig", "judge_result", "pass_at_k", "pytest_available"]
 
@@ -77,8 +77,6 @@ class VerifyConfig:
     network: str
 
     def limits(self) -> Limits:
-        from synthdsl.sandbox.host import Limits
-
         return Limits(
             timeout_s=self.timeout,
             cpu_s=self.cpu,
@@ -261,8 +259,6 @@ class _Runner:
         self.counts = {"checked": 0, "passed": 0, "timed_out": 0}
 
     async def check(self, record: Record) -> Outcome:
-        from synthdsl.sandbox.host import run_sandboxed_async
-
         cfg = self.cfg
         texts: list[str] = []
         for name in (cfg.code, cfg.tests):

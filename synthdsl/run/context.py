@@ -175,6 +175,6 @@ class RunContext:
 
     def discard(self, node_id: str, record: Record, reason: str) -> None:
         """A record made by a loop body past the loop's target."""
-        self.node_stats(node_id, "loop").discarded += 1
+        self.node_stats(node_id, "").discarded += 1  # the loop's stats exist by now
         if self.rejects is not None:
             self.rejects.write(node_id, "dropped", reason, record)

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from synthdsl import __version__
 from synthdsl.ir import CompiledRecipe, Graph
 from synthdsl.plan import Plan
 from synthdsl.run.context import RunContext
-
-if TYPE_CHECKING:
-    from synthdsl.run.output import DatasetSink
-    from synthdsl.run.session import RunOptions
+from synthdsl.run.options import RunOptions
+from synthdsl.run.output import DatasetSink
 
 __all__ = ["build_manifest", "node_order"]
 

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from synthdsl.io.writers import open_writer, to_format
 from synthdsl.ir import OutputDecl
 from synthdsl.records import Record
 from synthdsl.run.context import RunContext
@@ -26,8 +27,6 @@ OUTPUT_NODE = "output"
 
 class DatasetSink:
     def __init__(self, decl: OutputDecl, out_dir: Path, rt: RunContext) -> None:
-        from synthdsl.io.writers import open_writer
-
         self.decl = decl
         self.rt = rt
         self.format = decl.format
@@ -42,8 +41,6 @@ class DatasetSink:
         self.stats = rt.node_stats(OUTPUT_NODE, "sink")
 
     def shape(self, rec: Record) -> dict[str, Any]:
-        from synthdsl.io.writers import to_format
-
         data = rec.data
         if self.decl.fields is not None:
             data = {k: data[k] for k in self.decl.fields if k in data}

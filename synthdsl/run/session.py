@@ -11,59 +11,24 @@ cannot go on (the manifest then says ``failed``); a cancellation leaves the mani
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from synthdsl.errors import RunError
 from synthdsl.io.writers import RejectsWriter, write_json_atomic
 from synthdsl.ir import CompiledRecipe
 from synthdsl.llm.types import LLMClient
-from synthdsl.nodes.accounting import NodeStats
 from synthdsl.plan import Plan
 from synthdsl.records import Record
 from synthdsl.run.cache import CallCache
 from synthdsl.run.context import RunContext
 from synthdsl.run.executor import ExecContext, run_graph
 from synthdsl.run.manifest import build_manifest
+from synthdsl.run.options import RunOptions, RunResult, default_cache_path
 from synthdsl.run.output import DatasetSink
 
-__all__ = ["RunOptions", "RunResult", "default_cache_path", "execute", "output_dir"]
-
-
-@dataclass
-class RunOptions:
-    out_dir: str | None = None
-    limit: int | None = None
-    concurrency: int | None = None
-    fresh: bool = False
-    cache_path: str | None = None
-    retry_base: float = field(
-        default_factory=lambda: float(os.environ.get("SYNTHDSL_RETRY_BASE", "0.5"))
-    )
-    retry_cap: float = 30.0
-    report: bool = True
-    on_progress: Callable[[RunContext], None] | None = None
-    # The LLM client; None: a ProviderPool owned (and closed) by the run.
-    client: LLMClient | None = None
-
-
-@dataclass
-class RunResult:
-    out_dir: Path
-    dataset: Path
-    manifest: dict[str, Any]
-    status: str
-    records: int
-    stats: dict[str, NodeStats] = field(default_factory=dict)
-
-
-def default_cache_path() -> Path:
-    env = os.environ.get("SYNTHDSL_CACHE")
-    return Path(env) if env else Path(".synthdsl") / "cache.sqlite"
+__all__ = ["execute", "output_dir"]
 
 
 def output_dir(compiled: CompiledRecipe, options: RunOptions) -> Path:
@@ -75,6 +40,7 @@ def output_dir(compiled: CompiledRecipe, options: RunOptions) -> Path:
 
 
 def _provider_pool(options: RunOptions) -> LLMClient:
+    # aiohttp and the provider backends load only when no client is passed in
     from synthdsl.llm.client import ProviderPool
 
     return ProviderPool(retry_base=options.retry_base, retry_cap=options.retry_cap)

@@ -43,6 +43,8 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Literal
 
+from synthdsl.textproc.tokens import _CJK_RANGES, _combining_mark_class
+
 __all__ = ["MAX_RUN", "PREFER_WINDOW", "Chunk", "Unit", "chunk_text", "count_tokens", "token_spans"]
 
 Unit = Literal["tokens", "chars"]
@@ -72,8 +74,6 @@ class Chunk:
 @functools.lru_cache(maxsize=1)
 def _token_re() -> re.Pattern[str]:
     """The token regex; built on first use (listing the combining marks takes ~0.2 s)."""
-    from synthdsl.textproc.tokens import _CJK_RANGES, _combining_mark_class
-
     marks = _combining_mark_class()
     cjk = _CJK_RANGES
     return re.compile(
