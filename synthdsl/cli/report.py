@@ -58,7 +58,7 @@ def add_parser(
 
 def run(args: argparse.Namespace) -> int:
     """Rebuild the report named by ``args`` and print its path; raises ``RunError``."""
-    from synthdsl.report import write_report
+    from synthdsl.report import write_report  # loaded on demand: only this command needs it
 
     path = write_report(args.run_dir, args.out, fields=list(args.fields) or None)
     print(path)

@@ -25,9 +25,21 @@ from pathlib import Path
 
 from synthdsl.charts.svg import esc
 from synthdsl.errors import RunError
-from synthdsl.report import sections as S
 from synthdsl.report import textstats
 from synthdsl.report.data import MAX_SAMPLE, RunData, load_run
+from synthdsl.report.sections import (
+    alerts,
+    attrition,
+    diversity_section,
+    header,
+    lengths,
+    loops,
+    mix,
+    models,
+    rejects,
+    render_alerts,
+)
+from synthdsl.report.sections.markup import as_dict
 
 __all__ = ["build_report", "write_report"]
 
@@ -139,26 +151,22 @@ def render(data: RunData, fields: Sequence[str] | None = None) -> str:
     ts = textstats.text_stats(data, fields)
     div = textstats.diversity(ts)
     m = data.manifest
-    name = str(S._dict(m.get("recipe")).get("name") or data.run_dir.name)
-    parts: list[tuple[str, str, str]] = [("attrition", "Attrition", S.attrition(data))]
+    name = str(as_dict(m.get("recipe")).get("name") or data.run_dir.name)
+    parts: list[tuple[str, str, str]] = [("attrition", "Attrition", attrition(data))]
     if data.loops:
-        parts.append(("loops", "Rounds", S.loops(data)))
-    parts.append(("lengths", "Lengths", S.lengths(data, ts)))
-    parts.append(("diversity", "Diversity", S.diversity_section(div, ts)))
-    if any(isinstance(S._dict(st).get("mix"), dict) for st in data.nodes.values()):
-        parts.append(("mix", "Mix", S.mix(data)))
-    parts.append(("models", "Models", S.models(data)))
-    parts.append(("rejects", "Rejects", S.rejects(data)))
+        parts.append(("loops", "Rounds", loops(data)))
+    parts.append(("lengths", "Lengths", lengths(data, ts)))
+    parts.append(("diversity", "Diversity", diversity_section(div, ts)))
+    if any(isinstance(as_dict(st).get("mix"), dict) for st in data.nodes.values()):
+        parts.append(("mix", "Mix", mix(data)))
+    parts.append(("models", "Models", models(data)))
+    parts.append(("rejects", "Rejects", rejects(data)))
     nav = (
         '<nav aria-label="sections"><a href="#overview">Overview</a>'
         + "".join(f'<a href="#{sid}">{esc(label)}</a>' for sid, label, _ in parts)
         + "</nav>"
     )
-    body = (
-        S.header(data)
-        + S.render_alerts(S.alerts(data, div))
-        + "".join(html for _, _, html in parts)
-    )
+    body = header(data) + render_alerts(alerts(data, div)) + "".join(html for _, _, html in parts)
     version = esc(m.get("synthdsl_version", "?"))
     return (
         "<!DOCTYPE html>\n"

@@ -4,7 +4,9 @@ Input: a run directory (``manifest.json``, ``rejects.jsonl``, ``dataset.jsonl`` 
 ``dataset.partial.jsonl``, or the Parquet equivalents when pyarrow is importable).
 Output: a ``RunData`` with the manifest, reject groups (counts and a few examples),
 per-loop round counts and a deterministic reservoir sample of at most ``max_sample``
-records reduced to their text fields. Files are streamed, never loaded whole.
+records reduced to their text fields. Files are streamed, never loaded whole. The
+node order is the manifest's ``node_order``: the recipe is never read or recompiled,
+so the report depends on the run directory alone.
 
 Errors: ``RunError`` when the directory or its manifest is missing or not valid JSON.
 Unreadable lines of ``rejects.jsonl`` and the dataset (a run killed mid-write leaves
@@ -68,7 +70,7 @@ class RunData:
     rejects_total: int = 0
     bad_reject_lines: int = 0
     rejects_present: bool = False
-    # node ids along the recipe's DAG when the recipe could be recompiled, else []
+    # node ids along the recipe's DAG from the manifest's node_order, else []
     dag_order: list[str] = field(default_factory=list)
 
     @property
@@ -159,7 +161,7 @@ def _jsonl_rows(path: Path, bad: list[int]) -> Iterator[dict[str, Any]]:
 
 
 def _parquet_rows(path: Path) -> Iterator[dict[str, Any]]:
-    import pyarrow.parquet as pq
+    import pyarrow.parquet as pq  # optional and heavy: only for a Parquet dataset
 
     pf = pq.ParquetFile(str(path))
     try:
@@ -212,7 +214,7 @@ def _read_dataset(data: RunData, max_sample: int) -> None:
     bad = [0]
     if path.suffix == ".parquet":
         try:
-            import pyarrow.parquet  # noqa: F401
+            import pyarrow.parquet  # noqa: F401  # optional: is it installed at all?
         except ImportError:
             data.dataset_note = f"{path.name}: install pyarrow to include the Parquet dataset"
             data.dataset_path = None
@@ -306,71 +308,18 @@ def _read_rejects(data: RunData) -> None:
     data.reject_groups = ordered
 
 
-def _chain_order(ids: list[str], inputs: dict[str, list[str]]) -> list[str]:
-    """A topological order of ``ids`` (given in one) that keeps chains together.
-
-    Kahn's algorithm with a stack: after a node, its consumers come next when they are
-    ready, so ``a → b → c`` and ``x → y`` read as two runs rather than interleaved.
-    """
-    pending = {n: sum(1 for i in inputs.get(n, []) if i in inputs) for n in ids}
-    consumers: dict[str, list[str]] = {n: [] for n in ids}
-    for n in ids:
-        for i in inputs.get(n, []):
-            if i in consumers:
-                consumers[i].append(n)
-    stack = [n for n in reversed(ids) if pending[n] == 0]
-    out: list[str] = []
-    while stack:
-        n = stack.pop()
-        out.append(n)
-        for c in reversed(consumers[n]):
-            pending[c] -= 1
-            if pending[c] == 0:
-                stack.append(c)
-    return out + [n for n in ids if n not in out]
-
-
 def dag_order(manifest: dict[str, Any]) -> list[str]:
-    """The manifest's node ids along the recipe's DAG, loop bodies after their loop.
+    """The node ids along the recipe's DAG, loop bodies after their loop, as recorded.
 
-    Manifests record it as ``node_order``; for older ones this recompiles
-    ``recipe.path`` (without reading sources). Used only when the recompiled node ids
-    are exactly the manifest's (the recipe may have changed since the run); ``[]``
-    otherwise or on any error.
+    Every manifest written by ``synthdsl run`` records them as ``node_order``; an older
+    manifest without it gives ``[]`` and the report keeps the manifest's own order
+    (sources first, the writer last). The recipe is never read: the report depends on
+    the run directory alone.
     """
     recorded = manifest.get("node_order")
     if isinstance(recorded, list) and all(isinstance(x, str) for x in recorded):
         return [str(x) for x in recorded]
-    recipe = manifest.get("recipe")
-    path = recipe.get("path") if isinstance(recipe, dict) else None
-    if not isinstance(path, str) or not Path(path).is_file():
-        return []
-    try:
-        from synthdsl.compile import CompileOptions, compile_recipe
-        from synthdsl.ir import Graph
-
-        compiled = compile_recipe(path, CompileOptions(check_sources=False))
-    except Exception:  # the recipe moved on or no longer compiles: keep manifest order
-        return []
-
-    def walk(graph: Graph) -> list[str]:
-        ids = list(graph.nodes)
-        order = _chain_order(ids, {n: list(graph.nodes[n].inputs) for n in ids})
-        out: list[str] = []
-        for n in order:
-            out.append(n)
-            body = graph.nodes[n].body
-            if body is not None:
-                out += walk(body)
-        return out
-
-    order = walk(compiled.graph)
-    raw = manifest.get("nodes")
-    nodes: dict[str, Any] = raw if isinstance(raw, dict) else {}
-    extra = [n for n in nodes if n not in order]
-    if set(order) - set(nodes) or any(_kind(nodes[n]) != "sink" for n in extra):
-        return []
-    return order + sorted(extra)
+    return []
 
 
 def load_run(run_dir: Path, max_sample: int = MAX_SAMPLE) -> RunData:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synthdsl.report.data import RunData
-from synthdsl.textproc.tokens import entropy
+from synthdsl.textproc.tokens import entropy, tokenize
 
 __all__ = [
     "MAX_DIVERSITY_TEXTS",
@@ -74,8 +74,6 @@ def pick_fields(sample: Sequence[Mapping[str, str]], limit: int = MAX_FIELDS) ->
 
 def text_stats(data: RunData, fields: Sequence[str] | None) -> TextStats:
     """Token count and token entropy per sampled record of each chosen field."""
-    from synthdsl.textproc.tokens import tokenize
-
     chosen = list(fields) if fields else pick_fields(data.sample)
     stats = TextStats(fields=chosen)
     for f in chosen:

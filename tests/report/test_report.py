@@ -13,6 +13,7 @@ Chromium is required: when ``/usr/bin/chromium`` (or ``$SYNTHDSL_CHROMIUM``, or
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -28,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+import synthdsl.report
 from synthdsl.cli import main as cli_main
 from synthdsl.cli.report import main as report_main
 from synthdsl.errors import RunError
@@ -161,7 +163,7 @@ def test_report_has_every_section_and_the_manifest_numbers(
     i = rows.index("grow")
     assert sorted(rows[i + 1 : i + 4]) == ["grow.new", "grow.pool", "grow.split"]
     assert 'class="body"' in html
-    # nodes follow the DAG (the recipe is recompiled for the order): ask before keep
+    # nodes follow the DAG (the manifest's node_order): ask before keep
     assert rows.index("topics") < rows.index("ask") < rows.index("keep") < rows.index("train")
     assert rows[-1] == "output"
     # loop note and rounds
@@ -199,6 +201,44 @@ def test_report_has_every_section_and_the_manifest_numbers(
     assert any(t.startswith("Tokens per record: ") for t in titles)
     assert any(t.startswith("Token entropy per record: ") for t in titles)
     assert "<desc>" in html
+
+
+def test_manifest_without_node_order_keeps_its_own_order(
+    server: FakeOpenAIServer, project: Path
+) -> None:
+    """An older manifest without ``node_order``: the manifest's order, sources first and
+    the writer last, loop bodies under their loop; the recipe, still on disk, is not read."""
+    run_dir = make_run(server, project)
+    m = manifest_of(run_dir)
+    del m["node_order"]
+    (run_dir / "manifest.json").write_text(json.dumps(m), "utf-8")
+    assert Path(m["recipe"]["path"]).is_file()
+    rows = re.findall(r'<tr data-node="([^"]+)"', build_report(run_dir))
+    ids = list(m["nodes"])
+    rank = {"source": 0, "sink": 2}
+    top = sorted((n for n in ids if "." not in n), key=lambda n: rank.get(m["nodes"][n]["kind"], 1))
+    expected: list[str] = []
+    for n in top:
+        expected += [n, *(b for b in ids if b.startswith(n + "."))]
+    assert rows == expected
+    assert rows[0] in ("human", "seeds", "topics") and rows[-1] == "output"
+
+
+def test_report_depends_on_the_run_directory_only() -> None:
+    """The report package imports no front end (lang, compile, plan) and no runtime."""
+    allowed = ("synthdsl.report", "synthdsl.charts", "synthdsl.errors", "synthdsl.textproc")
+    pkg = Path(synthdsl.report.__file__).parent
+    for path in sorted(pkg.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                if name.startswith("synthdsl"):
+                    assert name.startswith(allowed), f"{path.name} imports {name}"
 
 
 def test_report_is_self_contained_escaped_and_deterministic(
