@@ -102,7 +102,9 @@ def _directive_error(model: str, fault: Fault, attempt: int) -> LLMError | None:
     if status is not None:
         kind, label = _status_kind(status)
         detail = f"Injected fault {fault.kind} (attempt {attempt})."
-        retry_after = float(fault.retry_after) if fault.retry_after is not None else None
+        retry_after = None  # as the HTTP path reads Retry-After: clamped to [0, 3600] s
+        if fault.retry_after is not None:
+            retry_after = min(max(0.0, float(fault.retry_after)), 3600.0)
         return LLMError(
             f"{model}: HTTP {status} {label}: {detail}",
             kind=kind,

@@ -12,13 +12,28 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import Any, TypeVar
 
 from synthdsl.testing.fake_openai.words import Rng, sentence
 
 __all__ = ["JsonGen"]
 
 _MAX_SCHEMA_DEPTH = 16
+
+_N = TypeVar("_N", int, float)
+
+
+def _bounds(lo: _N | None, hi: _N | None, width: _N) -> tuple[_N, _N]:
+    """Both bounds of a range: a missing one is ``width`` away from the other, and
+    with neither the range is [0, width]."""
+    if lo is None and hi is None:
+        return width - width, width
+    if lo is None:
+        assert hi is not None
+        return hi - width, hi
+    if hi is None:
+        return lo, lo + width
+    return lo, hi
 
 
 class JsonGen:
@@ -181,13 +196,7 @@ class JsonGen:
         if isinstance(schema.get("exclusiveMaximum"), (int, float)):
             hi2 = math.ceil(schema["exclusiveMaximum"]) - 1
             hi = hi2 if hi is None else min(hi, hi2)
-        if lo is None and hi is None:
-            lo, hi = 0, 100
-        elif lo is None:
-            assert hi is not None
-            lo = hi - 100
-        elif hi is None:
-            hi = lo + 100
+        lo, hi = _bounds(lo, hi, 100)
         hi = max(lo, hi)
         step = schema.get("multipleOf")
         if isinstance(step, int) and step > 0:
@@ -201,13 +210,7 @@ class JsonGen:
         hi = schema.get("maximum", schema.get("exclusiveMaximum"))
         lo_f = float(lo) if isinstance(lo, (int, float)) else None
         hi_f = float(hi) if isinstance(hi, (int, float)) else None
-        if lo_f is None and hi_f is None:
-            lo_f, hi_f = 0.0, 1.0
-        elif lo_f is None:
-            assert hi_f is not None
-            lo_f = hi_f - 1.0
-        elif hi_f is None:
-            hi_f = lo_f + 1.0
+        lo_f, hi_f = _bounds(lo_f, hi_f, 1.0)
         step = schema.get("multipleOf")
         if isinstance(step, (int, float)) and step > 0:
             first, last = math.ceil(lo_f / step), math.floor(hi_f / step)
