@@ -45,7 +45,7 @@ def test_xllamacpp_has_one_home() -> None:
 
 
 def test_aiohttp_only_in_the_http_backend_and_test_server() -> None:
-    allowed = {"synthdsl/llm/http_backend.py", "synthdsl/testing/fake_openai.py"}
+    allowed = {"synthdsl/llm/http_backend.py", "synthdsl/testing/fake_openai/app.py"}
     assert _importers("aiohttp") <= allowed
 
 

@@ -21,7 +21,7 @@ import pytest
 
 from synthdsl.testing.fake_openai import FakeOpenAIServer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

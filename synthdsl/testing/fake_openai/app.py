@@ -1,0 +1,298 @@
+"""The fake server's aiohttp application: routes, handlers, counters, lifecycle.
+
+Takes a bound listening socket and the server settings (latency, jitter, an optional
+API key, an optional requests-per-minute limit); serves ``POST /v1/chat/completions``
+(also ``/chat/completions``), ``GET /v1/models`` (also ``/models``), ``GET /health``,
+``GET /stats`` and ``POST /reset`` on it, answering with ``replies`` and injecting the
+faults of ``faults``. Gives thread-safe counters (``stats()``). Bad requests are
+answered with OpenAI-shaped error bodies, never raised.
+
+Server-side behaviour: 401 without ``Authorization: Bearer KEY`` when a key is set,
+429 with ``Retry-After`` over the rpm limit, a latency of ``latency + uniform(0,
+jitter)`` seconds per chat request (not applied to those 401/429 rejections).
+Requests closed without a response are counted under ``by_status["disconnect"]``,
+requests cancelled (the client went away, or the server stopped) under
+``by_status["cancelled"]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import socket
+import threading
+from typing import Any
+
+from aiohttp import web
+
+from synthdsl.testing.fake_openai.faults import (
+    Attempts,
+    RateWindow,
+    apply_body_fault,
+    select_fault,
+)
+from synthdsl.testing.fake_openai.replies import (
+    CREATED,
+    completion,
+    last_user_text,
+    parse_directives,
+    request_digests,
+)
+
+__all__ = ["ServerCore"]
+
+_CHAT_PATHS = ("/v1/chat/completions", "/chat/completions")
+
+_STATUS_ERRORS: dict[int, tuple[str, str | None]] = {
+    400: ("invalid_request_error", "bad_request"),
+    401: ("invalid_request_error", "invalid_api_key"),
+    403: ("permission_error", "forbidden"),
+    404: ("invalid_request_error", "not_found"),
+    429: ("requests", "rate_limit_exceeded"),
+    500: ("server_error", "internal_error"),
+    502: ("server_error", "bad_gateway"),
+    503: ("server_error", "service_unavailable"),
+    504: ("server_error", "gateway_timeout"),
+}
+
+
+def _error(
+    status: int,
+    message: str,
+    *,
+    code: str | None = None,
+    retry_after: str | None = None,
+) -> web.Response:
+    """An OpenAI-shaped error response (type and code defaulted from the status)."""
+    default_type, default_code = _STATUS_ERRORS.get(
+        status, ("server_error" if status >= 500 else "invalid_request_error", None)
+    )
+    payload = {
+        "error": {
+            "message": message,
+            "type": default_type,
+            "param": None,
+            "code": code or default_code,
+        }
+    }
+    headers = {"Retry-After": retry_after} if retry_after is not None else None
+    return web.Response(
+        status=status,
+        body=json.dumps(payload).encode(),
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def _json_response(payload: Any) -> web.Response:
+    return web.Response(body=json.dumps(payload).encode(), content_type="application/json")
+
+
+class ServerCore:
+    """The aiohttp application, its counters and its lifecycle (one event loop)."""
+
+    def __init__(
+        self,
+        *,
+        latency: float,
+        jitter: float,
+        require_api_key: str | None,
+        rpm_limit: int | None,
+    ) -> None:
+        self.latency = latency
+        self.jitter = jitter
+        self._expected_auth = f"Bearer {require_api_key}" if require_api_key is not None else None
+        self._rate = RateWindow(rpm_limit)
+        self._jitter_rng = random.Random(1234)
+        self._lock = threading.Lock()
+        self._requests = 0
+        self._by_status: dict[str, int] = {}
+        self._in_flight = 0
+        self._max_in_flight = 0
+        self._auth_seen = 0
+        self._attempts = Attempts()
+        self._models_seen: dict[str, None] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._runner: web.AppRunner | None = None
+
+    # -- counters -------------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        """requests, by_status, max_in_flight, in_flight, prompts, auth_headers_seen."""
+        with self._lock:
+            return {
+                "requests": self._requests,
+                "by_status": dict(self._by_status),
+                "max_in_flight": self._max_in_flight,
+                "in_flight": self._in_flight,
+                "prompts": len(self._attempts),
+                "auth_headers_seen": self._auth_seen,
+            }
+
+    def reset(self) -> None:
+        """Clear counters, per-prompt attempt counters and the rpm window."""
+        with self._lock:
+            self._requests = 0
+            self._by_status.clear()
+            self._max_in_flight = self._in_flight
+            self._auth_seen = 0
+            self._attempts.clear()
+            self._rate.clear()
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        for path in _CHAT_PATHS:
+            app.router.add_post(path, self._chat)
+        app.router.add_get("/v1/models", self._models)
+        app.router.add_get("/models", self._models)
+        app.router.add_get("/health", self._health)
+        app.router.add_get("/stats", self._stats)
+        app.router.add_post("/reset", self._reset)
+        return app
+
+    async def open(self, sock: socket.socket) -> None:
+        """Serve on ``sock`` (already bound) from the running loop."""
+        runner = web.AppRunner(
+            self.app(),
+            access_log=None,
+            handler_cancellation=True,
+            shutdown_timeout=1.0,
+        )
+        await runner.setup()
+        site = web.SockSite(runner, sock, backlog=2048)
+        await site.start()
+        self._runner = runner
+
+    async def close(self) -> None:
+        """Cancel the chat requests in flight and stop serving."""
+        for task in list(self._tasks):
+            task.cancel()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # -- small endpoints ------------------------------------------------------------
+
+    async def _health(self, request: web.Request) -> web.Response:
+        return _json_response({"status": "ok"})
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        return _json_response(self.stats())
+
+    async def _reset(self, request: web.Request) -> web.Response:
+        self.reset()
+        return _json_response({"status": "ok"})
+
+    async def _models(self, request: web.Request) -> web.Response:
+        if self._expected_auth is not None and (
+            request.headers.get("Authorization") != self._expected_auth
+        ):
+            return _error(401, "Incorrect API key provided.")
+        with self._lock:
+            names = ["fake-model", *(m for m in self._models_seen if m != "fake-model")]
+        data = [
+            {"id": name, "object": "model", "created": CREATED, "owned_by": "synthdsl"}
+            for name in names
+        ]
+        return _json_response({"object": "list", "data": data})
+
+    # -- chat completions -----------------------------------------------------------
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        auth = request.headers.get("Authorization")
+        with self._lock:
+            self._requests += 1
+            self._in_flight += 1
+            if self._in_flight > self._max_in_flight:
+                self._max_in_flight = self._in_flight
+            if auth is not None:
+                self._auth_seen += 1
+        status = "cancelled"
+        try:
+            response = await self._chat_inner(request, auth)
+            if response is None:  # injected disconnect: drop the connection, answer nothing
+                status = "disconnect"
+                transport = request.transport
+                if transport is not None:
+                    transport.abort()
+                return web.Response()  # never reaches the client: the transport is gone
+            status = str(response.status)
+            return response
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+                self._by_status[status] = self._by_status.get(status, 0) + 1
+            if task is not None:
+                self._tasks.discard(task)
+
+    async def _chat_inner(self, request: web.Request, auth: str | None) -> web.Response | None:
+        """The response to send, or None to drop the connection."""
+        if self._expected_auth is not None and auth != self._expected_auth:
+            message = "Incorrect API key provided." if auth else "You didn't provide an API key."
+            return _error(401, message)
+        wait = self._rate.take()
+        if wait is not None:
+            return _error(
+                429,
+                f"Rate limit reached: {self._rate.limit} requests per minute.",
+                retry_after=str(wait),
+            )
+
+        raw = await request.read()
+        try:
+            body = json.loads(raw)
+        except ValueError as exc:
+            return _error(400, f"Invalid JSON body: {exc}")
+        if not isinstance(body, dict):
+            return _error(400, "The request body must be a JSON object.")
+        model = body.get("model")
+        messages = body.get("messages")
+        if not isinstance(model, str) or not model:
+            return _error(400, "'model' is required.", code="missing_model")
+        if not isinstance(messages, list) or not messages:
+            return _error(400, "'messages' must be a non-empty list.", code="invalid_messages")
+        if body.get("stream"):
+            return _error(400, "Streaming is not supported by the fake server.")
+        try:
+            directives = parse_directives(last_user_text(messages))
+        except ValueError as exc:
+            return _error(400, f"Bad directive: {exc}", code="bad_directive")
+
+        delay = self.latency
+        if self.jitter > 0:
+            delay += self._jitter_rng.uniform(0.0, self.jitter)
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+        content_key, digest = request_digests(body)
+        attempt = self._attempts.next(content_key)
+        with self._lock:
+            if model not in self._models_seen and len(self._models_seen) < 1000:
+                self._models_seen[model] = None
+
+        fault = select_fault(directives.faults, attempt)
+        if fault is not None:
+            if fault.status is not None:
+                return _error(
+                    fault.status,
+                    f"Injected fault {fault.kind} (attempt {attempt}).",
+                    retry_after=fault.retry_after,
+                )
+            if fault.kind == "disconnect":
+                return None
+            if fault.kind == "hang":
+                await asyncio.sleep(fault.seconds)
+
+        payload = completion(body, directives, digest)
+        if fault is not None:
+            if fault.kind == "truncate":
+                data = json.dumps(payload).encode()
+                return web.Response(body=data[: len(data) // 2], content_type="application/json")
+            apply_body_fault(payload, fault)
+        return _json_response(payload)
