@@ -85,7 +85,7 @@ class BruteForce:
         self.items: list[tuple[str, str, int]] = []
 
     def _enc(self, tokens: list[str], grow: bool) -> str:
-        out = []
+        out: list[str] = []
         for t in tokens:
             tid = self.vocab.get(t)
             if tid is None:

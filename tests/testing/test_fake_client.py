@@ -9,12 +9,11 @@ from typing import Any
 import pytest
 from helpers import read_jsonl
 
-from synthdsl.api import run_recipe
+from synthdsl.api import RunOptions, RunResult, run_recipe
 from synthdsl.compile import CompileOptions
 from synthdsl.errors import LLMError
 from synthdsl.llm.client import ProviderPool
 from synthdsl.llm.types import LLMRequest, LLMResponse, ModelSpec
-from synthdsl.run.session import RunOptions, RunResult
 from synthdsl.testing.fake_client import FakeClient, ScriptedFault
 from synthdsl.testing.fake_openai import FakeOpenAIServer
 
