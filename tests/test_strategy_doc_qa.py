@@ -19,7 +19,8 @@ import pytest
 import yaml
 from test_sources import make_pdf
 
-from synthdsl.cli import _EXTRA_COMMANDS, main
+from synthdsl.cli import COMMANDS as CLI_COMMANDS
+from synthdsl.cli import main
 from synthdsl.cli.docqa import COMMANDS
 from synthdsl.testing.fake_openai import FakeOpenAIServer
 from synthdsl.textproc.chunking import count_tokens
@@ -276,7 +277,7 @@ def test_the_strategy_forwards_every_parameter() -> None:
 def test_cli_registers_the_four_verbs() -> None:
     assert set(COMMANDS) == {"ingest", "create", "curate", "save-as"}
     for name in COMMANDS:
-        assert _EXTRA_COMMANDS[name][0] == "synthdsl.cli.docqa"
+        assert CLI_COMMANDS[name][0] == "synthdsl.cli.docqa"
 
 
 def test_verbs_end_to_end(server: FakeOpenAIServer, project: Path, capsys: Any) -> None:

@@ -4,10 +4,10 @@ Input: a run directory written by ``synthdsl run``. Output: its HTML report rebu
 (``RUN_DIR/report.html``, or ``--out``) and the report's path printed on stdout; exit
 code 0. Errors: ``RunError`` (exit 1) when the run directory is missing, is not a
 directory, has no readable ``manifest.json`` or the report cannot be written;
-``main`` prints it as ``synthdsl: error: ...``. Usage errors exit 2 (argparse).
+``synthdsl.cli.exits`` prints it as ``synthdsl: error: ...``. Usage errors exit 2.
 
-``cli.py`` wires it in with ``add_parser(subparsers)`` and dispatches ``report`` to
-``run(args)``; ``main(argv)`` runs the command alone (``argv`` without the
+``synthdsl.cli`` wires it in with ``add_parser(subparsers)`` and dispatches ``report``
+to ``run(args)``; ``main(argv)`` runs the command alone (``argv`` without the
 ``report`` word), for tests and ``python -m synthdsl.cli.report``.
 """
 
@@ -17,7 +17,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from synthdsl.errors import SynthdslError
+from synthdsl.cli import main as cli_main
+from synthdsl.report import write_report
 
 __all__ = ["add_parser", "main", "run"]
 
@@ -29,7 +30,13 @@ DESCRIPTION = (
 )
 
 
-def _configure(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+def add_parser(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
+    """Register ``report`` on ``subparsers``; returns the new parser."""
+    p = subparsers.add_parser(
+        "report", help="rebuild the HTML report of a run directory", description=DESCRIPTION
+    )
     p.add_argument("run_dir", metavar="RUN_DIR", help="output directory of 'synthdsl run'")
     p.add_argument(
         "--out", metavar="PATH", help="where to write the report (default RUN_DIR/report.html)"
@@ -46,20 +53,8 @@ def _configure(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return p
 
 
-def add_parser(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-) -> argparse.ArgumentParser:
-    """Register ``report`` on ``subparsers``; returns the new parser."""
-    p = subparsers.add_parser(
-        "report", help="rebuild the HTML report of a run directory", description=DESCRIPTION
-    )
-    return _configure(p)
-
-
 def run(args: argparse.Namespace) -> int:
     """Rebuild the report named by ``args`` and print its path; raises ``RunError``."""
-    from synthdsl.report import write_report  # loaded on demand: only this command needs it
-
     path = write_report(args.run_dir, args.out, fields=list(args.fields) or None)
     print(path)
     return 0
@@ -67,13 +62,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``synthdsl report`` on its own: ``argv`` is what follows ``report``."""
-    parser = _configure(argparse.ArgumentParser(prog="synthdsl report", description=DESCRIPTION))
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except SynthdslError as exc:
-        sys.stderr.write(f"synthdsl: error: {exc}\n")
-        return exc.exit_code
+    return cli_main(["report", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -4,8 +4,9 @@ Input: command-line options (sample size per generation, generations, trials, re
 fraction, seed, plot path, output format). Output: on stdout the comparison of the three
 scenarios (replace, keep a fraction of real data, accumulate) for a Gaussian refit and a
 Gaussian-mixture refit, with the closed-form check, as a text table or JSON; the plot as
-an SVG file (HTML when the path ends in .html). Exit code 0 on success, 2 for invalid
-option values (message on stderr), 1 when the plot cannot be written.
+an SVG file (HTML when the path ends in .html). Exit code 0 on success. Raises
+``UsageError`` (exit 2) for invalid option values and ``RunError`` (exit 1) when the
+plot cannot be written; ``synthdsl.cli.exits`` prints them.
 
 The numbers come from ``synthdsl.analysis.collapse_sim``; this module only parses, runs and prints.
 ``add_parser``/``run`` plug into ``synthdsl.cli``; ``main`` runs the command alone.
@@ -31,10 +32,11 @@ from synthdsl.analysis.collapse_sim import (
     simulate_mixture,
     write_plot,
 )
+from synthdsl.cli import main as cli_main
+from synthdsl.cli.exits import EXIT_OK, UsageError
+from synthdsl.errors import RunError
 
 __all__ = ["add_parser", "main", "run"]
-
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
 def add_parser(
@@ -145,23 +147,18 @@ def _validate(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``simulate collapse`` for parsed ``args``; returns the exit code."""
-    if args.simulation != "collapse":  # pragma: no cover - argparse allows only collapse
-        sys.stderr.write(f"synthdsl: error: unknown simulation {args.simulation!r}\n")
-        return EXIT_USAGE
+    """Run ``simulate collapse`` for parsed ``args``; returns 0 (raises, see above)."""
     try:
         _validate(args)
     except ValueError as exc:
-        sys.stderr.write(f"synthdsl: error: {exc}\n")
-        return EXIT_USAGE
+        raise UsageError(str(exc)) from None
     results = _simulate(args)
     plot_path: str | None = None
     if not args.no_plot:
         try:
             plot_path = str(write_plot(results, args.plot))
         except OSError as exc:
-            sys.stderr.write(f"synthdsl: error: cannot write the plot {args.plot}: {exc}\n")
-            return EXIT_FAIL
+            raise RunError(f"cannot write the plot {args.plot}: {exc}") from None
     if args.format == "json":
         doc: dict[str, Any] = {
             "gaussian": [r.to_dict() for r in results if isinstance(r, GaussianResult)],
@@ -178,12 +175,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse ``argv`` as ``simulate collapse ...`` (the synthdsl sub-command) and run it."""
-    parser = argparse.ArgumentParser(prog="synthdsl")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_parser(sub)
-    args = parser.parse_args(argv)
-    return run(args)
+    """Run ``argv`` (``simulate collapse ...``, the synthdsl sub-command) as the CLI does."""
+    return cli_main(sys.argv[1:] if argv is None else argv)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synthdsl.errors import RunError, SynthdslError
+from synthdsl.cli import main as cli_main
+from synthdsl.errors import RunError
 
 if TYPE_CHECKING:
     from synthdsl.analysis.diversity import DiversityReport, DriftReport, Flag, Thresholds
@@ -428,19 +429,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``synthdsl stats`` on its own (for tests and ``python -m synthdsl.cli.stats``).
-
-    Errors are printed as ``synthdsl: error: ...`` and give their exit code, as in the
-    full CLI.
-    """
-    parser = argparse.ArgumentParser(prog="synthdsl")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["stats", *(sys.argv[1:] if argv is None else argv)])
-    try:
-        return run(args)
-    except SynthdslError as exc:
-        sys.stderr.write(f"synthdsl: error: {exc}\n")
-        return exc.exit_code
+    """``synthdsl stats`` on its own (for tests and ``python -m synthdsl.cli.stats``):
+    ``argv`` is what follows ``stats``; errors end as in the full CLI."""
+    return cli_main(["stats", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

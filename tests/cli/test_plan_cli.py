@@ -18,7 +18,7 @@ from synthdsl.cli import main
 from synthdsl.compile import CompileOptions, compile_recipe
 from synthdsl.plan import build_plan
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 GOLDENS = REPO / "tests" / "fixtures" / "plans"
 EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))
 REGEN = os.environ.get("SYNTHDSL_REGEN_GOLDENS") == "1"

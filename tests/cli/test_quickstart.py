@@ -9,7 +9,7 @@ import pytest
 
 from synthdsl.cli import main
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow

@@ -1,0 +1,90 @@
+"""The recipe commands: ``synthdsl validate | plan | run RECIPE``.
+
+- ``validate``: compiles the recipe, prints its warnings and
+  ``RECIPE: ok (N nodes, M LLM steps)``.
+- ``plan``: prints the compiled DAG with call counts and cost (``--format text``,
+  ``json`` or ``dot``).
+- ``run``: runs the recipe (``synthdsl.cli.running.run_compiled``) and prints the
+  summary; on Ctrl-C, the command line that resumes it.
+
+Takes the parsed arguments (``add_parser`` registers the three commands); gives
+output on stdout and exit code 0. Raises ``RecipeError`` (exit 2), ``RunError``
+(exit 1) and ``Interrupted`` (exit 130); ``synthdsl.cli.exits`` maps them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from synthdsl import api
+from synthdsl.cli.exits import EXIT_OK
+from synthdsl.cli.options import add_override_options, add_run_options, compile_options
+from synthdsl.cli.running import compile_recipe, run_compiled
+
+__all__ = ["COMMANDS", "add_parser", "run"]
+
+#: The command names this module registers, with their one-line help.
+COMMANDS: dict[str, str] = {
+    "validate": "check a recipe and report every problem",
+    "plan": "show the compiled DAG, call counts and cost",
+    "run": "run a recipe and write the dataset",
+}
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``validate``, ``plan`` and ``run`` on the CLI's sub-parsers."""
+    v = subparsers.add_parser("validate", help=COMMANDS["validate"])
+    _add_recipe_options(v)
+    pl = subparsers.add_parser("plan", help=COMMANDS["plan"])
+    _add_recipe_options(pl)
+    pl.add_argument("--format", choices=["text", "json", "dot"], default="text")
+    r = subparsers.add_parser("run", help=COMMANDS["run"])
+    _add_recipe_options(r)
+    add_run_options(r)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the command named by ``args.command``; returns 0 (raises, see above)."""
+    handlers = {"validate": _validate, "plan": _plan, "run": _run}
+    return handlers[args.command](args)
+
+
+def _add_recipe_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("recipe", help="path to a recipe YAML file")
+    add_override_options(p)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    compiled = compile_recipe(args.recipe, compile_options(args))
+
+    def walk(graph: Any) -> list[Any]:
+        nodes = list(graph.nodes.values())
+        for n in list(nodes):
+            if n.body is not None:
+                nodes += walk(n.body)
+        return nodes
+
+    nodes = walk(compiled.graph)
+    llm_nodes = sum(1 for n in nodes if n.kind in ("generate", "judge"))
+    print(f"{args.recipe}: ok ({len(nodes)} nodes, {llm_nodes} LLM steps)")
+    return EXIT_OK
+
+
+def _plan(args: argparse.Namespace) -> int:
+    plan = api.plan(args.recipe, compile_options(args))
+    text = {"json": plan.to_json, "dot": plan.to_dot}.get(args.format, plan.to_text)()
+    sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    compiled = compile_recipe(args.recipe, compile_options(args))
+    resume = " ".join(["synthdsl", "run", *sys.argv[2:]]) if len(sys.argv) > 2 else "synthdsl run"
+    run_compiled(
+        compiled,
+        args,
+        resume=f"resume with: {resume}\n(finished calls are not repeated)\n",
+    )
+    return EXIT_OK

@@ -1,0 +1,190 @@
+"""The document-QA verbs: ``synthdsl ingest | create | curate | save-as``.
+
+The synthetic-data-kit workflow, step by step, on top of the doc_qa strategy
+(``recipes/doc_qa.yaml``, made of ``recipes/doc_qa_generate.yaml`` and
+``recipes/doc_qa_curate.yaml``; see ``docs/strategies/doc_qa.md``):
+
+- ``ingest PATH... --out DIR``: reads documents (Markdown, text, HTML, PDF files and
+  folders of them, with ``synthdsl.io.sources``) and writes ``DIR/documents.jsonl``, one row
+  per document: ``{"path", "title", "text", "pages"}``. ``path`` is the file as reached
+  from the argument (``docs/guide.md``); ``title`` is the HTML or PDF title, else "";
+  ``pages`` is the PDF page count, else null. No LLM.
+- ``create INPUT --type qa|cot|summary --out DIR``: runs ``doc_qa_generate`` on INPUT (a
+  ``documents.jsonl``, a folder holding one, a folder of documents or one document file)
+  and writes the pairs as a run directory (``dataset.jsonl``, ``rejects.jsonl``,
+  ``manifest.json``, ``report.html``).
+- ``curate INPUT --threshold 8.5 --out DIR``: runs ``doc_qa_curate`` on pairs (a JSONL
+  file or a run directory holding ``dataset.jsonl``); the judge prompt follows the pairs'
+  mode (``doc_qa.mode``, else the fields present) unless ``--type`` is given.
+- ``save-as INPUT --format openai|chatml|alpaca|sharegpt|jsonl --out FILE``: converts
+  pairs to a fine-tuning layout with ``synthdsl.io.writers.to_format``. No LLM.
+
+``create`` and ``curate`` (``synthdsl.cli.docqa.strategy``) run the strategy's recipes
+through the same run path as ``synthdsl run``; ``ingest`` and ``save-as`` are in
+``synthdsl.cli.docqa.files``, the checks of their inputs in ``synthdsl.cli.docqa.inputs``.
+
+Takes the parsed arguments (``add_parser`` registers the four verbs); gives files and a
+summary on stdout, exit code 0. Raises ``RunError`` (exit 1) for inputs that cannot be
+used, as ``file:line: message`` when a line is at fault (a record without the fields the
+step needs, a line that is not JSON); ``RecipeError`` (exit 2) from compiling, as for
+``synthdsl run``; ``Interrupted`` (exit 130) on Ctrl-C; usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from synthdsl.cli import main as cli_main
+from synthdsl.cli.docqa.files import FORMATS, ingest, save_as
+from synthdsl.cli.docqa.inputs import DOCUMENT_SUFFIXES, MODES, infer_mode
+from synthdsl.cli.docqa.strategy import create, curate
+from synthdsl.cli.options import (
+    add_override_options,
+    add_run_options,
+    non_negative,
+    positive,
+)
+
+__all__ = [
+    "COMMANDS",
+    "DOCUMENT_SUFFIXES",
+    "FORMATS",
+    "MODES",
+    "add_parser",
+    "infer_mode",
+    "main",
+    "run",
+]
+
+#: The command names this module registers, with their one-line help.
+COMMANDS: dict[str, str] = {
+    "ingest": "read documents (Markdown, text, HTML, PDF) into documents.jsonl",
+    "create": "generate QA pairs, chain-of-thought pairs or summaries from documents",
+    "curate": "rate pairs with an LLM judge and keep those above a threshold",
+    "save-as": "convert pairs to a fine-tuning format (OpenAI, ChatML, Alpaca, ShareGPT)",
+}
+_DEFAULT_OUT = Path("out") / "doc_qa"
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``ingest``, ``create``, ``curate`` and ``save-as`` on the sub-parsers."""
+    p = subparsers.add_parser(
+        "ingest",
+        help=COMMANDS["ingest"],
+        description=(
+            "Read documents (Markdown, text, HTML, PDF; files or folders, walked "
+            "recursively) and write DIR/documents.jsonl, one row per document: path, "
+            "title, text, pages. See docs/strategies/doc_qa.md."
+        ),
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="document files or folders")
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        default=str(_DEFAULT_OUT / "documents"),
+        help="output directory (default out/doc_qa/documents)",
+    )
+
+    c = subparsers.add_parser(
+        "create",
+        help=COMMANDS["create"],
+        description=(
+            "Cut documents into chunks and generate, per chunk, question-answer pairs "
+            "(qa), question-reasoning-answer triples (cot) or a summary, one record each, "
+            "with the doc_qa_generate recipe. Writes a run directory: dataset.jsonl, "
+            "rejects.jsonl, manifest.json."
+        ),
+    )
+    c.add_argument(
+        "input",
+        metavar="INPUT",
+        help="documents.jsonl (from ingest), a folder holding it, a folder of documents "
+        "or one document",
+    )
+    c.add_argument("--type", dest="mode", choices=MODES, default="qa", help="what to generate")
+    c.add_argument(
+        "--num-pairs", type=positive, metavar="N", help="pairs per chunk, at most (default 5)"
+    )
+    c.add_argument(
+        "--chunk-size", type=positive, metavar="N", help="tokens per chunk (default 512)"
+    )
+    c.add_argument(
+        "--chunk-overlap",
+        type=non_negative,
+        metavar="N",
+        help="tokens shared by consecutive chunks (default 64)",
+    )
+    _add_run_options(c, _DEFAULT_OUT / "generated")
+
+    u = subparsers.add_parser(
+        "curate",
+        help=COMMANDS["curate"],
+        description=(
+            "Rate each pair from 1 to 10 with an LLM judge and keep those scoring at "
+            "least the threshold, with the doc_qa_curate recipe. Scores are integers: "
+            "8.5 keeps 9 and 10. Dropped pairs go to rejects.jsonl with their score and "
+            "the judge's reason."
+        ),
+    )
+    u.add_argument(
+        "input", metavar="INPUT", help="pairs: a JSONL file, or a run directory from create"
+    )
+    u.add_argument(
+        "--threshold", type=float, metavar="SCORE", help="lowest score kept (default 8.5)"
+    )
+    u.add_argument(
+        "--type",
+        dest="mode",
+        choices=MODES,
+        help="judge prompt (default: the pairs' own mode, from doc_qa.mode or their fields)",
+    )
+    _add_run_options(u, _DEFAULT_OUT / "curated")
+
+    s = subparsers.add_parser(
+        "save-as",
+        help=COMMANDS["save-as"],
+        description=(
+            "Convert pairs to a fine-tuning format: openai (chat messages), chatml "
+            "(messages plus the ChatML text), alpaca, sharegpt, or jsonl (the records "
+            "themselves). No LLM call."
+        ),
+    )
+    s.add_argument(
+        "input", metavar="INPUT", help="pairs: a JSONL file, or a run directory (dataset.jsonl)"
+    )
+    s.add_argument("--format", choices=FORMATS, default="jsonl", help="output layout")
+    s.add_argument(
+        "--out",
+        metavar="FILE",
+        help="output file (.parquet writes Parquet; default: FORMAT.jsonl next to the input)",
+    )
+    s.add_argument("--system", metavar="TEXT", help="chat formats: a fixed system message")
+    s.add_argument("--instruction-field", default="instruction", metavar="NAME")
+    s.add_argument("--input-field", default="input", metavar="NAME")
+    s.add_argument("--response-field", default="response", metavar="NAME")
+    s.add_argument(
+        "--provenance", action="store_true", help="keep each record's _provenance object"
+    )
+
+
+def _add_run_options(p: argparse.ArgumentParser, out: Path) -> None:
+    add_override_options(
+        p,
+        "any other override of the run's recipe, e.g. --set steps.create.with.temperature=0.2",
+    )
+    add_run_options(p, out=out, rows="input rows", checked=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the verb named by ``args.command``; returns 0 (raises, see the module
+    docstring)."""
+    handlers = {"ingest": ingest, "create": create, "curate": curate, "save-as": save_as}
+    return handlers[args.command](args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The verbs as the CLI runs them (``python -m synthdsl.cli.docqa create ...``)."""
+    return cli_main(sys.argv[1:] if argv is None else argv)

@@ -1,0 +1,123 @@
+"""The option groups several commands share, defined once.
+
+- ``add_override_options``: ``--model NAME|ALIAS=NAME``, ``--api-base URL``,
+  ``--set PATH=VALUE``: running a recipe on your own model and settings;
+  ``compile_options`` turns them into the ``CompileOptions`` they ask for.
+- ``add_run_options``: ``--out --limit --concurrency --fresh --cache --quiet
+  --no-report``, read by ``synthdsl.cli.running.run_compiled``.
+- ``positive`` / ``non_negative``: argparse types for counts.
+
+Takes argparse parsers and parsed arguments; gives registered options and
+``CompileOptions``. Raises ``RecipeError`` (exit 2) for a malformed ``--model``;
+the argparse types raise ``ArgumentTypeError`` (a usage error, exit 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+from synthdsl.api import CompileOptions
+from synthdsl.errors import RecipeError
+
+__all__ = [
+    "add_override_options",
+    "add_run_options",
+    "compile_options",
+    "non_negative",
+    "positive",
+]
+
+_SET_HELP = "override any recipe value, e.g. --set models.gen.temperature=0.2"
+
+
+def add_override_options(p: argparse.ArgumentParser, set_help: str = _SET_HELP) -> None:
+    """--model, --api-base and --set: running a recipe on your own model and settings."""
+    p.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        metavar="NAME|ALIAS=NAME",
+        help="use NAME for every model alias, or ALIAS=NAME for one (repeatable)",
+    )
+    p.add_argument("--api-base", metavar="URL", help="endpoint for the replaced models")
+    p.add_argument(
+        "--set",
+        dest="set_values",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help=set_help,
+    )
+
+
+def add_run_options(
+    p: argparse.ArgumentParser,
+    *,
+    out: Path | None = None,
+    rows: str = "rows per source",
+    checked: bool = False,
+) -> None:
+    """The options of a run. ``out``: a default output directory (else the recipe's);
+    ``rows``: what ``--limit`` counts; ``checked``: refuse counts below 0 (``--limit``)
+    and 1 (``--concurrency``) as usage errors instead of passing them on."""
+    if out is None:
+        p.add_argument("--out", metavar="DIR", help="output directory")
+    else:
+        p.add_argument(
+            "--out", metavar="DIR", default=str(out), help=f"run directory (default {out})"
+        )
+    limit: Callable[[str], int] = non_negative if checked else int
+    concurrency: Callable[[str], int] = positive if checked else int
+    p.add_argument("--limit", type=limit, metavar="N", help=f"read at most N {rows}")
+    p.add_argument(
+        "--concurrency", type=concurrency, metavar="N", help="max concurrent calls per model"
+    )
+    p.add_argument("--fresh", action="store_true", help="ignore cached calls (still cache new)")
+    p.add_argument("--cache", metavar="PATH", help="call cache (default .synthdsl/cache.sqlite)")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.add_argument("--no-report", action="store_true", help="do not write report.html")
+
+
+def compile_options(
+    args: argparse.Namespace, set_values: list[str] | None = None
+) -> CompileOptions:
+    """The compile options ``--model``, ``--api-base`` and ``--set`` ask for;
+    ``set_values`` replaces the ``--set`` values when given."""
+    sets = list(args.set_values) if set_values is None else list(set_values)
+    opts = CompileOptions(set_values=sets, api_base=args.api_base)
+    for m in args.model:
+        if "=" in m:
+            alias, name = m.split("=", 1)
+            if not alias or not name:
+                raise RecipeError.single(None, f"--model expects NAME or ALIAS=NAME, got {m!r}")
+            opts.model_aliases[alias] = name
+        elif opts.model is not None:
+            raise RecipeError.single(None, "--model NAME given twice; use ALIAS=NAME for one alias")
+        else:
+            opts.model = m
+    return opts
+
+
+def positive(value: str) -> int:
+    """A whole number of at least 1 (an argparse type)."""
+    number = _integer(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
+def non_negative(value: str) -> int:
+    """A whole number of 0 or more (an argparse type)."""
+    number = _integer(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {number}")
+    return number
+
+
+def _integer(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
