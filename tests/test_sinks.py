@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 
 from synthdsl.errors import RunError
+from synthdsl.io.chat import to_format
 from synthdsl.io.writers import (
     JsonlWriter,
     ParquetWriter,
     RejectsWriter,
     SinkError,
     open_writer,
-    to_format,
     write_json_atomic,
 )
 from synthdsl.records import Record

@@ -281,7 +281,7 @@ def _rows(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         yield from _jsonl_rows(path)
         return
-    from synthdsl.io.sources import SourceReader
+    from synthdsl.io.readers import SourceReader
 
     for number, row in enumerate(SourceReader(path), start=1):
         yield f"{path}: record {number}", row
@@ -329,7 +329,7 @@ def infer_mode(row: dict[str, Any]) -> str:
 
 def _document_files(arg: str) -> list[tuple[Path, str]]:
     """``(file, path shown)`` of the documents an ``ingest`` argument names."""
-    from synthdsl.io.sources import source_files
+    from synthdsl.io.readers import source_files
 
     root = _exists(Path(arg))
     if root.is_file():
@@ -343,7 +343,7 @@ def _document_files(arg: str) -> list[tuple[Path, str]]:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from synthdsl.io.sources import SourceReader
+    from synthdsl.io.readers import SourceReader
     from synthdsl.io.writers import JsonlWriter
 
     found: list[tuple[Path, str]] = []
@@ -520,7 +520,7 @@ def _compile_options(args: argparse.Namespace, sets: list[str]) -> CompileOption
 
 def _documents_source(text: str) -> Path:
     """The documents named by ``create``'s INPUT; checks what can be checked up front."""
-    from synthdsl.io.sources import source_files
+    from synthdsl.io.readers import source_files
 
     path = _exists(Path(text))
     if path.is_dir() and (path / _DOCUMENTS_FILE).is_file():
@@ -597,7 +597,8 @@ def _curate(args: argparse.Namespace) -> int:
 
 
 def _save_as(args: argparse.Namespace) -> int:
-    from synthdsl.io.writers import SinkError, open_writer, to_format
+    from synthdsl.io.chat import to_format
+    from synthdsl.io.writers import SinkError, open_writer
 
     source = _pairs_file(args.input)
     target = Path(args.out) if args.out else source.parent / f"{args.format}.jsonl"

@@ -195,7 +195,7 @@ def iter_texts(path: Path, field: str | None, chosen: list[str]) -> Iterator[str
     With ``field=None`` the field is picked from the first record; the field used is
     appended to ``chosen`` once known. Raises RunError (see the module docstring).
     """
-    from synthdsl.io.sources import SourceReader
+    from synthdsl.io.readers import SourceReader
 
     if not path.exists():
         raise RunError(f"{path}: no such file")

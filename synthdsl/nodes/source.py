@@ -58,7 +58,7 @@ class _Runner:
         if cfg.records is not None:
             rows = list(cfg.records)
             return rows[: cfg.limit] if cfg.limit else rows
-        from synthdsl.io.sources import SourceReader
+        from synthdsl.io.readers import SourceReader
 
         path = cfg.resolved_path()
         assert path is not None
@@ -99,7 +99,7 @@ class SourceKind(NodeKind):
         path = cfg.resolved_path()
         if path is None or not path.exists():
             return ["*"]
-        from synthdsl.io.sources import peek_fields
+        from synthdsl.io.readers import peek_fields
 
         try:
             fields = peek_fields(path, fmt=cfg.format, text_field=cfg.text_field, glob=cfg.glob)

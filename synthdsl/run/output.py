@@ -42,7 +42,7 @@ class DatasetSink:
         self.stats = rt.node_stats(OUTPUT_NODE, "sink")
 
     def shape(self, rec: Record) -> dict[str, Any]:
-        from synthdsl.io.writers import to_format
+        from synthdsl.io.chat import to_format
 
         data = rec.data
         if self.decl.fields is not None:
