@@ -62,6 +62,24 @@ def _open_output(path: Path, mode: str) -> IO[bytes]:
     return fh
 
 
+def _write_to(fh: IO[bytes], path: Path, data: bytes, *, flush: bool = False) -> None:
+    """Write ``data`` to ``fh`` (open on ``path``), then flush it when asked."""
+    try:
+        fh.write(data)
+        if flush:
+            fh.flush()
+    except OSError as exc:
+        raise SinkError(f"cannot write {path}: {exc}") from exc
+
+
+def _flush_to(fh: IO[bytes], path: Path) -> None:
+    """Push ``fh``'s buffered bytes (open on ``path``) to the OS."""
+    try:
+        fh.flush()
+    except OSError as exc:
+        raise SinkError(f"cannot write {path}: {exc}") from exc
+
+
 def _finish(fh: IO[bytes], tmp: Path, path: Path) -> None:
     """Flush, fsync and close ``fh`` (open on ``tmp``), then move ``tmp`` to ``path``."""
     try:
@@ -160,20 +178,13 @@ class JsonlWriter(_AtomicWriter):
 
     def write(self, obj: dict[str, Any]) -> None:
         self._check_open()
-        line = json_line(obj)
-        try:
-            self._fh.write(line)
-        except OSError as exc:
-            raise SinkError(f"cannot write {self.tmp_path}: {exc}") from exc
+        _write_to(self._fh, self.tmp_path, json_line(obj))
         self.rows += 1
 
     def flush(self) -> None:
         """Push buffered rows to the OS (the file stays under its ``.tmp`` name)."""
         if not self._done:
-            try:
-                self._fh.flush()
-            except OSError as exc:
-                raise SinkError(f"cannot write {self.tmp_path}: {exc}") from exc
+            _flush_to(self._fh, self.tmp_path)
 
     def close(self) -> None:
         """Publish the file at ``path``; idempotent."""
@@ -223,10 +234,7 @@ class ParquetWriter(_AtomicWriter):
     def write(self, obj: dict[str, Any]) -> None:
         self._check_open()
         line = json_line(obj)
-        try:
-            self._spool.write(line)
-        except OSError as exc:
-            raise SinkError(f"cannot write {self.spool_path}: {exc}") from exc
+        _write_to(self._spool, self.spool_path, line)
         self._pending.append(line)
         self.rows += 1
         if len(self._pending) >= self.batch_size:
@@ -234,10 +242,7 @@ class ParquetWriter(_AtomicWriter):
 
     def flush(self) -> None:
         if not self._done:
-            try:
-                self._spool.flush()
-            except OSError as exc:
-                raise SinkError(f"cannot write {self.spool_path}: {exc}") from exc
+            _flush_to(self._spool, self.spool_path)
 
     def _observe(self) -> None:
         """Fold the pending rows' column types into ``_columns``."""
@@ -364,11 +369,7 @@ class RejectsWriter:
             row["detail"] = detail
         if round_ is not None:
             row["round"] = round_
-        try:
-            self._fh.write(json_line(row))
-            self._fh.flush()
-        except OSError as exc:
-            raise SinkError(f"cannot write {self.path}: {exc}") from exc
+        _write_to(self._fh, self.path, json_line(row), flush=True)
         self.counts[status] += 1
 
     def close(self) -> None:

@@ -2,12 +2,13 @@
 
 Input: a format name or a file path. Output: ``FORMATS`` (the names a source may ask
 for), ``detect_format`` (the format of a path from its extension), ``check_fmt``,
-``strip_bom`` and ``ReadContext``, the little a format reader needs from the
-``SourceReader`` driving it (the text field, the row's relative path, how many rows
-are still wanted, and where to report a bad line).
+``strip_bom``, ``read_utf8`` (a whole file as text) and ``ReadContext``, the little a
+format reader needs from the ``SourceReader`` driving it (the text field, the row's
+relative path, how many rows are still wanted, and where to report a bad line).
 
 Raises ``SourceError`` (a ``RunError``, the one error of every reader) from
-``check_fmt`` for an unknown format name.
+``check_fmt`` for an unknown format name; ``read_utf8`` reports undecodable bytes
+through ``ReadContext.problem`` and lets ``OSError`` pass.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = [
     "SourceError",
     "check_fmt",
     "detect_format",
+    "read_utf8",
     "strip_bom",
 ]
 
@@ -86,3 +88,14 @@ class ReadContext(Protocol):
     def problem(self, file: Path, line: int, message: str) -> None:
         """Report a bad line (0: the whole file): raises SourceError, or records it."""
         ...
+
+
+def read_utf8(file: Path, ctx: ReadContext) -> str | None:
+    """The whole of ``file`` as UTF-8 text (without a BOM), or None after reporting a
+    file that is not UTF-8 to ``ctx.problem``."""
+    data = strip_bom(file.read_bytes())
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        ctx.problem(file, 0, f"not UTF-8 text: {exc}")
+        return None

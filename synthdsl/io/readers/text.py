@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from synthdsl.io.readers.base import ReadContext, strip_bom
+from synthdsl.io.readers.base import ReadContext, read_utf8
 
 __all__ = ["FIELDS", "read_text"]
 
@@ -23,10 +23,7 @@ FIELDS = ("path",)
 
 def read_text(file: Path, ctx: ReadContext) -> Iterator[dict[str, Any]]:
     """``file`` as one row."""
-    data = strip_bom(file.read_bytes())
-    try:
-        content = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        ctx.problem(file, 0, f"not UTF-8 text: {exc}")
+    content = read_utf8(file, ctx)
+    if content is None:
         return
     yield {ctx.text_field: content, "path": ctx.rel(file)}

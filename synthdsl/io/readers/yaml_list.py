@@ -19,18 +19,15 @@ from typing import Any
 
 import yaml
 
-from synthdsl.io.readers.base import ReadContext, strip_bom
+from synthdsl.io.readers.base import ReadContext, read_utf8
 
 __all__ = ["read_yaml"]
 
 
 def read_yaml(file: Path, ctx: ReadContext) -> Iterator[dict[str, Any]]:
     """The mappings of the list in ``file``."""
-    data = strip_bom(file.read_bytes())
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        ctx.problem(file, 0, f"not UTF-8 text: {exc}")
+    text = read_utf8(file, ctx)
+    if text is None:
         return
     loader = _RowLoader(text)
     try:

@@ -26,7 +26,7 @@ from synthdsl.io.writers import (
 )
 from synthdsl.records import Record
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _read_parquet(path: Path) -> list[dict[str, Any]]:
