@@ -21,12 +21,19 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from synthdsl.io.readers import html_page, lines, pdf, text
 from synthdsl.io.readers.base import OnError, ReadContext, SourceError, check_fmt, detect_format
 from synthdsl.io.readers.csv_table import csv_header, read_csv
 from synthdsl.io.readers.files import source_files
+from synthdsl.io.readers.html_page import FIELDS as HTML_FIELDS
+from synthdsl.io.readers.html_page import read_html
 from synthdsl.io.readers.jsonl import read_jsonl
+from synthdsl.io.readers.lines import FIELDS as LINES_FIELDS
+from synthdsl.io.readers.lines import read_lines
 from synthdsl.io.readers.parquet import parquet_fields, read_parquet
+from synthdsl.io.readers.pdf import FIELDS as PDF_FIELDS
+from synthdsl.io.readers.pdf import read_pdf
+from synthdsl.io.readers.text import FIELDS as TEXT_FIELDS
+from synthdsl.io.readers.text import read_text
 from synthdsl.io.readers.yaml_list import read_yaml
 
 __all__ = ["SourceReader", "peek_fields", "read_source"]
@@ -37,18 +44,18 @@ _READERS: dict[str, FormatReader] = {
     "jsonl": read_jsonl,
     "csv": read_csv,
     "parquet": read_parquet,
-    "text": text.read_text,
-    "lines": lines.read_lines,
-    "html": html_page.read_html,
-    "pdf": pdf.read_pdf,
+    "text": read_text,
+    "lines": read_lines,
+    "html": read_html,
+    "pdf": read_pdf,
     "yaml": read_yaml,
 }
 # The fields of a document row besides its text field, by format.
 _DOCUMENT_FIELDS: dict[str, tuple[str, ...]] = {
-    "text": text.FIELDS,
-    "lines": lines.FIELDS,
-    "html": html_page.FIELDS,
-    "pdf": pdf.FIELDS,
+    "text": TEXT_FIELDS,
+    "lines": LINES_FIELDS,
+    "html": HTML_FIELDS,
+    "pdf": PDF_FIELDS,
 }
 
 
