@@ -49,7 +49,7 @@ def _documents(root: Path) -> dict[str, str]:
     (root / "eight.pdf").write_bytes(
         make_pdf([["An almost good page. [[score: 8]]"]], title="Eight")
     )
-    from synthdsl.io.sources import SourceReader
+    from synthdsl.io.readers import SourceReader
 
     return {row["path"]: row["text"] for row in SourceReader(root)}
 

@@ -19,7 +19,7 @@ Which text is measured (``--field``, default: picked from the first record):
 ``--field NAME`` names the field instead (a string, or a list of messages as above);
 ``--against-field`` does the same for the reference (default: picked the same way).
 
-Errors: ``RunError`` (``SourceError`` from ``synthdsl.io.sources`` for unreadable files):
+Errors: ``RunError`` (``SourceError`` from ``synthdsl.io.readers`` for unreadable files):
 a missing file, a bad JSONL line, Parquet without pyarrow, a record without the text
 field or with a value that is not text, a dataset with no record.
 
@@ -196,7 +196,7 @@ def iter_texts(path: Path, field: str | None, chosen: list[str]) -> Iterator[str
     With ``field=None`` the field is picked from the first record; the field used is
     appended to ``chosen`` once known. Raises RunError (see the module docstring).
     """
-    from synthdsl.io.sources import SourceReader
+    from synthdsl.io.readers import SourceReader
 
     if not path.exists():
         raise RunError(f"{path}: no such file")

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from synthdsl.io.sources import SourceReader, peek_fields
+from synthdsl.io.readers import SourceReader, peek_fields
 from synthdsl.ir import Node, SourceDecl
 from synthdsl.nodes.base import Estimate, Estimator, NodeKind, Outbox, Runtime, StreamRunner
 from synthdsl.records import Record, derive_id
@@ -43,7 +43,6 @@ class _Runner:
         if cfg.records is not None:
             rows = list(cfg.records)
             return rows[: cfg.limit] if cfg.limit else rows
-
         path = resolved_path(cfg)
         assert path is not None
         limit = cfg.limit
@@ -85,7 +84,6 @@ class SourceKind(NodeKind[SourceDecl]):
         path = resolved_path(cfg)
         if path is None or not path.exists():
             return ["*"]
-
         try:
             fields = peek_fields(path, fmt=cfg.format, text_field=cfg.text_field, glob=cfg.glob)
         except Exception:  # the run reports unreadable files with their position

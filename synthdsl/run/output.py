@@ -15,7 +15,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from synthdsl.io.writers import open_writer, to_format
+from synthdsl.io.chat import to_format
+from synthdsl.io.writers import open_writer
 from synthdsl.ir import OutputDecl
 from synthdsl.records import Record
 from synthdsl.run.context import RunContext

@@ -5,7 +5,7 @@ The synthetic-data-kit workflow, step by step, on top of the doc_qa strategy
 ``recipes/doc_qa_curate.yaml``; see ``docs/strategies/doc_qa.md``):
 
 - ``ingest PATH... --out DIR``: reads documents (Markdown, text, HTML, PDF files and
-  folders of them, with ``synthdsl.io.sources``) and writes ``DIR/documents.jsonl``, one row
+  folders of them, with ``synthdsl.io.readers``) and writes ``DIR/documents.jsonl``, one row
   per document: ``{"path", "title", "text", "pages"}``. ``path`` is the file as reached
   from the argument (``docs/guide.md``); ``title`` is the HTML or PDF title, else "";
   ``pages`` is the PDF page count, else null. No LLM.
@@ -17,7 +17,7 @@ The synthetic-data-kit workflow, step by step, on top of the doc_qa strategy
   file or a run directory holding ``dataset.jsonl``); the judge prompt follows the pairs'
   mode (``doc_qa.mode``, else the fields present) unless ``--type`` is given.
 - ``save-as INPUT --format openai|chatml|alpaca|sharegpt|jsonl --out FILE``: converts
-  pairs to a fine-tuning layout with ``synthdsl.io.writers.to_format``. No LLM.
+  pairs to a fine-tuning layout with ``synthdsl.io.chat.to_format``. No LLM.
 
 ``create`` and ``curate`` (``synthdsl.cli.docqa.strategy``) run the strategy's recipes
 through the same run path as ``synthdsl run``; ``ingest`` and ``save-as`` are in

@@ -5,7 +5,7 @@
   ``{"path", "title", "text", "pages"}``; warns on stderr about arguments without
   documents and documents without text.
 - ``save_as(args)``: converts pairs (``args.input``: a file, or a run directory's
-  ``dataset.jsonl``) to ``args.format`` with ``synthdsl.io.writers.to_format``.
+  ``dataset.jsonl``) to ``args.format`` with ``synthdsl.io.chat.to_format``.
 
 Both print what they wrote and return 0. Raise ``RunError`` (exit 1): no documents,
 an output that cannot be written or would overwrite the input, a record that does
@@ -26,8 +26,9 @@ from synthdsl.cli.docqa.inputs import (
     rows,
 )
 from synthdsl.errors import RunError
-from synthdsl.io.sources import SourceReader
-from synthdsl.io.writers import JsonlWriter, SinkError, open_writer, to_format
+from synthdsl.io.chat import to_format
+from synthdsl.io.readers import SourceReader
+from synthdsl.io.writers import JsonlWriter, SinkError, open_writer
 
 __all__ = ["FORMATS", "ingest", "make_dir", "save_as"]
 

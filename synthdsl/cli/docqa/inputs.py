@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from synthdsl.errors import RunError
-from synthdsl.io.sources import SourceReader, source_files
+from synthdsl.io.readers import SourceReader, source_files
 
 __all__ = [
     "DATASET_FILE",
@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 MODES = ("qa", "cot", "summary")
-#: Files ``ingest`` reads (the text, HTML and PDF formats of ``synthdsl.io.sources``).
+#: Files ``ingest`` reads (the text, HTML and PDF formats of ``synthdsl.io.readers``).
 DOCUMENT_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
 #: Fields a pair needs, per mode (checked on the first record by ``curate``).
 MODE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -62,7 +62,7 @@ def first_record(path: Path) -> tuple[int, dict[str, Any]] | None:
 
 def rows(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """``(location, record)`` for a JSONL file (``file:line``) or any other dataset file
-    ``synthdsl.io.sources`` reads, e.g. Parquet (``file: record N``)."""
+    ``synthdsl.io.readers`` reads, e.g. Parquet (``file: record N``)."""
     if path.suffix.lower() in _JSONL:
         for number, row in _jsonl_records(path):
             yield f"{path}:{number}", row

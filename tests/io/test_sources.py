@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from synthdsl.errors import RunError
-from synthdsl.io.sources import (
+from synthdsl.io.readers import (
     SourceError,
     SourceReader,
     peek_fields,

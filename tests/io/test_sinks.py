@@ -15,18 +15,18 @@ from typing import Any
 import pytest
 
 from synthdsl.errors import RunError
+from synthdsl.io.chat import to_format
 from synthdsl.io.writers import (
     JsonlWriter,
     ParquetWriter,
     RejectsWriter,
     SinkError,
     open_writer,
-    to_format,
     write_json_atomic,
 )
 from synthdsl.records import Record
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _read_parquet(path: Path) -> list[dict[str, Any]]:

@@ -1,0 +1,64 @@
+"""The JSON text every output is written as, and the error of every writer.
+
+Input: a row (or any JSON-like value). Output: ``dumps`` (a ``str``), ``json_bytes``
+(UTF-8 bytes) and ``json_line`` (bytes plus a newline). The rules: UTF-8 with
+``ensure_ascii=False``; dates and times become ISO strings, ``Decimal`` a string,
+``bytes`` base64, sets sorted lists, paths POSIX strings; a string that cannot be
+encoded as UTF-8 (a lone surrogate) makes that value fall back to ASCII escapes.
+
+Raises ``SinkError`` (a ``RunError``, also raised by the writers and chat formats) when
+a value cannot be turned into JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import json
+from decimal import Decimal
+from pathlib import PurePath
+from typing import Any
+
+from synthdsl.errors import RunError
+
+__all__ = ["SinkError", "dumps", "json_bytes", "json_line"]
+
+
+class SinkError(RunError):
+    """An output could not be written, or a row does not fit the asked format."""
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=repr)
+    if isinstance(value, PurePath):
+        return value.as_posix()
+    raise TypeError(f"a value of type {type(value).__name__} cannot be written as JSON")
+
+
+def dumps(obj: Any, **kwargs: Any) -> str:
+    """``obj`` as JSON text (``json.dumps`` keyword arguments pass through)."""
+    try:
+        return json.dumps(obj, ensure_ascii=False, default=_json_default, **kwargs)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise SinkError(f"cannot write a row as JSON: {exc}") from exc
+
+
+def json_bytes(obj: Any, **kwargs: Any) -> bytes:
+    """``obj`` as UTF-8 JSON bytes."""
+    try:
+        return dumps(obj, **kwargs).encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate: \uXXXX escapes keep the file valid UTF-8 and the value intact.
+        return json.dumps(obj, ensure_ascii=True, default=_json_default, **kwargs).encode()
+
+
+def json_line(obj: Any) -> bytes:
+    """``obj`` as one JSON line (bytes ending in a newline)."""
+    return json_bytes(obj) + b"\n"

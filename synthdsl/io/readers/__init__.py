@@ -1,0 +1,40 @@
+"""Streaming readers for recipe sources, one module per format.
+
+Input: a path to a JSONL, CSV, Parquet, text/Markdown, HTML, PDF or YAML file (or any
+text file read as ``lines``), or a folder of them. Output: plain ``dict`` rows, yielded
+lazily (memory does not grow with the file: JSONL and lines are read line by line, CSV
+through ``csv.DictReader``, Parquet batch by batch; a document file is one row, a YAML
+list is loaded whole); plus ``peek_fields`` (field names of the first rows, for
+compile-time template checks), ``source_files`` and ``source_fingerprint`` (a cheap
+identity of the files, for manifests), and ``html_to_text``.
+
+Formats, when ``fmt="auto"``, come from the extension: ``.jsonl``/``.ndjson`` → jsonl,
+``.csv`` → csv, ``.parquet``/``.pq`` → parquet, ``.txt``/``.md``/``.markdown`` → text,
+``.html``/``.htm`` → html, ``.pdf`` → pdf, ``.yaml``/``.yml`` → yaml. The layout:
+``base`` (formats, ``SourceError``, the context a format reader gets), ``files``
+(folder walking, fingerprints), ``dispatch`` (``SourceReader``: picks and drives the
+format readers), and one module per format: ``jsonl``, ``csv_table``, ``parquet``,
+``text``, ``lines``, ``html_page``, ``pdf``, ``yaml_list``.
+
+Raises ``SourceError`` (a ``RunError``); see ``dispatch`` and each format module for
+what, and ``SourceReader`` for skipping bad lines instead.
+"""
+
+from __future__ import annotations
+
+from synthdsl.io.readers.base import FORMATS, SourceError, detect_format
+from synthdsl.io.readers.dispatch import SourceReader, peek_fields, read_source
+from synthdsl.io.readers.files import source_files, source_fingerprint
+from synthdsl.io.readers.html_page import html_to_text
+
+__all__ = [
+    "FORMATS",
+    "SourceError",
+    "SourceReader",
+    "detect_format",
+    "html_to_text",
+    "peek_fields",
+    "read_source",
+    "source_files",
+    "source_fingerprint",
+]
