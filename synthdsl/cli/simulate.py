@@ -7,7 +7,7 @@ Gaussian-mixture refit, with the closed-form check, as a text table or JSON; the
 an SVG file (HTML when the path ends in .html). Exit code 0 on success, 2 for invalid
 option values (message on stderr), 1 when the plot cannot be written.
 
-The numbers come from ``synthdsl.analysis.collapse_sim``; this module only parses, runs and prints.
+The numbers come from ``synthdsl.analysis.collapse``; this module only parses, runs and prints.
 ``add_parser``/``run`` plug into ``synthdsl.cli``; ``main`` runs the command alone.
 """
 
@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from synthdsl.analysis.collapse_sim import (
+from synthdsl.analysis.collapse import (
     SCENARIOS,
     GaussianResult,
     GaussianSettings,

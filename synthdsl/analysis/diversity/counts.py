@@ -16,22 +16,17 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from synthdsl.analysis.arrays import IntArray, KeyArray
+
 __all__ = [
     "MASK32",
     "SHIFT32",
-    "FloatArray",
-    "IntArray",
-    "KeyArray",
     "NgramCounter",
     "Reservoir",
     "check_n",
     "entropy_bits",
     "rarefied_types",
 ]
-
-IntArray = npt.NDArray[np.int64]
-KeyArray = npt.NDArray[np.uint64]
-FloatArray = npt.NDArray[np.float64]
 
 MASK32 = np.uint64(0xFFFFFFFF)
 SHIFT32 = np.uint64(32)

@@ -18,12 +18,10 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from synthdsl.analysis.arrays import FloatArray, IntArray, KeyArray
 from synthdsl.analysis.diversity.counts import (
     MASK32,
     SHIFT32,
-    FloatArray,
-    IntArray,
-    KeyArray,
     rarefied_types,
 )
 from synthdsl.analysis.diversity.profile import TextProfile

@@ -16,11 +16,9 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from synthdsl.analysis.arrays import FloatArray, IntArray, KeyArray
 from synthdsl.analysis.diversity.bleu_score import self_bleu_of
 from synthdsl.analysis.diversity.counts import (
-    FloatArray,
-    IntArray,
-    KeyArray,
     NgramCounter,
     Reservoir,
     check_n,

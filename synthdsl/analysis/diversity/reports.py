@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from synthdsl.analysis.diversity.counts import IntArray
+from synthdsl.analysis.arrays import IntArray
 
 __all__ = ["DiversityReport", "DriftReport", "LengthStats", "ModeShare"]
 
