@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_diversity import COLLAPSED, DIVERSE, REFERENCE
+from analysis.test_diversity import COLLAPSED, DIVERSE, REFERENCE
 
 from synthdsl.cli import stats as stats_cmd
 from synthdsl.errors import RunError

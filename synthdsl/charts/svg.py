@@ -1,4 +1,4 @@
-"""Small inline-SVG chart helpers for the run report.
+"""Small inline-SVG chart helpers for the run report and the analysis plots.
 
 Input: plain numbers and labels (labels may come from data: every string is
 HTML-escaped here). Output: ``<svg role="img">`` strings with a ``<title>`` (the
@@ -9,7 +9,11 @@ gives a chart that says "no data".
 
 Charts: ``hbar_chart`` (horizontal stacked bars, one row per label), ``vbar_chart``
 (vertical stacked bars over categories), ``histogram`` (binned values with a median
-marker) and ``band_chart`` (a share against an allowed band).
+marker), ``band_chart`` (a share against an allowed band) and ``bullet_chart`` (values
+against thresholds). The pieces other charts build on (``synthdsl.charts.lines``):
+``svg_open``, ``coord`` (pixel numbers), ``esc``, ``fmt_num``/``fmt_tick`` (labels),
+``nice_step``/``nice_ticks``/``tick_range`` (axis ticks) and the colours ``INK``,
+``MUTED``, ``AXIS``, ``GRID``.
 """
 
 from __future__ import annotations
@@ -20,18 +24,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 __all__ = [
+    "AXIS",
+    "GRID",
+    "INK",
+    "MUTED",
     "Bar",
     "Bullet",
     "Segment",
     "band_chart",
     "bin_values",
     "bullet_chart",
+    "coord",
     "esc",
     "fmt_num",
+    "fmt_tick",
     "hbar_chart",
     "histogram",
     "nice_ceil",
+    "nice_step",
     "nice_ticks",
+    "svg_open",
+    "tick_range",
     "vbar_chart",
 ]
 
@@ -62,10 +75,13 @@ def fmt_num(value: float, digits: int = 2) -> str:
     return f"{value:.{digits}f}".rstrip("0").rstrip(".") or "0"
 
 
-def _r(x: float) -> str:
+def coord(x: float) -> str:
     """A coordinate rounded to 0.1 px, without a trailing .0."""
     s = f"{x:.1f}"
     return s[:-2] if s.endswith(".0") else s
+
+
+_r = coord  # the short name used throughout this module
 
 
 def _clip(text: str, max_chars: int) -> str:
@@ -91,7 +107,9 @@ def nice_ticks(vmax: float, target: int = 5, integer: bool = True) -> list[float
     return [round(i * step, 10) for i in range(n + 1)]
 
 
-def _svg_open(width: float, height: float, title: str, desc: str) -> list[str]:
+def svg_open(width: float, height: float, title: str, desc: str) -> list[str]:
+    """The opening of a chart: ``<svg>`` (fonts set), accessible title and description,
+    and the visible title at the top left; close it with ``"</svg>"``."""
     return [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" '
         f'viewBox="0 0 {_r(width)} {_r(height)}" width="{_r(width)}" height="{_r(height)}" '
@@ -186,7 +204,7 @@ def hbar_chart(
     vmax = max([*totals, 0.0])
     ticks = nice_ticks(vmax, integer=integer)
     scale = plot_w / ticks[-1] if ticks[-1] else 0.0
-    parts = _svg_open(width, height, title, desc)
+    parts = svg_open(width, height, title, desc)
     parts += _legend(legend, 0, 30 + 10, width)
     # group bands
     y = top + 4
@@ -303,7 +321,7 @@ def vbar_chart(
     plot_w = width - left - right
     plot_h = height - top - bottom
     scale = plot_h / ticks[-1] if ticks[-1] else 0.0
-    parts = _svg_open(width, height, title, desc)
+    parts = svg_open(width, height, title, desc)
     parts += _legend(legend, 0, 30 + 10, width)
     base = top + plot_h
     for t in ticks:
@@ -434,7 +452,8 @@ def _median(values: Sequence[float]) -> float:
     return s[m] if len(s) % 2 else (s[m - 1] + s[m]) / 2
 
 
-def _nice_step(span: float, target: int) -> float:
+def nice_step(span: float, target: int) -> float:
+    """A 1/2/2.5/5×10^k step that cuts ``span`` into about ``target`` intervals."""
     raw = span / max(target, 1)
     if raw <= 0:
         return 1.0
@@ -443,6 +462,28 @@ def _nice_step(span: float, target: int) -> float:
         if m * mag >= raw:
             return m * mag
     return 10 * mag
+
+
+def tick_range(lo: float, hi: float, step: float) -> list[float]:
+    """The multiples of ``step`` from the first ≥ ``lo`` up to ``hi`` (1e-9 slack on both
+    ends), accumulated by adding ``step``."""
+    out: list[float] = []
+    t = math.ceil(lo / step - 1e-9) * step
+    while t <= hi + 1e-9:
+        out.append(t)
+        t += step
+    return out
+
+
+def fmt_tick(value: float) -> str:
+    """A tick label for any magnitude: ``1e-6`` style outside [0.001, 10,000), else the
+    shortest form (``0.25``, ``200``)."""
+    if value == 0:
+        return "0"
+    if abs(value) >= 1e4 or abs(value) < 1e-3:
+        mant, exp = f"{value:.0e}".split("e")
+        return f"{mant}e{int(exp)}"
+    return f"{value:g}"
 
 
 def nice_ceil(x: float) -> float:
@@ -486,7 +527,7 @@ def histogram(
     def x_of(v: float) -> float:
         return left + (v - lo) * xs
 
-    parts = _svg_open(width, height, title, desc)
+    parts = svg_open(width, height, title, desc)
     for t in yticks:
         y = base - t * ys
         parts.append(
@@ -512,12 +553,10 @@ def histogram(
             )
     # x ticks
     span = hi - lo
-    step = _nice_step(span, 6)
+    step = nice_step(span, 6)
     if unit:
         step = max(1.0, round(step))
-    first = math.ceil(lo / step - 1e-9) * step
-    t = first
-    while t <= hi + 1e-9:
+    for t in tick_range(lo, hi, step):
         if unit and t >= hi:
             break
         x = x_of(t + 0.5) if unit else x_of(t)
@@ -526,7 +565,6 @@ def histogram(
             f'stroke="{AXIS}"/><text x="{_r(x)}" y="{_r(base + 16)}" text-anchor="middle" '
             f'fill="{MUTED}">{esc(fmt_num(round(t, 10)))}</text>'
         )
-        t += step
     parts.append(
         f'<line x1="{_r(left)}" y1="{_r(top)}" x2="{_r(left)}" y2="{_r(base)}" stroke="{AXIS}"/>'
         f'<line x1="{_r(left)}" y1="{_r(base)}" x2="{_r(left + plot_w)}" y2="{_r(base)}" '
@@ -573,7 +611,7 @@ def band_chart(
     y0, bh = 44.0, 26.0
     lo, hi = sorted((max(0.0, min(1.0, band[0])), max(0.0, min(1.0, band[1]))))
     v = max(0.0, min(1.0, value))
-    parts = _svg_open(width, height, title, desc)
+    parts = svg_open(width, height, title, desc)
     parts.append(
         f'<rect x="{_r(left)}" y="{_r(y0)}" width="{_r(plot_w)}" height="{_r(bh)}" '
         f'fill="#eef1f5" rx="3"/>'
@@ -643,7 +681,7 @@ def bullet_chart(title: str, rows: Sequence[Bullet], *, width: float = 1000, des
     row_h = 30.0
     top = 34.0
     height = top + row_h * len(rows) + 34
-    parts = _svg_open(width, height, title, desc)
+    parts = svg_open(width, height, title, desc)
     y = top
     for r in rows:
         hi = nice_ceil(max(abs(r.value), abs(r.limit), 1e-9) * 1.25)

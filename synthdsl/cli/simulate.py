@@ -8,7 +8,7 @@ an SVG file (HTML when the path ends in .html). Exit code 0 on success. Raises
 ``UsageError`` (exit 2) for invalid option values and ``RunError`` (exit 1) when the
 plot cannot be written; ``synthdsl.cli.exits`` prints them.
 
-The numbers come from ``synthdsl.analysis.collapse_sim``; this module only parses, runs and prints.
+The numbers come from ``synthdsl.analysis.collapse``; this module only parses, runs and prints.
 ``add_parser``/``run`` plug into ``synthdsl.cli``; ``main`` runs the command alone.
 """
 
@@ -20,7 +20,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from synthdsl.analysis.collapse_sim import (
+from synthdsl.analysis.collapse import (
     SCENARIOS,
     GaussianResult,
     GaussianSettings,

@@ -6,7 +6,7 @@ pseudo-words, shared words, sentence templates, Zipfian choices, heavy-tailed le
 ``generations=g`` simulates g rounds of training on one's own output: each round keeps
 only the most likely topics, words and templates and sharpens their distribution,
 narrows the spread of lengths, and adds near-repeats of earlier texts.
-``tests/test_stats_cmd.py`` imports it too.
+``tests/test_stats_cmd.py`` imports it too (as ``analysis.test_diversity``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from itertools import combinations, pairwise
 import numpy as np
 import pytest
 
-from synthdsl.analysis import diversity
 from synthdsl.analysis.diversity import (
     DiversityReport,
     TextProfile,
@@ -38,6 +37,8 @@ from synthdsl.analysis.diversity import (
     token_entropy,
     vocabulary_size,
 )
+from synthdsl.analysis.diversity import profile as diversity_profile
+from synthdsl.analysis.diversity.counts import Reservoir, rarefied_types
 from synthdsl.textproc.tokens import tokenize
 
 # --------------------------------------------------------------------------- generator
@@ -157,7 +158,7 @@ def test_tokens_fast_path_matches_tokenize() -> None:
         *DIVERSE[:20],
     ]
     for text in samples:
-        assert diversity._tokens(text) == tokenize(text)
+        assert diversity_profile._tokens(text) == tokenize(text)
 
 
 def test_distinct_n_hand_computed() -> None:
@@ -263,16 +264,16 @@ def test_rarefaction_matches_enumeration() -> None:
     tokens = ["a", "a", "b", "c"]
     pairs = list(combinations(range(4), 2))
     brute = sum(len({tokens[i], tokens[j]}) for i, j in pairs) / len(pairs)
-    assert diversity._rarefied_types(counts, 2) == pytest.approx(brute)  # 11/6
-    assert diversity._rarefied_types(counts, 1) == pytest.approx(1.0)
-    assert diversity._rarefied_types(counts, 4) == 3.0
-    assert diversity._rarefied_types(counts, 10) == 3.0
+    assert rarefied_types(counts, 2) == pytest.approx(brute)  # 11/6
+    assert rarefied_types(counts, 1) == pytest.approx(1.0)
+    assert rarefied_types(counts, 4) == 3.0
+    assert rarefied_types(counts, 10) == 3.0
 
 
 def test_reservoir_is_uniform() -> None:
     hits = [0] * 20
     for seed in range(3000):
-        reservoir = diversity._Reservoir(5, seed)
+        reservoir = Reservoir(5, seed)
         for i in range(20):
             reservoir.offer([i])
         assert len(reservoir.items) == 5
@@ -284,7 +285,7 @@ def test_reservoir_is_uniform() -> None:
 
 def test_chunked_counting_matches_one_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
     whole = TextProfile().update(DIVERSE[:150])
-    monkeypatch.setattr(diversity, "_CHUNK_TOKENS", 37)
+    monkeypatch.setattr(diversity_profile, "_CHUNK_TOKENS", 37)
     chunked = TextProfile().update(DIVERSE[:150])
     for n in (1, 2, 3):
         a_keys, a_counts = whole.ngram_counts(n)

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from synthdsl.analysis import collapse_sim as cs
-from synthdsl.analysis.collapse_sim import (
+from synthdsl.analysis.collapse import (
+    SCENARIOS,
     GaussianResult,
     GaussianSettings,
     MixtureResult,
@@ -32,6 +32,8 @@ from synthdsl.analysis.collapse_sim import (
     table_generations,
     write_plot,
 )
+from synthdsl.analysis.collapse.em import em_fit, sample_mixture, segment_init
+from synthdsl.analysis.collapse.special import digamma_half, norm_sf, trigamma_half
 from synthdsl.cli.simulate import main
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -52,16 +54,16 @@ def _trigamma_series(x: float, terms: int = 2000) -> float:
 
 def test_digamma_and_trigamma_at_half_integers() -> None:
     gamma = 0.5772156649015329
-    assert cs.digamma_half(2) == pytest.approx(-gamma, abs=1e-15)
-    assert cs.digamma_half(1) == pytest.approx(-gamma - 2 * math.log(2), abs=1e-15)
-    assert cs.digamma_half(3) == pytest.approx(2 - gamma - 2 * math.log(2), abs=1e-14)
-    assert cs.trigamma_half(2) == pytest.approx(math.pi**2 / 6, abs=1e-15)
-    assert cs.trigamma_half(3) == pytest.approx(math.pi**2 / 2 - 4, abs=1e-14)
+    assert digamma_half(2) == pytest.approx(-gamma, abs=1e-15)
+    assert digamma_half(1) == pytest.approx(-gamma - 2 * math.log(2), abs=1e-15)
+    assert digamma_half(3) == pytest.approx(2 - gamma - 2 * math.log(2), abs=1e-14)
+    assert trigamma_half(2) == pytest.approx(math.pi**2 / 6, abs=1e-15)
+    assert trigamma_half(3) == pytest.approx(math.pi**2 / 2 - 4, abs=1e-14)
     for m in [1, 2, 5, 19, 20, 99, 199, 400]:
-        assert cs.digamma_half(m) == pytest.approx(_digamma_numeric(m / 2), abs=1e-7)
-        assert cs.trigamma_half(m) == pytest.approx(_trigamma_series(m / 2), rel=1e-10)
+        assert digamma_half(m) == pytest.approx(_digamma_numeric(m / 2), abs=1e-7)
+        assert trigamma_half(m) == pytest.approx(_trigamma_series(m / 2), rel=1e-10)
     with pytest.raises(ValueError):
-        cs.digamma_half(0)
+        digamma_half(0)
 
 
 def test_log_variance_drift_matches_monte_carlo_and_first_order() -> None:
@@ -78,7 +80,7 @@ def test_log_variance_drift_matches_monte_carlo_and_first_order() -> None:
 
 def test_norm_sf_matches_math_erfc() -> None:
     z = np.linspace(-8, 8, 321)
-    got = cs._norm_sf(z)
+    got = norm_sf(z)
     want = np.array([0.5 * math.erfc(v / math.sqrt(2)) for v in z])
     assert np.all(np.abs(got / want - 1) < 2e-7)
 
@@ -246,15 +248,15 @@ def test_em_recovers_a_well_sampled_mixture_and_keeps_moments() -> None:
     w0 = np.repeat(np.array(s.weights)[:, None], t, axis=1)
     mu0 = np.repeat(np.array(s.means)[:, None], t, axis=1)
     var0 = np.repeat(np.square(np.array(s.sds))[:, None], t, axis=1)
-    x = np.sort(cs._sample_mixture(rng, w0, mu0, var0, 20_000), axis=1)
+    x = np.sort(sample_mixture(rng, w0, mu0, var0, 20_000), axis=1)
     # start from equal weights: the fit has to find the rare mode itself
     flat = np.full((3, t), 1 / 3)
-    w, mu, var = cs._em(x, None, *cs._segment_init(x, None, flat, 1e-9), 200, 1e-9)
+    w, mu, var = em_fit(x, None, *segment_init(x, None, flat, 1e-9), 200, 1e-9)
     assert np.allclose(w, w0, atol=0.015)
     assert np.allclose(mu, mu0, atol=0.05)
     assert np.allclose(np.sqrt(var), np.sqrt(var0), atol=0.05)
     # M-step moment matching: the fit has the sample's mean and MLE variance
-    w, mu, var = cs._em(x[:, :37], None, w0, mu0, var0, 3, 1e-12)
+    w, mu, var = em_fit(x[:, :37], None, w0, mu0, var0, 3, 1e-12)
     xm = x[:, :37]
     assert np.allclose((w * mu).sum(0), xm.mean(1), atol=1e-10)
     assert np.allclose((w * (var + mu**2)).sum(0) - (w * mu).sum(0) ** 2, xm.var(1), atol=1e-9)
@@ -266,7 +268,7 @@ def mixtures() -> dict[str, MixtureResult]:
         sc: simulate_mixture(
             MixtureSettings(samples=50, generations=60, trials=200, scenario=sc, seed=0)
         )
-        for sc in cs.SCENARIOS
+        for sc in SCENARIOS
     }
 
 
@@ -323,7 +325,7 @@ def test_collapse_table_lists_every_scenario(mixtures: dict[str, MixtureResult])
         simulate_gaussian(
             GaussianSettings(samples=20, generations=60, trials=100, scenario=sc, seed=0)
         )
-        for sc in cs.SCENARIOS
+        for sc in SCENARIOS
     ]
     text = collapse_table([*gauss, *mixtures.values()])
     for label in ("replace", "keep 10% real", "accumulate", "Rare mode", "Closed-form check"):
@@ -359,7 +361,7 @@ def test_plot_svg_and_html(tmp_path: Path, mixtures: dict[str, MixtureResult]) -
         simulate_gaussian(
             GaussianSettings(samples=20, generations=60, trials=100, scenario=sc, seed=0)
         )
-        for sc in cs.SCENARIOS
+        for sc in SCENARIOS
     ]
     results: list[GaussianResult | MixtureResult] = [*gauss, *mixtures.values()]
     svg = write_plot(results, tmp_path / "c.svg")

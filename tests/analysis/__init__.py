@@ -1,0 +1,1 @@
+"""Tests of synthdsl.analysis: diversity metrics and the model-collapse simulation."""
