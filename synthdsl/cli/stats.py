@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from synthdsl.cli import main as cli_main
 from synthdsl.errors import RunError
+from synthdsl.io.readers import SourceReader
 
 if TYPE_CHECKING:
     from synthdsl.analysis.diversity import DiversityReport, DriftReport, Flag, Thresholds
@@ -196,8 +197,6 @@ def iter_texts(path: Path, field: str | None, chosen: list[str]) -> Iterator[str
     With ``field=None`` the field is picked from the first record; the field used is
     appended to ``chosen`` once known. Raises RunError (see the module docstring).
     """
-    from synthdsl.io.readers import SourceReader
-
     if not path.exists():
         raise RunError(f"{path}: no such file")
     used = field
@@ -338,6 +337,7 @@ def embedding_diversity(texts: Iterator[str], n: int, seed: int = 0) -> dict[str
     """Vendi score and mean pairwise cosine distance of a seeded sample of ``n`` texts."""
     import random
 
+    # the embedding model loads only with --embed
     from synthdsl.textproc.embed import TextEncoder, mean_pairwise_cosine_distance, vendi_score
 
     rng = random.Random(seed)
@@ -363,13 +363,14 @@ def run(args: argparse.Namespace) -> int:
     """Run ``synthdsl stats``; returns the exit code (raises RunError, see above)."""
     from dataclasses import asdict
 
+    # numpy: imported when the command runs, not when its parser is registered
     from synthdsl.analysis.diversity import (
         TextProfile,
         Thresholds,
         collapse_flags,
         compare_profiles,
+        drift_judged,
     )
-    from synthdsl.analysis.diversity import drift_judged as judged_fn
 
     thresholds = Thresholds()
     chosen: list[str] = []
@@ -388,7 +389,7 @@ def run(args: argparse.Namespace) -> int:
         )
         reference = ref_profile.report()
         drift = compare_profiles(profile, ref_profile)
-        judged = judged_fn(drift, thresholds)
+        judged = drift_judged(drift, thresholds)
         fields = (chosen[0], ref_chosen[0])
     flags = collapse_flags(report, drift, thresholds)
     embedded: dict[str, dict[str, float]] = {}
