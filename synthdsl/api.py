@@ -29,6 +29,7 @@ __all__ = [
     "CompileOptions",
     "RunOptions",
     "RunResult",
+    "build_plan",
     "default_cache_path",
     "execute",
     "plan",

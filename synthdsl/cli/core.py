@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from synthdsl import api
 from synthdsl.cli.exits import EXIT_OK
 from synthdsl.cli.options import add_override_options, add_run_options, compile_options
 from synthdsl.cli.running import compile_recipe, run_compiled
+from synthdsl.nodes import node_kind
 
 __all__ = ["COMMANDS", "add_parser", "run"]
 
@@ -59,15 +59,8 @@ def _add_recipe_options(p: argparse.ArgumentParser) -> None:
 def _validate(args: argparse.Namespace) -> int:
     compiled = compile_recipe(args.recipe, compile_options(args))
 
-    def walk(graph: Any) -> list[Any]:
-        nodes = list(graph.nodes.values())
-        for n in list(nodes):
-            if n.body is not None:
-                nodes += walk(n.body)
-        return nodes
-
-    nodes = walk(compiled.graph)
-    llm_nodes = sum(1 for n in nodes if n.kind in ("generate", "judge"))
+    nodes = list(compiled.graph.walk())
+    llm_nodes = sum(1 for n in nodes if node_kind(n.kind).uses_llm)
     print(f"{args.recipe}: ok ({len(nodes)} nodes, {llm_nodes} LLM steps)")
     return EXIT_OK
 

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING
 from synthdsl import api
 from synthdsl.cli.exits import Interrupted
 from synthdsl.errors import render_diagnostics
-from synthdsl.plan import build_plan  # synthdsl.api has no "plan of a compiled recipe" yet
 from synthdsl.run.progress import make_progress
 
 if TYPE_CHECKING:
@@ -49,7 +48,7 @@ def run_compiled(
 ) -> api.RunResult:
     """Run ``compiled`` with the run options in ``args`` and print the summary, whose
     last line ends with ``note``. ``resume`` ends the message printed on Ctrl-C."""
-    plan = build_plan(compiled)
+    plan = api.build_plan(compiled)
     progress = None if args.quiet else make_progress(compiled, sys.stderr)
     options = api.RunOptions(
         out_dir=args.out,
