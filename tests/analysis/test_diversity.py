@@ -6,7 +6,7 @@ pseudo-words, shared words, sentence templates, Zipfian choices, heavy-tailed le
 ``generations=g`` simulates g rounds of training on one's own output: each round keeps
 only the most likely topics, words and templates and sharpens their distribution,
 narrows the spread of lengths, and adds near-repeats of earlier texts.
-``tests/test_stats_cmd.py`` imports it too (as ``analysis.test_diversity``).
+``tests/cli/test_stats_cmd.py`` imports it too (as ``analysis.test_diversity``).
 """
 
 from __future__ import annotations

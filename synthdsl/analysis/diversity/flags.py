@@ -21,7 +21,7 @@ class Thresholds:
 
     The noise levels quoted come from two kinds of data: paragraphs of Python's
     standard-library docstrings (real English, ~23 tokens each) split into disjoint
-    samples, and the seeded toy language of ``tests/test_diversity.py``.
+    samples, and the seeded toy language of ``tests/analysis/test_diversity.py``.
 
     Dataset metrics (flagged with or without a reference):
 

@@ -23,7 +23,7 @@ from synthdsl.run.cache import (
     cache_key,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _spec(**kwargs: object) -> ModelSpec:

@@ -19,7 +19,7 @@ from synthdsl.cli import main
 from synthdsl.sandbox.host import Limits, run_sandboxed
 from synthdsl.testing.fake_openai import FakeOpenAIServer
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 STRATEGY = REPO / "recipes" / "code_verified.yaml"
 FENCE = "```"
 K = 2

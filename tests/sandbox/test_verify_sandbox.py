@@ -23,7 +23,7 @@ from synthdsl.cli import main
 from synthdsl.nodes.verify import pass_at_k
 from synthdsl.sandbox.host import UID_BASE, Limits, run_sandboxed
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -28,7 +28,7 @@ from synthdsl.textproc.embed import (
     vendi_score,
 )
 
-REFERENCE = Path(__file__).parent / "fixtures" / "embeddings" / "minilm_reference.json"
+REFERENCE = Path(__file__).parents[1] / "fixtures" / "embeddings" / "minilm_reference.json"
 
 DIVERSE = [
     "The cat sleeps on the sofa.",

@@ -24,7 +24,7 @@ from synthdsl.errors import Span
 from synthdsl.lang.templates import load_template
 from synthdsl.testing.fake_openai import FakeOpenAIServer
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 STRATEGY = REPO / "recipes" / "constitutional.yaml"
 PRINCIPLES = yaml.safe_load((REPO / "recipes" / "data" / "principles.yaml").read_text())
 CATEGORY = {p["name"]: p["category"] for p in PRINCIPLES}

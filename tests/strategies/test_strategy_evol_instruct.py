@@ -19,7 +19,7 @@ from synthdsl.errors import Span
 from synthdsl.lang.templates import load_template
 from synthdsl.testing.fake_openai import FakeOpenAIServer
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 STRATEGY = REPO / "recipes" / "evol_instruct.yaml"
 LOOP = "ev.evolve"
 OPS = (

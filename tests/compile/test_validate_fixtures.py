@@ -7,7 +7,7 @@ Every ``tests/fixtures/recipes/ok/*.yaml`` must validate cleanly (exit 0, empty 
 
 Regenerating the goldens is explicit and never automatic:
 
-    SYNTHDSL_REGEN_GOLDENS=1 .venv/bin/pytest tests/test_validate_fixtures.py
+    SYNTHDSL_REGEN_GOLDENS=1 .venv/bin/pytest tests/compile/test_validate_fixtures.py
 
 writes each ``.err`` from the current output instead of comparing (the exit code is
 still checked). Review the diff of the ``.err`` files before committing them.
@@ -27,7 +27,7 @@ import pytest
 
 from synthdsl.cli import main
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "recipes"
 BAD = sorted((FIXTURES / "bad").glob("*.yaml"))
 OK = sorted((FIXTURES / "ok").glob("*.yaml"))

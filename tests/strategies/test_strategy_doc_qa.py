@@ -25,7 +25,7 @@ from synthdsl.cli.docqa import COMMANDS
 from synthdsl.testing.fake_openai import FakeOpenAIServer
 from synthdsl.textproc.chunking import count_tokens
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 STRATEGY = REPO / "recipes" / "doc_qa.yaml"
 PARTS = [REPO / "recipes" / "doc_qa_generate.yaml", REPO / "recipes" / "doc_qa_curate.yaml"]
 

@@ -20,7 +20,7 @@ from synthdsl.records import derive_id
 from synthdsl.testing.fake_openai import FakeOpenAIServer
 from synthdsl.textproc.similarity import rouge_l_text
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 STRATEGY = REPO / "recipes" / "self_instruct.yaml"
 SEEDS_FILE = REPO / "recipes" / "data" / "self_instruct_seeds.jsonl"
 
