@@ -1,7 +1,8 @@
 """unittest-lite: run a tests file against a solution module, inside the sandbox.
 
-Input (argv): the solution file and the tests file, both in the current directory
-(``python sandbox_runner.py solution.py test_solution.py``). The solution is imported
+Input (argv): the solution file and the tests file, both in the current directory.
+This file is copied into the sandbox as ``sandbox_runner.py`` and run there as
+``python sandbox_runner.py solution.py test_solution.py``. The solution is imported
 as a module named after its file (``solution``), and its public names are visible in
 the tests without an import. Output: one JSON line per test on stdout, ``{"event":
 "test", "name", "passed", "error"}``, then ``{"event": "summary", "total", "passed",
