@@ -22,7 +22,6 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-import synthdsl
 from synthdsl.api import RunResult
 from synthdsl.cli.docqa.files import make_dir
 from synthdsl.cli.docqa.inputs import (
@@ -35,6 +34,7 @@ from synthdsl.cli.docqa.inputs import (
 )
 from synthdsl.cli.options import compile_options
 from synthdsl.cli.running import compile_recipe, run_compiled
+from synthdsl.compile.resolve import builtin_recipe
 from synthdsl.errors import RunError
 
 __all__ = ["create", "curate"]
@@ -130,11 +130,8 @@ def _run_strategy(
 
 
 def _strategy(name: str) -> Path:
-    """``recipes/<name>.yaml`` under the current directory, else in the source tree."""
-    candidates = [
-        Path.cwd() / "recipes" / f"{name}.yaml",
-        Path(synthdsl.__file__).resolve().parent.parent / "recipes" / f"{name}.yaml",
-    ]
+    """``recipes/<name>.yaml`` under the current directory, else the built-in one."""
+    candidates = builtin_recipe(name)
     for candidate in candidates:
         if candidate.is_file():
             return candidate.resolve()
