@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
-from test_sources import make_pdf
+from helpers import make_pdf
 
 from synthdsl.cli import COMMANDS as CLI_COMMANDS
 from synthdsl.cli import main

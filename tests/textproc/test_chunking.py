@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_sources import make_pdf
+from helpers import make_pdf
 
 from synthdsl.cli import main
 from synthdsl.testing.fake_openai import FakeOpenAIServer
