@@ -26,6 +26,7 @@ from typing import Any
 
 from synthdsl.errors import LLMError
 from synthdsl.llm.types import LLMRequest, LLMResponse
+from synthdsl.llm.wire import build_body, error_for_status, parse_completion, parse_retry_after
 from synthdsl.testing.fake_openai.faults import (
     Attempts,
     Fault,
@@ -81,36 +82,16 @@ class ScriptedFault:
         )
 
 
-def _status_kind(status: int) -> tuple[str, str]:
-    """(kind, label) of an HTTP error status, as the HTTP path classifies it."""
-    if status == 429:
-        return "rate_limit", "rate limited"
-    if status == 408:
-        return "timeout", "request timeout"
-    if status >= 500:
-        return "server_error", "server error"
-    if status in (401, 403):
-        return "auth", "not authorised"
-    if status == 404:
-        return "not_found", "not found"
-    return "bad_request", "bad request"
-
-
 def _directive_error(model: str, fault: Fault, attempt: int) -> LLMError | None:
     """The error a ``[[fault:...]]`` directive causes, or None when it still answers."""
     status = fault.status
-    if status is not None:
-        kind, label = _status_kind(status)
-        detail = f"Injected fault {fault.kind} (attempt {attempt})."
-        retry_after = None  # as the HTTP path reads Retry-After: clamped to [0, 3600] s
-        if fault.retry_after is not None:
-            retry_after = min(max(0.0, float(fault.retry_after)), 3600.0)
-        return LLMError(
-            f"{model}: HTTP {status} {label}: {detail}",
-            kind=kind,
-            transient=kind in _TRANSIENT,
-            status=status,
-            retry_after=retry_after if kind in _TRANSIENT else None,
+    if status is not None:  # classified exactly as the HTTP path does
+        retry_after = None if fault.retry_after is None else str(fault.retry_after)
+        return error_for_status(
+            status,
+            f"Injected fault {fault.kind} (attempt {attempt}).",
+            model=model,
+            retry_after=parse_retry_after(retry_after),
         )
     if fault.kind == "disconnect":
         return LLMError(
@@ -123,37 +104,6 @@ def _directive_error(model: str, fault: Fault, attempt: int) -> LLMError | None:
             f"{model}: malformed response: {fault.kind}", kind="malformed", transient=True
         )
     return None
-
-
-def _wire_body(request: LLMRequest) -> dict[str, Any]:
-    """The chat-completions body the HTTP path would send for ``request``."""
-    model = request.spec.model
-    body: dict[str, Any] = {
-        "model": model.split("/", 1)[1] if "/" in model else model,
-        "messages": [dict(m) for m in request.messages],
-    }
-    body.update(request.spec.param_dict())
-    body.update(dict(request.extra))
-    if request.response_format is not None:
-        body["response_format"] = request.response_format
-    body.pop("stream", None)
-    return body
-
-
-def _response(payload: dict[str, Any], model: str) -> LLMResponse:
-    choice = payload["choices"][0]
-    usage = payload["usage"]
-    block = choice.get("logprobs")
-    logprobs = [float(t["logprob"]) for t in block["content"]] if block is not None else None
-    return LLMResponse(
-        text=choice["message"]["content"],
-        model=model,
-        finish_reason=choice["finish_reason"],
-        prompt_tokens=usage["prompt_tokens"],
-        completion_tokens=usage["completion_tokens"],
-        logprobs=logprobs,
-        raw={"id": payload["id"], "model": payload["model"]},
-    )
 
 
 class FakeClient:
@@ -200,7 +150,8 @@ class FakeClient:
             if scripted.matches(call, request):
                 self._fired[index] = fired + 1
                 raise scripted.error(model, call)
-        body = _wire_body(request)
+        model_name = model.split("/", 1)[1] if "/" in model else model
+        body = build_body(request, model_name)
         try:
             directives = parse_directives(last_user_text(body["messages"]))
         except ValueError as exc:
@@ -224,7 +175,7 @@ class FakeClient:
         payload = completion(body, directives, digest)
         if fault is not None:
             apply_body_fault(payload, fault)
-        return _response(payload, model)
+        return parse_completion(payload, model=model)
 
     @staticmethod
     async def _hang(seconds: float, request: LLMRequest) -> None:
