@@ -1,16 +1,18 @@
-"""Plans: the compiled DAG as deterministic JSON, text or Graphviz dot.
+"""Plans: the compiled DAG as a typed, versioned, deterministic document.
 
-Input: a ``CompiledRecipe``. Output: a ``Plan`` holding a versioned JSON document (the
-expanded nodes with their origin, inputs, fields and config summary; upper bounds of
-records and LLM calls per node; a cost estimate where litellm's bundled price table
-knows the model) and the recipe hash, a digest of everything that affects results.
-Nothing here touches the network or imports litellm. Raises nothing.
+Input: a ``CompiledRecipe``. Output: a ``Plan``: the expanded nodes (``PlanNode``: origin,
+inputs, fields, the kind's config summary, a loop's body) with a ``NodeEstimate`` each
+(upper bounds of records and LLM calls, from the node's kind; a cost where litellm's
+bundled price table knows the model), the models, the output, the totals, and the
+recipe hash, a digest of everything that affects results (estimates excluded). It
+renders as JSON (``plan_version`` 1), text or Graphviz dot. Nothing here touches the
+network or imports litellm. Raises nothing.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from synthdsl.ir import CompiledRecipe, Graph
@@ -18,19 +20,86 @@ from synthdsl.llm.pricing import price_per_token
 from synthdsl.nodes import node_kind
 from synthdsl.records import stable_hash
 
-__all__ = ["PLAN_VERSION", "Plan", "build_plan"]
+__all__ = ["PLAN_VERSION", "NodeEstimate", "Plan", "PlanNode", "build_plan"]
 
 PLAN_VERSION = 1
 _PROMPT_TOKENS_GUESS = 400  # per call, when a template's rendered size is unknown
 
 
-@dataclass
+@dataclass(frozen=True)
+class NodeEstimate:
+    """Upper bounds for one node (None: unknown); ``cost_usd`` only for LLM nodes."""
+
+    records: int | None
+    calls: int | None
+    exact: bool
+    priced: bool = False  # an LLM node with known calls: cost_usd is its estimate
+    cost_usd: float | None = None  # None when priced: a model is not in the price table
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"records": self.records, "calls": self.calls, "exact": self.exact}
+        if self.priced:
+            out["cost_usd"] = self.cost_usd
+        return out
+
+
+@dataclass(frozen=True)
+class PlanNode:
+    id: str
+    kind: str
+    inputs: tuple[str, ...]
+    fields: tuple[str, ...]
+    estimate: NodeEstimate
+    origin: str | None = None  # the used recipe a node came from
+    when: str | None = None
+    config: dict[str, Any] | None = None  # the kind's summary (None: nothing to show)
+    note: str | None = None  # how a nested estimate was made
+    body: tuple[PlanNode, ...] | None = None  # a loop's first round
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "kind": self.kind,
+            "inputs": list(self.inputs),
+            "fields": list(self.fields),
+        }
+        if self.origin:
+            out["origin"] = self.origin
+        if self.when is not None:
+            out["when"] = self.when
+        if self.config is not None:
+            out["config"] = self.config
+        if self.body is not None:
+            out["body"] = [n.to_dict() for n in self.body]
+        if self.note:
+            out["estimate_note"] = self.note
+        out["estimate"] = self.estimate.to_dict()
+        return out
+
+
+@dataclass(frozen=True)
 class Plan:
-    data: dict[str, Any]
+    name: str
+    recipe_hash: str
+    params: dict[str, Any]
+    models: dict[str, list[dict[str, Any]]]  # alias -> entries (no secrets: env names only)
+    nodes: tuple[PlanNode, ...]
+    output: dict[str, Any]
+    llm_calls_max: int | None
+    cost_usd_max: float | None  # None: a model is not in the price table
 
     @property
-    def recipe_hash(self) -> str:
-        return str(self.data["recipe"]["hash"])
+    def data(self) -> dict[str, Any]:
+        """The JSON document (``plan_version`` 1)."""
+        return {
+            "plan_version": PLAN_VERSION,
+            "recipe": {"name": self.name, "hash": self.recipe_hash},
+            "params": self.params,
+            "models": self.models,
+            "nodes": [n.to_dict() for n in self.nodes],
+            "output": self.output,
+            "totals": {"llm_calls_max": self.llm_calls_max, "cost_usd_max": self.cost_usd_max},
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -105,7 +174,7 @@ class _Estimator:
         self.compiled = compiled
         self._pool_records = pool_records
         self.totals = totals
-        self.first_body: list[dict[str, Any]] | None = None
+        self.first_body: tuple[PlanNode, ...] | None = None
 
     @property
     def pool_records(self) -> int | None:
@@ -118,55 +187,53 @@ class _Estimator:
         self.totals.cost_known = self.totals.cost_known and sub.cost_known
         if self.first_body is None:
             self.first_body = entries
-        made = next((b["estimate"]["records"] for b in entries if b["id"] == graph.output), None)
+        made = next((b.estimate.records for b in entries if b.id == graph.output), None)
         return made, sub.calls
 
 
 def _graph_nodes(
     compiled: CompiledRecipe, graph: Graph, pool_records: int | None, totals: _Totals
-) -> list[dict[str, Any]]:
+) -> tuple[PlanNode, ...]:
     estimates: dict[str, int | None] = {}
-    out: list[dict[str, Any]] = []
+    out: list[PlanNode] = []
     for node in graph.nodes.values():
         kind = node_kind(node.kind)
         ins = [estimates.get(i) for i in node.inputs]
         n_in = None if not ins or any(x is None for x in ins) else sum(x or 0 for x in ins)
-        entry: dict[str, Any] = {
-            "id": node.id,
-            "kind": node.kind,
-            "inputs": list(node.inputs),
-            "fields": [f for f in node.fields if f != "*"],
-        }
-        if node.origin:
-            entry["origin"] = node.origin
-        if node.when is not None:
-            entry["when"] = node.when.source
-        described = kind.describe(node.config)
-        if described is not None:
-            entry["config"] = described
         est_ctx = _Estimator(compiled, pool_records, totals)
         est = kind.estimate(node, n_in, est_ctx)
         calls = None if kind.uses_llm and n_in is None else est.calls
-        if est_ctx.first_body is not None:
-            entry["body"] = est_ctx.first_body
-        if est.note:
-            entry["estimate_note"] = est.note
         estimates[node.id] = est.records
-        entry["estimate"] = {"records": est.records, "calls": calls, "exact": est.exact}
+        estimate = NodeEstimate(est.records, calls, est.exact)
         use = kind.llm_use(node.config)
         if use is not None and calls is not None:
             prompt_tokens = use.prompt_chars // 4 + _PROMPT_TOKENS_GUESS
             max_out = _max_tokens(compiled, use.model, use.params)
             cost = _cost(compiled, use.model, calls, prompt_tokens, max_out)
-            entry["estimate"]["cost_usd"] = None if cost is None else round(cost, 6)
+            estimate = replace(
+                estimate, priced=True, cost_usd=None if cost is None else round(cost, 6)
+            )
             if cost is None:
                 totals.cost_known = False
             else:
                 totals.cost += cost
         if totals.calls is not None:
             totals.calls = None if calls is None else totals.calls + calls
-        out.append(entry)
-    return out
+        out.append(
+            PlanNode(
+                id=node.id,
+                kind=node.kind,
+                inputs=tuple(node.inputs),
+                fields=tuple(f for f in node.fields if f != "*"),
+                estimate=estimate,
+                origin=node.origin,
+                when=node.when.source if node.when is not None else None,
+                config=kind.describe(node.config),
+                note=est.note,
+                body=est_ctx.first_body,
+            )
+        )
+    return tuple(out)
 
 
 def build_plan(compiled: CompiledRecipe) -> Plan:
@@ -182,21 +249,19 @@ def build_plan(compiled: CompiledRecipe) -> Plan:
     }
     if o.fields is not None:
         output["fields"] = list(o.fields)
-    body: dict[str, Any] = {
-        "plan_version": PLAN_VERSION,
-        "recipe": {"name": compiled.name},
-        "params": compiled.params,
-        "models": _models(compiled),
-        "nodes": nodes,
-        "output": output,
-        "totals": {
-            "llm_calls_max": totals.calls,
-            "cost_usd_max": round(totals.cost, 6) if totals.cost_known else None,
-        },
-    }
-    digest_input = {k: v for k, v in body.items() if k != "totals"}
-    body["recipe"]["hash"] = stable_hash(_strip_estimates(digest_input), length=16)
-    return Plan(body)
+    plan = Plan(
+        name=compiled.name,
+        recipe_hash="",
+        params=compiled.params,
+        models=_models(compiled),
+        nodes=nodes,
+        output=output,
+        llm_calls_max=totals.calls,
+        cost_usd_max=round(totals.cost, 6) if totals.cost_known else None,
+    )
+    digest_input = {k: v for k, v in plan.data.items() if k != "totals"}
+    digest_input["recipe"] = {"name": compiled.name}
+    return replace(plan, recipe_hash=stable_hash(_strip_estimates(digest_input), length=16))
 
 
 def _strip_estimates(value: Any) -> Any:
