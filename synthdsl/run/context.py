@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.llm.types import LLMClient, LLMRequest, LLMResponse, ModelSpec
@@ -48,6 +48,9 @@ class RunContext:
     feeds: dict[str, list[Record]] = field(default_factory=dict)
     _commit_scheduled: bool = False
     _specs: dict[Any, ModelSpec] = field(default_factory=dict)
+    # Calls under way by cache key: identical requests wait for the first (shared by
+    # the contexts of sub-graphs, like the stats).
+    _inflight: dict[str, asyncio.Future[LLMResponse | None]] = field(default_factory=dict)
 
     @property
     def params(self) -> dict[str, Any]:
@@ -138,20 +141,41 @@ class RunContext:
         return max(1, sum(e.concurrency for e in decl.entries))
 
     async def complete(self, node_id: str, request: LLMRequest) -> LLMResponse:
+        """Answer ``request``: from the cache, from an identical call already in flight
+        (both count as cache hits, so call counts do not depend on timing), or from the
+        client (its response is cached)."""
         st = self.node_stats(node_id, "")
         st.models[request.spec.model] += 1
         usage = self.model_usage.setdefault(request.spec.model, {"calls": 0, "cache_hits": 0})
         key = None
+        shared: asyncio.Future[LLMResponse | None] | None = None
         if self.cache is not None:
             key = self.cache.key_for(request)
-            hit = self.cache.get(key) if self.cache_reads else None
-            if hit is not None:
-                st.cache_hits += 1
-                usage["cache_hits"] += 1
-                return hit
+            while self.cache_reads:
+                hit = self.cache.get(key)
+                waiting = self._inflight.get(key) if hit is None else None
+                if hit is None and waiting is not None:
+                    # an identical call is under way: its answer is this one's too
+                    answer = await asyncio.shield(waiting)
+                    if answer is None:
+                        continue  # it failed: look again, then call if nobody else does
+                    hit = replace(answer, cached=True, retries=0)
+                if hit is not None:
+                    st.cache_hits += 1
+                    usage["cache_hits"] += 1
+                    return hit
+                shared = asyncio.get_running_loop().create_future()
+                self._inflight[key] = shared
+                break
         st.calls += 1
         usage["calls"] += 1
-        response = await self.client.complete(request)
+        response: LLMResponse | None = None
+        try:
+            response = await self.client.complete(request)
+        finally:
+            if shared is not None and key is not None:
+                del self._inflight[key]
+                shared.set_result(response)
         st.retries += response.retries
         st.prompt_tokens += response.prompt_tokens
         st.completion_tokens += response.completion_tokens

@@ -9,17 +9,17 @@ tokens and cost, model usage, provider stats and the node order. Raises nothing.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from synthdsl import __version__
 from synthdsl.ir import CompiledRecipe, Graph
 from synthdsl.plan import Plan
 from synthdsl.run.context import RunContext
-from synthdsl.run.options import RunOptions
+from synthdsl.run.options import Manifest, RunOptions, Totals
 from synthdsl.run.output import DatasetSink
 
-__all__ = ["build_manifest", "node_order"]
+__all__ = ["Outcome", "build_manifest", "node_order"]
 
 
 def node_order(graph: Graph) -> list[str]:
@@ -31,39 +31,46 @@ def node_order(graph: Graph) -> list[str]:
     return out
 
 
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    error: str | None
+    started: float  # epoch seconds
+    wall: float  # seconds
+
+
 def build_manifest(
     compiled: CompiledRecipe,
     plan: Plan,
     rt: RunContext,
-    status: str,
-    error: str | None,
-    started: float,
-    wall: float,
+    outcome: Outcome,
     sink: DatasetSink,
     cache_path: Path,
     options: RunOptions,
-) -> dict[str, Any]:
+) -> Manifest:
     nodes = {nid: st.to_json() for nid, st in rt.stats.items()}
     for nid, notes in rt.notes.items():
         nodes.setdefault(nid, {}).update(notes)
-    totals = {
-        "calls": sum(s.calls for s in rt.stats.values()),
-        "cache_hits": sum(s.cache_hits for s in rt.stats.values()),
-        "retries": sum(s.retries for s in rt.stats.values()),
-        "prompt_tokens": sum(s.prompt_tokens for s in rt.stats.values()),
-        "completion_tokens": sum(s.completion_tokens for s in rt.stats.values()),
-        "cost_usd": round(sum(s.cost for s in rt.stats.values()), 6),
-        "dropped": sum(sum(s.dropped.values()) + s.discarded for s in rt.stats.values()),
-        "failed": sum(sum(s.failed.values()) for s in rt.stats.values()),
-    }
+    stats = rt.stats.values()
+    totals = Totals(
+        calls=sum(s.calls for s in stats),
+        cache_hits=sum(s.cache_hits for s in stats),
+        retries=sum(s.retries for s in stats),
+        prompt_tokens=sum(s.prompt_tokens for s in stats),
+        completion_tokens=sum(s.completion_tokens for s in stats),
+        cost_usd=round(sum(s.cost for s in stats), 6),
+        dropped=sum(sum(s.dropped.values()) + s.discarded for s in stats),
+        failed=sum(sum(s.failed.values()) for s in stats),
+    )
+    status = outcome.status
     return {
         "synthdsl_version": __version__,
         "manifest_version": 1,
         "recipe": {"name": compiled.name, "path": compiled.path, "hash": plan.recipe_hash},
         "status": status,
-        "error": error,
-        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
-        "wall_time_s": round(wall, 3),
+        "error": outcome.error,
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(outcome.started)),
+        "wall_time_s": round(outcome.wall, 3),
         "options": {
             "limit": options.limit,
             "concurrency": options.concurrency,
@@ -81,7 +88,7 @@ def build_manifest(
             "failed": totals["failed"],
         },
         "totals": totals,
-        "accounting_balanced": all(s.balanced for s in rt.stats.values()),
+        "accounting_balanced": all(s.balanced for s in stats),
         "models": dict(sorted(rt.model_usage.items())),
         "provider": rt.client.stats(),
         "nodes": nodes,

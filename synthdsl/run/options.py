@@ -2,9 +2,10 @@
 
 ``RunOptions``: output folder, row limit, concurrency, cache, retry timing, report,
 progress callback and the LLM client (None: the run makes and closes a provider pool).
-``RunResult``: the output folder, dataset path, manifest, status, record count and
-per-node stats. ``default_cache_path()``: ``$SYNTHDSL_CACHE`` or
-``.synthdsl/cache.sqlite``. Plain data; raises nothing.
+``RunResult``: the output folder, dataset path, manifest (``Manifest``, the shape of
+``manifest.json``), status, record count and per-node stats.
+``default_cache_path()``: ``$SYNTHDSL_CACHE`` or ``.synthdsl/cache.sqlite``. Plain
+data; raises nothing.
 """
 
 from __future__ import annotations
@@ -13,13 +14,46 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from synthdsl.llm.types import LLMClient
 from synthdsl.nodes.accounting import NodeStats
 from synthdsl.run.context import RunContext
 
-__all__ = ["RunOptions", "RunResult", "default_cache_path"]
+__all__ = ["Manifest", "RunOptions", "RunResult", "Totals", "default_cache_path"]
+
+
+class Totals(TypedDict):
+    calls: int
+    cache_hits: int
+    retries: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    dropped: int
+    failed: int
+
+
+class Manifest(TypedDict):
+    """``manifest.json``, version 1 (``docs/report.md`` reads it field by field)."""
+
+    synthdsl_version: str
+    manifest_version: int
+    recipe: dict[str, str]
+    status: str  # completed | failed | interrupted
+    error: str | None
+    started_at: str
+    wall_time_s: float
+    options: dict[str, Any]
+    cache: str
+    output: dict[str, Any]
+    rejects: dict[str, Any]
+    totals: Totals
+    accounting_balanced: bool
+    models: dict[str, dict[str, int]]
+    provider: dict[str, dict[str, Any]]
+    nodes: dict[str, dict[str, Any]]  # per node: NodeStats plus the kind's notes
+    node_order: list[str]
 
 
 @dataclass
@@ -43,7 +77,7 @@ class RunOptions:
 class RunResult:
     out_dir: Path
     dataset: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
     status: str
     records: int
     stats: dict[str, NodeStats] = field(default_factory=dict)

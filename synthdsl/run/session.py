@@ -24,7 +24,7 @@ from synthdsl.records import Record
 from synthdsl.run.cache import CallCache
 from synthdsl.run.context import RunContext
 from synthdsl.run.executor import ExecContext, run_graph
-from synthdsl.run.manifest import build_manifest
+from synthdsl.run.manifest import Outcome, build_manifest
 from synthdsl.run.options import RunOptions, RunResult, default_cache_path
 from synthdsl.run.output import DatasetSink
 
@@ -95,10 +95,8 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
             progress_task.cancel()
         sink.close(completed=status == "completed")
         rejects.close()
-        manifest = build_manifest(
-            compiled, plan, rt, status, error, started, time.monotonic() - t0, sink,
-            cache_path, options,
-        )  # fmt: skip
+        outcome = Outcome(status, error, started, time.monotonic() - t0)
+        manifest = build_manifest(compiled, plan, rt, outcome, sink, cache_path, options)
         write_json_atomic(out_dir / "manifest.json", manifest)
         try:
             if options.client is None:  # a client passed in belongs to the caller
