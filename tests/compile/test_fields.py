@@ -331,11 +331,19 @@ def test_a_shape_needs_its_fields_named_where_they_are_chosen(work: Path) -> Non
             "did you mean 'answer'?",
         )
     ]
-    # a field both listed and needed by the shape is reported once
+    # a field both listed and needed by the shape is reported where it is listed
     assert _output_errors(work, "{shape: alpaca, fields: [instruction, response]}") == [
         (
             "main.yaml:7:47",
             "output field 'response' is not provided by step 'ask'",
+            "its fields: instruction, answer",
+        )
+    ]
+    # a field listed twice is reported once, at its first mention
+    assert _output_errors(work, "{fields: [zzz, instruction, zzz]}") == [
+        (
+            "main.yaml:7:19",
+            "output field 'zzz' is not provided by step 'ask'",
             "its fields: instruction, answer",
         )
     ]
