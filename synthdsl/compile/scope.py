@@ -47,10 +47,14 @@ def resolve_name(c: Compiler, scope: Scope, name: str, span: Span, depth: int = 
         return out
     target = scope.names.get(name)
     if target is None and scope.reads is not None and _visible(scope.reads, name):
+        outer_ids = resolve_name(c, scope.reads, name, span, depth + 1)
         out = []
-        for outer_id in resolve_name(c, scope.reads, name, span, depth + 1):
-            feed_id = scope.outer_refs.setdefault(outer_id, f"{scope.outer_prefix}{name}")
-            out.append(feed_id)
+        for outer_id in outer_ids:
+            # one feed per outer node: a name bound to several nodes gets one for each
+            feed_id = f"{scope.outer_prefix}{name}"
+            if len(outer_ids) > 1:
+                feed_id += f"@{outer_id}"
+            out.append(scope.outer_refs.setdefault(outer_id, feed_id))
         return out
     if target is None:
         known = [*scope.names, *scope.ports]

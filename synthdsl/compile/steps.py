@@ -125,7 +125,9 @@ def compile_steps(c: Compiler, block: Block, out_steps: list[Step]) -> str | Non
                 fpath = (*spath, "from", j) if isinstance(fr, list) else (*spath, "from")
                 froms.append((str(name), doc.spans.value(fpath)))
         elif takes_from:
-            if previous is None:
+            if previous is None and kind == "use":
+                pass  # its ports may all be bound in 'with:'; the expansion says if not
+            elif previous is None:
                 c.error(
                     Diagnostic(
                         doc.spans.value(spath),
