@@ -29,6 +29,22 @@ def manifest(project: Path) -> dict[str, Any]:
     return data
 
 
+def run_completed(
+    recipe: Path, out: Path, *args: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    """``synthdsl run RECIPE --out OUT ARGS`` must complete with balanced accounting;
+    returns the dataset rows, the rejects and the manifest."""
+    assert main(["run", str(recipe), "--quiet", "--out", str(out), *args]) == 0
+    data: dict[str, Any] = json.loads((out / "manifest.json").read_text("utf-8"))
+    assert data["status"] == "completed" and data["accounting_balanced"] is True
+    rejects = out / "rejects.jsonl"
+    return (
+        read_jsonl(out / "dataset.jsonl"),
+        read_jsonl(rejects) if rejects.exists() else [],
+        data,
+    )
+
+
 def make_pdf(pages: list[list[str]], title: str | None = None) -> bytes:
     """A minimal valid PDF written by hand: one page per list, one Helvetica text line
     per string (catalog, page tree, pages with content streams, a font, an xref table

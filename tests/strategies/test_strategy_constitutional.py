@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from helpers import run_completed
 
-from synthdsl.cli import main
 from synthdsl.errors import Span
 from synthdsl.lang.templates import load_template
 from synthdsl.testing.fake_openai import FakeOpenAIServer
@@ -86,15 +86,8 @@ def _run(
         ),
         encoding="utf-8",
     )
-    out = project / "out"
-    argv = ["run", str(recipe), "--quiet", "--out", str(out)]
-    argv += ["--model", "openai/fake", "--api-base", server.base_url]
-    assert main(argv + (["--fresh"] if fresh else [])) == 0
-    rows = [json.loads(x) for x in (out / "dataset.jsonl").read_text().splitlines()]
-    rejects = [json.loads(x) for x in (out / "rejects.jsonl").read_text().splitlines()]
-    manifest: dict[str, Any] = json.loads((out / "manifest.json").read_text())
-    assert manifest["status"] == "completed" and manifest["accounting_balanced"]
-    return rows, rejects, manifest
+    args = ["--model", "openai/fake", "--api-base", server.base_url]
+    return run_completed(recipe, project / "out", *args, *(["--fresh"] if fresh else []))
 
 
 def _pair(i: int, scores: list[int]) -> dict[str, Any]:

@@ -14,7 +14,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from synthdsl.cli import main
+from helpers import run_completed
+
 from synthdsl.errors import Span
 from synthdsl.lang.templates import load_template
 from synthdsl.testing.fake_openai import FakeOpenAIServer
@@ -86,13 +87,7 @@ steps:
 """,
         encoding="utf-8",
     )
-    out = project / "out"
-    assert main(["run", str(recipe), "--quiet", "--out", str(out)]) == 0
-    rows = [json.loads(x) for x in (out / "dataset.jsonl").read_text().splitlines() if x.strip()]
-    rejects = [json.loads(x) for x in (out / "rejects.jsonl").read_text().splitlines() if x]
-    manifest: dict[str, Any] = json.loads((out / "manifest.json").read_text())
-    assert manifest["accounting_balanced"]
-    return rows, rejects, manifest
+    return run_completed(recipe, project / "out")
 
 
 def _round(row: dict[str, Any]) -> int:

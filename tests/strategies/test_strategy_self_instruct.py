@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import run_completed
 
 from synthdsl.cli import main
 from synthdsl.records import derive_id
@@ -170,24 +171,8 @@ output: {{from: si}}
 """,
         encoding="utf-8",
     )
-    out = project / "out"
-    argv = [
-        "run",
-        str(recipe),
-        "--quiet",
-        "--out",
-        str(out),
-        "--model",
-        "openai/fake",
-        "--api-base",
-        server.base_url,
-    ]
-    assert main(argv) == 0
-    rows = [json.loads(x) for x in (out / "dataset.jsonl").read_text().splitlines()]
-    rejects = [json.loads(x) for x in (out / "rejects.jsonl").read_text().splitlines()]
-    manifest: dict[str, Any] = json.loads((out / "manifest.json").read_text())
-    assert manifest["status"] == "completed" and manifest["accounting_balanced"]
-    return rows, rejects, manifest
+    args = ["--model", "openai/fake", "--api-base", server.base_url]
+    return run_completed(recipe, project / "out", *args)
 
 
 def _demos(reject: dict[str, Any]) -> list[dict[str, Any]]:

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import run_completed
 
-from synthdsl.cli import main
 from synthdsl.sandbox.host import Limits, run_sandboxed
 from synthdsl.testing.fake_openai import FakeOpenAIServer
 
@@ -148,12 +148,8 @@ steps:
 """,
         encoding="utf-8",
     )
-    out = project / name
-    argv = ["run", str(recipe), "--quiet", "--out", str(out), "--model", "openai/fake"]
-    assert main([*argv, "--api-base", server.base_url]) == 0
-    manifest: dict[str, Any] = json.loads((out / "manifest.json").read_text("utf-8"))
-    assert manifest["status"] == "completed" and manifest["accounting_balanced"]
-    return _jsonl(out / "dataset.jsonl"), _jsonl(out / "rejects.jsonl"), manifest
+    args = ["--model", "openai/fake", "--api-base", server.base_url]
+    return run_completed(recipe, project / name, *args)
 
 
 @pytest.fixture(scope="module", autouse=True)
