@@ -113,12 +113,6 @@ def _write_prompts(directory: Path) -> None:
         )
 
 
-def _jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    return [json.loads(x) for x in path.read_text("utf-8").splitlines() if x.strip()]
-
-
 def _run(
     project: Path, server: FakeOpenAIServer, name: str, max_surprisal: float
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
