@@ -1,1 +1,2 @@
-"""The verify sandbox: host side (host.py) and the child runner (child.py)."""
+"""The verify sandbox: the host side (host.py), the in-sandbox launcher script
+(launcher.py) and the unittest-lite child runner (child.py)."""

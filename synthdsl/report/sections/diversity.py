@@ -9,7 +9,8 @@ metric per field. Errors: none; unavailable metrics give a note saying why.
 
 from __future__ import annotations
 
-from synthdsl.charts.svg import Bullet, bullet_chart, esc, fmt_num
+from synthdsl.charts.bullet import Bullet, bullet_chart
+from synthdsl.charts.svg import esc, fmt_num
 from synthdsl.report.sections import markup as mk
 from synthdsl.report.textstats import MAX_DIVERSITY_TEXTS, METRIC_HELP, Diversity, TextStats
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from synthdsl.charts.svg import esc, fmt_num, histogram
+from synthdsl.charts.histogram import histogram
+from synthdsl.charts.svg import esc, fmt_num
 from synthdsl.report.data import RunData
 from synthdsl.report.sections import markup as mk
 from synthdsl.report.textstats import TextStats

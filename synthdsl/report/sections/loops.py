@@ -8,7 +8,8 @@ a bar chart of records per round. Errors: none.
 
 from __future__ import annotations
 
-from synthdsl.charts.svg import esc, vbar_chart
+from synthdsl.charts.bars import vbar_chart
+from synthdsl.charts.svg import esc
 from synthdsl.report.data import RunData
 from synthdsl.report.sections import markup as mk
 

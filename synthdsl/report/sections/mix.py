@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from synthdsl.charts.svg import Bar, Segment, band_chart, esc, fmt_num, hbar_chart
+from synthdsl.charts.band import band_chart
+from synthdsl.charts.bars import Bar, Segment, hbar_chart
+from synthdsl.charts.svg import esc, fmt_num
 from synthdsl.report.data import RunData
 from synthdsl.report.sections import markup as mk
 from synthdsl.report.textstats import opt_float
