@@ -3,7 +3,7 @@
 Input: a ``RunData`` (``report/data.py``) and, for the text sections, the
 ``TextStats`` and ``Diversity`` of ``report/textstats.py``. Output: HTML fragments,
 every string from the run directory escaped, with inline SVG charts from
-``synthdsl.charts.svg``: ``header``, ``alerts``/``render_alerts``, ``attrition``,
+``synthdsl.charts``: ``header``, ``alerts``/``render_alerts``, ``attrition``,
 ``loops``, ``lengths``, ``diversity_section``, ``mix``, ``models`` and ``rejects``,
 in the order of the page. ``markup`` holds the HTML pieces and number formats they
 share. Errors: none on purpose: a manifest missing keys renders as "—"/"no data", and
