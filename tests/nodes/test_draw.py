@@ -127,6 +127,15 @@ async def test_a_record_is_never_drawn_for_itself() -> None:
     assert out.emitted[0].meta["drawn"] == [tasks[1].id]
     assert out.emitted[0].id == derive_id("d", (tasks[0].id,), 0)
     assert out.balanced and out.counted_in == 2
+    # Three records drawing two each: each gets exactly the two others.
+    three = pool("tasks", 3)
+    out = await draw(config("{parts: [{from: tasks, k: 2}]}"), {"tasks": three})
+    for rec in out.emitted:
+        others = {r.data["name"] for r in three} - {rec.data["name"]}
+        assert {d["name"] for d in rec.data["drawn"]} == others
+    # A lone record has nobody to draw.
+    alone = await draw(config("{parts: [{from: tasks, k: 1}]}"), {"tasks": pool("tasks", 1)})
+    assert alone.emitted == [] and alone.reasons() == ["draw: nothing to draw from"]
 
 
 async def test_fill_moves_a_short_part_to_the_next_one() -> None:
