@@ -14,7 +14,6 @@ the manifest says "interrupted" and a re-run resumes without repeating them.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
@@ -22,8 +21,6 @@ from synthdsl.compile import CompileOptions, compile_recipe
 from synthdsl.ir import CompiledRecipe
 from synthdsl.plan import Plan, build_plan
 from synthdsl.run.options import RunOptions, RunResult, default_cache_path
-from synthdsl.run.session import execute as _execute
-from synthdsl.run.session import output_dir
 
 __all__ = [
     "CompileOptions",
@@ -54,12 +51,19 @@ def run_recipe(
     options: RunOptions | None = None,
 ) -> RunResult:
     """Compile, plan and run the recipe at ``path``; see the module docstring."""
+    import asyncio  # the event loop and the runtime load only when a run starts
+
     compiled = validate(path, compile_options)
     return asyncio.run(execute(compiled, build_plan(compiled), options or RunOptions()))
 
 
 async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> RunResult:
     """Run a compiled recipe, then write its report (also after a failed run)."""
+    # the runtime (asyncio, the cache, the executor) loads only when a run starts:
+    # validate and plan stay fast
+    from synthdsl.run.session import execute as _execute
+    from synthdsl.run.session import output_dir
+
     try:
         return await _execute(compiled, plan, options)
     finally:

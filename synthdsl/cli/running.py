@@ -15,7 +15,6 @@ on Ctrl-C, carrying the message: finished calls are cached, the manifest says
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,6 +47,8 @@ def run_compiled(
 ) -> api.RunResult:
     """Run ``compiled`` with the run options in ``args`` and print the summary, whose
     last line ends with ``note``. ``resume`` ends the message printed on Ctrl-C."""
+    import asyncio  # the event loop loads only when a run starts (validate stays fast)
+
     plan = api.build_plan(compiled)
     progress = None if args.quiet else make_progress(compiled, sys.stderr)
     options = api.RunOptions(

@@ -14,11 +14,13 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from synthdsl.llm.types import LLMClient
 from synthdsl.nodes.accounting import NodeStats
-from synthdsl.run.context import RunContext
+
+if TYPE_CHECKING:
+    from synthdsl.run.context import RunContext
 
 __all__ = ["Manifest", "RunOptions", "RunResult", "Totals", "default_cache_path"]
 
