@@ -14,13 +14,37 @@ the manifest says "interrupted" and a re-run resumes without repeating them.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from synthdsl.compile import CompileOptions, compile_recipe
 from synthdsl.ir import CompiledRecipe
-from synthdsl.plan import Plan, build_plan
-from synthdsl.run.options import RunOptions, RunResult, default_cache_path
+
+if TYPE_CHECKING:
+    from synthdsl.plan import Plan, build_plan
+    from synthdsl.run.options import RunOptions, RunResult, default_cache_path
+
+# Loaded on first use (PEP 562), so that ``validate`` loads neither the planner nor the
+# runtime's types: name -> module.
+_LAZY = {
+    "Plan": "synthdsl.plan",
+    "build_plan": "synthdsl.plan",
+    "RunOptions": "synthdsl.run.options",
+    "RunResult": "synthdsl.run.options",
+    "default_cache_path": "synthdsl.run.options",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'synthdsl.api' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CompileOptions",
@@ -42,6 +66,8 @@ def validate(path: str | Path, options: CompileOptions | None = None) -> Compile
 
 def plan(path: str | Path, options: CompileOptions | None = None) -> Plan:
     """The deterministic plan of the recipe at ``path``."""
+    from synthdsl.plan import build_plan  # the planner loads only when asked for
+
     return build_plan(validate(path, options))
 
 
@@ -51,7 +77,11 @@ def run_recipe(
     options: RunOptions | None = None,
 ) -> RunResult:
     """Compile, plan and run the recipe at ``path``; see the module docstring."""
-    import asyncio  # the event loop and the runtime load only when a run starts
+    # the event loop, the planner and the runtime load only when a run starts
+    import asyncio
+
+    from synthdsl.plan import build_plan
+    from synthdsl.run.options import RunOptions
 
     compiled = validate(path, compile_options)
     return asyncio.run(execute(compiled, build_plan(compiled), options or RunOptions()))
