@@ -135,7 +135,7 @@ def _nested_body(
 
 def _search_dirs(doc: Document) -> list[Path]:
     """Where a step's prompt templates are looked for."""
-    base = Path(doc.path).parent
+    base = doc.folder
     dirs = [base]
     d = base.resolve()
     for _ in range(_SEARCH_LEVELS):

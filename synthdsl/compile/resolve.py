@@ -4,13 +4,15 @@ Input: a reference (``self_instruct``, or a path ending in ``.yaml``/``.yml``) a
 folder of the recipe that names it. Output: the recipe file, or the candidates looked
 at (for the "not found" message and its did-you-mean). A name is looked up as
 ``recipes/<name>.yaml`` in the referring recipe's folder and up to three folders above
-it, then in the working folder; a path is relative to the referring recipe's folder,
-then to the working folder. The built-in strategies (``builtin_recipe``) live in
-the ``recipes/`` folder beside the package. Raises nothing.
+it, then in the working folder, then among the built-in strategies (package data of
+``synthdsl.builtin``, found through ``importlib.resources``, so an installed wheel has
+them in any folder); a path is relative to the referring recipe's folder, then to the
+working folder. Raises nothing.
 """
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 __all__ = ["builtin_recipe", "builtin_recipes_dir", "candidates", "find_recipe", "known_names"]
@@ -31,6 +33,7 @@ def candidates(ref: str, base: Path) -> list[Path]:
             break
         d = d.parent
     out.append(Path.cwd() / "recipes" / f"{ref}.yaml")
+    out.append(builtin_recipes_dir() / f"{ref}.yaml")
     return out
 
 
@@ -49,8 +52,9 @@ def known_names(ref: str, base: Path) -> set[str]:
 
 
 def builtin_recipes_dir() -> Path:
-    """The folder of the built-in strategy recipes."""
-    return Path(__file__).resolve().parent.parent.parent / "recipes"
+    """The folder of the built-in strategy recipes (package data of ``synthdsl.builtin``)."""
+    # Package data installs as files (the wheel is unpacked), so the path is a real one.
+    return Path(str(resources.files("synthdsl.builtin") / "recipes"))
 
 
 def builtin_recipe(name: str) -> list[Path]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from synthdsl.compile.resolve import builtin_recipes_dir
 from synthdsl.errors import Diagnostic, RecipeError
 from synthdsl.ir import ModelDecl, SourceDecl
 from synthdsl.lang.load import Document, load_document
@@ -79,8 +80,15 @@ class Compiler:
 
 
 def display_path(path: Path) -> str:
-    """How a recipe file is named in messages: relative to the working folder if inside."""
+    """How a recipe file is named in messages and plans: a built-in strategy as
+    ``builtin:<name>.yaml`` (the same wherever synthdsl is installed, so plans and
+    recipe hashes are too); another file relative to the working folder if inside."""
+    resolved = path.resolve()
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return "builtin:" + resolved.relative_to(builtin_recipes_dir().resolve()).as_posix()
+    except ValueError:
+        pass
+    try:
+        return str(resolved.relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)

@@ -178,7 +178,7 @@ def _expand_use(
     """Expand a ``use:`` step; return the node id standing for its output."""
     ref = str(raw["use"])
     ref_span = doc.spans.value((*spath, "use"))
-    target = _resolve_recipe(c, ref, Path(doc.path).parent, ref_span)
+    target = _resolve_recipe(c, ref, doc.folder, ref_span)
     if target is None:
         return None
     display = display_path(target)

@@ -77,12 +77,22 @@ class Spans:
 
 @dataclass
 class Document:
-    """A loaded recipe: its value, positions and source text."""
+    """A loaded recipe: its value, positions and source text.
+
+    ``path`` is how messages name it; ``base_dir`` is the folder of the file it was read
+    from (what its relative paths resolve against), when that is not ``path``'s folder.
+    """
 
     path: str
     text: str
     data: Any
     spans: Spans
+    base_dir: str | None = None
+
+    @property
+    def folder(self) -> Path:
+        """The folder the document's relative paths (sources, prompts, uses) start from."""
+        return Path(self.base_dir) if self.base_dir is not None else Path(self.path).parent
 
 
 def _span(file: str, mark: Any) -> Span:
@@ -382,7 +392,9 @@ def load_document(path: str | Path, display_name: str | None = None) -> Document
         raise RecipeError.single(
             Span(file, line, col), "file is not valid UTF-8 text (binary file?)"
         ) from None
-    return parse_document(text, file)
+    doc = parse_document(text, file)
+    doc.base_dir = str(Path(path).parent)
+    return doc
 
 
 @dataclass(frozen=True, eq=False)

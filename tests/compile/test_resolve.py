@@ -40,7 +40,14 @@ def test_a_name_is_looked_up_in_four_folders_then_the_working_folder(tree: Path)
         root / "a" / "b" / "recipes" / "strat.yaml",
         root / "a" / "recipes" / "strat.yaml",
         Path.cwd() / "recipes" / "strat.yaml",
+        builtin_recipes_dir() / "strat.yaml",  # last: the built-in strategies
     ]
+
+
+def test_a_project_recipe_shadows_a_built_in_strategy(tree: Path) -> None:
+    assert find_recipe("self_instruct", tree) == builtin_recipes_dir() / "self_instruct.yaml"
+    mine = write(tree, "recipes/self_instruct.yaml", STUB)
+    assert find_recipe("self_instruct", tree) == mine
 
 
 def test_the_nearest_recipe_of_a_name_wins(tree: Path) -> None:
@@ -98,18 +105,20 @@ def test_known_names_gathers_every_searched_folder(tree: Path) -> None:
     write(tree.parents[3], "recipes/too_far.yaml", STUB)
     write(Path.cwd(), "recipes/here.yaml", STUB)
     write(tree, "recipes/notes.txt", "not a recipe")
-    assert known_names("anything", tree) == {"near", "far", "here"}
+    builtin = {p.stem for p in builtin_recipes_dir().glob("*.yaml")}
+    assert {"self_instruct", "textbook"} <= builtin
+    assert known_names("anything", tree) == {"near", "far", "here"} | builtin
     # for a path, the folders of the two candidates
     write(tree, "lib/mine.yaml", STUB)
     assert known_names("lib/x.yaml", tree) == {"mine"}
 
 
 def test_builtin_strategies_live_beside_the_package(work: Path) -> None:
-    assert builtin_recipes_dir() == REPO / "recipes"
+    assert builtin_recipes_dir() == REPO / "synthdsl" / "builtin" / "recipes"
     assert (builtin_recipes_dir() / "self_instruct.yaml").is_file()
     assert builtin_recipe("self_instruct") == [
         work / "recipes" / "self_instruct.yaml",
-        REPO / "recipes" / "self_instruct.yaml",
+        REPO / "synthdsl" / "builtin" / "recipes" / "self_instruct.yaml",
     ]
 
 

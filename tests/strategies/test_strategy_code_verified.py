@@ -1,7 +1,7 @@
-"""The code_verified strategy (recipes/code_verified.yaml) against the fake server.
+"""The code_verified strategy (synthdsl/builtin/recipes/code_verified.yaml) against the fake server.
 
 Replies are pinned per problem: the test points the strategy's ``prompts`` parameter at a
-folder of templates that render the real prompt (prompts/code_verified/*.j2) and then
+folder of templates that render the real prompt (synthdsl/builtin/prompts/code_verified/*.j2) and then
 append a ``[[reply: ...]]`` directive read from the problem record (``fake_tests``,
 ``fake_first``, ``fake_retry``). So every real prompt is rendered, the tests call and
 the solution calls get different replies, and the sandbox really runs the code.
@@ -20,7 +20,7 @@ from synthdsl.sandbox.host import Limits, run_sandboxed
 from synthdsl.testing.fake_openai import FakeOpenAIServer
 
 REPO = Path(__file__).resolve().parents[2]
-STRATEGY = REPO / "recipes" / "code_verified.yaml"
+STRATEGY = REPO / "synthdsl" / "builtin" / "recipes" / "code_verified.yaml"
 FENCE = "```"
 K = 2
 MAX_ATTEMPTS = 3

@@ -1,8 +1,8 @@
-"""The constitutional strategy (recipes/constitutional.yaml) against the fake server.
+"""The constitutional strategy (synthdsl/builtin/recipes/constitutional.yaml) against the fake server.
 
 The fake server's replies are steered from the prompts: the test points the strategy's
 ``prompts`` parameter at templates that render the real ones
-(prompts/constitutional/*.j2) and then append a directive computed from the record:
+(synthdsl/builtin/prompts/constitutional/*.j2) and then append a directive computed from the record:
 
 - critique: ``[[reply: critique rN by PRINCIPLE]]`` (N = the round, from the history);
 - revise: ``[[reply: CURRENT RESPONSE | rN]]``, so a response's text spells out which
@@ -25,8 +25,10 @@ from synthdsl.lang.templates import load_template
 from synthdsl.testing.fake_openai import FakeOpenAIServer
 
 REPO = Path(__file__).resolve().parents[2]
-STRATEGY = REPO / "recipes" / "constitutional.yaml"
-PRINCIPLES = yaml.safe_load((REPO / "recipes" / "data" / "principles.yaml").read_text())
+STRATEGY = REPO / "synthdsl" / "builtin" / "recipes" / "constitutional.yaml"
+PRINCIPLES = yaml.safe_load(
+    (REPO / "synthdsl" / "builtin" / "recipes" / "data" / "principles.yaml").read_text()
+)
 CATEGORY = {p["name"]: p["category"] for p in PRINCIPLES}
 HISTORY_KEYS = {
     "round",
@@ -255,7 +257,9 @@ def test_principles_file_and_real_prompts() -> None:
 
     def render(name: str) -> str:
         ref = f"prompts/constitutional/{name}"
-        return load_template(ref, ref_span=Span(ref, 1, 1), search_dirs=[REPO]).render(record)
+        return load_template(
+            ref, ref_span=Span(ref, 1, 1), search_dirs=[REPO / "synthdsl" / "builtin"]
+        ).render(record)
 
     critique = render("critique.j2")
     assert principle["critique_request"] in critique and "the current reply" in critique

@@ -26,8 +26,11 @@ from synthdsl.testing.fake_openai import FakeOpenAIServer
 from synthdsl.textproc.chunking import count_tokens
 
 REPO = Path(__file__).resolve().parents[2]
-STRATEGY = REPO / "recipes" / "doc_qa.yaml"
-PARTS = [REPO / "recipes" / "doc_qa_generate.yaml", REPO / "recipes" / "doc_qa_curate.yaml"]
+STRATEGY = REPO / "synthdsl" / "builtin" / "recipes" / "doc_qa.yaml"
+PARTS = [
+    REPO / "synthdsl" / "builtin" / "recipes" / "doc_qa_generate.yaml",
+    REPO / "synthdsl" / "builtin" / "recipes" / "doc_qa_curate.yaml",
+]
 
 GOOD = "[[score: 9]]"
 PARAGRAPHS = [

@@ -1,4 +1,4 @@
-"""The Evol-Instruct strategy (recipes/evol_instruct.yaml) against the fake server.
+"""The Evol-Instruct strategy (synthdsl/builtin/recipes/evol_instruct.yaml) against the fake server.
 
 The strategy takes a `prompts` folder parameter; these tests pass their own templates,
 whose rendered text holds fake-server directives, so each LLM step answers as the test
@@ -21,7 +21,7 @@ from synthdsl.lang.templates import load_template
 from synthdsl.testing.fake_openai import FakeOpenAIServer
 
 REPO = Path(__file__).resolve().parents[2]
-STRATEGY = REPO / "recipes" / "evol_instruct.yaml"
+STRATEGY = REPO / "synthdsl" / "builtin" / "recipes" / "evol_instruct.yaml"
 LOOP = "ev.evolve"
 OPS = (
     "add_constraints",
@@ -223,7 +223,9 @@ def test_sorry_empty_and_copied_evolutions_are_eliminated(
 
 def test_real_prompts_render_both_kinds() -> None:
     template = load_template(
-        "prompts/evol_instruct/evolve.j2", ref_span=Span("t", 1, 1), search_dirs=[REPO]
+        "prompts/evol_instruct/evolve.j2",
+        ref_span=Span("t", 1, 1),
+        search_dirs=[REPO / "synthdsl" / "builtin"],
     )
     base = {"instruction": "List three prime numbers.", "params": {"added_words": "10 to 20"}}
     depth = template.render(

@@ -1,8 +1,8 @@
-"""The Self-Instruct strategy (recipes/self_instruct.yaml) against the fake server.
+"""The Self-Instruct strategy (synthdsl/builtin/recipes/self_instruct.yaml) against the fake server.
 
 The fake server's replies are steered from the prompts: the test points the strategy's
 ``prompts`` parameter at a directory of templates that include the real ones
-(prompts/self_instruct/*.j2) and then append a ``[[reply: ...]]`` directive, so every
+(synthdsl/builtin/prompts/self_instruct/*.j2) and then append a ``[[reply: ...]]`` directive, so every
 real prompt is rendered and every reply is known in advance.
 """
 
@@ -22,8 +22,8 @@ from synthdsl.testing.fake_openai import FakeOpenAIServer
 from synthdsl.textproc.similarity import rouge_l_text
 
 REPO = Path(__file__).resolve().parents[2]
-STRATEGY = REPO / "recipes" / "self_instruct.yaml"
-SEEDS_FILE = REPO / "recipes" / "data" / "self_instruct_seeds.jsonl"
+STRATEGY = REPO / "synthdsl" / "builtin" / "recipes" / "self_instruct.yaml"
+SEEDS_FILE = REPO / "examples" / "data" / "self_instruct_seeds.jsonl"
 
 # Ten seeds: the first three in the paper's format, the rest plain instruction rows.
 SEEDS: list[dict[str, Any]] = [
@@ -375,12 +375,12 @@ steps:
 
 
 def test_docs_example_validates(project: Path) -> None:
-    """The complete recipe in docs/strategies/self_instruct.md, placed at the repo root."""
+    """The complete recipe in docs/strategies/self_instruct.md, in a project with the
+    examples' seed set; ``use: self_instruct`` finds the built-in strategy."""
     doc = (REPO / "docs" / "strategies" / "self_instruct.md").read_text(encoding="utf-8")
     blocks = re.findall(r"^```yaml\n(.*?)^```$", doc, flags=re.DOTALL | re.MULTILINE)
     assert blocks and blocks[0].startswith("synthdsl: 1")
-    for name in ("recipes", "prompts"):
-        (project / name).symlink_to(REPO / name)
+    (project / "examples").symlink_to(REPO / "examples")  # the seed set
     recipe = project / "doc.yaml"
     recipe.write_text(blocks[0], encoding="utf-8")
     assert main(["validate", str(recipe)]) == 0

@@ -1,7 +1,7 @@
-"""The textbook strategy (recipes/textbook.yaml) against the fake server.
+"""The textbook strategy (synthdsl/builtin/recipes/textbook.yaml) against the fake server.
 
 The strategy's ``prompts`` parameter points at a folder of test templates that render
-the real prompt (prompts/textbook/*.j2) and then append a directive chosen from the
+the real prompt (synthdsl/builtin/prompts/textbook/*.j2) and then append a directive chosen from the
 record: ``[[reply: ...]]`` for outlines, sections, exercises and checks, ``[[score: N]]``
 for the two judges. Sections get a pinned short reply, so their surprisal (from the
 fake server's logprobs) differs per prompt but the text does not matter.
@@ -26,7 +26,7 @@ from synthdsl.sandbox.host import Limits, run_sandboxed
 from synthdsl.testing.fake_openai import FakeOpenAIServer
 
 REPO = Path(__file__).resolve().parents[2]
-STRATEGY = REPO / "recipes" / "textbook.yaml"
+STRATEGY = REPO / "synthdsl" / "builtin" / "recipes" / "textbook.yaml"
 FENCE = "```"
 
 TOPICS = [
