@@ -135,9 +135,8 @@ class SetKind(NodeKind[SetConfig]):
     def templates(self, cfg: SetConfig) -> list[Template]:
         return [t for _, t in cfg.fields]
 
-    def check_templates(self, config: SetConfig, available: list[str]) -> list[Diagnostic]:
+    def check_templates(self, cfg: SetConfig, available: list[str]) -> list[Diagnostic]:
         """Each value may read the fields computed before it in the same step."""
-        cfg: SetConfig = config
         seen = list(available)
         out: list[Diagnostic] = []
         for name, tmpl in cfg.fields:

@@ -82,7 +82,14 @@ async def test_smollm2_chat_and_json(capfd: pytest.CaptureFixture[str]) -> None:
 
         structured = await pool.complete(
             LLMRequest(
-                spec=ModelSpec(**{**spec.__dict__, "params": (("max_tokens", 60),)}),
+                # greedy and seeded like the plain call: a sampled reply may run out of
+                # tokens inside a string, and the JSON is then cut
+                spec=ModelSpec(
+                    **{
+                        **spec.__dict__,
+                        "params": (("max_tokens", 120), ("temperature", 0.0), ("seed", 1)),
+                    }
+                ),
                 messages=(
                     {"role": "user", "content": "Give a city and a score from 1 to 10 as JSON."},
                 ),
