@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "create": ("synthdsl.cli.docqa", "generate QA pairs, CoT pairs or summaries from documents"),
     "curate": ("synthdsl.cli.docqa", "judge pairs and keep those above a threshold"),
     "save-as": ("synthdsl.cli.docqa", "convert pairs to a fine-tuning format"),
+    "show-recipe": ("synthdsl.cli.show_recipe", "describe a recipe and its parameters"),
 }
 
 

@@ -26,9 +26,12 @@ from synthdsl.compile.models import add_models, finish_models
 from synthdsl.compile.scope import Scope
 from synthdsl.compile.state import CompileOptions, Compiler, display_path
 from synthdsl.compile.steps import Block, Step, compile_steps
-from synthdsl.errors import Diagnostic, RecipeError, did_you_mean
+from synthdsl.errors import Diagnostic, RecipeError, Span, did_you_mean
 from synthdsl.ir import CompiledRecipe, Graph, Node
 from synthdsl.lang.decls import parse_output, parse_sources
+from synthdsl.lang.load import Document
+from synthdsl.lang.params import split_param_sets
+from synthdsl.lang.paramtypes import defaults, expected, parse_decls, value_problem
 from synthdsl.nodes import source_node
 
 __all__ = ["CompileOptions", "compile_recipe"]
@@ -38,11 +41,12 @@ def compile_recipe(path: str | Path, opts: CompileOptions | None = None) -> Comp
     """Compile the recipe at ``path``. Raises ``RecipeError`` with every problem found."""
     c = Compiler(opts or CompileOptions())
     p = Path(path)
-    doc = c.load(p, str(path), c.opts.set_values)
+    param_sets, other_sets = split_param_sets(c.opts.set_values)
+    doc = c.load(p, str(path), other_sets)
     if doc is None:
         raise RecipeError(c.diags)
     c.use_stack.append(display_path(p))
-    params = dict(doc.data.get("params") or {})
+    params = _top_params(c, doc, str(doc.data.get("name") or p.stem), param_sets)
     c.apply_params(doc, params)
     add_models(c, doc)
     sources, sdiags = parse_sources(doc, p.parent)
@@ -101,6 +105,44 @@ def compile_recipe(path: str | Path, opts: CompileOptions | None = None) -> Comp
         texts=c.texts,
         warnings=c.warnings,
     )
+
+
+def _top_params(
+    c: Compiler, doc: Document, recipe: str, param_sets: list[tuple[str, Any]]
+) -> dict[str, Any]:
+    """The run's parameter values: declared defaults (checked against their
+    declarations), then ``--set params.NAME=value`` (checked likewise, reported at
+    ``--set``); a required parameter given neither is an error at its declaration."""
+    decls, problems = parse_decls(doc, recipe)
+    c.diags.extend(problems)
+    params = defaults(decls)
+    where = Span("--set", 1, 1)
+    for name, value in param_sets:
+        decl = decls.get(name)
+        if decl is None:
+            c.error(
+                Diagnostic(
+                    where,
+                    f"--set params.{name}: recipe '{recipe}' has no parameter '{name}'",
+                    did_you_mean(name, decls) or "declare it under 'params:'",
+                )
+            )
+            continue
+        problem = value_problem(decl, recipe, value, where)
+        if problem is not None:
+            c.error(problem)
+        else:
+            params[name] = value
+    for name, decl in decls.items():
+        if decl.required and name not in params:
+            c.error(
+                Diagnostic(
+                    doc.spans.key(("params", name)),
+                    f"parameter '{name}' of recipe '{recipe}' is required ({expected(decl)})",
+                    f"give it with --set params.{name}=..., or add a 'default:'",
+                )
+            )
+    return params
 
 
 def _origin_of(node_id: str) -> str | None:

@@ -21,6 +21,7 @@ from synthdsl.compile.state import Compiler, display_path
 from synthdsl.errors import Diagnostic, Span, did_you_mean
 from synthdsl.lang.decls import parse_sources
 from synthdsl.lang.load import Document, Path_, content_span
+from synthdsl.lang.paramtypes import ParamDecl, defaults, expected, parse_decls, value_problem
 from synthdsl.nodes import kind_names, node_kind
 
 __all__ = ["Block", "Step", "compile_steps"]
@@ -191,7 +192,9 @@ def _expand_use(
         return None
     c.use_stack.append(display)
     try:
-        declared = dict(sub.data.get("params") or {})
+        declared, problems = parse_decls(sub, ref)
+        # A recipe used twice has its declarations checked once.
+        c.diags.extend(d for d in problems if d not in c.diags)
         given = dict(raw.get("with") or {})
         sources, sdiags = parse_sources(sub, target.parent)
         c.diags.extend(sdiags)
@@ -215,7 +218,7 @@ def _expand_use(
                         ),
                     )
                 )
-        params = {**declared, **{k: v for k, v in given.items() if k in declared}}
+        params = _bind_params(c, doc, spath, ref, declared, given)
         c.apply_params(sub, params)
         # sources again, now with the parameters substituted (problems were reported)
         sources, _ = parse_sources(sub, target.parent)
@@ -269,6 +272,39 @@ def _expand_use(
         return scope.names[out_name]
     finally:
         c.use_stack.pop()
+
+
+def _bind_params(
+    c: Compiler,
+    doc: Document,
+    spath: Path_,
+    ref: str,
+    declared: dict[str, ParamDecl],
+    given: dict[str, Any],
+) -> dict[str, Any]:
+    """The used recipe's parameter values: its defaults, then the ``with:`` values that
+    fit their declarations (a value that does not is an error at the value); a required
+    parameter that ``with:`` does not give is an error at the ``use:``."""
+    params = defaults(declared)
+    for key, value in given.items():
+        decl = declared.get(key)
+        if decl is None:
+            continue  # reported as an unknown parameter
+        problem = value_problem(decl, ref, value, doc.spans.value((*spath, "with", key)))
+        if problem is not None:
+            c.error(problem)
+        else:
+            params[key] = value
+    for name, decl in declared.items():
+        if decl.required and name not in given:
+            c.error(
+                Diagnostic(
+                    doc.spans.value((*spath, "use")),
+                    f"recipe '{ref}' needs parameter '{name}' ({expected(decl)})",
+                    f"give it in 'with:', e.g. 'with: {{{name}: ...}}'",
+                )
+            )
+    return params
 
 
 def _resolve_recipe(c: Compiler, ref: str, base: Path, span: Span) -> Path | None:

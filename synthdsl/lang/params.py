@@ -15,9 +15,10 @@ import yaml
 
 from synthdsl.errors import Diagnostic, RecipeError, Span, did_you_mean
 from synthdsl.lang.load import Document, Path_
+from synthdsl.lang.paramtypes import param_defaults
 from synthdsl.lang.schema.check import PARAM_RE, check_substituted
 
-__all__ = ["apply_set_overrides", "substitute_params"]
+__all__ = ["apply_set_overrides", "parse_set_value", "split_param_sets", "substitute_params"]
 
 
 def apply_set_overrides(doc: Document, assignments: list[str]) -> None:
@@ -34,10 +35,7 @@ def apply_set_overrides(doc: Document, assignments: list[str]) -> None:
             diags.append(Diagnostic(span, f"--set expects path=value, got {text!r}"))
             continue
         dotted, raw_value = text.split("=", 1)
-        try:
-            value = yaml.safe_load(raw_value) if raw_value.strip() else ""
-        except yaml.YAMLError:
-            value = raw_value
+        value = parse_set_value(raw_value)
         segments = [s for s in dotted.strip().split(".") if s]
         if not segments:
             diags.append(Diagnostic(span, f"--set has an empty path in {text!r}"))
@@ -88,6 +86,29 @@ def apply_set_overrides(doc: Document, assignments: list[str]) -> None:
         raise RecipeError(diags)
 
 
+def parse_set_value(raw_value: str) -> Any:
+    """The value of a ``--set`` assignment: a YAML scalar or flow value, else the text."""
+    try:
+        return yaml.safe_load(raw_value) if raw_value.strip() else ""
+    except yaml.YAMLError:
+        return raw_value
+
+
+def split_param_sets(assignments: list[str]) -> tuple[list[tuple[str, Any]], list[str]]:
+    """Split ``--set`` assignments into parameter values (``params.NAME=value``, as
+    ``(NAME, value)``, checked against the declarations by the compiler) and the rest."""
+    params: list[tuple[str, Any]] = []
+    rest: list[str] = []
+    for text in assignments:
+        dotted, eq, raw_value = text.partition("=")
+        segments = [s for s in dotted.strip().split(".") if s]
+        if eq and len(segments) == 2 and segments[0] == "params":
+            params.append((segments[1], parse_set_value(raw_value)))
+        else:
+            rest.append(text)
+    return params, rest
+
+
 def _list_index(items: list[Any], seg: str, path: list[str | int]) -> int | None:
     if seg.isdigit():
         idx = int(seg)
@@ -116,8 +137,7 @@ def substitute_params(
     changed: dict[Path_, str] = {}
     result = _substitute(value, params, doc, path, diags, changed)
     if changed:
-        declared = doc.data.get("params")
-        defaults = declared if isinstance(declared, dict) else {}
+        defaults = param_defaults(doc.data.get("params"))
         hints = {
             name: f"'{name}' is set by the 'with:' of the step that uses this recipe"
             for name in changed.values()

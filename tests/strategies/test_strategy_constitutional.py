@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from helpers import run_completed
 
@@ -230,12 +231,13 @@ def test_field_names_are_parameters_and_texts_arrive_unchanged(
         assert row["history"][0]["revision"] == f"{record['answer']} | r1"
 
 
-def test_out_of_range_parameters_drop_every_record(server: FakeOpenAIServer, project: Path) -> None:
-    rows, rejects, manifest = _run(project, server, [_pair(0, [9])], {"rounds": 5})
-    assert rows == []
-    (reject,) = [r for r in rejects if r["node"] == "cai.check-params"]
-    assert reject["reason"].startswith("parameters: rounds must be 1-4")
-    assert manifest["totals"]["calls"] == 0
+def test_out_of_range_parameters_are_compile_errors(
+    server: FakeOpenAIServer, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(AssertionError):  # the run exits 2 before any call
+        _run(project, server, [_pair(0, [9])], {"rounds": 5})
+    assert "must be an integer from 1 to 4, got 5" in capsys.readouterr().err
+    assert server.stats()["requests"] == 0
 
 
 def test_principles_file_and_real_prompts() -> None:

@@ -22,6 +22,7 @@ from helpers import make_pdf
 from synthdsl.cli import COMMANDS as CLI_COMMANDS
 from synthdsl.cli import main
 from synthdsl.cli.docqa import COMMANDS
+from synthdsl.lang.paramtypes import param_defaults
 from synthdsl.testing.fake_openai import FakeOpenAIServer
 from synthdsl.textproc.chunking import count_tokens
 
@@ -251,16 +252,13 @@ def test_mode_is_checked(server: FakeOpenAIServer, project: Path, capsys: Any) -
     recipe = _recipe(project, server, "{mode: bogus}")
     assert main(["validate", str(recipe)]) == 2
     err = capsys.readouterr().err
-    assert "judge_bogus.j2' not found" in err
-    # The generation part alone drops every document with the reason.
+    assert "must be one of 'qa', 'cot', 'summary', got 'bogus'" in err
+    # The generation part alone rejects the mode before any call.
     llm = ["--model", "openai/fake", "--api-base", server.base_url, "--quiet"]
     bogus = ["--set", 'steps.create.with.mode="bogus"']
-    assert main(["create", "docs", "--out", "gen", *llm, *bogus]) == 0
+    assert main(["create", "docs", "--out", "gen", *llm, *bogus]) == 2
     assert server.stats()["requests"] == 0
-    rejects = _read(project / "gen" / "rejects.jsonl")
-    assert {r["reason"] for r in rejects} == {
-        "doc_qa: unknown mode 'bogus' (expected qa, cot or summary)"
-    }
+    assert "must be one of 'qa', 'cot', 'summary', got 'bogus'" in capsys.readouterr().err
 
 
 def test_the_strategy_forwards_every_parameter() -> None:
@@ -269,8 +267,8 @@ def test_the_strategy_forwards_every_parameter() -> None:
     for part, step in zip(PARTS, ["create", "curate"], strict=True):
         params = yaml.safe_load(part.read_text("utf-8"))["params"]
         assert set(steps[step]["with"]) == set(params), part.name
-        for name, default in params.items():
-            assert whole["params"][name] == default, f"{part.name}: {name}"
+        for name, default in param_defaults(params).items():
+            assert param_defaults(whole["params"])[name] == default, f"{part.name}: {name}"
             assert steps[step]["with"][name] == f"${{{name}}}"
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from synthdsl.errors import Diagnostic, Span, did_you_mean
 from synthdsl.lang.load import Document, Path_
+from synthdsl.lang.paramtypes import param_defaults
 
 __all__ = [
     "PARAM_RE",
@@ -424,8 +425,8 @@ def check_document(doc: Document) -> list[Diagnostic]:
         return version_problems
     data = doc.data
     changed: dict[Path_, str] = {}
-    params = data.get("params")
-    if isinstance(params, dict) and params:
+    params = param_defaults(data.get("params"))
+    if params:
         data = {
             k: v if k in _NOT_SUBSTITUTED else substitute_placeholders(v, params, (k,), changed)
             for k, v in data.items()
