@@ -34,6 +34,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "stats": ("synthdsl.cli.stats", "diversity metrics of a dataset, drift against real data"),
     "simulate": ("synthdsl.cli.simulate", "reproduce model collapse numerically"),
     "report": ("synthdsl.cli.report", "rebuild a run's report.html"),
+    "init": ("synthdsl.cli.init", "create a starter project that runs offline"),
+    "schema": ("synthdsl.cli.schema", "print the recipe JSON Schema, for editors"),
     # One module registers all four document-QA verbs (docs/strategies/doc_qa.md).
     "ingest": ("synthdsl.cli.docqa", "read documents (Markdown, text, HTML, PDF) into JSONL"),
     "create": ("synthdsl.cli.docqa", "generate QA pairs, CoT pairs or summaries from documents"),
