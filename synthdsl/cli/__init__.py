@@ -1,5 +1,5 @@
-"""The command line: ``synthdsl validate | plan | run | stats | simulate | report |
-ingest | create | curate | save-as``.
+"""The command line: ``synthdsl validate | plan | run | show-recipe | init | schema | stats |
+simulate | report | ingest | create | curate | save-as``.
 
 Takes argv. Gives text on stdout/stderr and an exit code: 0 success, 2 invalid
 recipe or usage, 1 run failure, 130 interrupted (``synthdsl.cli.exits``, the one
