@@ -32,6 +32,7 @@ from pathlib import Path
 from synthdsl.errors import Diagnostic, RecipeError, SynthdslError, render_diagnostics
 
 __all__ = [
+    "EXIT_BROKEN_PIPE",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
@@ -43,6 +44,7 @@ __all__ = [
 ]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a command whose reader left
 
 
 class UsageError(SynthdslError):
@@ -81,6 +83,11 @@ def exit_code(handler: Callable[[argparse.Namespace], int], args: argparse.Names
     except KeyboardInterrupt as exc:
         sys.stderr.write(exc.message if isinstance(exc, Interrupted) else "\ninterrupted\n")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # the reader went away (``synthdsl schema | head``): stop quietly, as a shell
+        # command killed by SIGPIPE does; the flush at exit must not fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except Exception:
         if os.environ.get("SYNTHDSL_DEBUG"):
             raise

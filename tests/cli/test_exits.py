@@ -85,3 +85,17 @@ def test_python_dash_m_runs_the_cli() -> None:
         text=True,
     )
     assert done.returncode == 0 and done.stdout.startswith("examples/quickstart.yaml: ok")
+
+
+def test_a_reader_that_leaves_early_is_no_internal_error() -> None:
+    """``synthdsl schema | head``: the closed pipe ends the command quietly (141)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "synthdsl.cli", "schema"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the command writes anything
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141
+    assert "internal error" not in err and "Traceback" not in err
