@@ -17,6 +17,7 @@ from synthdsl.errors import Diagnostic, Span
 
 __all__ = [
     "DEFAULT_MODEL",
+    "Case",
     "CompiledRecipe",
     "Graph",
     "ModelDecl",
@@ -109,12 +110,30 @@ class Predicate(Protocol):
     def field_spans(self) -> Sequence[tuple[str, Span]]: ...
 
 
+@dataclass(frozen=True)
+class Case:
+    """A node made from one case of a ``switch:``. The first case node decides, once per
+    record, which case takes it (the first whose condition holds; None is a case with no
+    condition) and records the choice in the record's metadata under ``switch``; every
+    case node then processes the records it was chosen for and passes the others by, and
+    the last one removes the choice (records leave the switch as they would any step)."""
+
+    switch: str
+    index: int
+    conditions: tuple[Predicate | None, ...]
+
+    @property
+    def last(self) -> bool:
+        return self.index == len(self.conditions) - 1
+
+
 @dataclass
 class Node(Generic[C]):
     """One step of the DAG: its kind's name, its typed config, and where it came from.
 
     ``inputs`` are node ids; ``fields`` are the fields its records carry (``*``: not
-    known); ``body`` is a nested graph (a loop's round); ``when`` gates the step.
+    known); ``body`` is a nested graph (a loop's round); ``when`` gates the step and
+    ``case`` makes it one case of a ``switch:``.
     """
 
     id: str
@@ -126,6 +145,7 @@ class Node(Generic[C]):
     fields: list[str] = field(default_factory=list)
     body: Graph | None = None
     when: Predicate | None = None
+    case: Case | None = None
 
 
 @dataclass

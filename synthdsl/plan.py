@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
-from synthdsl.ir import CompiledRecipe, Graph
+from synthdsl.ir import CompiledRecipe, Graph, Node
 from synthdsl.llm.pricing import price_per_token
 from synthdsl.nodes import node_kind
 from synthdsl.records import stable_hash
@@ -52,6 +52,7 @@ class PlanNode:
     estimate: NodeEstimate
     origin: str | None = None  # the used recipe a node came from
     when: str | None = None
+    case: str | None = None  # a switch's case: which, and on what condition
     config: dict[str, Any] | None = None  # the kind's summary (None: nothing to show)
     note: str | None = None  # how a nested estimate was made
     body: tuple[PlanNode, ...] | None = None  # a loop's first round
@@ -67,6 +68,8 @@ class PlanNode:
             out["origin"] = self.origin
         if self.when is not None:
             out["when"] = self.when
+        if self.case is not None:
+            out["case"] = self.case
         if self.config is not None:
             out["config"] = self.config
         if self.body is not None:
@@ -228,12 +231,23 @@ def _graph_nodes(
                 estimate=estimate,
                 origin=node.origin,
                 when=node.when.source if node.when is not None else None,
+                case=_case_text(node),
                 config=kind.describe(node.config),
                 note=est.note,
                 body=est_ctx.first_body,
             )
         )
     return tuple(out)
+
+
+def _case_text(node: Node[Any]) -> str | None:
+    """``case 2 of pairs: <condition>`` (``otherwise`` for a case with no condition)."""
+    case = node.case
+    if case is None:
+        return None
+    cond = case.conditions[case.index]
+    text = cond.source if cond is not None else "otherwise"
+    return f"case {case.index + 1} of {case.switch}: {text}"
 
 
 def build_plan(compiled: CompiledRecipe) -> Plan:
@@ -299,6 +313,8 @@ def _render_nodes(nodes: list[dict[str, Any]], indent: str, lines: list[str]) ->
         origin = f"  [from {n['origin']}]" if n.get("origin") else ""
         if n.get("when"):
             origin += f"  when {n['when']}"
+        if n.get("case"):
+            origin += f"  {n['case']}"
         lines.append(
             f"{indent}{n['id']:<{width}}  {n['kind']:<8} {bound}{_fmt_count(est.get('records'))} "
             f"records{call_text}{cost_text}{src}{origin}"

@@ -46,7 +46,9 @@ class Plugin:
 
     def where(self) -> str:
         """``name`` (from package 1.2.0), for messages."""
-        return f"{self.name!r} (entry point {self.value} from package {self.package} {self.version})"
+        return (
+            f"{self.name!r} (entry point {self.value} from package {self.package} {self.version})"
+        )
 
 
 @cache

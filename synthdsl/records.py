@@ -15,8 +15,9 @@ from typing import Any
 
 __all__ = ["INHERITED_META", "Record", "canonical_json", "derive_id", "stable_hash"]
 
-# Metadata that children inherit: {loop id: id of the round input it descends from}.
-INHERITED_META = ("loop_parents",)
+# Metadata that children inherit: {loop id: id of the round input it descends from}, and
+# {switch id: index of the case taking the record} while a record is inside a switch.
+INHERITED_META = ("loop_parents", "switch")
 
 
 def canonical_json(value: Any) -> str:

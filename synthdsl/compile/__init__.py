@@ -22,7 +22,7 @@ from typing import Any
 
 from synthdsl.compile.fields import check_graph, check_output_fields, propagate_fields
 from synthdsl.compile.graph import order, step_nodes
-from synthdsl.compile.models import add_models, finish_models
+from synthdsl.compile.models import add_models, finish_models, prune_models
 from synthdsl.compile.scope import Scope
 from synthdsl.compile.state import CompileOptions, Compiler, display_path
 from synthdsl.compile.steps import Block, Step, compile_steps
@@ -92,6 +92,7 @@ def compile_recipe(path: str | Path, opts: CompileOptions | None = None) -> Comp
                 propagate_fields(c, graph)
                 check_output_fields(c, doc, output, graph)
                 check_graph(c, graph)
+                prune_models(c, graph)
     if c.diags or graph is None:
         raise RecipeError(c.diags or [Diagnostic(None, "recipe has no steps to run")])
     return CompiledRecipe(

@@ -65,6 +65,8 @@ def _check_reads(c: Compiler, node: Node[Any], upstream: list[str]) -> None:
     reads = list(kind.read_fields(node.config))
     if node.when is not None:
         reads += list(node.when.field_spans())
+    if node.case is not None and node.case.index == 0:  # the first case decides
+        reads += [fs for cond in node.case.conditions if cond for fs in cond.field_spans()]
     for fname, span in reads:
         if fname not in available:
             c.error(

@@ -19,7 +19,7 @@ from synthdsl.compile.scope import Scope, resolve_name
 from synthdsl.compile.state import Compiler
 from synthdsl.compile.steps import Block, Step, compile_steps
 from synthdsl.errors import Diagnostic, RecipeError, did_you_mean
-from synthdsl.ir import Graph, Node, Predicate
+from synthdsl.ir import Case, Graph, Node, Predicate
 from synthdsl.lang.expr import parse_expression
 from synthdsl.lang.load import Document
 from synthdsl.nodes import feed_node, node_kind, outer_feed
@@ -33,6 +33,7 @@ _SEARCH_LEVELS = 3  # template search: the recipe's folder and three above it
 def step_nodes(c: Compiler, steps: list[Step]) -> dict[str, Node[Any]]:
     """One node per step, in step order."""
     nodes: dict[str, Node[Any]] = {}
+    conditions: dict[str, tuple[Predicate | None, ...]] = {}
     for step in steps:
         main: list[str] = []
         for name, span in step.froms:
@@ -58,8 +59,45 @@ def step_nodes(c: Compiler, steps: list[Step]) -> dict[str, Node[Any]]:
             node.inputs += [i for i in outer_ids if i not in node.inputs]
         if step.when is not None:
             node.when = _parse_when(c, step, kind.supports_when(config))
+        if step.case is not None:
+            node.case = _case(c, step, kind.supports_when(config), conditions)
         nodes[step.id] = node
     return nodes
+
+
+def _case(
+    c: Compiler,
+    step: Step,
+    supported: bool,
+    parsed: dict[str, tuple[Predicate | None, ...]],
+) -> Case | None:
+    """The ``Case`` of a step made from a switch's case; the switch's conditions are
+    parsed once (``parsed`` holds them by switch id) and reported once."""
+    ref = step.case
+    assert ref is not None
+    if not supported:
+        c.error(
+            Diagnostic(
+                step.span,
+                f"a {step.kind} step cannot be a case of a switch",
+                "a case handles one record at a time: generate, judge, extract, "
+                "filter (expr), set, select, dedup",
+            )
+        )
+        return None
+    if ref.switch not in parsed:
+        conds: list[Predicate | None] = []
+        for cond in ref.conditions:
+            if cond is None:
+                conds.append(None)
+                continue
+            try:
+                conds.append(parse_expression(*cond))
+            except RecipeError as exc:
+                c.diags.extend(exc.diagnostics)
+                conds.append(None)
+        parsed[ref.switch] = tuple(conds)
+    return Case(ref.switch, ref.index, parsed[ref.switch])
 
 
 def _parse_when(c: Compiler, step: Step, supported: bool) -> Predicate | None:

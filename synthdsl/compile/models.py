@@ -1,5 +1,9 @@
 """Model aliases: gathered across ``use:`` boundaries, then changed by the command line.
 
+A used recipe's aliases are its own, like its step ids: ``gen`` declared by the recipe
+used in step ``qa`` is ``qa.gen`` in the run (``compile.scope.qualify_alias``); a
+using recipe passes its own alias in through a ``model``-typed parameter.
+
 Input: each document's ``models:`` (parsed by ``lang.decls``) and the ``--model`` /
 ``--api-base`` options. Output: ``Compiler.models``, every alias resolved to its
 entries, a ``default`` alias always present. Problems (an unknown ``--model ALIAS=``,
@@ -12,20 +16,39 @@ from dataclasses import replace
 
 from synthdsl.compile.state import Compiler
 from synthdsl.errors import Diagnostic, RunError, Span, did_you_mean
-from synthdsl.ir import ModelDecl, ModelEntry, default_model
+from synthdsl.ir import Graph, ModelDecl, ModelEntry, default_model
 from synthdsl.lang.decls import parse_models
 from synthdsl.lang.load import Document
+from synthdsl.nodes import node_kind
 
-__all__ = ["add_models", "finish_models"]
+__all__ = ["add_models", "finish_models", "prune_models"]
 
 
-def add_models(c: Compiler, doc: Document, *, nested: bool = False) -> None:
-    """Declare ``doc``'s aliases; the outer recipe's alias wins over a used recipe's."""
+def add_models(c: Compiler, doc: Document, prefix: str = "") -> None:
+    """Declare ``doc``'s aliases. A used recipe's (``prefix`` is its step's, ``qa.``) are
+    its own, declared as ``qa.gen``; it cannot declare the run's ``default``."""
     for alias, decl in parse_models(doc).items():
-        if nested and alias == "default":
+        if prefix and alias == "default":
             continue  # a strategy does not choose the run's default model
-        if alias not in c.models:
-            c.models[alias] = decl
+        c.models[prefix + alias] = replace(decl, alias=prefix + alias)
+        if prefix:
+            c.scoped_models.add(prefix + alias)
+
+
+def prune_models(c: Compiler, graph: Graph) -> None:
+    """Drop the used recipes' aliases that no node calls (their recipe was given other
+    aliases through its parameters), so that plans and manifests list the models a run
+    uses."""
+    used: set[str] = set()
+    stack = [graph]
+    while stack:
+        g = stack.pop()
+        for node in g.nodes.values():
+            used |= {a or "default" for a, _ in node_kind(node.kind).model_refs(node.config)}
+            if node.body is not None:
+                stack.append(node.body)
+    for alias in c.scoped_models - used:
+        c.models.pop(alias, None)
 
 
 def finish_models(c: Compiler) -> None:
@@ -58,9 +81,18 @@ def finish_models(c: Compiler) -> None:
                 Diagnostic(
                     None,
                     f"--model {alias}=...: the recipe has no model alias '{alias}'",
-                    did_you_mean(alias, c.models),
+                    _alias_hint(alias, c),
                 )
             )
+
+
+def _alias_hint(alias: str, c: Compiler) -> str | None:
+    """Point ``--model tester=`` at ``cv.tester``: a used recipe's aliases carry its step."""
+    scoped = sorted(a for a in c.models if a.endswith("." + alias))
+    if scoped:
+        names = " or ".join(f"'{a}'" for a in scoped)
+        return f"did you mean {names}? (a used recipe's aliases are named after its step)"
+    return did_you_mean(alias, c.models)
 
 
 def _check_local_models(c: Compiler) -> None:

@@ -3,7 +3,9 @@
 Input: the names a recipe declares (sources, steps), the input ports of a used recipe
 (bound to names in the scope that used it), and loop bodies (which read the enclosing
 recipe's names as whole pools). Output: ``resolve_name(c, scope, name, span)`` → the
-node ids a name stands for. An unknown name is a diagnostic with a did-you-mean.
+node ids a name stands for, and ``qualify_alias(scope, alias)`` → the model alias a
+name stands for (a used recipe's models are its own, like its steps). An unknown name
+is a diagnostic with a did-you-mean.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass, field
 from synthdsl.compile.state import Compiler
 from synthdsl.errors import Diagnostic, Span, did_you_mean
 
-__all__ = ["Scope", "resolve_name"]
+__all__ = ["Scope", "qualify_alias", "resolve_name"]
 
 _MAX_DEPTH = 50  # port chains longer than this are cut (a used recipe cannot use itself)
 
@@ -35,6 +37,18 @@ class Scope:
     reads: Scope | None = None
     outer_prefix: str = ""
     outer_refs: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)  # a used recipe's own models
+
+
+def qualify_alias(scope: Scope | None, name: str) -> str:
+    """The model alias ``name`` means in ``scope``: a used recipe's own alias (under its
+    step's prefix, ``qa.gen``), else what it means where the recipe is used, up to the
+    top recipe, whose aliases are the run's."""
+    while scope is not None:
+        if name in scope.aliases:
+            return scope.aliases[name]
+        scope = scope.parent if scope.parent is not None else scope.reads
+    return name
 
 
 def resolve_name(c: Compiler, scope: Scope, name: str, span: Span, depth: int = 0) -> list[str]:
@@ -62,6 +76,7 @@ def resolve_name(c: Compiler, scope: Scope, name: str, span: Span, depth: int = 
         while reads is not None:
             known += [*reads.names, *reads.ports]
             reads = reads.reads
+        known = [k for k in known if "." not in k]  # a switch's case names are internal
         c.error(Diagnostic(span, f"unknown source or step '{name}'", did_you_mean(name, known)))
         return []
     return [target]

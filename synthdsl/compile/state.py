@@ -41,6 +41,7 @@ class Compiler:
         self.diags: list[Diagnostic] = []
         self.warnings: list[Diagnostic] = []
         self.models: dict[str, ModelDecl] = {}
+        self.scoped_models: set[str] = set()  # used recipes' own aliases (``qa.gen``)
         self.sources: dict[str, SourceDecl] = {}
         self.texts: dict[str, str] = {}
         self.use_stack: list[str] = []

@@ -16,15 +16,16 @@ from typing import Any
 
 from synthdsl.compile.models import add_models
 from synthdsl.compile.resolve import find_recipe, known_names
-from synthdsl.compile.scope import Scope
+from synthdsl.compile.scope import Scope, qualify_alias
 from synthdsl.compile.state import Compiler, display_path
-from synthdsl.errors import Diagnostic, Span, did_you_mean
+from synthdsl.errors import Diagnostic, RecipeError, Span, did_you_mean
 from synthdsl.lang.decls import parse_sources
+from synthdsl.lang.expr import parse_expression
 from synthdsl.lang.load import Document, Path_, content_span
 from synthdsl.lang.paramtypes import ParamDecl, defaults, expected, parse_decls, value_problem
 from synthdsl.nodes import kind_names, node_kind
 
-__all__ = ["Block", "Step", "compile_steps"]
+__all__ = ["Block", "CaseRef", "Step", "compile_steps"]
 
 
 @dataclass
@@ -54,17 +55,29 @@ class Step:
     params: dict[str, Any]
     scope: Scope
     when: tuple[str, Span] | None = None
+    case: CaseRef | None = None
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    """A step made from one case of a ``switch:``: the switch's node id, the case's
+    position among the cases kept, and every kept case's condition (None: no ``when:``,
+    the case every record no earlier case took goes to)."""
+
+    switch: str
+    index: int
+    conditions: tuple[tuple[str, Span] | None, ...]
 
 
 def _step_kind(c: Compiler, raw: dict[str, Any], doc: Document, path: Path_) -> str | None:
-    kinds = [k for k in (*kind_names(), "use") if k in raw]
+    kinds = [k for k in (*kind_names(), "use", "switch") if k in raw]
     sid = raw.get("id", "?")
     if not kinds:
         c.error(
             Diagnostic(
                 doc.spans.value(path),
                 f"step '{sid}' does not say what it does",
-                "add one of: " + ", ".join((*kind_names(), "use")),
+                "add one of: " + ", ".join((*kind_names(), "use", "switch")),
             )
         )
         return None
@@ -110,7 +123,7 @@ def compile_steps(c: Compiler, block: Block, out_steps: list[Step]) -> str | Non
             previous = sid
             continue
         froms: list[tuple[str, Span]] = []
-        takes_from = kind == "use" or node_kind(kind).takes_from(raw[kind])
+        takes_from = kind in ("use", "switch") or node_kind(kind).takes_from(raw[kind])
         if not takes_from and "from" in raw:
             c.error(
                 Diagnostic(
@@ -143,6 +156,8 @@ def compile_steps(c: Compiler, block: Block, out_steps: list[Step]) -> str | Non
             out_id = _expand_use(c, doc, raw, spath, node_id, froms, scope, out_steps)
             # A failed use was reported: its id names a missing node, not an unknown one.
             scope.names[sid] = out_id if out_id is not None else node_id
+        elif kind == "switch":
+            scope.names[sid] = _expand_switch(c, block, raw, spath, node_id, froms, out_steps)
         else:
             scope.names[sid] = node_id
             out_steps.append(
@@ -164,6 +179,123 @@ def compile_steps(c: Compiler, block: Block, out_steps: list[Step]) -> str | Non
             )
         previous = sid
     return previous
+
+
+def _expand_switch(
+    c: Compiler,
+    block: Block,
+    raw: dict[str, Any],
+    spath: Path_,
+    node_id: str,
+    froms: list[tuple[str, Span]],
+    out_steps: list[Step],
+) -> str:
+    """A ``switch:`` as a chain of steps, one per case: each record goes through the first
+    case whose ``when:`` holds (decided once, as it enters the switch) and passes the
+    others by. A condition that reads no field is decided here: a false one drops its
+    case, a true one ends the list. Returns the node id that names the switch's output."""
+    doc = block.doc
+    if "when" in raw:
+        c.error(
+            Diagnostic(
+                doc.spans.key((*spath, "when")),
+                "a switch step takes its conditions on its cases",
+                "move the condition into each case's 'when:'",
+            )
+        )
+    kept: list[tuple[int, dict[str, Any], tuple[str, Span] | None]] = []
+    seen: dict[str, Span] = {}
+    for i, case in enumerate(raw["switch"]):
+        cpath: Path_ = (*spath, "switch", i)
+        cid = str(case["id"])
+        if cid in seen:
+            c.error(
+                Diagnostic(
+                    doc.spans.value((*cpath, "id")),
+                    f"duplicate case id '{cid}' in switch '{raw['id']}'",
+                    f"first defined at line {seen[cid].line}",
+                )
+            )
+            continue
+        seen[cid] = doc.spans.value((*cpath, "id"))
+        if kept and kept[-1][2] is None:
+            if "when" not in kept[-1][1]:  # not when parameters chose the earlier case
+                c.warning(
+                    Diagnostic(
+                        doc.spans.value(cpath),
+                        severity="warning",
+                        message=f"case '{cid}' is never taken: case "
+                        f"'{kept[-1][1]['id']}' before it has no 'when:' and takes every record",
+                    )
+                )
+            continue
+        cond = (
+            (str(case["when"]), content_span(doc, doc.spans.value((*cpath, "when"))))
+            if "when" in case
+            else None
+        )
+        decided = _constant(cond)
+        if decided is False:
+            continue
+        kept.append((i, case, None if decided is True else cond))
+    if not kept:
+        c.error(
+            Diagnostic(
+                doc.spans.key((*spath, "switch")),
+                f"no case of switch '{raw['id']}' can take a record: every condition is false",
+                "check the parameters the conditions compare, or add a case without 'when:'",
+            )
+        )
+        return node_id
+    conditions = tuple(cond for _, _, cond in kept)
+    gate = len(kept) > 1 or conditions[0] is not None
+    previous = froms
+    last = node_id
+    for index, (i, case, _cond) in enumerate(kept):
+        cpath = (*spath, "switch", i)
+        kind = _step_kind(c, case, doc, cpath)
+        if kind is None:
+            continue
+        case_id = f"{node_id}.{case['id']}"
+        out_steps.append(
+            Step(
+                case_id,
+                kind,
+                case[kind],
+                previous,
+                doc.spans.key((*cpath, kind)),
+                cpath,
+                doc,
+                block.origin,
+                block.params,
+                block.scope,
+                None,
+                CaseRef(node_id, index, conditions) if gate else None,
+            )
+        )
+        # The next case reads this one under a dotted name, which no recipe can write.
+        name = f"{raw['id']}.{case['id']}"
+        block.scope.names[name] = case_id
+        previous = [(name, doc.spans.value(cpath))]
+        last = case_id
+    return last
+
+
+def _constant(cond: tuple[str, Span] | None) -> bool | None:
+    """A condition's value when it reads no field (so parameters alone decide it), else
+    None. A condition that does not parse is left for the graph to report."""
+    if cond is None:
+        return None
+    try:
+        expr = parse_expression(cond[0], cond[1])
+    except RecipeError:
+        return None
+    if expr.fields():
+        return None
+    try:
+        return bool(expr.evaluate({}))
+    except Exception:  # an error at run time is reported per record, as for 'when:'
+        return None
 
 
 def _expand_use(
@@ -200,6 +332,8 @@ def _expand_use(
         c.diags.extend(sdiags)
         ports = [s for s in sources.values() if s.is_input]
         scope = Scope(names={}, parent=outer, in_loop=outer.in_loop)
+        own_models = [str(a) for a in (sub.data.get("models") or {}) if a != "default"]
+        scope.aliases = {a: f"{node_id}.{a}" for a in own_models}
         for port in ports:
             if port.name in given:
                 val = given.pop(port.name)
@@ -218,7 +352,9 @@ def _expand_use(
                         ),
                     )
                 )
-        params = _bind_params(c, doc, spath, ref, declared, given)
+        params = _bind_params(c, doc, spath, ref, declared, given, scope)
+        _warn_shadowed_models(c, doc, spath, ref, declared, given, scope)
+        _qualify_model_literals(sub.data.get("steps"), scope)
         c.apply_params(sub, params)
         # sources again, now with the parameters substituted (problems were reported)
         sources, _ = parse_sources(sub, target.parent)
@@ -235,7 +371,7 @@ def _expand_use(
                     "bind each in 'with:' by name",
                 )
             )
-        add_models(c, sub, nested=True)
+        add_models(c, sub, prefix=node_id + ".")
         prefix = node_id + "."
         own = [s for s in sources.values() if not s.is_input]
         if scope.in_loop and own:
@@ -281,18 +417,26 @@ def _bind_params(
     ref: str,
     declared: dict[str, ParamDecl],
     given: dict[str, Any],
+    scope: Scope,
 ) -> dict[str, Any]:
     """The used recipe's parameter values: its defaults, then the ``with:`` values that
     fit their declarations (a value that does not is an error at the value); a required
-    parameter that ``with:`` does not give is an error at the ``use:``."""
+    parameter that ``with:`` does not give is an error at the ``use:``. A ``model``
+    parameter names an alias where its value is written: a default, in the used recipe
+    (``scope``); a ``with:`` value, in the recipe that uses it."""
     params = defaults(declared)
+    for name, decl in declared.items():
+        if decl.type == "model" and isinstance(params.get(name), str):
+            params[name] = qualify_alias(scope, params[name])
     for key, value in given.items():
-        decl = declared.get(key)
-        if decl is None:
+        given_decl = declared.get(key)
+        if given_decl is None:
             continue  # reported as an unknown parameter
-        problem = value_problem(decl, ref, value, doc.spans.value((*spath, "with", key)))
+        problem = value_problem(given_decl, ref, value, doc.spans.value((*spath, "with", key)))
         if problem is not None:
             c.error(problem)
+        elif given_decl.type == "model" and isinstance(value, str):
+            params[key] = qualify_alias(scope.parent, value)
         else:
             params[key] = value
     for name, decl in declared.items():
@@ -305,6 +449,57 @@ def _bind_params(
                 )
             )
     return params
+
+
+def _qualify_model_literals(steps: Any, scope: Scope) -> None:
+    """A used recipe's steps name its own aliases: ``model: gen`` in an LLM step becomes
+    ``model: qa.gen`` (in loop bodies and switch cases too). Parameters (``${...}``) are
+    left to ``_bind_params``."""
+    if not isinstance(steps, list):
+        return
+    for step in steps:
+        if not isinstance(step, dict):
+            continue
+        for key, body in step.items():
+            if key == "switch":
+                _qualify_model_literals(body, scope)
+            elif key in kind_names() and isinstance(body, dict):
+                model = body.get("model")
+                if node_kind(key).uses_llm and isinstance(model, str) and "${" not in model:
+                    body["model"] = qualify_alias(scope, model)
+                _qualify_model_literals(body.get("steps"), scope)
+
+
+def _warn_shadowed_models(
+    c: Compiler,
+    doc: Document,
+    spath: Path_,
+    ref: str,
+    declared: dict[str, ParamDecl],
+    given: dict[str, Any],
+    scope: Scope,
+) -> None:
+    """An alias the using recipe declares under the name of one the used recipe declares
+    does not replace it (each recipe's aliases are its own): say so where it could be a
+    surprise, with the parameter that passes it in."""
+    for alias in scope.aliases:
+        outer = qualify_alias(scope.parent, alias)
+        if outer not in c.models:
+            continue
+        params = [n for n, d in declared.items() if d.type == "model" and d.default == alias]
+        if any(given.get(n) == alias for n in params):
+            continue
+        c.warning(
+            Diagnostic(
+                doc.spans.value((*spath, "use")),
+                severity="warning",
+                message=f"recipe '{ref}' uses its own model alias '{alias}' "
+                f"({scope.aliases[alias]} here), not the '{alias}' declared in this recipe",
+                hint=f"to use yours, pass it in: with: {{{params[0]}: {alias}}}"
+                if params
+                else "rename one of them to make the difference plain",
+            )
+        )
 
 
 def _resolve_recipe(c: Compiler, ref: str, base: Path, span: Span) -> Path | None:

@@ -67,6 +67,14 @@ class Spans:
             return self.keys[p]
         return self.value(p)
 
+    def alias(self, old: Path_, new: Path_) -> None:
+        """Positions under ``old`` also under ``new`` (a key renamed by a parameter)."""
+        n = len(old)
+        for table in (self.values, self.keys):
+            for p, s in list(table.items()):
+                if p[:n] == old:
+                    table.setdefault(new + p[n:], s)
+
     def add_prefixed(self, other: Spans, prefix: Path_) -> None:
         for p, s in other.values.items():
             self.values[prefix + p] = s

@@ -16,7 +16,7 @@ import yaml
 from synthdsl.errors import Diagnostic, RecipeError, Span, did_you_mean
 from synthdsl.lang.load import Document, Path_
 from synthdsl.lang.paramtypes import param_defaults
-from synthdsl.lang.schema.check import PARAM_RE, check_substituted
+from synthdsl.lang.schema.check import PARAM_RE, check_substituted, param_key
 
 __all__ = ["apply_set_overrides", "parse_set_value", "split_param_sets", "substitute_params"]
 
@@ -159,9 +159,23 @@ def _substitute(
     changed: dict[Path_, str],
 ) -> Any:
     if isinstance(value, dict):
-        return {
-            k: _substitute(v, params, doc, (*path, k), diags, changed) for k, v in value.items()
-        }
+        out: dict[Any, Any] = {}
+        for k, v in value.items():
+            key = _key(k, params, doc, path, diags)
+            if key in out or (key != k and key in value):
+                diags.append(
+                    Diagnostic(
+                        doc.spans.key((*path, k)),
+                        f"key '{key}' appears twice here once '{k}' is replaced",
+                        "give the parameter another value, or rename the other key",
+                    )
+                )
+                continue
+            if key != k:
+                doc.spans.alias((*path, k), (*path, key))
+                changed[(*path, key)] = str(k)[2:-1]
+            out[key] = _substitute(v, params, doc, (*path, key), diags, changed)
+        return out
     if isinstance(value, list):
         return [
             _substitute(v, params, doc, (*path, i), diags, changed) for i, v in enumerate(value)
@@ -185,6 +199,38 @@ def _substitute(
         return m.group(0)
 
     return PARAM_RE.sub(repl, value)
+
+
+def _key(
+    k: Any, params: dict[str, Any], doc: Document, path: Path_, diags: list[Diagnostic]
+) -> Any:
+    """A mapping key with ``${name}`` replaced: a field named by a parameter."""
+    if not isinstance(k, str) or "${" not in k:
+        return k
+    name = param_key(k, params)
+    if name is None:
+        whole = PARAM_RE.fullmatch(k)
+        if whole is None:
+            diags.append(
+                Diagnostic(
+                    doc.spans.key((*path, k)),
+                    f"a key takes a parameter whole ('${{name}}'), not inside text: '{k}'",
+                )
+            )
+        else:
+            _unknown_param(whole.group(1), params, doc, (*path, k), diags)
+        return k
+    value = params[name]
+    if not isinstance(value, str):
+        diags.append(
+            Diagnostic(
+                doc.spans.key((*path, k)),
+                f"parameter '{name}' names a key here, so it must be text; "
+                f"it is {type(value).__name__} {value!r}",
+            )
+        )
+        return k
+    return value
 
 
 def _unknown_param(

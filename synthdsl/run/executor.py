@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from synthdsl.errors import RunError
-from synthdsl.ir import Graph, Node, Predicate
+from synthdsl.ir import Case, Graph, Node
 from synthdsl.lang.expr import ExpressionRuntimeError
 from synthdsl.nodes import node_kind
 from synthdsl.nodes.accounting import NodeStats
@@ -124,39 +124,81 @@ class _Reporter:
             self.fail(rec, outcome.kind, outcome.message)
 
 
-def _gate(when: Predicate | None, rec: Record, rep: _Reporter) -> Outcome | None:
-    """With a step-level ``when:``, a record it rejects passes by unchanged."""
-    if when is None:
-        return None
-    try:
-        if when.evaluate(rec.data):
-            return None
-    except ExpressionRuntimeError as exc:
-        return Fail("when_error", str(exc))
-    rep.stats.bypassed += 1
-    return Emit([rec])
+class _Gate:
+    """Which records a node processes: those its ``when:`` accepts and, for a case of a
+    ``switch:``, those the switch chose it for (``ir.Case``); the others pass by."""
+
+    def __init__(self, node: Node[Any], rep: _Reporter) -> None:
+        self.when = node.when
+        self.case = node.case
+        self.rep = rep
+
+    def admit(self, rec: Record) -> Record | Outcome:
+        """The record to process (with the switch's choice in its metadata), or the
+        outcome of a record that passes by or whose condition failed."""
+        if self.when is not None:
+            try:
+                if not self.when.evaluate(rec.data):
+                    return self._bypass(rec)
+            except ExpressionRuntimeError as exc:
+                return Fail("when_error", str(exc))
+        case = self.case
+        if case is None:
+            return rec
+        chosen = rec.meta.get("switch", {})
+        if case.switch not in chosen:
+            try:
+                index = _choose(case, rec)
+            except ExpressionRuntimeError as exc:
+                return Fail("when_error", str(exc))
+            rec = replace(rec, meta={**rec.meta, "switch": {**chosen, case.switch: index}})
+        if rec.meta["switch"][case.switch] != case.index:
+            return self._bypass(rec)
+        return rec
+
+    def _bypass(self, rec: Record) -> Outcome:
+        self.rep.stats.bypassed += 1
+        return Emit([self._leave(rec)])
+
+    def _leave(self, rec: Record) -> Record:
+        """The record as it goes on: the last case removes the switch's choice."""
+        if self.case is None or not self.case.last or "switch" not in rec.meta:
+            return rec
+        rest = {k: v for k, v in rec.meta["switch"].items() if k != self.case.switch}
+        meta = {k: v for k, v in rec.meta.items() if k != "switch"}
+        return replace(rec, meta={**meta, "switch": rest} if rest else meta)
+
+    def settled(self, outcome: Outcome) -> Outcome:
+        if self.case is not None and self.case.last and isinstance(outcome, Emit):
+            return Emit([self._leave(r) for r in outcome.records])
+        return outcome
 
 
-async def _run_map(
-    runner: MapRunner,
-    inputs: AsyncIterator[Record],
-    rep: _Reporter,
-    when: Predicate | None = None,
-) -> None:
+def _choose(case: Case, rec: Record) -> int:
+    """The index of the first case whose condition holds (-1: none, the record passes)."""
+    for index, cond in enumerate(case.conditions):
+        if cond is None or cond.evaluate(rec.data):
+            return index
+    return -1
+
+
+async def _run_map(runner: MapRunner, inputs: AsyncIterator[Record], rep: _Reporter) -> None:
+    gate = _Gate(rep.node, rep)
+
+    async def process(admitted: Record) -> Outcome:
+        try:
+            return gate.settled(await runner.process(admitted))
+        except (asyncio.CancelledError, RunError):
+            raise  # cancelled, or the run cannot go on (configuration, provider)
+        except Exception as exc:  # a bug in a node must not lose the record
+            return _fail_reason(exc)
+
     concurrency = max(1, int(getattr(runner, "concurrency", 1)))
     if concurrency == 1:
         async for rec in inputs:
             rep.count_in(1)
-            gated = _gate(when, rec, rep)
-            if gated is not None:
-                await rep.settle(rec, gated)
-                continue
-            try:
-                outcome = await runner.process(rec)
-            except (asyncio.CancelledError, RunError):
-                raise  # cancelled, or the run cannot go on (configuration, provider)
-            except Exception as exc:  # a bug in a node must not lose the record
-                outcome = _fail_reason(exc)
+            admitted = gate.admit(rec)
+            outcome = await process(admitted) if isinstance(admitted, Record) else admitted
             await rep.settle(rec, outcome)
         return
 
@@ -164,16 +206,11 @@ async def _run_map(
     window: asyncio.Queue[Any] = asyncio.Queue(maxsize=concurrency * 2)
 
     async def guarded(rec: Record) -> Outcome:
-        gated = _gate(when, rec, rep)
-        if gated is not None:
-            return gated
+        admitted = gate.admit(rec)
+        if not isinstance(admitted, Record):
+            return admitted
         async with sem:
-            try:
-                return await runner.process(rec)
-            except (asyncio.CancelledError, RunError):
-                raise
-            except Exception as exc:
-                return _fail_reason(exc)
+            return await process(admitted)
 
     async def produce() -> None:
         async for rec in inputs:
@@ -230,9 +267,7 @@ async def run_graph(
             kind = node_kind(node.kind)
             mapper = kind.map_runner(node, rt)
             if mapper is not None:
-                await _run_map(
-                    mapper, concat_streams([_iterate(q) for q in inbound[node.id]]), rep, node.when
-                )
+                await _run_map(mapper, concat_streams([_iterate(q) for q in inbound[node.id]]), rep)
                 finish = getattr(mapper, "finish", None)  # a ``Finishing`` runner
                 if finish is not None:
                     finish()

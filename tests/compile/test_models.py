@@ -38,10 +38,11 @@ Entry = tuple[str, str | None, str | None]
 
 
 def _models(work: Path, opts: CompileOptions, outer: str = OUTER) -> Compiler:
-    """Declare the outer recipe's aliases, then a used recipe's, then finish."""
+    """Declare the outer recipe's aliases, then those of a recipe used in step ``u``,
+    then finish."""
     c = Compiler(opts)
     add_models(c, load(c, write(work, "outer.yaml", outer)))
-    add_models(c, load(c, write(work, "recipes/inner.yaml", INNER)), nested=True)
+    add_models(c, load(c, write(work, "recipes/inner.yaml", INNER)), prefix="u.")
     finish_models(c)
     return c
 
@@ -54,15 +55,18 @@ def _table(c: Compiler) -> dict[str, list[Entry]]:
     return {alias: _entries(decl) for alias, decl in c.models.items()}
 
 
-def test_the_outer_alias_wins_and_used_aliases_are_added(work: Path) -> None:
+def test_a_used_recipes_aliases_are_its_own_under_its_step(work: Path) -> None:
     c = _models(work, CompileOptions())
     assert _table(c) == {
         "writer": [("openai/gpt-4o", "http://a.example/v1", "KEY_A")],
         "default": [("openai/gpt-4o-mini", None, None)],
-        "critic": [("other/critic", "http://c.example/v1", "KEY_C")],
+        "u.writer": [("other/writer", None, None)],
+        "u.critic": [("other/critic", "http://c.example/v1", "KEY_C")],
     }
     assert c.models["writer"].span == Span("outer.yaml", 3, 3)
-    assert c.models["critic"].span == Span("recipes/inner.yaml", 4, 3)
+    assert c.models["u.writer"].span == Span("recipes/inner.yaml", 3, 3)
+    assert c.models["u.critic"].span == Span("recipes/inner.yaml", 4, 3)
+    assert c.scoped_models == {"u.writer", "u.critic"}
     assert problems(c.diags) == []
 
 
@@ -87,22 +91,24 @@ def test_model_replaces_every_alias_and_drops_the_recipes_endpoint(work: Path) -
     assert _table(c) == {
         "writer": [("x/y", None, None)],
         "default": [("x/y", None, None)],
-        "critic": [("x/y", None, None)],
+        "u.writer": [("x/y", None, None)],
+        "u.critic": [("x/y", None, None)],
     }
 
 
 def test_model_naming_the_same_model_keeps_the_endpoint(work: Path) -> None:
     c = _models(work, CompileOptions(model="openai/gpt-4o"))
     assert _table(c)["writer"] == [("openai/gpt-4o", "http://a.example/v1", "KEY_A")]
-    assert _table(c)["critic"] == [("openai/gpt-4o", None, None)]
+    assert _table(c)["u.critic"] == [("openai/gpt-4o", None, None)]
 
 
 def test_model_alias_replaces_one_alias_and_model_the_others(work: Path) -> None:
-    c = _models(work, CompileOptions(model="x/y", model_aliases={"critic": "z/critic"}))
+    c = _models(work, CompileOptions(model="x/y", model_aliases={"u.critic": "z/critic"}))
     assert _table(c) == {
         "writer": [("x/y", None, None)],
         "default": [("x/y", None, None)],
-        "critic": [("z/critic", None, None)],
+        "u.writer": [("x/y", None, None)],
+        "u.critic": [("z/critic", None, None)],
     }
 
 
@@ -112,7 +118,8 @@ def test_api_base_without_model_applies_to_every_alias(work: Path) -> None:
         # the model stays, so the key variable the recipe named still applies
         "writer": [("openai/gpt-4o", "http://b.example/v1", "KEY_A")],
         "default": [("openai/gpt-4o-mini", "http://b.example/v1", None)],
-        "critic": [("other/critic", "http://b.example/v1", "KEY_C")],
+        "u.writer": [("other/writer", "http://b.example/v1", None)],
+        "u.critic": [("other/critic", "http://b.example/v1", "KEY_C")],
     }
 
 
@@ -127,7 +134,8 @@ def test_api_base_with_model_alias_applies_to_the_replaced_alias_only(work: Path
     assert _table(c) == {
         "writer": [("x/y", "http://b.example/v1", None)],
         "default": [("openai/gpt-4o-mini", None, None)],
-        "critic": [("other/critic", "http://c.example/v1", "KEY_C")],
+        "u.writer": [("other/writer", None, None)],
+        "u.critic": [("other/critic", "http://c.example/v1", "KEY_C")],
     }
 
 
@@ -170,8 +178,21 @@ def test_a_missing_local_model_file_is_an_error_at_its_alias(work: Path) -> None
 
 
 def test_an_unknown_local_model_name_is_an_error(work: Path) -> None:
-    c = _models(work, CompileOptions(model_aliases={"critic": "local/nope"}))
+    c = _models(work, CompileOptions(model_aliases={"u.critic": "local/nope"}))
     [(span, message, hint)] = problems(c.diags)
     assert (span, hint) == ("recipes/inner.yaml:4:3", None)
     assert message.startswith("unknown local model 'local/nope': use one of local/")
     assert message.endswith(" or local/<path to a .gguf file>")
+
+
+def test_model_for_a_used_recipes_alias_by_its_short_name_points_at_the_scoped_one(
+    work: Path,
+) -> None:
+    c = _models(work, CompileOptions(model_aliases={"critic": "a/b"}))
+    assert problems(c.diags) == [
+        (
+            None,
+            "--model critic=...: the recipe has no model alias 'critic'",
+            "did you mean 'u.critic'? (a used recipe's aliases are named after its step)",
+        )
+    ]

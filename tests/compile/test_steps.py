@@ -14,7 +14,7 @@ from synthdsl.nodes import kind_names
 
 from .support import block_of, load, parse, problems, run_steps, write
 
-ALL_KINDS = ", ".join((*kind_names(), "use"))
+ALL_KINDS = ", ".join((*kind_names(), "use", "switch"))
 
 ONE_INPUT = """
 synthdsl: 1
@@ -201,7 +201,9 @@ def test_a_step_without_a_kind_lists_the_kinds_and_still_declares_its_id(work: P
     assert problems(c.diags) == [
         ("main.yaml:3:5", "step 'vague' does not say what it does", "add one of: " + ALL_KINDS)
     ]
-    assert ALL_KINDS.startswith("generate, judge, extract") and ALL_KINDS.endswith(", mix, use")
+    assert ALL_KINDS.startswith("generate, judge, extract") and ALL_KINDS.endswith(
+        ", mix, use, switch"
+    )
     # a later step reading it is not reported again
     assert scope.names == {"q": "q", "vague": "vague", "next": "next"}
     assert _summary(steps) == [("next", "filter", [("vague", "main.yaml:5:5")], "main.yaml:6:5")]
@@ -312,12 +314,14 @@ def test_use_expands_under_the_step_id_and_binds_its_one_port(lib: Path) -> None
     assert c.use_stack == ["main.yaml"]
 
 
-def test_use_adds_the_used_recipes_aliases_but_not_its_default(lib: Path) -> None:
+def test_use_adds_the_used_recipes_aliases_under_its_step_but_not_its_default(
+    lib: Path,
+) -> None:
     c, _, _, _ = _compile(
         lib, "synthdsl: 1\nsteps:\n  - id: formal\n    from: q\n    use: one_in\n"
     )
-    assert list(c.models) == ["critic"]
-    assert c.models["critic"].span == Span("recipes/one_in.yaml", 4, 3)
+    assert list(c.models) == ["formal.critic"]
+    assert c.models["formal.critic"].span == Span("recipes/one_in.yaml", 4, 3)
 
 
 def test_use_binds_several_ports_by_name_and_declares_its_sources(lib: Path) -> None:

@@ -139,7 +139,7 @@ steps:
         "--model",
         "openai/fake-coder",
         "--model",
-        "tester=openai/fake-tester",
+        "cv.tester=openai/fake-tester",
         "--api-base",
         server.base_url,
     ]

@@ -102,7 +102,7 @@ def test_pairs_keep_chunk_and_document_and_the_threshold_drops(
     recipe = _recipe(project, server, "{max_pairs: 3, chunk_size: 40, chunk_overlap: 5}")
     rows, m = _run(recipe)
     nodes = m["nodes"]
-    made = nodes["qa.create.complete"]["out"]
+    made = nodes["qa.create.complete.qa_summary"]["out"]
     assert nodes["qa.create.chunks"]["out"] > 3  # good.md is cut into several chunks
     assert nodes["qa.curate.rate"]["in"] == made and made > len(rows) > 0
 
@@ -162,10 +162,11 @@ def test_modes_produce_their_shapes(server: FakeOpenAIServer, project: Path, mod
             assert r["instruction"] == "Summarize the following passage."
             assert (r["input"], r["response"]) == (r["chunk"], r["summary"])
             assert r["doc_qa"]["pair_index"] == 0
-    # Other modes' steps let the records pass untouched (counted as bypassed).
-    others = {"qa", "cot", "summary"} - {mode}
-    for other in others:
-        assert m["nodes"][f"qa.create.{other}"].get("calls", 0) == 0
+    # The mode is a parameter, so the switch is decided at compile time: only the
+    # mode's own case is a node, and it made every call.
+    asks = {k: v for k, v in m["nodes"].items() if k.startswith("qa.create.ask.")}
+    assert list(asks) == [f"qa.create.ask.{mode}"]
+    assert asks[f"qa.create.ask.{mode}"]["calls"] == m["nodes"]["qa.create.chunks"]["out"]
 
 
 @pytest.mark.parametrize("shape", ["records", "openai", "chatml", "alpaca", "sharegpt"])
@@ -235,14 +236,14 @@ steps:
         ("many.md", "Q2?"): "A.",
     }
     assert m["nodes"]["gen.has_pairs"]["dropped"] == {"doc_qa: the reply has no pairs": 1}
-    assert m["nodes"]["gen.complete"]["dropped"] == {
-        "doc_qa: empty question, reasoning, answer or summary": 1
+    assert m["nodes"]["gen.complete.qa_summary"]["dropped"] == {
+        "doc_qa: empty question, answer or summary": 1
     }
-    assert m["nodes"]["gen.qa"]["failed"] == {"invalid_json": 1}
+    assert m["nodes"]["gen.ask.qa"]["failed"] == {"invalid_json": 1}
     rejects = {r["record"]["path"]: r["reason"] for r in _read(project / "out" / "rejects.jsonl")}
     assert rejects == {
         "none.md": "doc_qa: the reply has no pairs",
-        "blank.md": "doc_qa: empty question, reasoning, answer or summary",
+        "blank.md": "doc_qa: empty question, answer or summary",
         "prose.md": "invalid_json",
     }
 

@@ -68,6 +68,8 @@ def _run(
     )
     (tpl / "answer.j2").write_text(ANSWER, encoding="utf-8")
     with_ = {"rounds": rounds, "prompts": str(tpl), "seed": 7}
+    # this recipe's aliases go in through the strategy's model parameters
+    with_ |= {"evolve_model": "evolver", "compare_model": "evol_checker", "answer_model": "evolver"}
     with_.update({f"weight_{op}": weights.get(op, 0) for op in OPS})
     records = ", ".join(json.dumps({"instruction": s}) for s in seeds)
     recipe = project / "r.yaml"

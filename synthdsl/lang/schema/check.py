@@ -17,7 +17,7 @@ from importlib import resources
 from typing import Any
 
 from synthdsl.errors import Diagnostic, Span, did_you_mean
-from synthdsl.lang.load import Document, Path_
+from synthdsl.lang.load import Document, Path_, Spans
 from synthdsl.lang.paramtypes import param_defaults
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "SUPPORTED_VERSIONS",
     "check_document",
     "check_substituted",
+    "param_key",
     "recipe_schema",
     "substitute_placeholders",
 ]
@@ -177,6 +178,21 @@ def _param_hint(value: Any, path: Path_, doc: Document) -> str | None:
 _NOT_SUBSTITUTED = ("synthdsl", "params")
 
 
+def _key_param_hint(name: Any, doc: Document) -> str | None:
+    """Why a key ``${name}`` was not replaced by a field name."""
+    whole = PARAM_RE.fullmatch(name) if isinstance(name, str) else None
+    if whole is None:
+        if isinstance(name, str) and PARAM_RE.search(name):
+            return "a key takes a parameter whole ('${name}'), not inside text"
+        return None
+    params = doc.data.get("params")
+    declared = sorted(params) if isinstance(params, dict) else []
+    if whole.group(1) in declared:
+        return f"a key takes the text of a parameter, and '{whole.group(1)}' is not text"
+    close = did_you_mean(whole.group(1), declared)
+    return f"'{whole.group(1)}' is not declared under 'params:'" + (f"; {close}" if close else "")
+
+
 def _yaml_scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -272,7 +288,13 @@ def _diagnose(error: Any, doc: Document, prefix: Path_ = ()) -> list[Diagnostic]
             what = "a name made of letters, digits, '_', '.' or '-'"
         else:
             what = "a valid name (letters, digits and '_')"
-        return [Diagnostic(spans.value(path), f"{label} must be {what}, found {error.instance!r}")]
+        return [
+            Diagnostic(
+                spans.value(path),
+                f"{label} must be {what}, found {error.instance!r}",
+                _key_param_hint(error.instance, doc),
+            )
+        ]
     if validator == "propertyNames":
         bad = error.instance
         return [
@@ -364,18 +386,39 @@ def check_version(doc: Document) -> list[Diagnostic]:
     return []
 
 
+def param_key(key: Any, params: dict[str, Any]) -> str | None:
+    """The parameter a mapping key that is exactly ``${name}`` names (a field named by a
+    parameter, e.g. ``set: {${answer_field}: ...}``), when ``params`` has it; else None."""
+    whole = PARAM_RE.fullmatch(key) if isinstance(key, str) else None
+    if whole is None or whole.group(1) not in params:
+        return None
+    return whole.group(1)
+
+
 def substitute_placeholders(
-    value: Any, params: dict[str, Any], path: Path_, changed: dict[Path_, str]
+    value: Any,
+    params: dict[str, Any],
+    path: Path_,
+    changed: dict[Path_, str],
+    spans: Spans | None = None,
 ) -> Any:
     """``value`` with every string that is exactly ``${name}`` (a parameter in ``params``)
-    replaced by the parameter's value; ``changed`` receives each replaced path and name."""
+    replaced by the parameter's value, and every mapping key that is exactly ``${name}``
+    by the parameter's text (``spans`` then learns the positions under the new key);
+    ``changed`` receives each replaced path and name."""
     if isinstance(value, dict):
-        return {
-            k: substitute_placeholders(v, params, (*path, k), changed) for k, v in value.items()
-        }
+        out: dict[Any, Any] = {}
+        for k, v in value.items():
+            name = param_key(k, params)
+            key = params[name] if name is not None and isinstance(params[name], str) else k
+            if key != k and spans is not None:
+                spans.alias((*path, k), (*path, key))
+            out[key] = substitute_placeholders(v, params, (*path, key), changed, spans)
+        return out
     if isinstance(value, list):
         return [
-            substitute_placeholders(v, params, (*path, i), changed) for i, v in enumerate(value)
+            substitute_placeholders(v, params, (*path, i), changed, spans)
+            for i, v in enumerate(value)
         ]
     if isinstance(value, str):
         whole = PARAM_RE.fullmatch(value)
@@ -428,7 +471,9 @@ def check_document(doc: Document) -> list[Diagnostic]:
     params = param_defaults(data.get("params"))
     if params:
         data = {
-            k: v if k in _NOT_SUBSTITUTED else substitute_placeholders(v, params, (k,), changed)
+            k: v
+            if k in _NOT_SUBSTITUTED
+            else substitute_placeholders(v, params, (k,), changed, doc.spans)
             for k, v in data.items()
         }
     return _collect(_validator().iter_errors(data), doc, (), changed)
