@@ -8,6 +8,8 @@ the recipe schema and the expression grammar are inside the wheel a user's
 
 from __future__ import annotations
 
+import posixpath
+import re
 import zipfile
 from pathlib import Path
 
@@ -30,3 +32,15 @@ def test_the_wheel_ships_the_builtin_strategies_and_package_data(wheel: Path) ->
         "synthdsl/py.typed",
     }
     assert sorted(wanted - members) == []
+
+
+def test_shipped_recipes_name_a_schema_that_is_in_the_wheel(wheel: Path) -> None:
+    members = set(zipfile.ZipFile(wheel).namelist())
+    recipes = sorted(m for m in members if re.fullmatch(r"synthdsl/builtin/recipes/[^/]+\.yaml", m))
+    assert len(recipes) >= 6
+    for member in recipes:
+        first = zipfile.ZipFile(wheel).read(member).decode("utf-8").splitlines()[0]
+        found = re.fullmatch(r"# yaml-language-server: \$schema=(\S+)", first)
+        assert found, (member, first)
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(member), found[1]))
+        assert target in members, (member, target)
