@@ -345,6 +345,17 @@ class _Builder:
         return out
 
 
+def _reader_error(exc: yaml.reader.ReaderError, text: str, file: str) -> RecipeError:
+    """A character YAML does not allow (a control character), at its position."""
+    line, col = _text_position(text, exc.position)
+    return RecipeError.single(
+        Span(file, line + 1, col + 1),
+        f"character U+{exc.character:04X} is not allowed in a recipe (a control character)",
+        hint="remove it, or write it as an escape inside a double-quoted string "
+        f"(\\x{exc.character:02x})",
+    )
+
+
 def parse_document(text: str, file: str) -> Document:
     """Parse recipe ``text`` (named ``file`` in messages) into a ``Document``."""
     if "\x00" in text:
@@ -361,10 +372,15 @@ def parse_document(text: str, file: str) -> Document:
             "recipe file is empty",
             hint="a recipe starts with 'synthdsl: 1' and defines steps",
         )
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text, file) from None
     try:
         try:
             root = loader.get_single_node()
+        except yaml.reader.ReaderError as exc:
+            raise _reader_error(exc, text, file) from None
         except yaml.MarkedYAMLError as exc:
             raise RecipeError([_syntax_diagnostic(exc, file, text.splitlines())]) from None
         except yaml.YAMLError as exc:

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from synthdsl.cli import main
-from synthdsl.lang.load import MAX_RECIPE_BYTES, MAX_VALUES
+from synthdsl.errors import RecipeError, Span
+from synthdsl.lang.load import MAX_RECIPE_BYTES, MAX_VALUES, parse_document
 
 
 def _bomb(levels: int) -> str:
@@ -63,3 +64,13 @@ def test_ordinary_aliases_still_work(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert main(["validate", str(recipe)]) == 0
+
+
+def test_a_control_character_is_a_located_error(tmp_path: Path) -> None:
+    with pytest.raises(RecipeError) as caught:
+        parse_document("synthdsl: 1\nname: a\x08b\n", "r.yaml")
+    (diag,) = caught.value.diagnostics
+    assert (diag.span, diag.message) == (
+        Span("r.yaml", 2, 8),
+        "character U+0008 is not allowed in a recipe (a control character)",
+    )
