@@ -3,7 +3,8 @@
 Config: ``prompt`` (template file) or ``template`` (inline), optional ``system``,
 ``model`` alias, ``into`` (field receiving the text, default ``response``), ``n``
 samples per record, ``json`` (ask for JSON: true, or a JSON Schema; the parsed value
-goes into the field), ``logprobs`` (ask for token log-probabilities and store the mean
+goes into the field, and a reply that does not match the schema is a failed sample,
+kind ``schema_mismatch``), ``logprobs`` (ask for token log-probabilities and store the mean
 surprisal, -mean(logprob) in nats per token, in ``<into>_surprisal``; null when the
 provider returns none), ``drop_truncated`` (a reply cut at ``max_tokens`` is a failed
 sample; a record whose samples were all cut is dropped) and sampling ``params``
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import Span
+from synthdsl.lang.reply_schema import ReplySchema, schema_problem
 from synthdsl.nodes.base import (
     CheckContext,
     Drop,
@@ -71,6 +73,7 @@ class _Runner:
         self.cfg = node.config
         self.concurrency = rt.concurrency_for(self.cfg.prompt.model)
         self.response_format = response_format_for(self.cfg.json)
+        self.reply_schema = ReplySchema(self.cfg.json) if isinstance(self.cfg.json, dict) else None
 
     async def process(self, record: Record) -> Outcome:
         out: list[Record] = []
@@ -98,6 +101,12 @@ class _Runner:
                     value = extract_json(response.text)
                 except ExtractError as exc:
                     failures.append(Fail("invalid_json", f"model output is not JSON: {exc}"))
+                    continue
+                problem = self.reply_schema.problem(value) if self.reply_schema else None
+                if problem is not None:
+                    failures.append(
+                        Fail("schema_mismatch", f"reply does not match the json schema: {problem}")
+                    )
                     continue
             data = dict(record.data)
             data[self.cfg.into] = value
@@ -136,11 +145,17 @@ class GenerateKind(NodeKind[GenerateConfig]):
     writes_content = True
 
     def configure(self, raw: Any, ctx: CheckContext) -> GenerateConfig:
+        schema = raw.get("json", False)
+        if isinstance(schema, dict):
+            problem = schema_problem(schema)
+            if problem is not None:
+                ctx.error(ctx.span("json"), f"json: {problem}")
+                schema = True
         return GenerateConfig(
             prompt=configure_prompt(raw, ctx),
             into=str(raw.get("into", "response")),
             n=int(raw.get("n", 1)),
-            json=raw.get("json", False),
+            json=schema,
             logprobs=bool(raw.get("logprobs", False)),
             drop_truncated=bool(raw.get("drop_truncated", False)),
         )
