@@ -4,12 +4,12 @@ Config: ``prompt`` (template file) or ``template`` (inline), optional ``system``
 ``model`` alias, ``into`` (field receiving the text, default ``response``), ``n``
 samples per record, ``json`` (ask for JSON: true, or a JSON Schema; the parsed value
 goes into the field, and a reply that does not match the schema is a failed sample,
-kind ``schema_mismatch``), ``logprobs`` (ask for token log-probabilities and store the mean
-surprisal, -mean(logprob) in nats per token, in ``<into>_surprisal``; null when the
-provider returns none), ``drop_truncated`` (a reply cut at ``max_tokens`` is a failed
-sample; a record whose samples were all cut is dropped) and sampling ``params``
-overrides. A failed call becomes a recorded
-failure of that record; the other samples still count.
+kind ``schema_mismatch``, unless ``json_check: false``), ``logprobs`` (ask for token
+log-probabilities and store the mean surprisal, -mean(logprob) in nats per token, in
+``<into>_surprisal``; null when the provider returns none), ``drop_truncated`` (a reply
+cut at ``max_tokens`` is a failed sample; a record whose samples were all cut is
+dropped) and sampling ``params`` overrides. A failed call becomes a recorded failure of
+that record; the other samples still count.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ class GenerateConfig:
     json: bool | dict[str, Any]
     logprobs: bool = False
     drop_truncated: bool = False
+    json_check: bool = True
 
     @property
     def surprisal_field(self) -> str:
@@ -73,7 +74,10 @@ class _Runner:
         self.cfg = node.config
         self.concurrency = rt.concurrency_for(self.cfg.prompt.model)
         self.response_format = response_format_for(self.cfg.json)
-        self.reply_schema = ReplySchema(self.cfg.json) if isinstance(self.cfg.json, dict) else None
+        checked = isinstance(self.cfg.json, dict) and self.cfg.json_check
+        self.reply_schema = (
+            ReplySchema(self.cfg.json) if checked and isinstance(self.cfg.json, dict) else None
+        )
 
     async def process(self, record: Record) -> Outcome:
         out: list[Record] = []
@@ -158,6 +162,7 @@ class GenerateKind(NodeKind[GenerateConfig]):
             json=schema,
             logprobs=bool(raw.get("logprobs", False)),
             drop_truncated=bool(raw.get("drop_truncated", False)),
+            json_check=bool(raw.get("json_check", True)),
         )
 
     def templates(self, cfg: GenerateConfig) -> list[Template]:
@@ -188,6 +193,8 @@ class GenerateKind(NodeKind[GenerateConfig]):
             out["logprobs"] = True
         if cfg.drop_truncated:
             out["drop_truncated"] = True
+        if isinstance(cfg.json, dict) and not cfg.json_check:
+            out["json_check"] = False
         return out
 
     def map_runner(self, node: Node[GenerateConfig], rt: Runtime) -> MapRunner:
