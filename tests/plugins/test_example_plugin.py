@@ -236,3 +236,31 @@ def test_schema_and_plugins_commands_show_the_plugin(cli: Cli, tmp_path: Path) -
         listed.out
     )
     assert "metric email_share: share of texts with an e-mail address" in listed.out
+
+
+def test_a_wrong_type_at_run_time_fails_that_record_only(cli: Cli, tmp_path: Path) -> None:
+    recipe = """\
+synthdsl: 1
+name: typed
+sources:
+  rows:
+    records: [{v: "x@y.org"}, {v: 3}, {v: "none"}]
+steps:
+  - id: no_mail
+    from: rows
+    filter: "email_count(v) == 0"
+output: {from: no_mail, shape: records}
+"""
+    (tmp_path / "recipe.yaml").write_text(recipe, encoding="utf-8")
+    done = cli("run", "recipe.yaml", "--quiet", "--out", "out", cwd=tmp_path)
+    assert done.code == 0, done.err
+    rows = [json.loads(x) for x in (tmp_path / "out/dataset.jsonl").read_text().splitlines()]
+    assert [r["v"] for r in rows] == ["none"]
+    rejects = [json.loads(x) for x in (tmp_path / "out/rejects.jsonl").read_text().splitlines()]
+    assert [(r["status"], r["record"]["v"]) for r in rejects] == [
+        ("dropped", "x@y.org"),
+        ("failed", 3),
+    ]
+    assert "email_count() expects string as argument 1, got int" in rejects[1]["error"]
+    manifest = json.loads((tmp_path / "out/manifest.json").read_text())
+    assert manifest["accounting_balanced"] is True
