@@ -161,3 +161,57 @@ def test_the_plugin_version_is_part_of_the_recipe_hash(
     ]
     assert len({p["recipe"]["hash"] for p in plain}) == 1
     assert all("plugins" not in p for p in plain)
+
+
+def test_a_broken_plugin_does_not_hide_a_recipe_error_elsewhere(
+    broken_cli: Cli, tmp_path: Path
+) -> None:
+    root = _write(tmp_path, BUILTIN_ONLY.replace("shape: records", "shape: recrds"))
+    done = broken_cli("validate", "recipe.yaml", cwd=root)
+    assert done.code == 2
+    assert done.err.startswith("recipe.yaml:12:29: error: output.shape must be one of:")
+
+
+@pytest.fixture(scope="session")
+def stream_cli(tmp_path_factory: pytest.TempPathFactory) -> Cli:
+    """A package whose step kind reads whole streams (not record at a time)."""
+    root = tmp_path_factory.mktemp("stream")
+    module = (
+        "from typing import Any\n\n"
+        "from synthdsl.nodes.base import CheckContext, NodeKind\n\n\n"
+        "class Batch(NodeKind[dict[str, Any]]):\n"
+        "    name = 'batch'\n"
+        "    schema = {'type': 'object', 'additionalProperties': False}\n\n"
+        "    def configure(self, raw: Any, ctx: CheckContext) -> dict[str, Any]:\n"
+        "        return dict(raw)\n\n\n"
+        "KIND = Batch()\n"
+    )
+    package = write_package(
+        root / "pkg",
+        "synthdsl-stream-plugin",
+        {"stream_plugin/__init__.py": module},
+        '[project.entry-points."synthdsl.nodes"]\nbatch = "stream_plugin:KIND"\n',
+    )
+    return cli_with(install_package(package, root / "site"))
+
+
+def test_a_whole_stream_kind_takes_no_when_and_is_no_switch_case(
+    stream_cli: Cli, tmp_path: Path
+) -> None:
+    gated = USES_KIND.replace("shout: {field: text}", "batch: {}\n    when: 'text != \"\"'")
+    root = _write(tmp_path, gated)
+    done = stream_cli("validate", "recipe.yaml", cwd=root)
+    assert done.code == 2
+    assert done.err.startswith("recipe.yaml:12:5: error: 'when' does not apply to a batch step")
+    case = USES_KIND.replace(
+        "    shout: {field: text}",
+        "    switch:\n      - id: all\n        batch: {}",
+    )
+    _write(tmp_path, case)
+    done = stream_cli("validate", "recipe.yaml", cwd=root)
+    assert done.code == 2
+    assert "recipe.yaml:13:9: error: unknown key 'batch' in switch[0] in step 'odd'" in done.err
+    assert (
+        "hint: 'batch' (from synthdsl-stream-plugin) handles whole streams, so it cannot be "
+        "a case of a switch"
+    ) in done.err

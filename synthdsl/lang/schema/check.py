@@ -67,24 +67,42 @@ def _validator(with_plugins: bool = False) -> Any:
 
 
 def _schema_errors(validator: Callable[[bool], Any], data: Any) -> list[Any]:
-    """The errors of ``data``; checked again with the plugin step kinds when it has some.
+    """The errors of ``data``; checked again with the plugin step kinds when one of them
+    is an unknown key in a step (which may name a plugin's kind).
 
-    Plugins are looked for only then (a recipe naming a plugin kind fails the shipped
-    schema first), so a recipe of built-in kinds never pays for their discovery.
+    Plugins are looked for only then, so a recipe of built-in kinds never pays for their
+    discovery, and a broken plugin does not hide a recipe's own problems.
     """
     errors = list(validator(False).iter_errors(data))
-    if errors and plugin_kinds():
+    if any(_unknown_step_key(e) for e in errors) and plugin_kinds():
         errors = list(validator(True).iter_errors(data))
     return errors
+
+
+def _is_step_schema(schema: Any) -> bool:
+    """A step's or a switch case's schema (both have ``id`` and ``when``)."""
+    known = schema.get("properties", {}) if isinstance(schema, dict) else {}
+    return "id" in known and "when" in known
+
+
+def _unknown_step_key(error: Any) -> bool:
+    if error.validator == "additionalProperties" and _is_step_schema(error.schema):
+        return True
+    return any(_unknown_step_key(sub) for sub in error.context or ())
 
 
 def _step_key_hint(key: str) -> str:
     """What to say about an unknown key in a step: it may be a plugin's step kind."""
     if os.environ.get("SYNTHDSL_NO_PLUGINS") == "1":
         return "if it is a step kind from a plugin: plugins are turned off (SYNTHDSL_NO_PLUGINS=1)"
-    kinds = sorted(plugin_kinds())
+    kinds = plugin_kinds()
+    if key in kinds:  # known, but not here: a switch case takes record-at-a-time kinds
+        return (
+            f"'{key}' (from {kinds[key].plugin.package}) handles whole streams, so it cannot "
+            "be a case of a switch"
+        )
     if kinds:
-        return f"step kinds from installed plugins: {', '.join(kinds)}"
+        return f"step kinds from installed plugins: {', '.join(sorted(kinds))}"
     return "no installed plugin adds a step kind (see docs/plugins.md)"
 
 
@@ -266,7 +284,7 @@ def _diagnose(error: Any, doc: Document, prefix: Path_ = ()) -> list[Diagnostic]
             hint = did_you_mean(text, allowed) or (
                 f"allowed keys here: {', '.join(allowed)}" if allowed else None
             )
-            if "id" in known and "when" in known and not did_you_mean(text, allowed):
+            if _is_step_schema(error.schema) and not did_you_mean(text, allowed):
                 hint = _step_key_hint(text)  # a step or a switch case
             if isinstance(key, bool):
                 hint = f"YAML reads '{text}' as {_yaml_scalar(key)}; quote the key if you meant it"
