@@ -261,6 +261,6 @@ output: {from: no_mail, shape: records}
         ("dropped", "x@y.org"),
         ("failed", 3),
     ]
-    assert "email_count() expects string as argument 1, got int" in rejects[1]["error"]
+    assert "email_count() expects a string as argument 1, got int" in rejects[1]["error"]
     manifest = json.loads((tmp_path / "out/manifest.json").read_text())
     assert manifest["accounting_balanced"] is True

@@ -42,6 +42,7 @@ from synthdsl.lang.expr.ast import (
 )
 from synthdsl.lang.expr.errors import ExpressionRuntimeError
 from synthdsl.lang.expr.functions import (
+    TYPE_WORDS,
     FunctionArgError,
     FunctionSpec,
     compile_regex,
@@ -435,7 +436,7 @@ def _typed(spec: FunctionSpec) -> Callable[..., Any]:
             wanted = spec.arg_type(index)
             if wanted is not None and not type_matches(wanted, value):
                 raise FunctionArgError(
-                    f"expects {wanted} as argument {index + 1}, got {type_name(value)}"
+                    f"expects {TYPE_WORDS[wanted]} as argument {index + 1}, got {type_name(value)}"
                 )
         result = impl(*args)
         if returns is not None and not type_matches(returns, result):

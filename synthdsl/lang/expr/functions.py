@@ -27,6 +27,7 @@ from typing import Any
 __all__ = [
     "ARG_TYPES",
     "FUNCTION_SPECS",
+    "TYPE_WORDS",
     "FunctionArgError",
     "FunctionSpec",
     "compile_regex",
@@ -42,6 +43,18 @@ class FunctionArgError(Exception):
 
 ARG_TYPES = ("string", "int", "float", "number", "bool", "list", "object", "any")
 """Type names a typed signature (``arg_types``, ``returns``) may use."""
+
+TYPE_WORDS = {
+    "string": "a string",
+    "int": "an int",
+    "float": "a float",
+    "number": "a number",
+    "bool": "a bool",
+    "list": "a list",
+    "object": "an object",
+    "any": "a value",
+}
+"""How messages name a value of each of ``ARG_TYPES``."""
 
 
 def type_matches(expected: str, value: object) -> bool:

@@ -42,7 +42,7 @@ from synthdsl.lang.expr.ast import (
     children,
     walk,
 )
-from synthdsl.lang.expr.functions import compile_regex, type_matches, type_name
+from synthdsl.lang.expr.functions import TYPE_WORDS, compile_regex, type_matches, type_name
 from synthdsl.lang.expr.plugin_functions import function_names, function_spec
 
 __all__ = ["MAX_DEPTH", "build_parser", "iter_fields", "parse_ast", "position_span"]
@@ -347,7 +347,7 @@ class _Builder:
                 continue
             self.problem(
                 arg.pos,
-                f"argument {index + 1} of '{call.name}' must be {_TYPE_WORDS[wanted]}, "
+                f"argument {index + 1} of '{call.name}' must be {TYPE_WORDS[wanted]}, "
                 f"got {known[0]}",
                 f"usage: {spec.signature}",
             )
@@ -411,22 +411,12 @@ class _Builder:
         return Compare(tuple(operands), tuple(ops), pos)
 
 
-_TYPE_WORDS = {
-    "string": "a string",
-    "int": "an int",
-    "float": "a float",
-    "number": "a number",
-    "bool": "a bool",
-    "list": "a list",
-    "object": "an object",
-    "any": "a value",
-}
-# A value of each type, to test a typed function's declared result against a parameter.
+# A value of each type, to test a typed function's declared result against a parameter
+# (not "number": an int or a float, known only at run time).
 _SAMPLES: dict[str, object] = {
     "string": "",
     "int": 0,
     "float": 0.0,
-    "number": 0,
     "bool": False,
     "list": [],
     "object": {},
