@@ -102,6 +102,11 @@ def test_the_kind_and_the_functions_run(cli: Cli, tmp_path: Path, server: FakeOp
         ("email_domain", "0.1.0"),
         ("redact_emails", "0.1.0"),
     }
+    report = (root / "out/report.html").read_text("utf-8")
+    assert (
+        "<dt>plugins</dt><dd>synthdsl-example-plugin 0.1.0: email_count, email_domain, "
+        "redact_emails</dd>"
+    ) in report
 
 
 def test_the_kind_is_a_switch_case(cli: Cli, tmp_path: Path, server: FakeOpenAIServer) -> None:
