@@ -215,3 +215,48 @@ def test_a_whole_stream_kind_takes_no_when_and_is_no_switch_case(
         "hint: 'batch' (from synthdsl-stream-plugin) handles whole streams, so it cannot be "
         "a case of a switch"
     ) in done.err
+
+
+@pytest.fixture(scope="session")
+def misfit_cli(tmp_path_factory: pytest.TempPathFactory) -> Cli:
+    """A package with a function typed with an unknown type name and a metric that raises."""
+    root = tmp_path_factory.mktemp("misfit")
+    module = (
+        "from synthdsl.lang.expr import FunctionSpec\n\n\n"
+        "def shout(text: str) -> str:\n"
+        "    return text.upper()\n\n\n"
+        "def ratio(texts: object) -> float:\n"
+        '    """Always fails."""\n'
+        "    return 1 / 0\n\n\n"
+        "SHOUT = FunctionSpec.typed('shout', shout, ('str',), 'string', 'upper case')\n"
+    )
+    package = write_package(
+        root / "pkg",
+        "synthdsl-misfit-plugin",
+        {"misfit_plugin/__init__.py": module},
+        '[project.entry-points."synthdsl.functions"]\nshout = "misfit_plugin:SHOUT"\n\n'
+        '[project.entry-points."synthdsl.metrics"]\nratio = "misfit_plugin:ratio"\n',
+    )
+    return cli_with(install_package(package, root / "site"))
+
+
+def test_a_bad_signature_or_a_failing_metric_exits_1_naming_the_plugin(
+    misfit_cli: Cli, tmp_path: Path
+) -> None:
+    where = "plugin 'shout' (entry point misfit_plugin:SHOUT from package synthdsl-misfit-plugin"
+    root = _write(tmp_path, BUILTIN_ONLY.replace("words(text)", "len(shout(text))"))
+    done = misfit_cli("validate", "recipe.yaml", cwd=root)
+    assert done.code == 1
+    assert done.err.startswith(f"synthdsl: error: {where} 1.0.0) in group synthdsl.functions")
+    assert "function 'shout' declares the unknown type 'str'" in done.err
+    (tmp_path / "data.jsonl").write_text('{"text": "a b"}\n', encoding="utf-8")
+    stats = misfit_cli("stats", "data.jsonl", cwd=root)
+    assert stats.code == 1
+    assert stats.err == (
+        "synthdsl: error: metric 'ratio' of plugin 'ratio' (entry point misfit_plugin:ratio from "
+        "package synthdsl-misfit-plugin 1.0.0) failed: ZeroDivisionError: division by zero\n"
+    )
+    listed = misfit_cli("plugins", cwd=root)
+    assert listed.code == 1
+    assert "metric ratio: Always fails." in listed.out
+    assert "declares the unknown type 'str'" in listed.err and "Traceback" not in listed.err
