@@ -4,7 +4,8 @@ Cases, interleaved: the quickstart with no plugin installed; the quickstart with
 example plugin (tests/plugin_pkg) installed, which it does not use (discovery is lazy:
 it must cost nothing); and a recipe that uses the plugin's step kind and function (the
 price of discovering and loading it). The plugin is installed offline with pip into a
-temporary folder put on PYTHONPATH. Run: python benchmarks/bench_plugin_startup.py [N]
+temporary folder put on PYTHONPATH. Medians of wall and CPU time (user + sys: steadier
+on a busy machine). Run: python benchmarks/bench_plugin_startup.py [N]
 """
 
 from __future__ import annotations
@@ -69,14 +70,18 @@ def main() -> None:
             "recipe using the plugin": ([*validate, str(recipe)], with_plugin),
         }
         walls: dict[str, list[float]] = {name: [] for name in cases}
+        cpus: dict[str, list[float]] = {name: [] for name in cases}
         for _ in range(n):  # interleave the cases so machine noise hits them alike
             for name, (cmd, path) in cases.items():
-                walls[name].append(measure(cmd, env={"PYTHONPATH": path}, cwd=str(REPO)).wall)
-    base = median(walls["quickstart, no plugin"])
-    print(f"{'case':<30} {'median s':>9} {'ratio':>7}")
+                run = measure(cmd, env={"PYTHONPATH": path}, cwd=str(REPO))
+                walls[name].append(run.wall)
+                cpus[name].append(run.cpu)
+    base_wall = median(walls["quickstart, no plugin"])
+    base_cpu = median(cpus["quickstart, no plugin"])
+    print(f"{'case':<30} {'wall s':>8} {'ratio':>7} {'cpu s':>8} {'ratio':>7}")
     for name in cases:
-        m = median(walls[name])
-        print(f"{name:<30} {m:>9.3f} {m / base:>6.3f}x")
+        w, c = median(walls[name]), median(cpus[name])
+        print(f"{name:<30} {w:>8.3f} {w / base_wall:>6.3f}x {c:>8.3f} {c / base_cpu:>6.3f}x")
 
 
 if __name__ == "__main__":
