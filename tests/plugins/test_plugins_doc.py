@@ -5,7 +5,8 @@ installed.
 Fences: ```LANG copy=PATH is a verbatim copy of the repository file PATH; ```yaml is a
 complete recipe that must pass ``validate`` and ``plan``; ```yaml invalid is one that
 ``validate`` rejects with exit 2, and the ```text stderr block right after it is the
-exact error output. Other fences are prose.
+exact error output; the ```text block that starts with ``$ synthdsl plugins`` is that
+command's exact output. Other fences are prose.
 """
 
 from __future__ import annotations
@@ -90,3 +91,11 @@ def test_the_invalid_recipes_fail_as_shown(cli: Cli, tmp_path: Path, index: int)
 
 def test_the_page_has_examples_to_check() -> None:
     assert len(_recipes("yaml")) >= 1 and len(_recipes("yaml invalid")) >= 1
+
+
+def test_the_plugins_listing_is_what_the_command_prints(cli: Cli, tmp_path: Path) -> None:
+    shown = [t for info, t in _blocks() if info == "text" and t.startswith("$ synthdsl plugins\n")]
+    assert len(shown) == 1
+    done = cli("plugins", cwd=tmp_path)
+    assert done.code == 0, done.err
+    assert shown[0] == "$ synthdsl plugins\n" + done.out
