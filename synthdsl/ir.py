@@ -192,3 +192,7 @@ class CompiledRecipe:
     params: dict[str, Any]
     texts: dict[str, str]  # file name -> source text, for error rendering
     warnings: list[Diagnostic] = field(default_factory=list)
+    # The plugins the recipe uses (step kinds, functions), sorted: each as group, name,
+    # package and version (``synthdsl.plugins.Plugin.to_dict``), for the plan and the
+    # recipe hash (a plugin upgrade changes it) and the manifest.
+    plugins: list[dict[str, str]] = field(default_factory=list)

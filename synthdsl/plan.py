@@ -4,7 +4,8 @@ Input: a ``CompiledRecipe``. Output: a ``Plan``: the expanded nodes (``PlanNode`
 inputs, fields, the kind's config summary, a loop's body) with a ``NodeEstimate`` each
 (upper bounds of records and LLM calls, from the node's kind; a cost where litellm's
 bundled price table knows the model), the models, the output, the totals, and the
-recipe hash, a digest of everything that affects results (estimates excluded). It
+recipe hash, a digest of everything that affects results (estimates excluded; the
+plugins the recipe uses, with their versions, included). It
 renders as JSON (``plan_version`` 1), text or Graphviz dot. Nothing here touches the
 network or imports litellm. Raises nothing.
 """
@@ -90,11 +91,12 @@ class Plan:
     output: dict[str, Any]
     llm_calls_max: int | None
     cost_usd_max: float | None  # None: a model is not in the price table
+    plugins: tuple[dict[str, str], ...] = ()  # group, name, package, version
 
     @property
     def data(self) -> dict[str, Any]:
-        """The JSON document (``plan_version`` 1)."""
-        return {
+        """The JSON document (``plan_version`` 1); ``plugins`` only when some are used."""
+        out: dict[str, Any] = {
             "plan_version": PLAN_VERSION,
             "recipe": {"name": self.name, "hash": self.recipe_hash},
             "params": self.params,
@@ -103,6 +105,9 @@ class Plan:
             "output": self.output,
             "totals": {"llm_calls_max": self.llm_calls_max, "cost_usd_max": self.cost_usd_max},
         }
+        if self.plugins:
+            out["plugins"] = [dict(p) for p in self.plugins]
+        return out
 
     def to_json(self) -> str:
         return json.dumps(self.data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -272,6 +277,7 @@ def build_plan(compiled: CompiledRecipe) -> Plan:
         output=output,
         llm_calls_max=totals.calls,
         cost_usd_max=round(totals.cost, 6) if totals.cost_known else None,
+        plugins=tuple(compiled.plugins),
     )
     digest_input = {k: v for k, v in plan.data.items() if k != "totals"}
     digest_input["recipe"] = {"name": compiled.name}
@@ -346,6 +352,11 @@ def _render_text(data: dict[str, Any]) -> str:
         else f"estimated cost ≤ ${cost:.4f}"
     )
     lines.append(f"total: ≤ {calls} LLM calls, {cost_text}")
+    if data.get("plugins"):
+        lines.append("plugins:")
+        for p in data["plugins"]:
+            what = "step kind" if p["group"] == "synthdsl.nodes" else "function"
+            lines.append(f"  {what} {p['name']} from {p['package']} {p['version']}")
     return "\n".join(lines) + "\n"
 
 

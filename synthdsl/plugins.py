@@ -13,11 +13,19 @@ Input: the group name. Output: the group's entry points, sorted by name, and ``l
 to import one. ``SYNTHDSL_NO_PLUGINS=1`` turns every group off (for bisecting a broken
 plugin). Errors: a plugin that fails to import raises ``PluginError`` naming the
 plugin, the package that ships it and the underlying error; it is never swallowed.
+
+Discovery is lazy: nothing here runs until a name is not a built-in one (a step kind,
+a function), or a command lists plugins (``synthdsl plugins``, ``schema``, ``stats``).
+``noting_uses`` collects the plugins a compile resolved (``note_use``), so that the
+plan, the recipe hash and the manifest can name them with their versions.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
@@ -25,7 +33,7 @@ from typing import Any
 
 from synthdsl.errors import SynthdslError
 
-__all__ = ["GROUPS", "Plugin", "PluginError", "load", "plugins"]
+__all__ = ["GROUPS", "Plugin", "PluginError", "load", "note_use", "noting_uses", "plugins"]
 
 GROUPS = ("synthdsl.nodes", "synthdsl.functions", "synthdsl.metrics", "synthdsl.packs")
 
@@ -34,7 +42,7 @@ class PluginError(SynthdslError):
     """A plugin could not be loaded or does not provide what its group needs (exit 1)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Plugin:
     """One entry point: its group, its name, ``module:attr`` and the package shipping it."""
 
@@ -49,6 +57,15 @@ class Plugin:
         return (
             f"{self.name!r} (entry point {self.value} from package {self.package} {self.version})"
         )
+
+    def to_dict(self) -> dict[str, str]:
+        """What a plan or a manifest says about a plugin a recipe used."""
+        return {
+            "group": self.group,
+            "name": self.name,
+            "package": self.package,
+            "version": self.version,
+        }
 
 
 @cache
@@ -78,3 +95,24 @@ def load(plugin: Plugin) -> Any:
             f"plugin {plugin.where()} in group {plugin.group} failed to load: "
             f"{type(exc).__name__}: {exc}"
         ) from exc
+
+
+_USES: ContextVar[set[Plugin] | None] = ContextVar("synthdsl_plugin_uses", default=None)
+
+
+@contextmanager
+def noting_uses() -> Iterator[set[Plugin]]:
+    """Collect, while the block runs, the plugins ``note_use`` is told about (one compile)."""
+    used: set[Plugin] = set()
+    token = _USES.set(used)
+    try:
+        yield used
+    finally:
+        _USES.reset(token)
+
+
+def note_use(plugin: Plugin) -> None:
+    """Record that what is being compiled uses ``plugin`` (nothing outside ``noting_uses``)."""
+    used = _USES.get()
+    if used is not None:
+        used.add(plugin)

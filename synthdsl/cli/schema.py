@@ -1,10 +1,11 @@
 """The ``synthdsl schema [--out FILE]`` command: the recipe JSON Schema, for editors.
 
 Takes the parsed arguments (``add_parser`` registers the command). Gives the JSON
-Schema of recipe format version 1 (``synthdsl.lang.schema.check.recipe_schema``) on
-stdout, or written to ``--out FILE`` (parent folders created, the path printed); exit
-code 0. ``write_schema`` is the one writer, also used by ``synthdsl init``. Raises
-``RunError`` (exit 1) when the file cannot be written.
+Schema of recipe format version 1 (``synthdsl.lang.schema.check.recipe_schema``), with
+the step kinds of installed plugins, on stdout, or written to ``--out FILE`` (parent
+folders created, the path printed); exit code 0. ``write_schema`` is the one writer,
+also used by ``synthdsl init``. Raises ``RunError`` (exit 1) when the file cannot be
+written, ``PluginError`` (exit 1) for a broken plugin.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
 
 def schema_text() -> str:
     """The recipe JSON Schema as indented JSON text, ending with a newline."""
-    return json.dumps(recipe_schema(), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(recipe_schema(with_plugins=True), indent=2, ensure_ascii=False) + "\n"
 
 
 def write_schema(path: Path) -> Path:

@@ -6,8 +6,9 @@ text files are read too), optionally a reference dataset ``--against REAL``, the
 field, the output format and the self-BLEU sample size. Output: a table (``--format
 text``) or one JSON object (``--format json``) on stdout with every metric of
 ``synthdsl.analysis.diversity``, the drift against the reference and the collapse flags with
-their reasons. ``run`` returns the exit code: 0, or 1 with ``--fail-on-flags`` when
-any metric is flagged.
+their reasons, then the metrics of installed plugins (group ``synthdsl.metrics``,
+``analysis/diversity/plugin_metrics.py``), each with its package and version. ``run``
+returns the exit code: 0, or 1 with ``--fail-on-flags`` when any metric is flagged.
 
 Which text is measured (``--field``, default: picked from the first record):
 
@@ -21,7 +22,8 @@ Which text is measured (``--field``, default: picked from the first record):
 
 Errors: ``RunError`` (``SourceError`` from ``synthdsl.io.readers`` for unreadable files):
 a missing file, a bad JSONL line, Parquet without pyarrow, a record without the text
-field or with a value that is not text, a dataset with no record.
+field or with a value that is not text, a dataset with no record; ``PluginError`` (exit
+1) for a metric plugin that does not load or fails.
 
 The module imports only the standard library at load time (numpy and the metrics are
 imported when the command runs), so registering it keeps ``synthdsl validate`` fast.
@@ -359,6 +361,41 @@ def embedding_diversity(texts: Iterator[str], n: int, seed: int = 0) -> dict[str
     }
 
 
+def _plugin_metrics(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """The metrics of installed plugins on the dataset (and the reference), by name."""
+    # only stats loads metric plugins (and numpy, which they may use)
+    from synthdsl.analysis.diversity.plugin_metrics import compute, plugin_metrics
+
+    out: dict[str, dict[str, Any]] = {}
+    for metric in plugin_metrics():
+        entry: dict[str, Any] = {
+            "description": metric.spec.description,
+            "package": metric.plugin.package,
+            "version": metric.plugin.version,
+            "dataset": compute(metric, iter_texts(Path(args.file), args.field, [])),
+        }
+        if args.against:
+            ref = iter_texts(Path(args.against), args.against_field, [])
+            entry["reference"] = compute(metric, ref)
+        out[metric.spec.name] = entry
+    return out
+
+
+def _render_plugin_metrics(values: dict[str, dict[str, Any]], against: bool) -> str:
+    if not values:
+        return ""
+    head = ("plugin metric", "dataset", "reference") if against else ("plugin metric", "dataset")
+    rows = [head]
+    for name, v in values.items():
+        row = (name, _fmt(v["dataset"]))
+        rows.append((*row, _fmt(v.get("reference"))) if against else row)
+    lines = ["", *_table(rows)]
+    lines += [
+        f"  {n}: {v['description']} ({v['package']} {v['version']})" for n, v in values.items()
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``synthdsl stats``; returns the exit code (raises RunError, see above)."""
     from dataclasses import asdict
@@ -400,6 +437,8 @@ def run(args: argparse.Namespace) -> int:
                 iter_texts(Path(args.against), args.against_field, []), args.embed
             )
 
+    plugin_values = _plugin_metrics(args)
+
     if args.format == "json":
         payload = {
             "file": str(args.file),
@@ -413,12 +452,14 @@ def run(args: argparse.Namespace) -> int:
             "flags": [asdict(f) for f in flags],
             "thresholds": asdict(thresholds),
             "embedding": embedded or None,
+            "plugin_metrics": plugin_values,
         }
         sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(
             _render_text(args, fields, report, reference, drift, judged, flags, thresholds)
         )
+        sys.stdout.write(_render_plugin_metrics(plugin_values, bool(args.against)))
         for name, values in embedded.items():
             if "vendi_score" in values:
                 sys.stdout.write(

@@ -12,7 +12,9 @@ Input: a recipe path and command-line overrides (``CompileOptions``). Output: a
   order (cycles rejected with their path);
 - ``fields``: fields propagated and what each node reads checked; whole-graph checks.
 
-Raises ``RecipeError`` carrying every problem found (all in one pass, sorted).
+Raises ``RecipeError`` carrying every problem found (all in one pass, sorted), and
+``PluginError`` (exit 1) for a broken plugin. The compiled recipe lists the plugins it
+uses (step kinds, expression functions) with their versions.
 """
 
 from __future__ import annotations
@@ -32,13 +34,23 @@ from synthdsl.lang.decls import parse_output, parse_sources
 from synthdsl.lang.load import Document
 from synthdsl.lang.params import split_param_sets
 from synthdsl.lang.paramtypes import defaults, expected, parse_decls, value_problem
-from synthdsl.nodes import source_node
+from synthdsl.nodes import kind_plugin, source_node
+from synthdsl.plugins import noting_uses
 
 __all__ = ["CompileOptions", "compile_recipe"]
 
 
 def compile_recipe(path: str | Path, opts: CompileOptions | None = None) -> CompiledRecipe:
-    """Compile the recipe at ``path``. Raises ``RecipeError`` with every problem found."""
+    """Compile the recipe at ``path``. Raises ``RecipeError`` with every problem found,
+    ``PluginError`` for a plugin the recipe needs that does not load."""
+    with noting_uses() as used:
+        compiled = _compile(path, opts)
+    used |= {p for p in map(kind_plugin, {n.kind for n in compiled.graph.walk()}) if p}
+    compiled.plugins = [p.to_dict() for p in sorted(used)]
+    return compiled
+
+
+def _compile(path: str | Path, opts: CompileOptions | None) -> CompiledRecipe:
     c = Compiler(opts or CompileOptions())
     p = Path(path)
     param_sets, other_sets = split_param_sets(c.opts.set_values)

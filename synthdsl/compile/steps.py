@@ -23,7 +23,7 @@ from synthdsl.lang.decls import parse_sources
 from synthdsl.lang.expr import parse_expression
 from synthdsl.lang.load import Document, Path_, content_span
 from synthdsl.lang.paramtypes import ParamDecl, defaults, expected, parse_decls, value_problem
-from synthdsl.nodes import kind_names, node_kind
+from synthdsl.nodes import STEP_KINDS, is_step_kind, kind_names, node_kind
 
 __all__ = ["Block", "CaseRef", "Step", "compile_steps"]
 
@@ -70,7 +70,9 @@ class CaseRef:
 
 
 def _step_kind(c: Compiler, raw: dict[str, Any], doc: Document, path: Path_) -> str | None:
-    kinds = [k for k in (*kind_names(), "use", "switch") if k in raw]
+    builtin = (*STEP_KINDS, "use", "switch")
+    kinds = [k for k in builtin if k in raw]
+    kinds += sorted(k for k in raw if k not in builtin and is_step_kind(k))
     sid = raw.get("id", "?")
     if not kinds:
         c.error(
@@ -463,7 +465,7 @@ def _qualify_model_literals(steps: Any, scope: Scope) -> None:
         for key, body in step.items():
             if key == "switch":
                 _qualify_model_literals(body, scope)
-            elif key in kind_names() and isinstance(body, dict):
+            elif isinstance(body, dict) and is_step_kind(key):
                 model = body.get("model")
                 if node_kind(key).uses_llm and isinstance(model, str) and "${" not in model:
                     body["model"] = qualify_alias(scope, model)

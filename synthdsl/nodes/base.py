@@ -345,6 +345,14 @@ class NodeKind(Generic[C]):
     uses_llm: ClassVar[bool] = False
     # New records are written by a model: a mix counts such parts as synthetic.
     writes_content: ClassVar[bool] = False
+    # JSON Schema of the step's config (the value under the kind's key). Built-in kinds
+    # have theirs in ``recipe.schema.json``; a plugin kind must set it, and the recipe
+    # schema takes it in (``lang/schema/plugin_steps.py``), so its config is checked at
+    # ``file:line:col`` like a built-in's.
+    schema: ClassVar[dict[str, Any] | None] = None
+    # Every step of the kind handles one record at a time: it may carry ``when:`` and be
+    # a case of a ``switch:`` (the default ``supports_when``; the schema of switch cases).
+    record_at_a_time: ClassVar[bool] = False
 
     # -- compile ------------------------------------------------------------------------
 
@@ -353,7 +361,7 @@ class NodeKind(Generic[C]):
 
     def supports_when(self, config: C) -> bool:
         """Whether a step-level ``when:`` may gate this kind (record-at-a-time kinds)."""
-        return False
+        return self.record_at_a_time
 
     def takes_from(self, raw: Any) -> bool:
         """Whether the step reads a main input (``from:``, or the previous step)."""

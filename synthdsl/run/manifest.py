@@ -3,7 +3,8 @@
 Input: the compiled recipe, its plan, the run context after (or during) the run, and
 the sink. Output: ``build_manifest(...) -> dict`` (JSON-able, ``manifest_version`` 1):
 status, per-node counts (in = passed + dropped + failed), calls, cache hits, retries,
-tokens and cost, model usage, provider stats and the node order. Raises nothing.
+tokens and cost, model usage, provider stats, the node order and the plugins the
+recipe used (name, package, version). Raises nothing.
 """
 
 from __future__ import annotations
@@ -93,4 +94,5 @@ def build_manifest(
         "provider": rt.client.stats(),
         "nodes": nodes,
         "node_order": [*node_order(compiled.graph), "output"],
+        "plugins": list(plan.plugins),
     }

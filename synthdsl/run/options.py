@@ -56,6 +56,7 @@ class Manifest(TypedDict):
     provider: dict[str, dict[str, Any]]
     nodes: dict[str, dict[str, Any]]  # per node: NodeStats plus the kind's notes
     node_order: list[str]
+    plugins: list[dict[str, str]]  # used by the recipe: group, name, package, version
 
 
 @dataclass

@@ -45,6 +45,10 @@ Functions (the whitelist, ``FUNCTIONS``):
 - ``any(list)``, ``all(list)``: truthiness of the items.
 - ``exists(field)``: true when a field path (``exists(meta.source)``) is present, even
   if null; never raises. Null checks: ``x == null`` / ``x != null``.
+
+Installed plugins add functions (entry point group ``synthdsl.functions``,
+``plugin_functions.py``); their names, arities and declared argument types are checked
+like the built-ins' (``docs/plugins.md``).
 """
 
 from __future__ import annotations

@@ -41,13 +41,16 @@ from synthdsl.lang.expr.ast import (
 )
 from synthdsl.lang.expr.errors import ExpressionRuntimeError
 from synthdsl.lang.expr.functions import (
-    FUNCTION_SPECS,
+    TYPE_WORDS,
     FunctionArgError,
+    FunctionSpec,
     Regex,
     compile_regex,
     is_number,
+    type_matches,
     type_name,
 )
+from synthdsl.lang.expr.plugin_functions import function_spec
 
 __all__ = ["Evaluator", "compile_expression", "values_equal"]
 
@@ -376,10 +379,10 @@ class _Compiler:
 
             return exists
 
-        spec_impl = FUNCTION_SPECS[name].impl
-        if spec_impl is None:  # pragma: no cover - only exists() has no implementation
+        spec = function_spec(name)
+        if spec is None or spec.impl is None:  # pragma: no cover - the parser checked
             raise TypeError(f"function {name} has no implementation")
-        impl: Callable[..., Any] = spec_impl
+        impl: Callable[..., Any] = spec.impl if spec.arg_types is None else _typed(spec)
         args = tuple(self.compile(arg) for arg in node.args)
 
         if name == "matches":
@@ -419,6 +422,30 @@ class _Compiler:
                 raise wrap(exc) from None
 
         return call
+
+
+def _typed(spec: FunctionSpec) -> Callable[..., Any]:
+    """``spec``'s implementation behind a check of its declared argument and result
+    types (a plugin function only sees arguments of the types it declared)."""
+    impl = spec.impl
+    assert impl is not None
+    returns = spec.returns
+
+    def call(*args: Any) -> Any:
+        for index, value in enumerate(args):
+            wanted = spec.arg_type(index)
+            if wanted is not None and not type_matches(wanted, value):
+                raise FunctionArgError(
+                    f"expects {TYPE_WORDS[wanted]} as argument {index + 1}, got {type_name(value)}"
+                )
+        result = impl(*args)
+        if returns is not None and not type_matches(returns, result):
+            raise FunctionArgError(
+                f"returned {type_name(result)}, not the {returns} it declares (a bug in the plugin)"
+            )
+        return result
+
+    return call
 
 
 def _constant(value: Any) -> Evaluator:

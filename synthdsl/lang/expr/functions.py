@@ -25,11 +25,14 @@ from types import MappingProxyType
 from typing import Any, Protocol, cast
 
 __all__ = [
+    "ARG_TYPES",
     "FUNCTION_SPECS",
+    "TYPE_WORDS",
     "FunctionArgError",
     "FunctionSpec",
     "compile_regex",
     "is_number",
+    "type_matches",
     "type_name",
 ]
 
@@ -38,9 +41,42 @@ class FunctionArgError(Exception):
     """An argument has the wrong type or value; the message says which and why."""
 
 
+ARG_TYPES = ("string", "int", "float", "number", "bool", "list", "object", "any")
+"""Type names a typed signature (``arg_types``, ``returns``) may use."""
+
+TYPE_WORDS = {
+    "string": "a string",
+    "int": "an int",
+    "float": "a float",
+    "number": "a number",
+    "bool": "a bool",
+    "list": "a list",
+    "object": "an object",
+    "any": "a value",
+}
+"""How messages name a value of each of ``ARG_TYPES``."""
+
+
+def type_matches(expected: str, value: object) -> bool:
+    """Whether ``value`` is of the type named ``expected`` (one of ``ARG_TYPES``);
+    ``number`` takes an int or a float, ``any`` takes everything."""
+    if expected == "any":
+        return True
+    if expected == "number":
+        return is_number(value)
+    return type_name(value) == expected
+
+
 @dataclass(frozen=True)
 class FunctionSpec:
-    """One whitelisted function: arity bounds (``max_args`` None: no bound) and doc."""
+    """One whitelisted function: arity bounds (``max_args`` None: no bound) and doc.
+
+    A typed signature (``arg_types``: one type name of ``ARG_TYPES`` per argument, the
+    last repeated for extra arguments of a variadic function; ``returns``) is checked
+    when the expression is compiled, for arguments whose type is known then (literals,
+    calls of typed functions), and on every call for the others and the result, so an
+    implementation only ever sees arguments of the types it declared.
+    """
 
     name: str
     min_args: int
@@ -48,6 +84,32 @@ class FunctionSpec:
     impl: Callable[..., Any] | None
     signature: str
     doc: str
+    arg_types: tuple[str, ...] | None = None
+    returns: str | None = None
+
+    @classmethod
+    def typed(
+        cls,
+        name: str,
+        impl: Callable[..., Any],
+        arg_types: tuple[str, ...],
+        returns: str,
+        doc: str,
+    ) -> FunctionSpec:
+        """A function of exactly ``len(arg_types)`` arguments; the signature shown in
+        messages is made of the implementation's parameter names."""
+        import inspect  # only plugins declare functions this way
+
+        params = list(inspect.signature(impl).parameters)[: len(arg_types)]
+        signature = f"{name}({', '.join(params)}) -> {returns}"
+        n = len(arg_types)
+        return cls(name, n, n, impl, signature, doc, tuple(arg_types), returns)
+
+    def arg_type(self, index: int) -> str | None:
+        """The declared type of argument ``index`` (0-based); None: not typed."""
+        if not self.arg_types:
+            return None
+        return self.arg_types[min(index, len(self.arg_types) - 1)]
 
     def arity_text(self) -> str:
         """``"1 argument"``, ``"1 or 2 arguments"``, ``"at least 1 argument"``."""

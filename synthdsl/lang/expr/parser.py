@@ -4,7 +4,8 @@ Input: the expression text and, optionally, the ``Span`` where it starts in the 
 file. Output: the root ``Node`` of the AST (``ast.py``). Errors: ``RecipeError``, raised
 once per parse, with diagnostics positioned in the recipe file (the span shifted by the
 position inside the expression): one for a syntax error, or every semantic problem
-found (unknown function, wrong arity, invalid regex literal, bad escape, ``exists()``
+found (unknown function, wrong arity, an argument of the wrong type for a typed
+function, invalid regex literal, bad escape, ``exists()``
 of something that is not a field, ``None``/``True``/``False`` used instead of
 ``null``/``true``/``false``).
 
@@ -41,7 +42,8 @@ from synthdsl.lang.expr.ast import (
     children,
     walk,
 )
-from synthdsl.lang.expr.functions import FUNCTION_SPECS, compile_regex
+from synthdsl.lang.expr.functions import TYPE_WORDS, compile_regex, type_matches, type_name
+from synthdsl.lang.expr.plugin_functions import function_names, function_spec
 
 __all__ = ["MAX_DEPTH", "build_parser", "iter_fields", "parse_ast", "position_span"]
 
@@ -324,11 +326,10 @@ class _Builder:
         return call
 
     def check_call(self, call: Call) -> None:
-        spec = FUNCTION_SPECS.get(call.name)
+        spec = function_spec(call.name)
         if spec is None:
-            hint = did_you_mean(call.name, FUNCTION_SPECS) or (
-                "available functions: " + ", ".join(sorted(FUNCTION_SPECS))
-            )
+            names = function_names()
+            hint = did_you_mean(call.name, names) or ("available functions: " + ", ".join(names))
             self.problem(call.name_pos, f"unknown function '{call.name}'", hint)
             return
         count = len(call.args)
@@ -339,6 +340,17 @@ class _Builder:
                 f"usage: {spec.signature}",
             )
             return
+        for index, arg in enumerate(call.args):
+            wanted = spec.arg_type(index)
+            known = _known_type(arg)
+            if wanted is None or known is None or type_matches(wanted, known[1]):
+                continue
+            self.problem(
+                arg.pos,
+                f"argument {index + 1} of '{call.name}' must be {TYPE_WORDS[wanted]}, "
+                f"got {known[0]}",
+                f"usage: {spec.signature}",
+            )
         if call.name == "exists" and not _is_path(call.args[0]):
             self.problem(
                 call.args[0].pos,
@@ -397,6 +409,32 @@ class _Builder:
             ops.append(" ".join(str(token) for token in kids[index].children))
             operands.append(self.sub(kids[index + 1]))
         return Compare(tuple(operands), tuple(ops), pos)
+
+
+# A value of each type, to test a typed function's declared result against a parameter
+# (not "number": an int or a float, known only at run time).
+_SAMPLES: dict[str, object] = {
+    "string": "",
+    "int": 0,
+    "float": 0.0,
+    "bool": False,
+    "list": [],
+    "object": {},
+}
+
+
+def _known_type(node: Node) -> tuple[str, object] | None:
+    """The type an argument has before any record is seen, as a name and a sample
+    value: a literal's, or a typed function's declared result; None: not known."""
+    if isinstance(node, Literal):
+        return type_name(node.value), node.value
+    if isinstance(node, ListLit):
+        return "list", []
+    if isinstance(node, Call):
+        spec = function_spec(node.name)
+        if spec is not None and spec.returns in _SAMPLES:
+            return spec.returns, _SAMPLES[spec.returns]
+    return None
 
 
 def _is_path(node: Node) -> bool:

@@ -4,21 +4,27 @@ Input: a ``Document`` from ``synthdsl.lang.load``. Output: a list of ``Diagnosti
 the ``file:line:col`` of the offending key or value (jsonschema's ``absolute_path``
 mapped through the document's span table), with "did you mean" hints for unknown keys
 and enum values. An unsupported or missing format version is reported before any other
-check, since the rest of the schema would not apply.
+check, since the rest of the schema would not apply. A recipe the shipped schema
+rejects is checked again with the step kinds of installed plugins
+(``plugin_steps.py``), so a plugin step's config is checked like a built-in one; an
+unknown step key names the plugin kinds installed. Raises ``PluginError`` (exit 1)
+only for a broken plugin.
 """
 
 from __future__ import annotations
 
-import json
+import functools
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from synthdsl.errors import Diagnostic, Span, did_you_mean
 from synthdsl.lang.load import Document, Path_, Spans
 from synthdsl.lang.paramtypes import param_defaults
+from synthdsl.lang.schema import shipped_schema
+from synthdsl.lang.schema.plugin_steps import merged_schema, plugin_kinds
 
 __all__ = [
     "PARAM_RE",
@@ -45,19 +51,59 @@ _TYPE_NAMES = {
 }
 
 
-@lru_cache(maxsize=1)
-def recipe_schema() -> dict[str, Any]:
-    """The JSON Schema of recipe format version 1."""
-    text = resources.files("synthdsl.lang.schema").joinpath("recipe.schema.json").read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema
+def recipe_schema(with_plugins: bool = False) -> dict[str, Any]:
+    """The JSON Schema of recipe format version 1; ``with_plugins``: with the step kinds
+    of installed plugins (discovers them; may raise ``PluginError``)."""
+    if with_plugins:
+        return merged_schema()
+    return shipped_schema()
 
 
-@lru_cache(maxsize=1)
-def _validator() -> Any:
+@lru_cache(maxsize=2)
+def _validator(with_plugins: bool = False) -> Any:
     from jsonschema import Draft202012Validator
 
-    return Draft202012Validator(recipe_schema())
+    return Draft202012Validator(recipe_schema(with_plugins))
+
+
+def _schema_errors(validator: Callable[[bool], Any], data: Any) -> list[Any]:
+    """The errors of ``data``; checked again with the plugin step kinds when one of them
+    is an unknown key in a step (which may name a plugin's kind).
+
+    Plugins are looked for only then, so a recipe of built-in kinds never pays for their
+    discovery, and a broken plugin does not hide a recipe's own problems.
+    """
+    errors = list(validator(False).iter_errors(data))
+    if any(_unknown_step_key(e) for e in errors) and plugin_kinds():
+        errors = list(validator(True).iter_errors(data))
+    return errors
+
+
+def _is_step_schema(schema: Any) -> bool:
+    """A step's or a switch case's schema (both have ``id`` and ``when``)."""
+    known = schema.get("properties", {}) if isinstance(schema, dict) else {}
+    return "id" in known and "when" in known
+
+
+def _unknown_step_key(error: Any) -> bool:
+    if error.validator == "additionalProperties" and _is_step_schema(error.schema):
+        return True
+    return any(_unknown_step_key(sub) for sub in error.context or ())
+
+
+def _step_key_hint(key: str) -> str:
+    """What to say about an unknown key in a step: it may be a plugin's step kind."""
+    if os.environ.get("SYNTHDSL_NO_PLUGINS") == "1":
+        return "if it is a step kind from a plugin: plugins are turned off (SYNTHDSL_NO_PLUGINS=1)"
+    kinds = plugin_kinds()
+    if key in kinds:  # known, but not here: a switch case takes record-at-a-time kinds
+        return (
+            f"'{key}' (from {kinds[key].plugin.package}) handles whole streams, so it cannot "
+            "be a case of a switch"
+        )
+    if kinds:
+        return f"step kinds from installed plugins: {', '.join(sorted(kinds))}"
+    return "no installed plugin adds a step kind (see docs/plugins.md)"
 
 
 def _describe(value: Any) -> str:
@@ -238,6 +284,8 @@ def _diagnose(error: Any, doc: Document, prefix: Path_ = ()) -> list[Diagnostic]
             hint = did_you_mean(text, allowed) or (
                 f"allowed keys here: {', '.join(allowed)}" if allowed else None
             )
+            if _is_step_schema(error.schema) and not did_you_mean(text, allowed):
+                hint = _step_key_hint(text)  # a step or a switch case
             if isinstance(key, bool):
                 hint = f"YAML reads '{text}' as {_yaml_scalar(key)}; quote the key if you meant it"
             out.append(Diagnostic(span, f"unknown key '{text}' in {label}", hint))
@@ -476,15 +524,15 @@ def check_document(doc: Document) -> list[Diagnostic]:
             else substitute_placeholders(v, params, (k,), changed, doc.spans)
             for k, v in data.items()
         }
-    return _collect(_validator().iter_errors(data), doc, (), changed)
+    return _collect(_schema_errors(_validator, data), doc, (), changed)
 
 
-@lru_cache(maxsize=16)
-def _part_validator(part: str) -> Any:
+@lru_cache(maxsize=32)
+def _part_validator(part: str, with_plugins: bool = False) -> Any:
     """A validator of one part of a recipe: a top-level key, or ``step``."""
     from jsonschema import Draft202012Validator
 
-    schema = recipe_schema()
+    schema = recipe_schema(with_plugins)
     sub = {"$ref": "#/$defs/step"} if part == "step" else schema["properties"][part]
     return Draft202012Validator({"$schema": schema["$schema"], "$defs": schema["$defs"], **sub})
 
@@ -513,4 +561,5 @@ def check_substituted(
         part = "step"
     else:
         return []
-    return _collect(_part_validator(part).iter_errors(value), doc, path, changed, hints)
+    errors = _schema_errors(functools.partial(_part_validator, part), value)
+    return _collect(errors, doc, path, changed, hints)

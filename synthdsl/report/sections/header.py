@@ -1,8 +1,9 @@
 """The report's header: recipe name, status, run facts and the totals as cards.
 
 Input: a ``RunData`` (its manifest: ``recipe``, ``status``, ``error``, ``totals``,
-``output``, ``synthdsl_version``, ``started_at``, ``wall_time_s``). Output: the
-``<header id="overview">`` HTML. Errors: none; missing keys render as "—" or 0.
+``output``, ``synthdsl_version``, ``started_at``, ``wall_time_s``, ``plugins``).
+Output: the ``<header id="overview">`` HTML (the plugins the recipe used, by package,
+only when there are some). Errors: none; missing keys render as "—" or 0.
 """
 
 from __future__ import annotations
@@ -58,10 +59,26 @@ def header(data: RunData) -> str:
         ("recipe file", f"<code>{esc(recipe.get('path', mk.DASH))}</code>"),
         ("dataset", f"<code>{esc(output.get('path', mk.DASH))}</code>"),
     ]
+    used = _plugins(m.get("plugins"))
+    if used:
+        meta.append(("plugins", esc(used)))
     meta_html = "".join(f"<div><dt>{esc(k)}</dt><dd>{v}</dd></div>" for k, v in meta)
     return (
         f'<header id="overview"><div class="title"><h1>{esc(name)}</h1>'
         f'<span class="badge st-{esc(status)}">{esc(status)}</span></div>'
         f'<p class="sub">synthdsl run report</p>{error}<dl class="meta">{meta_html}</dl>'
         f'<div class="cards">{card_html}</div></header>'
+    )
+
+
+def _plugins(value: object) -> str:
+    """The plugins the recipe used, by package: ``pkg 1.0: a, b``; "" for none."""
+    by_package: dict[str, list[str]] = {}
+    for item in value if isinstance(value, list) else []:
+        p = mk.as_dict(item)
+        by_package.setdefault(f"{p.get('package', '?')} {p.get('version', '?')}", []).append(
+            str(p.get("name", "?"))
+        )
+    return "; ".join(
+        f"{pkg}: {', '.join(sorted(names))}" for pkg, names in sorted(by_package.items())
     )
