@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from synthdsl.errors import Diagnostic, RecipeError, Span
+from synthdsl.lang.boundary import ReadBoundary
 
 __all__ = [
     "Document",
@@ -88,7 +89,8 @@ class Document:
     """A loaded recipe: its value, positions and source text.
 
     ``path`` is how messages name it; ``base_dir`` is the folder of the file it was read
-    from (what its relative paths resolve against), when that is not ``path``'s folder.
+    from (what its relative paths resolve against), when that is not ``path``'s folder;
+    ``boundary``, when set, is where it may read files from (a pack's recipe).
     """
 
     path: str
@@ -96,6 +98,7 @@ class Document:
     data: Any
     spans: Spans
     base_dir: str | None = None
+    boundary: ReadBoundary | None = None
 
     @property
     def folder(self) -> Path:

@@ -1,0 +1,126 @@
+"""``use: NAME/RECIPE[@RANGE]``: a pack's recipe found, its version and lock checked.
+
+Input: the ``use:`` value, its span, the compiler (for the read boundary options and
+the hashes already computed). Output: ``PackRecipe``: the recipe file, how messages
+name it (``pack:NAME@VERSION/recipes/x.yaml``) and the read boundary of its pack; or a
+``Diagnostic`` at the ``use:`` value: a reference that does not parse, a pack not
+installed (with the installed names for did-you-mean), no installed version in the
+range (listing the versions and where they are), a recipe the pack does not export, a
+pack that does not support this synthdsl, or content that no longer matches the
+project's ``synthdsl.lock`` (tampered or edited: reinstall). The lookup order is
+``synthdsl.packs.store``'s; with a range, the first pack in that order whose version
+is in it. Raises nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from synthdsl import __version__
+from synthdsl.compile.state import Compiler
+from synthdsl.errors import Diagnostic, RecipeError, Span, SynthdslError, did_you_mean
+from synthdsl.lang.boundary import ReadBoundary
+from synthdsl.packs.hashing import content_hash
+from synthdsl.packs.lock import read_lock
+from synthdsl.packs.refs import parse_pack_ref
+from synthdsl.packs.store import find_packs, installed_packs, project_root
+from synthdsl.packs.versions import parse_version
+
+__all__ = ["PackRecipe", "resolve_pack_recipe"]
+
+
+@dataclass(frozen=True)
+class PackRecipe:
+    file: Path
+    display: str
+    boundary: ReadBoundary
+
+
+def _installed_names() -> list[str]:
+    try:
+        return sorted({p.name for p in installed_packs()})
+    except SynthdslError:
+        return []
+
+
+def resolve_pack_recipe(c: Compiler, ref: str, span: Span) -> PackRecipe | Diagnostic:
+    """Find the pack recipe ``ref`` names (see the module docstring)."""
+    try:
+        pref = parse_pack_ref(ref)
+    except ValueError as exc:
+        return Diagnostic(span, str(exc), "e.g. use: my-pack/questions@^1.0")
+    try:
+        found = find_packs(pref.pack)
+    except RecipeError as exc:
+        first = exc.diagnostics[0]
+        where = f" ({first.span})" if first.span else ""
+        return Diagnostic(
+            span,
+            f"pack '{pref.pack}' is installed but broken: {first.message}{where}",
+            "reinstall it: synthdsl pack install SOURCE --force",
+        )
+    except SynthdslError as exc:
+        return Diagnostic(span, f"pack '{pref.pack}' cannot be read: {exc}")
+    if not found:
+        return Diagnostic(
+            span,
+            f"pack '{pref.pack}' is not installed",
+            did_you_mean(pref.pack, _installed_names())
+            or "install it: synthdsl pack install SOURCE (see: synthdsl pack list)",
+        )
+    matching = [p for p in found if pref.range is None or pref.range.contains(p.manifest.version)]
+    if not matching:
+        have = ", ".join(f"{p.manifest.version} ({p.where})" for p in found)
+        return Diagnostic(
+            span,
+            f"no installed version of pack '{pref.pack}' is in the range '{pref.range}'",
+            f"installed: {have}; install a version in the range, or change the range",
+        )
+    pack = matching[0]
+    label = pack.manifest.label
+    current = parse_version(__version__)
+    if not pack.manifest.synthdsl.contains(current):
+        return Diagnostic(
+            span,
+            f"pack {label} supports synthdsl {pack.manifest.synthdsl}; this is synthdsl {current}",
+            "install a version of the pack made for this synthdsl",
+        )
+    exported = pack.manifest.recipes.get(pref.recipe)
+    if exported is None:
+        names = sorted(pack.manifest.recipes)
+        return Diagnostic(
+            span,
+            f"pack {label} has no recipe '{pref.recipe}'",
+            did_you_mean(pref.recipe, names) or f"it exports: {', '.join(names)}",
+        )
+    problem = _lock_problem(c, pack.name, pack.folder, label, span)
+    if problem is not None:
+        return problem
+    file = pack.folder / exported.file
+    return PackRecipe(file, pack.display(file), c.boundary(pack.folder, f"pack:{label}"))
+
+
+def _lock_problem(
+    c: Compiler, name: str, folder: Path, label: str, span: Span
+) -> Diagnostic | None:
+    if name == "builtin":
+        return None
+    try:
+        entry = read_lock(project_root()).get(name)
+    except RecipeError as exc:
+        return exc.diagnostics[0]
+    if entry is None:
+        return None
+    digest = c.pack_hashes.get(folder)
+    if digest is None:
+        digest = c.pack_hashes[folder] = content_hash(folder)
+    if digest == entry.hash:
+        return None
+    return Diagnostic(
+        span,
+        f"pack {label} does not match synthdsl.lock: its files changed since it was "
+        f"installed (hash {digest[:19]}..., the lock has {entry.hash[:19]}...)",
+        "reinstall it: synthdsl pack install (restores what the lock records), "
+        "or synthdsl pack install SOURCE --force to take a new version",
+    )
