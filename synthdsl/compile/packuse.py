@@ -6,8 +6,9 @@ name it (``pack:NAME@VERSION/recipes/x.yaml``) and the read boundary of its pack
 ``Diagnostic`` at the ``use:`` value: a reference that does not parse, a pack not
 installed (with the installed names for did-you-mean), no installed version in the
 range (listing the versions and where they are), a recipe the pack does not export, a
-pack that does not support this synthdsl, or content that no longer matches the
-project's ``synthdsl.lock`` (tampered or edited: reinstall). The lookup order is
+pack that does not support this synthdsl, a pack the project's ``synthdsl.lock`` lists
+but the project lacks, or a project copy whose content no longer matches the lock's
+hash (tampered or edited: reinstall). The lookup order is
 ``synthdsl.packs.store``'s; with a range, the first pack in that order whose version
 is in it. Raises nothing.
 """
@@ -24,7 +25,7 @@ from synthdsl.lang.boundary import ReadBoundary
 from synthdsl.packs.hashing import content_hash
 from synthdsl.packs.lock import read_lock
 from synthdsl.packs.refs import parse_pack_ref
-from synthdsl.packs.store import find_packs, installed_packs, project_root
+from synthdsl.packs.store import InstalledPack, find_packs, installed_packs, project_root
 from synthdsl.packs.versions import parse_version
 
 __all__ = ["PackRecipe", "resolve_pack_recipe"]
@@ -94,7 +95,7 @@ def resolve_pack_recipe(c: Compiler, ref: str, span: Span) -> PackRecipe | Diagn
             f"pack {label} has no recipe '{pref.recipe}'",
             did_you_mean(pref.recipe, names) or f"it exports: {', '.join(names)}",
         )
-    problem = _lock_problem(c, pack.name, pack.folder, label, span)
+    problem = _lock_problem(c, pack, any(p.where == "project" for p in found), span)
     if problem is not None:
         return problem
     file = pack.folder / exported.file
@@ -102,25 +103,39 @@ def resolve_pack_recipe(c: Compiler, ref: str, span: Span) -> PackRecipe | Diagn
 
 
 def _lock_problem(
-    c: Compiler, name: str, folder: Path, label: str, span: Span
+    c: Compiler, pack: InstalledPack, in_project: bool, span: Span
 ) -> Diagnostic | None:
-    if name == "builtin":
-        return None
+    """The lock describes the project's packs: a locked pack missing from the project,
+    or a project copy whose content hash is not the lock's, is an error."""
     try:
-        entry = read_lock(project_root()).get(name)
+        entry = read_lock(project_root()).get(pack.name)
     except RecipeError as exc:
         return exc.diagnostics[0]
     if entry is None:
         return None
-    digest = c.pack_hashes.get(folder)
+    label = pack.manifest.label
+    if not in_project:
+        return Diagnostic(
+            span,
+            f"pack '{pack.name}' is in synthdsl.lock but not installed in this project",
+            "install what the lock records: synthdsl pack install",
+        )
+    if pack.where != "project":
+        return None  # the range chose another copy on purpose
+    digest = c.pack_hashes.get(pack.folder)
     if digest is None:
-        digest = c.pack_hashes[folder] = content_hash(folder)
+        digest = c.pack_hashes[pack.folder] = content_hash(pack.folder)
     if digest == entry.hash:
         return None
+    what = (
+        f"its files changed since it was installed (hash {digest[:19]}..., "
+        f"the lock has {entry.hash[:19]}...)"
+        if entry.version == str(pack.manifest.version)
+        else f"the lock records version {entry.version}"
+    )
     return Diagnostic(
         span,
-        f"pack {label} does not match synthdsl.lock: its files changed since it was "
-        f"installed (hash {digest[:19]}..., the lock has {entry.hash[:19]}...)",
+        f"pack {label} does not match synthdsl.lock: {what}",
         "reinstall it: synthdsl pack install (restores what the lock records), "
         "or synthdsl pack install SOURCE --force to take a new version",
     )

@@ -132,7 +132,7 @@ def _zip_members(
         elif stat.S_ISLNK(mode):
             target = zf.read(info)[:4096].decode("utf-8", "replace")
             yield _Member(name, "link", 0, None, _link_inside(archive, name, target)), info
-        elif mode and not stat.S_ISREG(mode):
+        elif stat.S_IFMT(mode) not in (0, stat.S_IFREG):  # 0: written without a type
             raise PackError(
                 f"{archive.name}: unsafe archive: member '{info.filename}' is a device file or FIFO"
             )
