@@ -121,7 +121,12 @@ def install(
         )
         if target.exists():
             target.rename(scratch / "old")
-        root.rename(target)
+        try:
+            root.rename(target)
+        except OSError:
+            if (scratch / "old").exists():
+                (scratch / "old").rename(target)  # the old version stays
+            raise
         result = Installed(manifest, target, _where(user), digest, fetched.source, replaced)
         _lock(project, user, result)
         return result
