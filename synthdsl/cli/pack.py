@@ -86,6 +86,7 @@ def check_pack(root: Path, manifest: Manifest) -> None:
     """Every exported recipe compiles inside the pack's read boundary; ``RecipeError``."""
     boundary = ReadBoundary.of(root, f"pack:{manifest.label}")
     problems: list[Diagnostic] = []
+    texts: dict[str, str] = {}
     for recipe in manifest.recipes.values():
         file = root / recipe.file
         shown = display_name(manifest, root, file)
@@ -93,8 +94,9 @@ def check_pack(root: Path, manifest: Manifest) -> None:
             api.validate(file, CompileOptions(display=shown, boundary=boundary))
         except RecipeError as exc:
             problems.extend(exc.diagnostics)
+            texts.update(exc.texts)
     if problems:
-        raise RecipeError(problems)
+        raise RecipeError(problems, texts)
 
 
 def _new(name: str, dest: str | None) -> int:

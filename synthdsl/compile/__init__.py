@@ -47,7 +47,7 @@ def compile_recipe(path: str | Path, opts: CompileOptions | None = None) -> Comp
         boundary = c.boundary(boundary.root, boundary.label)
     doc = c.load(p, c.opts.display or str(path), other_sets, boundary)
     if doc is None:
-        raise RecipeError(c.diags)
+        raise RecipeError(c.diags, c.texts)
     c.use_stack.append(c.opts.display or display_path(p))
     params = _top_params(c, doc, str(doc.data.get("name") or p.stem), param_sets)
     c.apply_params(doc, params)
@@ -97,7 +97,7 @@ def compile_recipe(path: str | Path, opts: CompileOptions | None = None) -> Comp
                 check_graph(c, graph)
                 prune_models(c, graph)
     if c.diags or graph is None:
-        raise RecipeError(c.diags or [Diagnostic(None, "recipe has no steps to run")])
+        raise RecipeError(c.diags or [Diagnostic(None, "recipe has no steps to run")], c.texts)
     return CompiledRecipe(
         name=str(doc.data.get("name") or p.stem),
         path=str(path),

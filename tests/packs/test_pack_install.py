@@ -162,6 +162,7 @@ def test_bad_sources_exit_2_and_install_nothing(
     assert main(["pack", "install", str(pack_src)]) == 2
     err = capsys.readouterr().err
     assert "pack:demo@0.1.0/recipes/questions.yaml:" in err and "inot" in err
+    assert "inot: question}" in err  # the pack's line is quoted, though it is not installed
     # a pack for another synthdsl
     write_pack(pack_src)
     manifest = pack_src / "pack.yaml"

@@ -156,6 +156,7 @@ def test_a_pack_recipe_cannot_read_outside_its_pack(
         "pack:demo@0.1.0: a pack reads only its own files" in err
     )
     assert f"{shown}:22:24: error: template file '{outside / 'secret.j2'}' is outside" in err
+    assert "18 |   topics: {path: ../../../../outside/secret.jsonl}" in err  # the line quoted
     assert "--allow-read DIR" in err
     # the user may widen the boundary, on the command line or in the environment
     assert main(["validate", str(recipe), "--allow-read", str(outside)]) == 0
