@@ -158,13 +158,16 @@ def _list() -> int:
 
 
 def _find(name: str) -> InstalledPack:
+    """An installed pack by name; a folder when ``name`` is a path (has a ``/`` or
+    starts with ``.``) or names no installed pack."""
     folder = Path(name)
+    is_path = "/" in name or name.startswith(".")
+    found = [] if is_path else find_packs(name)
+    if found:
+        return found[0]
     if (folder / MANIFEST).is_file():
-        return InstalledPack(load_manifest(folder), folder, str(folder))
-    found = find_packs(name)
-    if not found:
-        raise PackError(f"pack '{name}' is not installed (see: synthdsl pack list)")
-    return found[0]
+        return InstalledPack(load_manifest(folder), folder, "folder")
+    raise PackError(f"pack '{name}' is not installed (see: synthdsl pack list)")
 
 
 def _show(name: str) -> int:

@@ -124,7 +124,7 @@ def parse_manifest(doc: Document | str, folder: Path, display: str = MANIFEST) -
     license_ = _text(data, "license", at, diags)
     recipes = _recipes(doc, folder, diags)
     if diags:
-        raise RecipeError(diags)
+        raise RecipeError(diags, {doc.path: doc.text})  # quoted even from a temporary folder
     return Manifest(name, version, description, license_, supported, recipes, folder, doc.path)
 
 

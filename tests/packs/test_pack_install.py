@@ -200,6 +200,25 @@ def test_folder_links_must_stay_inside(
     assert not copied.is_symlink() and copied.read_text("utf-8").count("topic") == 3
 
 
+def test_a_bad_manifest_in_an_archive_is_quoted(
+    project: Path, pack_src: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest = pack_src / "pack.yaml"
+    manifest.write_text(manifest.read_text("utf-8").replace("version: 0.1.0", "version: one"))
+    tgz = tar_of(pack_src, project / "demo.tgz")
+    assert main(["pack", "install", str(tgz)]) == 2
+    err = capsys.readouterr().err
+    assert f"{tgz}:pack.yaml:3:10: error: 'one' is not a semantic version" in err
+    assert "3 | version: one" in err
+    _no_leftovers(project)
+
+
+def test_show_a_folder(project: Path, pack_src: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["pack", "show", str(pack_src)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"demo 0.1.0  (folder: {pack_src})") and "hash:     sha256:" in out
+
+
 def test_user_installs_list_show_remove(
     project: Path, pack_src: Path, user_store: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
