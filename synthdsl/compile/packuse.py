@@ -25,7 +25,13 @@ from synthdsl.lang.boundary import ReadBoundary
 from synthdsl.packs.hashing import content_hash
 from synthdsl.packs.lock import read_lock
 from synthdsl.packs.refs import parse_pack_ref
-from synthdsl.packs.store import InstalledPack, find_packs, installed_packs, project_root
+from synthdsl.packs.store import (
+    InstalledPack,
+    find_packs,
+    find_project,
+    installed_packs,
+    project_root,
+)
 from synthdsl.packs.versions import parse_version
 
 __all__ = ["PackRecipe", "resolve_pack_recipe"]
@@ -38,21 +44,23 @@ class PackRecipe:
     boundary: ReadBoundary
 
 
-def _installed_names() -> list[str]:
+def _installed_names(project: Path) -> list[str]:
     try:
-        return sorted({p.name for p in installed_packs()})
+        return sorted({p.name for p in installed_packs(project)})
     except SynthdslError:
         return []
 
 
-def resolve_pack_recipe(c: Compiler, ref: str, span: Span) -> PackRecipe | Diagnostic:
-    """Find the pack recipe ``ref`` names (see the module docstring)."""
+def resolve_pack_recipe(c: Compiler, ref: str, base: Path, span: Span) -> PackRecipe | Diagnostic:
+    """Find the pack recipe ``ref`` names from a recipe in ``base`` (its project: the
+    one above ``base``, else the working folder's; see the module docstring)."""
     try:
         pref = parse_pack_ref(ref)
     except ValueError as exc:
         return Diagnostic(span, str(exc), "e.g. use: my-pack/questions@^1.0")
+    project = find_project(base) or project_root()
     try:
-        found = find_packs(pref.pack)
+        found = find_packs(pref.pack, project)
     except RecipeError as exc:
         first = exc.diagnostics[0]
         where = f" ({first.span})" if first.span else ""
@@ -67,7 +75,7 @@ def resolve_pack_recipe(c: Compiler, ref: str, span: Span) -> PackRecipe | Diagn
         return Diagnostic(
             span,
             f"pack '{pref.pack}' is not installed",
-            did_you_mean(pref.pack, _installed_names())
+            did_you_mean(pref.pack, _installed_names(project))
             or "install it: synthdsl pack install SOURCE (see: synthdsl pack list)",
         )
     matching = [p for p in found if pref.range is None or pref.range.contains(p.manifest.version)]
@@ -95,7 +103,8 @@ def resolve_pack_recipe(c: Compiler, ref: str, span: Span) -> PackRecipe | Diagn
             f"pack {label} has no recipe '{pref.recipe}'",
             did_you_mean(pref.recipe, names) or f"it exports: {', '.join(names)}",
         )
-    problem = _lock_problem(c, pack, any(p.where == "project" for p in found), span)
+    in_project = any(p.where == "project" for p in found)
+    problem = _lock_problem(c, project, pack, in_project, span)
     if problem is not None:
         return problem
     file = pack.folder / exported.file
@@ -103,12 +112,12 @@ def resolve_pack_recipe(c: Compiler, ref: str, span: Span) -> PackRecipe | Diagn
 
 
 def _lock_problem(
-    c: Compiler, pack: InstalledPack, in_project: bool, span: Span
+    c: Compiler, project: Path, pack: InstalledPack, in_project: bool, span: Span
 ) -> Diagnostic | None:
     """The lock describes the project's packs: a locked pack missing from the project,
     or a project copy whose content hash is not the lock's, is an error."""
     try:
-        entry = read_lock(project_root()).get(pack.name)
+        entry = read_lock(project).get(pack.name)
     except RecipeError as exc:
         return exc.diagnostics[0]
     if entry is None:

@@ -318,7 +318,7 @@ def _expand_use(
     ref_span = doc.spans.value((*spath, "use"))
     boundary = doc.boundary
     if is_pack_ref(ref):
-        found = resolve_pack_recipe(c, ref, ref_span)
+        found = resolve_pack_recipe(c, ref, doc.folder, ref_span)
         if isinstance(found, Diagnostic):
             c.error(found)
             return None

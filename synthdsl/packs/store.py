@@ -4,8 +4,8 @@ Input: a pack name (and the folder a project lookup starts from: the working fol
 Output: ``InstalledPack`` values (manifest, folder, where it came from) in lookup order:
 
 1. the project: ``<project>/.synthdsl/packs/NAME/``, where the project is the nearest
-   folder at or above the working folder holding ``synthdsl.lock`` or ``.synthdsl/``
-   (else the working folder itself);
+   folder at or above the working folder (for ``use:``, first the using recipe's
+   folder) holding ``synthdsl.lock`` or ``.synthdsl/`` (else the working folder);
 2. the user: ``$SYNTHDSL_PACKS_HOME``, else ``$XDG_DATA_HOME/synthdsl/packs``, else
    ``~/.local/share/synthdsl/packs``;
 3. Python packages carrying packs (entry point group ``synthdsl.packs``; read-only);
@@ -35,6 +35,7 @@ __all__ = [
     "display_name",
     "entry_point_packs",
     "find_packs",
+    "find_project",
     "installed_packs",
     "project_packs_dir",
     "project_root",
@@ -67,14 +68,20 @@ def display_name(manifest: Manifest, folder: Path, file: Path) -> str:
     return f"pack:{manifest.label}/{rel}"
 
 
-def project_root(start: Path | None = None) -> Path:
-    """The nearest folder at or above ``start`` (the working folder) holding
-    ``synthdsl.lock`` or ``.synthdsl/``; ``start`` itself when there is none."""
-    here = (start or Path.cwd()).resolve()
+def find_project(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` holding ``synthdsl.lock`` or ``.synthdsl/``."""
+    here = start.resolve()
     for folder in (here, *here.parents):
         if (folder / LOCK_FILE).is_file() or (folder / ".synthdsl").is_dir():
             return folder
-    return here
+    return None
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The project of ``start`` (default: the working folder): ``find_project``, else
+    ``start`` itself."""
+    here = (start or Path.cwd()).resolve()
+    return find_project(here) or here
 
 
 def project_packs_dir(root: Path | None = None) -> Path:

@@ -128,6 +128,26 @@ def test_a_tampered_pack_fails_the_lock_check_at_the_use_line(
     assert main(["validate", str(recipe)]) == 0
 
 
+def test_a_projects_recipe_finds_its_packs_from_any_working_folder(
+    project: Path,
+    pack_src: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["pack", "install", str(pack_src)]) == 0
+    recipe = _recipe(project / "recipes" / "mine")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert main(["validate", str(recipe)]) == 0
+    prompt = project / ".synthdsl" / "packs" / "demo" / "prompts" / "question.j2"
+    prompt.write_text("changed {{ topic }}", "utf-8")
+    capsys.readouterr()
+    assert main(["validate", str(recipe)]) == 2  # and its lock is checked
+    assert "does not match synthdsl.lock" in capsys.readouterr().err
+
+
 def _hand_placed(project: Path, prompt_ref: str, source_ref: str = "../data/topics.jsonl") -> Path:
     """A pack put in the project's store by hand (not by install), with its prompt and
     source paths as given."""
