@@ -260,6 +260,20 @@ def test_entry_point_packs_are_found_after_installed_ones(
     assert "pack:eppack@1.5.0/" in capsys.readouterr().out
 
 
+def test_show_recipe_of_a_pack_recipe(
+    project: Path, pack_src: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["pack", "install", str(pack_src)]) == 0
+    capsys.readouterr()
+    assert main(["show-recipe", "demo/questions@^0.1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("questions\n") and "min_words  integer  3        1..50" in out
+    assert main(["show-recipe", "demo/questions@^2"]) == 2
+    assert "no installed pack matches 'demo/questions@^2'" in capsys.readouterr().err
+    assert main(["show-recipe", "demo/nope"]) == 2
+    assert "it exports: questions" in capsys.readouterr().err
+
+
 def test_the_builtin_pack(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     recipe = project / "b.yaml"
     recipe.write_text(
