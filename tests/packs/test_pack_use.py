@@ -160,7 +160,10 @@ def _hand_placed(project: Path, prompt_ref: str, source_ref: str = "../data/topi
 
 
 def test_a_pack_recipe_cannot_read_outside_its_pack(
-    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    project: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -184,10 +187,16 @@ def test_a_pack_recipe_cannot_read_outside_its_pack(
     _hand_placed(project, "../../../../outside/secret.j2", "../data/topics.jsonl")
     assert main(["validate", str(recipe)]) == 2
     assert "template file '../../../../outside/secret.j2' is outside" in capsys.readouterr().err
-    monkeypatch = pytest.MonkeyPatch()
     with monkeypatch.context() as m:
         m.setenv("SYNTHDSL_ALLOW_READ", str(outside))
         assert main(["validate", str(recipe)]) == 0
+    # a link inside the pack that leads out is followed, and refused
+    folder = _hand_placed(project, "prompts/question.j2")
+    (folder / "prompts" / "question.j2").unlink()
+    (folder / "prompts" / "question.j2").symlink_to(outside / "secret.j2")
+    capsys.readouterr()
+    assert main(["validate", str(recipe)]) == 2
+    assert "template file 'prompts/question.j2' is outside" in capsys.readouterr().err
 
 
 def test_a_pack_recipe_cannot_use_a_recipe_outside_its_pack(
