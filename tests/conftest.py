@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from helpers import write_pack
+from install_support import Installed, build_wheel, install_wheel
 
 from synthdsl.testing.fake_openai import FakeOpenAIServer
 
@@ -54,3 +55,15 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SYNTHDSL_CACHE", str(tmp_path / "cache.sqlite"))
     monkeypatch.setenv("SYNTHDSL_RETRY_BASE", "0.01")
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's wheel, built once per session (``install_support``)."""
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
+
+
+@pytest.fixture(scope="session")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    """A fresh venv holding the wheel, not editable: what ``pip install`` gives a user."""
+    return install_wheel(wheel, tmp_path_factory.mktemp("fresh") / "venv")

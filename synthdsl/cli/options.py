@@ -16,7 +16,6 @@ the argparse types raise ``ArgumentTypeError`` (a usage error, exit 2).
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
 
 from synthdsl.api import CompileOptions
@@ -65,22 +64,19 @@ def add_run_options(
     *,
     out: Path | None = None,
     rows: str = "rows per source",
-    checked: bool = False,
 ) -> None:
     """The options of a run. ``out``: a default output directory (else the recipe's);
-    ``rows``: what ``--limit`` counts; ``checked``: refuse counts below 0 (``--limit``)
-    and 1 (``--concurrency``) as usage errors instead of passing them on."""
+    ``rows``: what ``--limit`` counts. Counts below 0 (``--limit``) and 1
+    (``--concurrency``) are usage errors (exit 2), never passed on."""
     if out is None:
         p.add_argument("--out", metavar="DIR", help="output directory")
     else:
         p.add_argument(
             "--out", metavar="DIR", default=str(out), help=f"run directory (default {out})"
         )
-    limit: Callable[[str], int] = non_negative if checked else int
-    concurrency: Callable[[str], int] = positive if checked else int
-    p.add_argument("--limit", type=limit, metavar="N", help=f"read at most N {rows}")
+    p.add_argument("--limit", type=non_negative, metavar="N", help=f"read at most N {rows}")
     p.add_argument(
-        "--concurrency", type=concurrency, metavar="N", help="max concurrent calls per model"
+        "--concurrency", type=positive, metavar="N", help="max concurrent calls per model"
     )
     p.add_argument("--fresh", action="store_true", help="ignore cached calls (still cache new)")
     p.add_argument("--cache", metavar="PATH", help="call cache (default .synthdsl/cache.sqlite)")

@@ -14,6 +14,8 @@ from typing import Any
 from synthdsl.compile.state import Compiler
 from synthdsl.errors import Diagnostic, Span, did_you_mean
 from synthdsl.ir import Graph, Node, OutputDecl
+from synthdsl.lang.expr import Expression
+from synthdsl.lang.expr.types import FieldType, type_problems
 from synthdsl.lang.load import Document
 from synthdsl.nodes import ROUND_FEEDS, node_kind, outer_feed
 
@@ -31,6 +33,7 @@ def propagate_fields(
     ...) by key; a feed not listed is unknown (``*``).
     """
     feeds = feed_fields or {}
+    types: dict[str, dict[str, FieldType]] = {}
     for node in graph.nodes.values():
         kind = node_kind(node.kind)
         feed = kind.feed(node.config)
@@ -41,6 +44,8 @@ def propagate_fields(
         chosen = kind.upstream_fields(node.config, inputs)
         upstream = ["*"] if chosen is None else chosen  # unresolved inputs were reported
         _check_reads(c, node, upstream)
+        upstream_types = _agreed_types([types.get(i, {}) for i in node.inputs])
+        _check_types(c, node, upstream_types)
         for alias, span in kind.model_refs(node.config):
             if alias is not None and alias not in c.models:
                 c.error(
@@ -55,6 +60,12 @@ def propagate_fields(
             node.fields = _body_fields(c, node, graph, upstream)
         else:
             node.fields = kind.output_fields(node.config, upstream)
+        if node.body is None:
+            known = kind.field_types(node.config, upstream_types)
+            if node.when is not None or node.case is not None:
+                # records it does not take pass by unchanged: keep what both agree on
+                known = {k: t for k, t in known.items() if upstream_types.get(k) == t}
+            types[node.id] = {k: t for k, t in known.items() if k in node.fields}
 
 
 def _check_reads(c: Compiler, node: Node[Any], upstream: list[str]) -> None:
@@ -78,6 +89,32 @@ def _check_reads(c: Compiler, node: Node[Any], upstream: list[str]) -> None:
                 )
             )
     c.diags.extend(kind.check_templates(node.config, available))
+
+
+def _agreed_types(inputs: list[dict[str, FieldType]]) -> dict[str, FieldType]:
+    """The types every input agrees on (none when there is no input)."""
+    if not inputs:
+        return {}
+    first, *rest = inputs
+    return {
+        name: t
+        for name, t in first.items()
+        if all(name in other and other[name].type == t.type for other in rest)
+    }
+
+
+def _check_types(c: Compiler, node: Node[Any], types: dict[str, FieldType]) -> None:
+    """Comparisons and arithmetic that cannot work with the fields' known types."""
+    if not types:
+        return
+    exprs: list[Any] = list(node_kind(node.kind).expressions(node.config))
+    if node.when is not None:
+        exprs.append(node.when)
+    if node.case is not None and node.case.index == 0:
+        exprs += [cond for cond in node.case.conditions if cond is not None]
+    for expr in exprs:
+        if isinstance(expr, Expression):
+            c.diags.extend(type_problems(expr, types))
 
 
 def _body_fields(c: Compiler, node: Node[Any], graph: Graph, upstream: list[str]) -> list[str]:

@@ -25,6 +25,14 @@ import yaml
 from synthdsl.errors import Diagnostic, RecipeError, Span
 from synthdsl.lang.boundary import ReadBoundary
 
+MAX_RECIPE_BYTES = 2 * 1024 * 1024
+"""Largest recipe file: inline data belongs in a source file."""
+
+MAX_VALUES = 200_000
+"""Most values (mappings, lists, scalars) a recipe may expand to. YAML aliases repeat
+what they name, so ten lines can expand to billions ("billion laughs"); counting as
+values are built stops that after this many, in well under a second."""
+
 __all__ = [
     "Document",
     "Path_",
@@ -249,8 +257,17 @@ class _Builder:
         self.spans = Spans(file)
         self.diagnostics: list[Diagnostic] = []
         self._active: set[int] = set()
+        self._count = 0
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
+        self._count += 1
+        if self._count > MAX_VALUES:
+            top = self.spans.keys.get(path[:1]) if path else None
+            raise RecipeError.single(
+                top or _span(self.file, node.start_mark),
+                f"the recipe expands to more than {MAX_VALUES:,} values",
+                hint="YAML aliases (*name) repeat what they name; put large data in a source file",
+            )
         self.spans.values[path] = _span(self.file, node.start_mark)
         if isinstance(node, yaml.MappingNode):
             if id(node) in self._active:
@@ -331,6 +348,17 @@ class _Builder:
         return out
 
 
+def _reader_error(exc: yaml.reader.ReaderError, text: str, file: str) -> RecipeError:
+    """A character YAML does not allow (a control character), at its position."""
+    line, col = _text_position(text, exc.position)
+    return RecipeError.single(
+        Span(file, line + 1, col + 1),
+        f"character U+{exc.character:04X} is not allowed in a recipe (a control character)",
+        hint="remove it, or write it as an escape inside a double-quoted string "
+        f"(\\x{exc.character:02x})",
+    )
+
+
 def parse_document(text: str, file: str) -> Document:
     """Parse recipe ``text`` (named ``file`` in messages) into a ``Document``."""
     if "\x00" in text:
@@ -347,10 +375,15 @@ def parse_document(text: str, file: str) -> Document:
             "recipe file is empty",
             hint="a recipe starts with 'synthdsl: 1' and defines steps",
         )
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text, file) from None
     try:
         try:
             root = loader.get_single_node()
+        except yaml.reader.ReaderError as exc:
+            raise _reader_error(exc, text, file) from None
         except yaml.MarkedYAMLError as exc:
             raise RecipeError([_syntax_diagnostic(exc, file, text.splitlines())]) from None
         except yaml.YAMLError as exc:
@@ -382,13 +415,20 @@ def load_document(path: str | Path, display_name: str | None = None) -> Document
     """Read and parse the recipe at ``path``. Messages name it ``display_name`` or the path."""
     file = display_name or str(path)
     try:
-        raw = Path(path).read_bytes()
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_RECIPE_BYTES + 1)
     except FileNotFoundError:
         raise RecipeError.single(None, f"recipe file not found: {file}") from None
     except IsADirectoryError:
         raise RecipeError.single(None, f"{file} is a directory, not a recipe file") from None
     except OSError as exc:
         raise RecipeError.single(None, f"cannot read {file}: {exc.strerror}") from None
+    if len(raw) > MAX_RECIPE_BYTES:
+        raise RecipeError.single(
+            Span(file, 1, 1),
+            f"recipe file is larger than {MAX_RECIPE_BYTES:,} bytes",
+            hint="put inline records in a source file (sources: {name: {path: data.jsonl}})",
+        )
     if b"\x00" in raw[:8192]:
         raise RecipeError.single(
             Span(file, 1, 1),

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from synthdsl.errors import Diagnostic, Span
+from synthdsl.lang.expr.functions import Regex, compile_regex
 from synthdsl.lang.load import Document
 
 __all__ = [
@@ -157,10 +158,15 @@ def _pattern_problem(pattern: Any) -> str | None:
     if len(pattern) > MAX_PATTERN:
         return f"pattern is {len(pattern)} characters long; keep it under {MAX_PATTERN}"
     try:
-        re.compile(pattern)
+        _whole(pattern)
     except re.error as exc:
         return f"bad regular expression {pattern!r}: {exc}"
     return None
+
+
+def _whole(pattern: str) -> Regex:
+    """``pattern`` matching a whole string, on the recipe regex engine (RE2)."""
+    return compile_regex(f"^(?:{pattern})$")
 
 
 def defaults(decls: dict[str, ParamDecl]) -> dict[str, Any]:
@@ -225,7 +231,7 @@ def _fits(decl: ParamDecl, value: Any) -> bool:
     if kind in ("string", "model", "path"):
         if not isinstance(value, str) or (kind != "string" and not value):
             return False
-        return decl.pattern is None or re.fullmatch(decl.pattern, value) is not None
+        return decl.pattern is None or _whole(decl.pattern).search(value) is not None
     if kind in ("integer", "number"):
         num = _number(value)
         if num is None or (kind == "integer" and not isinstance(num, int)):

@@ -13,11 +13,14 @@ or in the recipe for inline templates) or statically includes a missing file.
 (``StrictUndefined``), a sandbox violation such as ``{{ ''.__class__ }}``, or any error
 raised by a filter; it names the template and, when known, the line.
 
-Templates run in a Jinja2 ``SandboxedEnvironment`` (autoescape off, trailing newline
-kept). Besides Jinja's built-in filters (``tojson``, ``join``, ...) templates get the
-``words`` filter (word count), the ``json`` filter (plain ``json.dumps``, unicode kept)
-and the ``enumerate`` global. The only file access is ``{% include %}``,
-``{% import %}`` and ``{% extends %}`` of files under the search directories.
+Templates run in a Jinja2 sandbox (autoescape off, trailing newline kept), bounded by
+``lang.jinja_limits``: no operation, call or render can make a value past its limits,
+and constant expressions that would are refused by ``check``; template files are at
+most ``MAX_TEMPLATE_BYTES``. Besides Jinja's built-in filters (``tojson``, ``join``,
+...) templates get the ``words`` filter (word count), the ``json`` filter (plain
+``json.dumps``, unicode kept) and the ``enumerate`` global. The only file access is
+``{% include %}``, ``{% import %}`` and ``{% extends %}`` of files under the search
+directories.
 
 Variables guarded by ``{% if x is defined %}`` or read through ``x | default(...)`` are
 optional: ``variables()`` leaves them out and ``optional_variables()`` lists them.
@@ -41,6 +44,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from synthdsl.errors import Diagnostic, RecipeError, RunError, Span, did_you_mean
 from synthdsl.lang.boundary import ReadBoundary
+from synthdsl.lang.jinja_limits import BoundedSandbox, constant_problems, render_bounded
 
 __all__ = [
     "TEMPLATE_SUFFIXES",
@@ -55,6 +59,9 @@ TEMPLATE_SUFFIXES = (".j2", ".jinja", ".txt", ".md")
 """File name endings ``load_template`` accepts."""
 
 _MAX_CANDIDATES = 300
+
+MAX_TEMPLATE_BYTES = 256 * 1024
+"""Largest template file: a prompt, not a data store."""
 _SKIPPED_DIRS = frozenset({"__pycache__", "node_modules", "venv", "site-packages"})
 _OPTIONAL_TESTS = frozenset({"defined", "undefined"})
 _OPTIONAL_FILTERS = frozenset({"default", "d"})
@@ -83,7 +90,7 @@ def _plain_json(value: Any, indent: int | None = None) -> str:
 @functools.lru_cache(maxsize=64)
 def _environment(search_dirs: tuple[Path, ...]) -> SandboxedEnvironment:
     loader = FileSystemLoader([str(d) for d in search_dirs]) if search_dirs else None
-    env = SandboxedEnvironment(
+    env = BoundedSandbox(
         loader=loader,
         undefined=StrictUndefined,
         autoescape=False,
@@ -201,7 +208,7 @@ class Template:
         """
         compiled = self._compiled()
         try:
-            return compiled.render(dict(context))
+            return render_bounded(compiled.generate(dict(context)))
         except Exception as exc:
             span = self._failure_span(exc)
             where = f" at {span}" if span is not None else ""
@@ -227,9 +234,13 @@ class Template:
         return span
 
     def check(self) -> None:
-        """Raise ``RecipeError`` on syntax errors here or in statically included files."""
-        self._ast()
-        problems = list(_include_problems(self, set()))
+        """Raise ``RecipeError`` on syntax errors here or in statically included files,
+        and on constant expressions that would make a value past the template bounds."""
+        problems = [
+            Diagnostic(self.span_at(line), f"template computes too much: {message}")
+            for line, message in constant_problems(self._ast())
+        ]
+        problems += _include_problems(self, set())
         if problems:
             raise RecipeError(problems)
 
@@ -488,11 +499,16 @@ def load_template(
         if problem is not None:
             raise RecipeError([problem])
     try:
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            data = fh.read(MAX_TEMPLATE_BYTES + 1)
     except OSError as exc:
         raise RecipeError.single(
             ref_span, f"cannot read template file '{path}': {exc.strerror or exc}"
         ) from None
+    if len(data) > MAX_TEMPLATE_BYTES:
+        raise RecipeError.single(
+            ref_span, f"template file '{path}' is larger than {MAX_TEMPLATE_BYTES:,} bytes"
+        )
     text = _decode(data)
     if text is None:
         raise RecipeError.single(

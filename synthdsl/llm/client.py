@@ -9,8 +9,9 @@ For each spec the pool resolves an ``Endpoint`` and a backend:
 
 - ``backend="auto"``: the lean HTTP backend for ``openai/...`` and ``local/...``
   models, litellm for everything else; ``"http"`` / ``"litellm"`` force one;
-- ``openai/...`` without ``api_base`` calls https://api.openai.com/v1 with the key in
-  ``OPENAI_API_KEY`` (unless ``api_key_env`` names another variable);
+- ``openai/...`` calls its ``api_base`` (https://api.openai.com/v1 by default) with the
+  key in ``OPENAI_API_KEY`` unless ``api_key_env`` names another variable; with an
+  ``api_base`` that variable may be unset (no key is sent);
 - ``local/...`` starts the embedded llama.cpp server once and calls it like a remote
   OpenAI-compatible endpoint (see ``local_model``).
 
@@ -152,17 +153,16 @@ class ProviderPool:
                     backend=backend,
                 )
         elif spec.model.startswith("openai/"):
-            api_base = spec.api_base or OPENAI_API_BASE
-            key_env = spec.api_key_env
-            if key_env is None and spec.api_base is None:
-                key_env = "OPENAI_API_KEY"
+            # OPENAI_API_KEY unless the alias names another variable, as OpenAI's own
+            # clients do; optional for another api_base (a local server needs none).
             endpoint = Endpoint(
                 model=spec.model,
                 wire_model=spec.model[len("openai/") :],
                 litellm_model=spec.model,
-                api_base=api_base,
-                api_key_env=key_env,
+                api_base=spec.api_base or OPENAI_API_BASE,
+                api_key_env=spec.api_key_env or "OPENAI_API_KEY",
                 backend=backend,
+                key_optional=spec.api_key_env is None and spec.api_base is not None,
             )
         else:
             if backend == "http" and spec.api_base is None:

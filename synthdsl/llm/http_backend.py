@@ -66,7 +66,7 @@ class HTTPBackend:
                 kind="bad_request",
                 transient=False,
             )
-        key = read_api_key(endpoint.api_key_env)
+        key = read_api_key(endpoint.api_key_env, optional=endpoint.key_optional)
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if key is not None:
             headers["Authorization"] = f"Bearer {key}"
@@ -107,7 +107,13 @@ class HTTPBackend:
 
         if status != 200:
             detail = _decode_error(raw)
-            raise error_for_status(status, detail, model=model, retry_after=retry_after)
+            raise error_for_status(
+                status,
+                detail,
+                model=model,
+                retry_after=retry_after,
+                key_note=endpoint.key_note(key is not None),
+            )
         try:
             body: Any = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:

@@ -29,9 +29,9 @@ it takes seconds). Facts about litellm 1.106 this module works around:
   ..."), even for statuses it maps to another class (a 401 from an ``openai/`` endpoint
   whose body says "invalid_request_error" is a BadRequestError): kinds come from
   ``status_code`` first, the class second;
-- without an explicit key, the ``openai/`` route would send ``OPENAI_API_KEY`` to
-  whatever ``api_base`` says, so a placeholder key is passed when the endpoint needs
-  none.
+- an ``openai/`` endpoint with an ``api_base`` and no key (``OPENAI_API_KEY`` unset and
+  no ``api_key_env``) gets a placeholder key, since the SDK refuses to call without one;
+  a 401/403 says which variable's key was sent (never the key).
 """
 
 from __future__ import annotations
@@ -251,7 +251,7 @@ class LiteLLMBackend:
 
     async def complete(self, request: LLMRequest, endpoint: Endpoint) -> LLMResponse:
         """One attempt through litellm. Raises LLMError (see the module docstring)."""
-        key = read_api_key(endpoint.api_key_env)
+        key = read_api_key(endpoint.api_key_env, optional=endpoint.key_optional)
         if (
             key is None
             and endpoint.api_base is not None
@@ -285,7 +285,16 @@ class LiteLLMBackend:
         except LLMError:
             raise
         except Exception as exc:
-            raise classify_litellm_error(exc, model=endpoint.model) from None
+            error = classify_litellm_error(exc, model=endpoint.model)
+            if error.kind == "auth":
+                sent = key is not None and key != NO_KEY_PLACEHOLDER
+                error = LLMError(
+                    f"{error} ({endpoint.key_note(sent)})",
+                    kind=error.kind,
+                    transient=False,
+                    status=error.status,
+                )
+            raise error from None
         if response is None:
             raise LLMError(
                 f"{endpoint.model}: litellm returned no response (it does so after an "

@@ -59,8 +59,10 @@ class Endpoint:
     ``model`` is the model string as given in the spec (the stats key); ``wire_model`` the
     name sent in the request body ("gpt-4o-mini" for "openai/gpt-4o-mini", the served
     alias for "local/..."); ``litellm_model`` what litellm is called with.
-    ``api_key_env`` names the variable holding the key (None: send no key).
-    ``backend`` is "http" or "litellm".
+    ``api_key_env`` names the variable holding the key (None: send no key);
+    ``key_optional``: when that variable is unset, send no key instead of failing (the
+    conventional ``OPENAI_API_KEY`` for an OpenAI-compatible ``api_base``: a local
+    server needs none). ``backend`` is "http" or "litellm".
     """
 
     model: str
@@ -69,16 +71,28 @@ class Endpoint:
     api_base: str | None
     api_key_env: str | None
     backend: str
+    key_optional: bool = False
+
+    def key_note(self, sent: bool) -> str:
+        """Which key a request carried, by variable name (never its value)."""
+        if sent:
+            return f"the key sent was the one in ${self.api_key_env}"
+        if self.api_key_env:
+            return f"no key was sent: ${self.api_key_env} is not set"
+        return "no key was sent: name its variable with api_key_env on the model alias"
 
 
-def read_api_key(env_name: str | None) -> str | None:
-    """The API key held by ``env_name`` (None when no variable is configured).
+def read_api_key(env_name: str | None, *, optional: bool = False) -> str | None:
+    """The API key held by ``env_name`` (None when no variable is configured, or when
+    it is ``optional`` and unset).
 
     Raises LLMError(kind="missing_api_key") naming the variable, never a value.
     """
     if env_name is None:
         return None
     value = os.environ.get(env_name)
+    if not value and optional:
+        return None
     if not value:
         raise LLMError(
             f"environment variable {env_name} is not set (it should hold the API key)",
@@ -122,8 +136,10 @@ def error_for_status(
     *,
     model: str,
     retry_after: float | None = None,
+    key_note: str | None = None,
 ) -> LLMError:
-    """The LLMError for an HTTP error status, classified into a stable kind."""
+    """The LLMError for an HTTP error status, classified into a stable kind.
+    ``key_note`` says, for 401/403, which key variable the request used."""
     detail = _shorten(detail)
     where = f"{model}: HTTP {status}"
     if status == 429:
@@ -152,7 +168,10 @@ def error_for_status(
         )
     if status in (401, 403):
         return LLMError(
-            f"{where} not authorised: {detail}", kind="auth", transient=False, status=status
+            f"{where} not authorised: {detail}" + (f" ({key_note})" if key_note else ""),
+            kind="auth",
+            transient=False,
+            status=status,
         )
     if status == 404:
         return LLMError(

@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from synthdsl.errors import Diagnostic, Span
+from synthdsl.lang.expr import Expression
+from synthdsl.lang.expr.types import FieldType
 from synthdsl.lang.load import Document, Path_
 from synthdsl.lang.templates import Template, check_variables
 from synthdsl.records import Record
@@ -397,6 +399,17 @@ class NodeKind(Generic[C]):
 
     def output_fields(self, config: C, upstream: list[str]) -> list[str]:
         return list(upstream)
+
+    def field_types(self, config: C, upstream: dict[str, FieldType]) -> dict[str, FieldType]:
+        """The types of this node's output fields that are certain (``upstream``: those
+        of its input). None by default: a kind that may rewrite any field vouches for
+        nothing; one that never changes a value passes ``upstream`` on."""
+        return {}
+
+    def expressions(self, config: C) -> list[Expression]:
+        """The filter expressions the node evaluates per record (type-checked against
+        the known field types)."""
+        return []
 
     def check_graph(self, node: Node[C], graph: Graph, report: GraphReport) -> None:
         """Checks that need the whole compiled graph (after fields are known)."""

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import Span
+from synthdsl.lang.expr.types import FieldType
 from synthdsl.nodes.base import (
     CheckContext,
     Drop,
@@ -243,6 +244,9 @@ class _Runner:
 
 class DedupKind(NodeKind[DedupConfig]):
     name = "dedup"
+
+    def field_types(self, cfg: DedupConfig, upstream: dict[str, FieldType]) -> dict[str, FieldType]:
+        return dict(upstream)  # values pass unchanged
 
     def link(self, config: DedupConfig, main: list[str], resolve: Resolve) -> list[str]:
         config.main = list(main)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import RecipeError, Span
 from synthdsl.lang.expr import Expression, ExpressionRuntimeError, parse_expression
+from synthdsl.lang.expr.types import FieldType
 from synthdsl.lang.load import content_span
 from synthdsl.nodes.base import (
     CheckContext,
@@ -164,6 +165,14 @@ class _RankRunner:
 
 class FilterKind(NodeKind[FilterConfig]):
     name = "filter"
+
+    def field_types(
+        self, cfg: FilterConfig, upstream: dict[str, FieldType]
+    ) -> dict[str, FieldType]:
+        return dict(upstream)  # values pass unchanged
+
+    def expressions(self, cfg: FilterConfig) -> list[Expression]:
+        return [e for e in (cfg.expr, cfg.by) if e is not None]
 
     def supports_when(self, config: FilterConfig) -> bool:
         return config.by is None

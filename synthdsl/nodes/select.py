@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import Span
+from synthdsl.lang.expr.types import FieldType
 from synthdsl.nodes.base import CheckContext, Emit, MapRunner, NodeKind, Outcome, Runtime
 from synthdsl.records import Record
 
@@ -43,6 +44,11 @@ class _Runner:
 
 class SelectKind(NodeKind[SelectConfig]):
     name = "select"
+
+    def field_types(
+        self, cfg: SelectConfig, upstream: dict[str, FieldType]
+    ) -> dict[str, FieldType]:
+        return dict(upstream)  # values pass unchanged
 
     def supports_when(self, config: SelectConfig) -> bool:
         return True

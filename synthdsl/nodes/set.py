@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import StrictUndefined
 from jinja2.nativetypes import NativeEnvironment
-from jinja2.sandbox import SandboxedEnvironment
 
 from synthdsl.errors import Diagnostic, RecipeError
+from synthdsl.lang.jinja_limits import BoundedSandbox, render_bounded
 from synthdsl.lang.load import content_span
 from synthdsl.lang.templates import Template, check_variables, inline_template
 from synthdsl.nodes.base import (
@@ -43,12 +43,13 @@ if TYPE_CHECKING:
 __all__ = ["KIND", "SetConfig"]
 
 
-class _NativeSandbox(NativeEnvironment, SandboxedEnvironment):
-    """Sandboxed (no attribute escapes) and native (values keep their Python type)."""
+class _NativeSandbox(NativeEnvironment, BoundedSandbox):
+    """Sandboxed and bounded (``lang.jinja_limits``), and native (values keep their
+    Python type)."""
 
 
 _ENV = _NativeSandbox(undefined=StrictUndefined, autoescape=False)
-_TEXT_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+_TEXT_ENV = BoundedSandbox(undefined=StrictUndefined, autoescape=False)
 
 
 def _single_expression(source: str) -> str | None:
@@ -72,7 +73,7 @@ def _evaluator(source: str) -> Callable[[dict[str, Any]], Any]:
         compiled = _ENV.compile_expression(expr, undefined_to_none=False)
         return lambda ctx: compiled(**ctx)
     template = _TEXT_ENV.from_string(source)
-    return template.render
+    return lambda ctx: render_bounded(template.generate(ctx))
 
 
 @dataclass

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import RecipeError, Span
 from synthdsl.lang.expr import Expression, ExpressionRuntimeError, parse_expression
+from synthdsl.lang.expr.types import FieldType
 from synthdsl.lang.load import content_span
 from synthdsl.nodes.base import CheckContext, NodeKind, Outbox, Runtime, StreamRunner
 from synthdsl.records import Record
@@ -97,6 +98,12 @@ class _Runner:
 
 class SortKind(NodeKind[SortConfig]):
     name = "sort"
+
+    def field_types(self, cfg: SortConfig, upstream: dict[str, FieldType]) -> dict[str, FieldType]:
+        return dict(upstream)  # values pass unchanged
+
+    def expressions(self, cfg: SortConfig) -> list[Expression]:
+        return [cfg.by] if cfg.by is not None else []
 
     def configure(self, raw: Any, ctx: CheckContext) -> SortConfig:
         text = str(raw["by"])

@@ -7,12 +7,14 @@ an id derived from the source name and the row's position.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from synthdsl.io.readers import SourceReader, peek_fields
 from synthdsl.ir import Node, SourceDecl
+from synthdsl.lang.expr.types import FieldType, json_type
 from synthdsl.nodes.base import Estimate, Estimator, NodeKind, Outbox, Runtime, StreamRunner
 from synthdsl.records import Record, derive_id
 
@@ -90,6 +92,18 @@ class SourceKind(NodeKind[SourceDecl]):
             return ["*"]
         return fields or ["*"]
 
+    def field_types(self, cfg: SourceDecl, upstream: dict[str, FieldType]) -> dict[str, FieldType]:
+        """Types every row agrees on: all inline records, or a JSON Lines file's first
+        rows (read as ``validate`` peeks, bounded)."""
+        if cfg.records is not None:
+            return _agreed(cfg.records, f"source '{cfg.name}'")
+        path = resolved_path(cfg)
+        if path is None or not path.is_file() or path.suffix != ".jsonl":
+            return {}
+        if cfg.format not in ("auto", "jsonl"):
+            return {}
+        return _agreed(_first_rows(path), f"the first rows of source '{cfg.name}'")
+
     def estimate(self, node: Node[SourceDecl], n_in: int | None, est: Estimator) -> Estimate:
         cfg = node.config
         if cfg.records is not None:
@@ -125,3 +139,37 @@ class SourceKind(NodeKind[SourceDecl]):
 
 
 KIND = SourceKind()
+
+
+_PEEK_ROWS = 50
+_PEEK_BYTES = 1 << 20
+
+
+def _first_rows(path: Path) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    try:
+        with path.open("rb") as fh:
+            for line in fh.read(_PEEK_BYTES).splitlines()[:_PEEK_ROWS]:
+                if line.strip():
+                    row = json.loads(line)
+                    if not isinstance(row, dict):
+                        return []
+                    rows.append(row)
+    except (OSError, ValueError):
+        return []  # the run reports unreadable rows with their position
+    return rows
+
+
+def _agreed(rows: Sequence[Mapping[str, Any]], origin: str) -> dict[str, FieldType]:
+    """Fields present in every row with one JSON type in all of them."""
+    if not rows:
+        return {}
+    seen: dict[str, set[str]] = {}
+    for row in rows:
+        for key, value in row.items():
+            seen.setdefault(key, set()).add(json_type(value))
+    return {
+        key: FieldType(next(iter(types)), origin)
+        for key, types in seen.items()
+        if len(types) == 1 and all(key in row for row in rows)
+    }

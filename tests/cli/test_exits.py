@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from synthdsl.cli import COMMANDS
+from synthdsl.cli import COMMANDS, main
 from synthdsl.cli.exits import Interrupted, UsageError, exit_code
 from synthdsl.errors import RecipeError, RunError, Span
 
@@ -99,3 +99,31 @@ def test_a_reader_that_leaves_early_is_no_internal_error() -> None:
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 141
     assert "internal error" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("verb", "option", "message"),
+    [
+        ("run", ["--concurrency", "-3"], "argument --concurrency: must be at least 1, got -3"),
+        ("run", ["--concurrency", "0"], "argument --concurrency: must be at least 1, got 0"),
+        ("run", ["--limit", "-5"], "argument --limit: must be 0 or more, got -5"),
+        ("run", ["--limit", "many"], "argument --limit:"),
+    ],
+)
+def test_bad_numbers_on_the_command_line_are_usage_errors(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    verb: str,
+    option: list[str],
+    message: str,
+) -> None:
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        "synthdsl: 1\nsources:\n  s: {records: [{x: 1}]}\nsteps:\n  - id: f\n    filter: 'x > 0'\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SystemExit) as caught:
+        main([verb, str(recipe), "--out", str(tmp_path / "out"), *option])
+    assert caught.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

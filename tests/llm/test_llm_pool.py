@@ -340,3 +340,38 @@ async def test_backends_agree(server: FakeOpenAIServer, pool: ProviderPool) -> N
     assert got["http"].finish_reason == "stop"
     stats = pool.stats()["openai/fake-model"]
     assert stats["calls"] == 10 and stats["ok"] == 10
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_an_api_base_gets_the_conventional_key_and_a_401_names_its_variable(
+    pool: ProviderPool, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "sk-conv-SECRET-0123456789"
+    with FakeOpenAIServer(require_api_key=secret) as srv:
+        # --model openai/x --api-base URL with OPENAI_API_KEY set: the key is sent
+        monkeypatch.setenv("OPENAI_API_KEY", secret)
+        spec = make_spec(srv.base_url, backend)
+        assert (await pool.complete(ask(spec, "[[reply: ok]]"))).text == "ok"
+        assert srv.stats()["auth_headers_seen"] == 1
+        # a wrong key: the 401 says which variable held it, never the key
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-wrong-WRONGSECRET-999")
+        with pytest.raises(LLMError) as wrong:
+            await pool.complete(ask(spec, "[[reply: again]]"))
+        # unset: no key is sent (a local server needs none), and the 401 says so
+        monkeypatch.delenv("OPENAI_API_KEY")
+        with pytest.raises(LLMError) as unset:
+            await pool.complete(ask(spec, "[[reply: once more]]"))
+    assert wrong.value.kind == "auth"
+    assert "the key sent was the one in $OPENAI_API_KEY" in str(wrong.value)
+    assert "WRONGSECRET" not in f"{wrong.value} {wrong.value!r}"
+    assert unset.value.kind == "auth"
+    assert "no key was sent: $OPENAI_API_KEY is not set" in str(unset.value)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_an_api_base_without_a_key_works_with_a_server_that_needs_none(
+    pool: ProviderPool, server: FakeOpenAIServer, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    spec = make_spec(server.base_url, backend)
+    assert (await pool.complete(ask(spec, "[[reply: fine]]"))).text == "fine"

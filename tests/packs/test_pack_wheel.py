@@ -1,25 +1,22 @@
 """Packs from a built wheel, as a user has them: issue 8's "done when" for packs.
 
-Builds the wheel (``pip wheel``), installs it non-editable into a folder of its own
-(``pip install --no-deps --target``; the dependencies come from the test venv), and in
-temporary folders far from the checkout: ``pack new``, commit it to a git repository
-and pack it as a tarball, install each into another project, run a recipe that
-``use:``s it against the test server, tamper with one (the lock check fails at the
-``use:`` line) and refuse a hostile archive (nothing written outside the packs folder).
+With synthdsl installed from its wheel in a fresh venv (the ``installed`` fixture,
+``tests/install_support.py``), in temporary folders far from the checkout: ``pack new``,
+commit it to a git repository and pack it as a tarball, install each into another
+project, run a recipe that ``use:``s it against the test server, tamper with one (the
+lock check fails at the ``use:`` line) and refuse a hostile archive (nothing written
+outside the packs folder).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
-import pytest
+from install_support import Installed
 from packtools import add_bytes, git, git_repo
-from test_packaging import _clean_copy
 
 from synthdsl.testing.fake_openai import FakeOpenAIServer
 
@@ -34,59 +31,13 @@ output: {from: qs}
 """
 
 
-@pytest.fixture(scope="module")
-def wheel_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder holding synthdsl installed from its wheel, nothing else."""
-    tmp = tmp_path_factory.mktemp("wheel")
-    source = _clean_copy(tmp / "src")
-    pip = [sys.executable, "-m", "pip"]
-    built = subprocess.run(
-        [*pip, "wheel", "--no-deps", "-q", "-w", str(tmp / "dist"), str(source)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert built.returncode == 0, built.stderr[-2000:]
-    (wheel,) = (tmp / "dist").glob("synthdsl-*.whl")
-    site = tmp / "site"
-    done = subprocess.run(
-        [*pip, "install", "--no-deps", "--no-index", "-q", "--target", str(site), str(wheel)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return site
-
-
-def test_packs_from_the_wheel(wheel_site: Path, tmp_path: Path, server: FakeOpenAIServer) -> None:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(wheel_site),
-        "SYNTHDSL_PACKS_HOME": str(tmp_path / "user-packs"),
-        "SYNTHDSL_CACHE": str(tmp_path / "cache.sqlite"),
-        "SYNTHDSL_RETRY_BASE": "0.01",
-    }
+def test_packs_from_the_wheel(
+    installed: Installed, tmp_path: Path, server: FakeOpenAIServer
+) -> None:
+    env = {"SYNTHDSL_PACKS_HOME": str(tmp_path / "user-packs")}
 
     def synthdsl(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "synthdsl.cli", *args],
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-
-    where = subprocess.run(
-        [sys.executable, "-c", "import synthdsl; print(synthdsl.__file__)"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert where.startswith(str(wheel_site))  # the wheel, not the checkout
+        return installed.run(*args, cwd=cwd, env=env)
 
     author = tmp_path / "author"
     author.mkdir()
@@ -101,8 +52,8 @@ def test_packs_from_the_wheel(wheel_site: Path, tmp_path: Path, server: FakeOpen
     for name, source in (("from-git", f"{repo}@v0.1.0"), ("from-tarball", str(tgz))):
         project = tmp_path / name
         project.mkdir()
-        installed = synthdsl(project, "pack", "install", source)
-        assert installed.returncode == 0, installed.stderr
+        done = synthdsl(project, "pack", "install", source)
+        assert done.returncode == 0, done.stderr
         (project / "use.yaml").write_text(USE, "utf-8")
         ran = synthdsl(project, "run", "use.yaml", "--out", "out", *fake)
         assert ran.returncode == 0, ran.stderr

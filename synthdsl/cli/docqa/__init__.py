@@ -175,7 +175,7 @@ def _add_run_options(p: argparse.ArgumentParser, out: Path) -> None:
         p,
         "any other override of the run's recipe, e.g. --set steps.create.with.temperature=0.2",
     )
-    add_run_options(p, out=out, rows="input rows", checked=True)
+    add_run_options(p, out=out, rows="input rows")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -21,7 +21,6 @@ true division.
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -44,6 +43,7 @@ from synthdsl.lang.expr.errors import ExpressionRuntimeError
 from synthdsl.lang.expr.functions import (
     FUNCTION_SPECS,
     FunctionArgError,
+    Regex,
     compile_regex,
     is_number,
     type_name,
@@ -425,7 +425,7 @@ def _constant(value: Any) -> Evaluator:
     return lambda record: value
 
 
-def _literal_matcher(pattern: re.Pattern[str]) -> Callable[[Any, Any], bool]:
+def _literal_matcher(pattern: Regex) -> Callable[[Any, Any], bool]:
     search = pattern.search
 
     def matches(text: Any, _pattern: Any) -> bool:

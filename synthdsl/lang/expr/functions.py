@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol, cast
 
 __all__ = [
     "FUNCTION_SPECS",
@@ -86,10 +86,38 @@ def is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+MAX_REGEX_CHARS = 1000
+"""Longest regular expression a recipe may hold."""
+
+_RE2_MEMORY = 8 << 20  # bytes of compiled program per pattern
+
+
+class Regex(Protocol):
+    """What recipe code uses of a compiled pattern (``re2`` and ``re`` agree on it)."""
+
+    def search(self, text: str) -> object | None: ...
+
+
 @functools.lru_cache(maxsize=512)
-def compile_regex(pattern: str) -> re.Pattern[str]:
-    """``re.compile`` with a cache; raises ``re.error`` on a bad pattern."""
-    return re.compile(pattern)
+def compile_regex(pattern: str) -> Regex:
+    """A recipe's regular expression, compiled for RE2: matching takes linear time in the
+    text whatever the pattern (``(a+)+$`` cannot hang a run). Raises ``re.error`` for a
+    bad pattern, one RE2 cannot run (backreferences, lookaround) or one too long."""
+    import re2  # imported on first use: recipes without regexes never load it
+
+    if len(pattern) > MAX_REGEX_CHARS:
+        raise re.error(f"pattern longer than {MAX_REGEX_CHARS} characters")
+    options = re2.Options()
+    options.log_errors = False
+    options.max_mem = _RE2_MEMORY
+    try:
+        return cast(Regex, re2.compile(pattern, options))
+    except re2.error as exc:
+        detail = exc.args[0] if exc.args else exc
+        text = detail.decode("utf-8", "replace") if isinstance(detail, bytes) else str(detail)
+        raise re.error(
+            f"{text} (recipe regexes run on RE2, in linear time: no backreferences or lookaround)"
+        ) from None
 
 
 def _str_arg(value: object, what: str = "a string") -> str:
