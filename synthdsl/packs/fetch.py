@@ -10,7 +10,7 @@ path made absolute; a git source pinned to the commit it resolved to, so that
 ``pack install`` with no argument restores the same content).
 Git runs as ``git clone`` + ``git archive`` with a restricted set of transports (file,
 git, http(s), ssh) and no prompts; the archive goes through ``archive.py``'s checks.
-A folder is copied file by file: ``.git`` is left out, links must point inside it
+A folder is copied file by file: ``.git`` and ``.synthdsl`` are left out, links must point inside it
 (they become copies), device files are refused, the size caps apply.
 Raises ``PackError`` (exit 2: a source that does not exist or is not readable as a
 pack, an unknown git ref, an unsafe archive or folder) or ``PackFetchError`` (exit 1: a
@@ -37,6 +37,7 @@ __all__ = ["Fetched", "fetch_source", "parse_git_source"]
 
 _GIT_PROTOCOLS = "file:git:http:https:ssh"
 _TIMEOUT = 60.0
+_NOT_COPIED = frozenset({".git", ".synthdsl"})  # version control; a project's own store
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,7 @@ def copy_folder(src: Path, dest: Path, limits: Limits = DEFAULT_LIMITS) -> None:
     total = 0
     dest.mkdir(parents=True)
     for folder, dirs, files in os.walk(src, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if d != ".git")
+        dirs[:] = sorted(d for d in dirs if d not in _NOT_COPIED)
         here = Path(folder)
         rel_dir = here.relative_to(src)
         for name in sorted([*files, *(d for d in dirs if (here / d).is_symlink())]):

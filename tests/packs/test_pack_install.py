@@ -269,3 +269,14 @@ def test_restore_from_the_lock(
     assert content_hash(folder) == good
     assert main(["pack", "install"]) == 0
     assert "unchanged" in capsys.readouterr().out
+
+
+def test_install_a_pack_from_the_folder_it_is_developed_in(
+    pack_src: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(pack_src)
+    assert main(["pack", "install", "."]) == 0  # the project is the pack's own folder
+    folder = _installed(pack_src)
+    assert not (folder / ".synthdsl").exists()  # its own store is not copied into it
+    assert main(["pack", "install", ".", "--force"]) == 0
+    assert not (folder / ".synthdsl").exists()
