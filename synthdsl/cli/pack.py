@@ -144,7 +144,8 @@ def _install(source: str | None, *, user: bool, force: bool) -> int:
 
 
 def _list() -> int:
-    packs = installed_packs()
+    broken: list[tuple[Path, str]] = []
+    packs = installed_packs(broken=broken)
     seen: set[str] = set()
     rows = [("name", "version", "where", "recipes", "")]
     for p in packs:
@@ -154,6 +155,8 @@ def _list() -> int:
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for r in rows:
         print("  ".join([*(r[i].ljust(widths[i]) for i in range(4)), r[4]]).rstrip())
+    for folder, problem in broken:
+        print(f"broken: {folder}: {problem} (reinstall or remove it)")
     return EXIT_OK
 
 

@@ -11,8 +11,9 @@ Output: ``InstalledPack`` values (manifest, folder, where it came from) in looku
 3. Python packages carrying packs (entry point group ``synthdsl.packs``; read-only);
 4. the built-in pack ``builtin`` (the strategies shipped with synthdsl).
 
-Raises ``RecipeError`` for an installed pack whose ``pack.yaml`` is broken (when that
-pack is asked for), ``PluginError`` for a pack plugin that fails to import.
+Raises ``RecipeError`` for an installed pack whose ``pack.yaml`` is broken or names
+another pack than its folder (when that pack is asked for), ``PluginError`` for a pack
+plugin that fails to import.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from synthdsl import __version__
 from synthdsl.builtin import __file__ as _builtin_init
+from synthdsl.errors import RecipeError
 from synthdsl.packs.manifest import MANIFEST, ExportedRecipe, Manifest, load_manifest
 from synthdsl.packs.versions import parse_range, parse_version
 from synthdsl.plugins import load, plugins
@@ -101,6 +103,12 @@ def _stored(folder: Path, where: str) -> InstalledPack | None:
     if not (folder / MANIFEST).is_file():
         return None
     manifest = load_manifest(folder, f"{folder / MANIFEST}")
+    if where in ("project", "user") and manifest.name != folder.name:
+        raise RecipeError.single(
+            None,
+            f"{folder} holds the pack '{manifest.name}', not '{folder.name}'",
+            "reinstall it: synthdsl pack install SOURCE --force",
+        )
     return InstalledPack(manifest, folder, where)
 
 
@@ -155,8 +163,12 @@ def find_packs(name: str, start: Path | None = None) -> list[InstalledPack]:
     return found
 
 
-def installed_packs(start: Path | None = None) -> list[InstalledPack]:
-    """Every pack in every location, in lookup order then by name (for ``pack list``)."""
+def installed_packs(
+    start: Path | None = None, broken: list[tuple[Path, str]] | None = None
+) -> list[InstalledPack]:
+    """Every pack in every location, in lookup order then by name (for ``pack list``).
+    With ``broken``, an installed pack whose ``pack.yaml`` does not read is added to it
+    (folder, first problem) instead of raising."""
     out: list[InstalledPack] = []
     for base, where in (
         (project_packs_dir(project_root(start)), "project"),
@@ -165,7 +177,13 @@ def installed_packs(start: Path | None = None) -> list[InstalledPack]:
         if base.is_dir():
             for folder in sorted(base.iterdir()):
                 if folder.is_dir() and not folder.name.startswith("."):
-                    pack = _stored(folder, where)
+                    try:
+                        pack = _stored(folder, where)
+                    except RecipeError as exc:
+                        if broken is None:
+                            raise
+                        broken.append((folder, str(exc)))
+                        continue
                     if pack is not None:
                         out.append(pack)
     out.extend(sorted(entry_point_packs(), key=lambda p: p.name))

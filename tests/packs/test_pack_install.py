@@ -250,6 +250,23 @@ def test_user_installs_list_show_remove(
     assert main(["pack", "show", "nope"]) == 2
 
 
+def test_list_names_broken_installs(
+    project: Path, pack_src: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["pack", "install", str(pack_src)]) == 0
+    folder = _installed(project)
+    folder.rename(folder.parent / "other")
+    capsys.readouterr()
+    assert main(["pack", "list"]) == 0
+    out = capsys.readouterr().out
+    assert f"broken: {folder.parent / 'other'}: " in out
+    assert "holds the pack 'demo', not 'other'" in out
+    (folder.parent / "other" / "pack.yaml").write_text("name: [\n", "utf-8")
+    assert main(["pack", "list"]) == 0
+    assert "broken: " in capsys.readouterr().out
+    assert main(["pack", "show", "other"]) == 2
+
+
 def test_restore_from_the_lock(
     project: Path, pack_src: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
