@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from synthdsl import __version__
+from synthdsl.errors import RecipeError
 from synthdsl.packs.errors import PackError
 from synthdsl.packs.fetch import fetch_source
 from synthdsl.packs.hashing import INSTALL_RECORD, content_hash
@@ -100,8 +101,8 @@ def install(
             )
         target = store / manifest.name
         replaced: str | None = None
-        if (target / MANIFEST).is_file():
-            old = load_manifest(target)
+        old = _old_manifest(target)
+        if old is not None:
             replaced = str(old.version)
             if content_hash(target) == digest:
                 result = Installed(
@@ -132,6 +133,17 @@ def install(
         return result
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _old_manifest(target: Path) -> Manifest | None:
+    """The manifest of the pack installed at ``target``; None when there is none or it
+    does not read (a broken install is replaced with ``--force`` like a stray folder)."""
+    if not (target / MANIFEST).is_file():
+        return None
+    try:
+        return load_manifest(target)
+    except RecipeError:
+        return None
 
 
 def _sub(scratch: Path) -> Path:

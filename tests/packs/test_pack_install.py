@@ -265,6 +265,12 @@ def test_list_names_broken_installs(
     assert main(["pack", "list"]) == 0
     assert "broken: " in capsys.readouterr().out
     assert main(["pack", "show", "other"]) == 2
+    # a broken install is replaced with --force
+    (folder.parent / "other").rename(folder)
+    assert main(["pack", "install", str(pack_src)]) == 2
+    assert "exists and is not a pack; use --force" in capsys.readouterr().err
+    assert main(["pack", "install", str(pack_src), "--force"]) == 0
+    assert content_hash(_installed(project)) == _lock(project)["demo"]["hash"]
 
 
 def test_restore_from_the_lock(
