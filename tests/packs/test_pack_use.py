@@ -283,6 +283,34 @@ def test_show_recipe_of_a_pack_recipe(
     assert "it exports: questions" in capsys.readouterr().err
 
 
+def test_a_pack_recipe_may_use_another_pack(
+    project: Path, pack_src: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outer = tmp_path / "outer"
+    (outer / "recipes").mkdir(parents=True)
+    (outer / "pack.yaml").write_text(
+        "name: outer\nversion: 2.0.0\nrecipes: {wrap: recipes/wrap.yaml}\n", "utf-8"
+    )
+    (outer / "recipes" / "wrap.yaml").write_text(
+        "synthdsl: 1\nname: wrap\nsteps:\n  - id: inner\n    use: demo/questions@^0.1\n"
+        "  - id: short\n    filter: 'words(question) < 40'\n",
+        "utf-8",
+    )
+    assert main(["pack", "install", str(outer)]) == 2  # its dependency is not installed yet
+    assert "pack 'demo' is not installed" in capsys.readouterr().err
+    assert main(["pack", "install", str(pack_src)]) == 0
+    assert main(["pack", "install", str(outer)]) == 0
+    recipe = _recipe(project / "work", "outer/wrap@2")
+    recipe.write_text(
+        recipe.read_text("utf-8").replace("    with: {style: detailed, min_words: 1}\n", "")
+    )
+    capsys.readouterr()
+    assert main(["plan", str(recipe)]) == 0
+    plan = capsys.readouterr().out
+    assert "qs.inner.ask" in plan and "[from pack:demo@0.1.0/recipes/questions.yaml]" in plan
+    assert "qs.short" in plan and "[from pack:outer@2.0.0/recipes/wrap.yaml]" in plan
+
+
 def test_the_builtin_pack(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     recipe = project / "b.yaml"
     recipe.write_text(
