@@ -116,7 +116,7 @@ class ProviderPool:
 
     def __init__(self, *, retry_base: float = 0.5, retry_cap: float = 30.0) -> None:
         self._policy = RetryPolicy(base=retry_base, cap=retry_cap)
-        self._endpoints: dict[tuple[str, str | None, str | None, str], Endpoint] = {}
+        self._endpoints: dict[tuple[str, str | None, str | None, str, bool], Endpoint] = {}
         self._endpoint_locks: dict[str, asyncio.Lock] = {}
         self._limiters: dict[tuple[str, str | None], ModelLimiter] = {}
         self._http: dict[tuple[str, str | None], HTTPBackend] = {}
@@ -128,7 +128,7 @@ class ProviderPool:
 
     async def endpoint_for(self, spec: ModelSpec) -> Endpoint:
         """Where and how ``spec`` is called (starts the local server for ``local/...``)."""
-        key = (spec.model, spec.api_base, spec.api_key_env, spec.backend)
+        key = (spec.model, spec.api_base, spec.api_key_env, spec.backend, wants_repeatable(spec))
         found = self._endpoints.get(key)
         if found is not None:
             return found
@@ -141,7 +141,10 @@ class ProviderPool:
                     return found
 
                 api_base, served = await asyncio.to_thread(
-                    ensure_local_server, spec.model, owner=self
+                    ensure_local_server,
+                    spec.model,
+                    owner=self,
+                    deterministic=wants_repeatable(spec),
                 )
                 self._local_used = True
                 endpoint = Endpoint(
@@ -306,6 +309,12 @@ class ProviderPool:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+
+def wants_repeatable(spec: ModelSpec) -> bool:
+    """An alias with a seed or at temperature 0 asks for the same reply every time."""
+    params = spec.param_dict()
+    return params.get("seed") is not None or params.get("temperature") == 0
 
 
 def _secret(endpoint: Endpoint) -> str | None:

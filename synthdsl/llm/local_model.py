@@ -7,7 +7,9 @@ OpenAI-compatible server on 127.0.0.1, which the HTTP (or litellm ``openai/``) b
 then calls like any remote endpoint. Raises ``RunError`` when the GGUF cannot be found
 (with the command that fixes it) or llama.cpp fails to load it.
 
-One server per GGUF path per process, started on first use under a lock and stopped by
+One server per GGUF path (and mode: ``deterministic`` for aliases with a seed or at
+temperature 0, one slot and no batching, so replies repeat exactly; else four slots
+batched) per process, started on first use under a lock and stopped by
 ``stop_local_servers`` (``ProviderPool.aclose``) or at interpreter exit. llama.cpp's
 logging is switched off (``verbosity = 0``): its per-request lines would otherwise reach
 the terminal; set ``SYNTHDSL_LLAMA_VERBOSITY`` (e.g. 3) to see them when debugging.
@@ -61,8 +63,8 @@ class LocalServerInfo:
 
 
 _lock = threading.Lock()
-_servers: dict[Path, LocalServerInfo] = {}
-_handles: dict[Path, Any] = {}
+_servers: dict[tuple[Path, bool], LocalServerInfo] = {}
+_handles: dict[tuple[Path, bool], Any] = {}
 
 
 def resolve_gguf(model: str) -> Path:
@@ -115,7 +117,7 @@ def _verbosity() -> int:
         return 0
 
 
-def _start(path: Path, served: str) -> tuple[Any, str]:
+def _start(path: Path, served: str, deterministic: bool) -> tuple[Any, str]:
     try:
         import xllamacpp
     except ImportError as exc:  # pragma: no cover - a dependency of synthdsl
@@ -126,6 +128,14 @@ def _start(path: Path, served: str) -> tuple[Any, str]:
     params.model.path = str(path)
     params.n_ctx = N_CTX
     params.n_parallel = N_PARALLEL
+    if deterministic:
+        # One sequence at a time, nothing reused: a request's numbers never depend on
+        # what else is in the batch or what a slot held before (measured: with 4 slots
+        # and continuous batching, three --fresh runs of the seeded quickstart gave three
+        # different datasets; with this, three identical ones).
+        params.n_parallel = 1
+        params.cont_batching = False
+        params.cache_prompt = False
     if hasattr(params, "kv_unified"):
         params.kv_unified = True
     params.cpuparams.n_threads = max(1, os.cpu_count() or 1)
@@ -149,8 +159,13 @@ def _start(path: Path, served: str) -> tuple[Any, str]:
     return server, address + "/v1"
 
 
-def ensure_local_server(model: str, *, owner: object | None = None) -> tuple[str, str]:
-    """Start (once per GGUF path) the server for ``model``; return (api_base, served name).
+def ensure_local_server(
+    model: str, *, owner: object | None = None, deterministic: bool = False
+) -> tuple[str, str]:
+    """Start (once per GGUF path and mode) the server for ``model``; return (api_base,
+    served name). ``deterministic``: one slot, no continuous batching and no prompt
+    cache, so the same request always gets the same reply (for seeded or temperature-0
+    aliases); otherwise four slots decode in one batch (faster, not reproducible).
 
     Blocking (loading takes ~0.5–1.5 s): call it with ``asyncio.to_thread`` from async
     code. ``owner`` (e.g. a ``ProviderPool``) is recorded so that
@@ -158,14 +173,15 @@ def ensure_local_server(model: str, *, owner: object | None = None) -> tuple[str
     Raises RunError.
     """
     path = resolve_gguf(model)
+    key = (path, deterministic)
     with _lock:
-        info = _servers.get(path)
+        info = _servers.get(key)
         if info is None:
             served = _served_name(model, path)
-            handle, api_base = _start(path, served)
+            handle, api_base = _start(path, served, deterministic)
             info = LocalServerInfo(path=path, api_base=api_base, served_name=served)
-            _servers[path] = info
-            _handles[path] = handle
+            _servers[key] = info
+            _handles[key] = handle
         if owner is not None:
             info.owners.add(id(owner))
         return info.api_base, info.served_name
@@ -182,15 +198,15 @@ def stop_local_servers(owner: object | None = None) -> int:
     without, all of them. Returns how many were stopped. Blocking."""
     stopped: list[Any] = []
     with _lock:
-        for path, info in list(_servers.items()):
+        for key, info in list(_servers.items()):
             if owner is not None:
                 if id(owner) not in info.owners:
                     continue
                 info.owners.discard(id(owner))
                 if info.owners:
                     continue
-            del _servers[path]
-            stopped.append(_handles.pop(path))
+            del _servers[key]
+            stopped.append(_handles.pop(key))
     count = len(stopped)
     while stopped:
         handle = stopped.pop()
