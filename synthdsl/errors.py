@@ -75,12 +75,17 @@ class SynthdslError(Exception):
 
 
 class RecipeError(SynthdslError):
-    """The recipe or the command line is invalid. Holds every diagnostic found."""
+    """The recipe or the command line is invalid. Holds every diagnostic found, and the
+    text of files read under names that are not paths (``pack:NAME@1.0/x.yaml``), so that
+    their lines can be quoted."""
 
     exit_code = 2
 
-    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+    def __init__(
+        self, diagnostics: Sequence[Diagnostic], texts: dict[str, str] | None = None
+    ) -> None:
         self.diagnostics: list[Diagnostic] = sorted(diagnostics, key=Diagnostic.sort_key)
+        self.texts: dict[str, str] = dict(texts or {})
         first = self.diagnostics[0].message if self.diagnostics else "invalid recipe"
         super().__init__(first)
 

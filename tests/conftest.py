@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import write_pack
 from install_support import Installed, build_wheel, install_wheel
 
 from synthdsl.testing.fake_openai import FakeOpenAIServer
@@ -29,6 +30,22 @@ def server(fake_server: FakeOpenAIServer) -> Iterator[FakeOpenAIServer]:
     fake_server.set_latency(0.0)
     yield fake_server
     fake_server.set_latency(0.0)
+
+
+@pytest.fixture(autouse=True)
+def user_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The user's recipe-pack folder, inside the test's temporary folder (never
+    ~/.local), and no folders allowed to packs beyond their own."""
+    store = tmp_path / "user-packs"
+    monkeypatch.setenv("SYNTHDSL_PACKS_HOME", str(store))
+    monkeypatch.delenv("SYNTHDSL_ALLOW_READ", raising=False)
+    return store
+
+
+@pytest.fixture
+def pack_src(tmp_path: Path) -> Path:
+    """A valid pack folder (what ``pack new demo`` writes), outside the project."""
+    return write_pack(tmp_path / "src" / "demo")
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from synthdsl.cli import main
+from synthdsl.packs.scaffold import pack_files
 
 
 def run(recipe: Path, *args: str) -> int:
@@ -86,3 +87,14 @@ def make_pdf(pages: list[list[str]], title: str | None = None) -> bytes:
     out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R{info} >>\n".encode()
     out += b"startxref\n%d\n%%%%EOF\n" % xref
     return bytes(out)
+
+
+def write_pack(root: Path, name: str = "demo", version: str = "0.1.0") -> Path:
+    """The starter pack ``pack new`` makes, at ``root``, with ``version``."""
+    for rel, text in pack_files(name).items():
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if rel == "pack.yaml":
+            text = text.replace("version: 0.1.0", f"version: {version}")
+        target.write_text(text, encoding="utf-8")
+    return root

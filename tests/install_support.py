@@ -109,6 +109,8 @@ def install_wheel(wheel: Path, venv: Path) -> Installed:
         text=True,
         check=True,
         cwd=venv,
+        # as Installed.run: a PYTHONPATH (a worktree's checkout) would hide the wheel
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
     ).stdout.strip()
     assert Path(where).is_relative_to(target), where
     return Installed(venv)

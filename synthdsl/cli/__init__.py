@@ -1,5 +1,5 @@
 """The command line: ``synthdsl validate | plan | run | show-recipe | init | schema | stats |
-simulate | report | ingest | create | curate | save-as | plugins``.
+simulate | report | ingest | create | curate | save-as | plugins | pack``.
 
 Takes argv. Gives text on stdout/stderr and an exit code: 0 success, 2 invalid
 recipe or usage, 1 run failure, 130 interrupted (``synthdsl.cli.exits``, the one
@@ -43,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "save-as": ("synthdsl.cli.docqa", "convert pairs to a fine-tuning format"),
     "show-recipe": ("synthdsl.cli.show_recipe", "describe a recipe and its parameters"),
     "plugins": ("synthdsl.cli.plugins", "list the installed plugins and check they load"),
+    "pack": ("synthdsl.cli.pack", "make, install, list, show and remove recipe packs"),
 }
 
 

@@ -75,7 +75,7 @@ def exit_code(handler: Callable[[argparse.Namespace], int], args: argparse.Names
     try:
         return int(handler(args))
     except RecipeError as exc:
-        _print_diagnostics(exc.diagnostics)
+        _print_diagnostics(exc.diagnostics, exc.texts)
         return EXIT_USAGE
     except SynthdslError as exc:
         sys.stderr.write(f"synthdsl: error: {exc}\n")
@@ -96,9 +96,10 @@ def exit_code(handler: Callable[[argparse.Namespace], int], args: argparse.Names
         return EXIT_FAILED
 
 
-def _print_diagnostics(diags: Sequence[Diagnostic]) -> None:
-    """The diagnostics on stderr, quoting the lines of the files they point into."""
-    sources: dict[str, str] = {}
+def _print_diagnostics(diags: Sequence[Diagnostic], texts: dict[str, str] | None = None) -> None:
+    """The diagnostics on stderr, quoting the lines of the files they point into (``texts``:
+    the files the compiler read, by the names it gave them, e.g. a pack's)."""
+    sources: dict[str, str] = dict(texts or {})
     for d in diags:
         if d.span is not None and d.span.file not in sources:
             with contextlib.suppress(OSError, UnicodeDecodeError):

@@ -1,7 +1,8 @@
 """The option groups several commands share, defined once.
 
 - ``add_override_options``: ``--model NAME|ALIAS=NAME``, ``--api-base URL``,
-  ``--set PATH=VALUE``: running a recipe on your own model and settings;
+  ``--set PATH=VALUE``, ``--allow-read DIR``: running a recipe on your own model and
+  settings (and letting packs read a folder of yours);
   ``compile_options`` turns them into the ``CompileOptions`` they ask for.
 - ``add_run_options``: ``--out --limit --concurrency --fresh --cache --quiet
   --no-report``, read by ``synthdsl.cli.running.run_compiled``.
@@ -49,6 +50,13 @@ def add_override_options(p: argparse.ArgumentParser, set_help: str = _SET_HELP) 
         metavar="PATH=VALUE",
         help=set_help,
     )
+    p.add_argument(
+        "--allow-read",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="let packs' recipes read files in DIR too (repeatable; also SYNTHDSL_ALLOW_READ)",
+    )
 
 
 def add_run_options(
@@ -82,7 +90,9 @@ def compile_options(
     """The compile options ``--model``, ``--api-base`` and ``--set`` ask for;
     ``set_values`` replaces the ``--set`` values when given."""
     sets = list(args.set_values) if set_values is None else list(set_values)
-    opts = CompileOptions(set_values=sets, api_base=args.api_base)
+    opts = CompileOptions(
+        set_values=sets, api_base=args.api_base, allow_read=list(getattr(args, "allow_read", []))
+    )
     for m in args.model:
         if "=" in m:
             alias, name = m.split("=", 1)

@@ -54,10 +54,13 @@ def _compile(path: str | Path, opts: CompileOptions | None) -> CompiledRecipe:
     c = Compiler(opts or CompileOptions())
     p = Path(path)
     param_sets, other_sets = split_param_sets(c.opts.set_values)
-    doc = c.load(p, str(path), other_sets)
+    boundary = c.opts.boundary
+    if boundary is not None:
+        boundary = c.boundary(boundary.root, boundary.label)
+    doc = c.load(p, c.opts.display or str(path), other_sets, boundary)
     if doc is None:
-        raise RecipeError(c.diags)
-    c.use_stack.append(display_path(p))
+        raise RecipeError(c.diags, c.texts)
+    c.use_stack.append(c.opts.display or display_path(p))
     params = _top_params(c, doc, str(doc.data.get("name") or p.stem), param_sets)
     c.apply_params(doc, params)
     add_models(c, doc)
@@ -106,7 +109,7 @@ def _compile(path: str | Path, opts: CompileOptions | None) -> CompiledRecipe:
                 check_graph(c, graph)
                 prune_models(c, graph)
     if c.diags or graph is None:
-        raise RecipeError(c.diags or [Diagnostic(None, "recipe has no steps to run")])
+        raise RecipeError(c.diags or [Diagnostic(None, "recipe has no steps to run")], c.texts)
     return CompiledRecipe(
         name=str(doc.data.get("name") or p.stem),
         path=str(path),

@@ -182,6 +182,8 @@ def _search_dirs(doc: Document) -> list[Path]:
         d = d.parent
         dirs.append(d)
     dirs.append(Path.cwd())
+    if doc.boundary is not None:  # a pack's recipe finds templates in its pack only
+        dirs = [d for d in dirs if doc.boundary.allows(d)]
     out: list[Path] = []
     for x in dirs:
         if x.resolve() not in [o.resolve() for o in out]:

@@ -16,6 +16,7 @@ from typing import Any
 from synthdsl.compile.resolve import builtin_recipes_dir
 from synthdsl.errors import Diagnostic, RecipeError
 from synthdsl.ir import ModelDecl, SourceDecl
+from synthdsl.lang.boundary import ReadBoundary, allowed_from_env
 from synthdsl.lang.load import Document, load_document
 from synthdsl.lang.params import apply_set_overrides, substitute_params
 from synthdsl.lang.schema.check import check_document
@@ -31,6 +32,9 @@ class CompileOptions:
     model: str | None = None  # replaces every model alias
     model_aliases: dict[str, str] = field(default_factory=dict)  # alias -> model string
     api_base: str | None = None
+    allow_read: list[str] = field(default_factory=list)  # folders packs may read besides
+    display: str | None = None  # how messages name the recipe file (a pack's: pack:N@V/...)
+    boundary: ReadBoundary | None = None  # where the recipe may read (checking a pack)
 
 
 class Compiler:
@@ -45,6 +49,12 @@ class Compiler:
         self.sources: dict[str, SourceDecl] = {}
         self.texts: dict[str, str] = {}
         self.use_stack: list[str] = []
+        self.pack_hashes: dict[Path, str] = {}  # content hashes computed for the lock check
+        self.allowed = (*(Path(p) for p in opts.allow_read), *allowed_from_env())
+
+    def boundary(self, root: Path, label: str) -> ReadBoundary:
+        """The read boundary of a pack at ``root``, widened by ``--allow-read`` and the env."""
+        return ReadBoundary.of(root, label, self.allowed)
 
     def error(self, diagnostic: Diagnostic) -> None:
         self.diags.append(diagnostic)
@@ -52,13 +62,21 @@ class Compiler:
     def warning(self, diagnostic: Diagnostic) -> None:
         self.warnings.append(diagnostic)
 
-    def load(self, path: Path, display: str, set_values: Sequence[str] = ()) -> Document | None:
-        """Read and check one recipe document; None when it has problems (reported)."""
+    def load(
+        self,
+        path: Path,
+        display: str,
+        set_values: Sequence[str] = (),
+        boundary: ReadBoundary | None = None,
+    ) -> Document | None:
+        """Read and check one recipe document; None when it has problems (reported).
+        ``boundary``, when given, confines what the document may read (a pack's recipe)."""
         try:
             doc = load_document(path, display)
         except RecipeError as exc:
             self.diags.extend(exc.diagnostics)
             return None
+        doc.boundary = boundary
         self.texts[doc.path] = doc.text
         if set_values:
             try:

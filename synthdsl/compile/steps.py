@@ -4,7 +4,9 @@ Input: a block of steps (a recipe's ``steps:``, a used recipe's, or a loop body'
 the scope its names live in. Output: ``Step`` values (kind, raw config, inputs by name,
 positions, origin file, parameters) appended in order, and the block's last step name;
 ``use:`` steps are replaced by the used recipe's steps under the prefix ``<id>.``, its
-input ports bound to the names given in ``with:`` or ``from:``. Problems (duplicate ids,
+input ports bound to the names given in ``with:`` or ``from:``; a pack's recipe
+(``NAME/RECIPE@RANGE``, ``compile/packuse.py``) is loaded with its pack's read boundary,
+which a recipe it uses by path inherits. Problems (duplicate ids,
 a step with no kind or two, unknown recipes and parameters, self-use) are diagnostics.
 """
 
@@ -15,15 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from synthdsl.compile.models import add_models
+from synthdsl.compile.packuse import resolve_pack_recipe
 from synthdsl.compile.resolve import find_recipe, known_names
 from synthdsl.compile.scope import Scope, qualify_alias
 from synthdsl.compile.state import Compiler, display_path
 from synthdsl.errors import Diagnostic, RecipeError, Span, did_you_mean
+from synthdsl.lang.boundary import ReadBoundary
 from synthdsl.lang.decls import parse_sources
 from synthdsl.lang.expr import parse_expression
 from synthdsl.lang.load import Document, Path_, content_span
 from synthdsl.lang.paramtypes import ParamDecl, defaults, expected, parse_decls, value_problem
 from synthdsl.nodes import STEP_KINDS, is_step_kind, kind_names, node_kind
+from synthdsl.packs.refs import is_pack_ref
 
 __all__ = ["Block", "CaseRef", "Step", "compile_steps"]
 
@@ -313,15 +318,25 @@ def _expand_use(
     """Expand a ``use:`` step; return the node id standing for its output."""
     ref = str(raw["use"])
     ref_span = doc.spans.value((*spath, "use"))
-    target = _resolve_recipe(c, ref, doc.folder, ref_span)
-    if target is None:
-        return None
-    display = display_path(target)
+    boundary = doc.boundary
+    if is_pack_ref(ref):
+        found = resolve_pack_recipe(c, ref, doc.folder, ref_span)
+        if isinstance(found, Diagnostic):
+            c.error(found)
+            return None
+        target, display, boundary = found.file, found.display, found.boundary
+    else:
+        resolved = _resolve_recipe(c, ref, doc.folder, ref_span, boundary)
+        if resolved is None:
+            return None
+        target, display = resolved, _display(resolved, boundary)
+        if display.startswith("builtin:"):
+            boundary = None  # the built-in strategies read their own package data
     if display in c.use_stack:
         chain = " -> ".join([*c.use_stack, display])
         c.error(Diagnostic(ref_span, f"recipe uses itself: {chain}"))
         return None
-    sub = c.load(target, display)
+    sub = c.load(target, display, boundary=boundary)
     if sub is None:
         return None
     c.use_stack.append(display)
@@ -504,8 +519,27 @@ def _warn_shadowed_models(
         )
 
 
-def _resolve_recipe(c: Compiler, ref: str, base: Path, span: Span) -> Path | None:
+def _display(target: Path, boundary: ReadBoundary | None) -> str:
+    """A recipe file's name in messages; inside a pack, ``pack:NAME@VERSION/...``."""
+    if boundary is not None and boundary.label.startswith("pack:"):
+        try:
+            rel = target.resolve().relative_to(boundary.root).as_posix()
+        except ValueError:
+            return display_path(target)
+        return f"{boundary.label}/{rel}"
+    return display_path(target)
+
+
+def _resolve_recipe(
+    c: Compiler, ref: str, base: Path, span: Span, boundary: ReadBoundary | None
+) -> Path | None:
     found = find_recipe(ref, base)
+    if found is not None and boundary is not None:
+        builtin = display_path(found).startswith("builtin:")
+        problem = None if builtin else boundary.problem(found, span, "recipe", ref)
+        if problem is not None:
+            c.error(problem)
+            return None
     if found is None:
         c.error(
             Diagnostic(

@@ -51,7 +51,8 @@ def parse_sources(
     doc: Document, base_dir: Path, *, check_files: bool = True
 ) -> tuple[dict[str, SourceDecl], list[Diagnostic]]:
     """The recipe's sources; with ``check_files``, a ``path:`` that does not exist
-    (relative to ``base_dir``, the recipe's directory) is reported at the path's value."""
+    (relative to ``base_dir``, the recipe's directory), or that leads outside the
+    document's read boundary (a pack's recipe), is reported at the path's value."""
     out: dict[str, SourceDecl] = {}
     diags: list[Diagnostic] = []
     for name, raw in (doc.data.get("sources") or {}).items():
@@ -84,9 +85,12 @@ def parse_sources(
             )
             continue
         if check_files and "path" in raw:
-            problem = _missing_path(
-                str(raw["path"]), base_dir, doc.spans.value(("sources", name, "path"))
-            )
+            path_span = doc.spans.value(("sources", name, "path"))
+            problem = _missing_path(str(raw["path"]), base_dir, path_span)
+            if problem is None and doc.boundary is not None:
+                written = Path(str(raw["path"])).expanduser()
+                full = written if written.is_absolute() else base_dir / written
+                problem = doc.boundary.problem(full, path_span, "source", str(raw["path"]))
             if problem is not None:
                 diags.append(problem)
         fields = tuple(raw["fields"]) if "fields" in raw else None

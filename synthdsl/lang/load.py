@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from synthdsl.errors import Diagnostic, RecipeError, Span
+from synthdsl.lang.boundary import ReadBoundary
 
 MAX_RECIPE_BYTES = 2 * 1024 * 1024
 """Largest recipe file: inline data belongs in a source file."""
@@ -96,7 +97,8 @@ class Document:
     """A loaded recipe: its value, positions and source text.
 
     ``path`` is how messages name it; ``base_dir`` is the folder of the file it was read
-    from (what its relative paths resolve against), when that is not ``path``'s folder.
+    from (what its relative paths resolve against), when that is not ``path``'s folder;
+    ``boundary``, when set, is where it may read files from (a pack's recipe).
     """
 
     path: str
@@ -104,6 +106,7 @@ class Document:
     data: Any
     spans: Spans
     base_dir: str | None = None
+    boundary: ReadBoundary | None = None
 
     @property
     def folder(self) -> Path:

@@ -43,6 +43,7 @@ from jinja2.meta import find_undeclared_variables
 from jinja2.sandbox import SandboxedEnvironment
 
 from synthdsl.errors import Diagnostic, RecipeError, RunError, Span, did_you_mean
+from synthdsl.lang.boundary import ReadBoundary
 from synthdsl.lang.jinja_limits import BoundedSandbox, constant_problems, render_bounded
 
 __all__ = [
@@ -470,11 +471,18 @@ def _decode(data: bytes) -> str | None:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def load_template(ref: str, *, ref_span: Span, search_dirs: Sequence[Path]) -> Template:
+def load_template(
+    ref: str,
+    *,
+    ref_span: Span,
+    search_dirs: Sequence[Path],
+    boundary: ReadBoundary | None = None,
+) -> Template:
     """Load the template file ``ref``, the first match in ``search_dirs``.
 
     The template's origin file is the resolved path as built from the given dirs
-    (``dir / ref``), so diagnostics show the path the way the caller spelled it.
+    (``dir / ref``), so diagnostics show the path the way the caller spelled it. With a
+    ``boundary`` (a pack's recipe), a file outside it is an error at ``ref_span``.
     """
     dirs = tuple(Path(d) for d in search_dirs)
     if not ref.lower().endswith(TEMPLATE_SUFFIXES):
@@ -486,6 +494,10 @@ def load_template(ref: str, *, ref_span: Span, search_dirs: Sequence[Path]) -> T
     if path is None:
         hint = _path_hint(ref, _candidate_files(dirs)) or _dirs_hint(dirs)
         raise RecipeError.single(ref_span, f"template file '{ref}' not found", hint)
+    if boundary is not None:
+        problem = boundary.problem(path, ref_span, "template file", ref)
+        if problem is not None:
+            raise RecipeError([problem])
     try:
         with path.open("rb") as fh:
             data = fh.read(MAX_TEMPLATE_BYTES + 1)

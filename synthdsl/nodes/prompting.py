@@ -66,7 +66,10 @@ def configure_prompt(raw: dict[str, Any], ctx: CheckContext) -> PromptConfig:
     try:
         if "prompt" in raw:
             user = load_template(
-                str(raw["prompt"]), ref_span=ctx.span("prompt"), search_dirs=ctx.search_dirs
+                str(raw["prompt"]),
+                ref_span=ctx.span("prompt"),
+                search_dirs=ctx.search_dirs,
+                boundary=ctx.doc.boundary,
             )
         elif "template" in raw:
             user = inline_template(
