@@ -269,3 +269,43 @@ output: {from: no_mail, shape: records}
     assert "email_count() expects a string as argument 1, got int" in rejects[1]["error"]
     manifest = json.loads((tmp_path / "out/manifest.json").read_text())
     assert manifest["accounting_balanced"] is True
+
+
+PACK_RECIPE = """\
+synthdsl: 1
+name: scrubbed
+sources:
+  mails:
+    records:
+      - {body: "write to ann@example.com about the invoice"}
+      - {body: "bob@corp.io and eve@corp.io asked twice"}
+      - {body: "no address here at all"}
+steps:
+  - id: clean
+    from: mails
+    use: email_tools/scrub@^0.1
+    with: {field: body, max_emails: 1}
+"""
+
+
+def test_the_packages_pack_is_used_with_its_kind_and_function(cli: Cli, tmp_path: Path) -> None:
+    root = _project(tmp_path, PACK_RECIPE)
+    listed = cli("pack", "list", cwd=root)
+    assert listed.code == 0, listed.err
+    assert "email_tools" in listed.out and "0.1.0" in listed.out
+    shown = cli("pack", "show", "email_tools", cwd=root)
+    assert shown.code == 0 and "scrub" in shown.out and "max_emails" in shown.out
+    plan = cli("plan", "recipe.yaml", cwd=root)
+    assert plan.code == 0, plan.err
+    assert "pack:email_tools@0.1.0/recipes/scrub.yaml" in plan.out
+    done = cli("run", "recipe.yaml", "--quiet", "--out", "out", cwd=root)
+    assert done.code == 0, done.err
+    rows = [json.loads(line) for line in (root / "out/dataset.jsonl").read_text().splitlines()]
+    assert [r["body"] for r in rows] == [
+        "write to [email] about the invoice",
+        "no address here at all",
+    ]
+    rejects = [json.loads(x) for x in (root / "out/rejects.jsonl").read_text().splitlines()]
+    assert [(r["node"], r["reason"]) for r in rejects] == [
+        ("clean.few", "too many e-mail addresses")
+    ]

@@ -52,7 +52,11 @@ def _copies() -> dict[str, str]:
 def test_every_file_of_the_example_package_is_copied_verbatim() -> None:
     files = sorted(
         p.relative_to(REPO).as_posix()
-        for p in [EXAMPLE / "pyproject.toml", *EXAMPLE.glob("src/**/*.py")]
+        for p in [
+            EXAMPLE / "pyproject.toml",
+            *EXAMPLE.glob("src/**/*.py"),
+            *EXAMPLE.glob("src/**/*.yaml"),
+        ]
     )
     copies = _copies()
     assert sorted(copies) == files
