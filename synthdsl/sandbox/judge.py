@@ -34,7 +34,6 @@ Standard library only: this file is copied into the sandbox and run as a script.
 from __future__ import annotations
 
 import ast
-import asyncio
 import ctypes
 import inspect
 import json
@@ -42,9 +41,11 @@ import linecache
 import os
 import sys
 import traceback
-import unittest
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    import unittest
 
 if __package__:  # imported as synthdsl.sandbox.judge (type checks, tests)
     from synthdsl.sandbox.remote import SolutionProcess
@@ -102,6 +103,8 @@ class Runner:
         try:
             result = fn()
             if inspect.iscoroutine(result):
+                import asyncio  # only when needed: the judge starts faster without it
+
                 asyncio.run(result)
         except BaseException as exc:  # a test may raise anything, SystemExit included
             self.record(name, self.describe(exc))
@@ -148,9 +151,11 @@ class Runner:
                 continue
             if getattr(obj, "__module__", None) != module_name:
                 continue
-            if issubclass(obj, unittest.TestCase):
-                for case in unittest.defaultTestLoader.loadTestsFromTestCase(obj):
-                    assert isinstance(case, unittest.TestCase)
+            # Only tests that imported unittest can define a TestCase: no import here.
+            ut = sys.modules.get("unittest")
+            if ut is not None and issubclass(obj, ut.TestCase):
+                for case in ut.defaultTestLoader.loadTestsFromTestCase(obj):
+                    assert isinstance(case, ut.TestCase)
                     self.run_case(f"{name}.{case._testMethodName}", case)
                 continue
             for attr in sorted(vars(obj)):
@@ -162,7 +167,7 @@ class Runner:
                     self.attempt(f"{name}.{attr}", _method_fn(obj, attr))
 
     def run_case(self, name: str, case: unittest.TestCase) -> None:
-        result = unittest.TestResult()
+        result = sys.modules["unittest"].TestResult()
         try:
             case.run(result)
         except BaseException as exc:  # unittest lets KeyboardInterrupt through

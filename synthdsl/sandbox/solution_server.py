@@ -1,12 +1,13 @@
 """The solution process: import the code under test and answer the judge's calls.
 
-Input (argv): the request and reply pipe fds and the solution's module name, as the
-judge (``judge.py``) starts it inside the sandbox: ``python sandbox_solution.py REQ_FD
-REPLY_FD solution``, with stdout and stderr on the judge's stderr, stdin on /dev/null, a
-clean environment and no other fds. Output: frames on REPLY_FD (``sandbox_wire``): first
-``{"ready": [[name, value], ...]}`` (the module's public names: plain constants as data,
-everything else as handles) or ``{"import_error": text}``; then one reply per request,
-``{"ok": value}`` or ``{"err": [builtin base name, type name, args or None, text]}``.
+Input (argv): the request and reply pipe fds, the solution's module name and the
+judge's import path, as the judge (``judge.py``) starts it inside the sandbox:
+``python -S sandbox_solution.py REQ_FD REPLY_FD solution PATH``, with stdout and stderr
+on the judge's stderr, stdin on /dev/null, a clean environment and no other fds.
+Output: frames on REPLY_FD (``sandbox_wire``): first ``{"ready": [[name, value], ...]}``
+(the module's public names: plain constants as data, everything else as handles) or
+``{"import_error": text}``; then one reply per request, ``{"ok": value}`` or
+``{"err": [builtin base name, type name, args or None, text]}``.
 
 Requests: ``{"op": "call" | "getattr" | "setattr" | "unary" | "getitem" | "setitem" |
 "delitem" | "contains", "h": handle id, ...}``; ``unary`` applies one of ``len``,
@@ -170,6 +171,8 @@ def _tail(exc: BaseException, filename: str) -> str:
 
 def main(argv: list[str]) -> int:
     req_fd, reply_fd, module_name = int(argv[0]), int(argv[1]), argv[2]
+    if len(argv) > 3:  # run with -S: the judge's import path (site-packages included)
+        sys.path.extend(p for p in argv[3].split(os.pathsep) if p and p not in sys.path)
     server = Server(req_fd, reply_fd)
     try:
         module = importlib.import_module(module_name)

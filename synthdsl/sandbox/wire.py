@@ -25,9 +25,8 @@ import json
 import math
 import os
 import struct
+import sys
 from collections.abc import Callable
-from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 __all__ = ["MAX_FRAME", "WireError", "decode", "encode", "read_frame", "write_frame"]
@@ -76,12 +75,12 @@ def encode(value: Any, handle: Callable[[Any], Any], depth: int = 0) -> Any:
     if isinstance(value, complex):
         c = complex.__complex__(value)
         return {"$": "complex", "v": [encode(c.real, handle, d), encode(c.imag, handle, d)]}
-    if t is Fraction:
+    if t is getattr(sys.modules.get("fractions"), "Fraction", None):  # no import: fast start
         return {
             "$": "fraction",
             "v": [format(value.numerator, "x"), format(value.denominator, "x")],
         }
-    if t is Decimal:
+    if t is getattr(sys.modules.get("decimal"), "Decimal", None):
         return {"$": "decimal", "v": str(value)}
     if t is range:
         return {"$": "range", "v": [value.start, value.stop, value.step]}
@@ -124,9 +123,13 @@ def decode(tree: Any, handle: Callable[[dict[str, Any]], Any], depth: int = 0) -
             re, im = _list(v)
             return complex(decode(re, handle, d), decode(im, handle, d))
         if tag == "fraction":
+            from fractions import Fraction
+
             num, den = _list(v)
             return Fraction(int(num, 16), int(den, 16))
         if tag == "decimal":
+            from decimal import Decimal
+
             return Decimal(str(v))
         if tag == "range":
             start, stop, step = _list(v)
