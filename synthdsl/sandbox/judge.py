@@ -39,6 +39,7 @@ import inspect
 import json
 import linecache
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -246,6 +247,8 @@ def main(argv: list[str]) -> int:
     solution_file, tests_file = argv
     settings = _host_settings()
     _undumpable()
+    # SIGINT from the solution process must not raise KeyboardInterrupt inside the judge.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     cwd = os.getcwd()
     # Nothing the solution process can write is ever imported here.
     sys.path[:] = [p for p in sys.path if p and os.path.realpath(p) != os.path.realpath(cwd)]

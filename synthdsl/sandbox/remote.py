@@ -263,7 +263,9 @@ class Remote:
         return owner.request(message)
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") and name not in ("__name__", "__qualname__"):
+        if name.startswith("_remote") or (
+            name.startswith("__") and name not in ("__name__", "__qualname__")
+        ):
             raise AttributeError(name)
         return self._remote("getattr", name=name)
 

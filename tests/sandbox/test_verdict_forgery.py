@@ -162,6 +162,12 @@ ATTACKS: dict[str, str] = {
             os.kill(os.getppid(), signal.SIGKILL)
             return a + b
     """,
+    "interrupt the judge": """
+        import os, signal
+        def add(a, b):
+            os.kill(os.getppid(), signal.SIGINT)
+            return a - b
+    """,
     "kill every process": """
         import os, signal
         def add(a, b):
@@ -263,8 +269,12 @@ def test_the_host_ignores_report_lines_without_its_nonce() -> None:
 
 def test_a_hung_solution_fails_and_the_per_call_timeout_names_the_call(project: Path) -> None:
     hang = WRONG.replace("return a - b", "import time\n    time.sleep(60)")
-    (verdict,) = verify_all(project, [{"code": hang, "tests": TESTS}], {"timeout": 2})
-    assert verdict["passed"] is False and verdict["reason"] == "verify: timed out after 2 s"
+    stop = WRONG.replace(
+        "return a - b", "import os, signal\n    os.kill(os.getppid(), signal.SIGSTOP)"
+    )
+    records = [{"code": hang, "tests": TESTS}, {"code": stop, "tests": TESTS}]
+    for verdict in verify_all(project, records, {"timeout": 2}):
+        assert verdict["passed"] is False and verdict["reason"] == "verify: timed out after 2 s"
 
     # Driven directly with a short per-call timeout, the judge reports the call and goes on.
     from synthdsl.nodes import verify
