@@ -6,10 +6,12 @@ pipe fds, stdout and stderr on the judge's stderr, stdin on /dev/null and a clea
 environment, and returns a module object whose names are the solution's: plain
 constants copied, everything else ``Remote`` proxies. Calling a proxy sends plain data
 over the pipe and returns plain data (or more proxies). Errors: ``ImportError`` with
-the solution's import error text; a call raises what the solution raised, as the
-builtin exception type it derives from (``ValueError``, ``SystemExit``, ...; otherwise
-``RemoteError``). A child that dies, hangs past the per-call timeout or answers
-garbage makes that call and every later one raise ``RemoteError``: never a value.
+the solution's import error text; a call raises what the solution raised: a builtin
+exception as itself (``ValueError``, ``SystemExit``, ...), the solution's own class as
+a class of the same name deriving from its nearest builtin (``RemoteError`` in place of
+``Exception``), with the same arguments when they are plain data. A child that dies,
+hangs past the per-call timeout or answers garbage makes that call and every later one
+raise ``RemoteError``: never a value.
 
 A ``Remote``'s ``==`` and ``hash`` are identity in the judge, so an object "equal to
 everything" cannot pass a comparison; ``len``, ``iter``, ``next``, ``in``, ``[]``,
@@ -215,13 +217,25 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+_CLASSES: dict[tuple[str, type[BaseException]], type[BaseException]] = {}
+
+
 def _rebuild(err: list[Any], stop_ok: bool) -> BaseException:
-    base, _name, args, text = err
+    """The solution's exception as one the tests can catch: a builtin, or a class of the
+    same name deriving from its nearest builtin (``RemoteError`` for plain ``Exception``)."""
+    base, name, args, text = err
     cls = getattr(builtins, base, None) if isinstance(base, str) else None
     if not (isinstance(cls, type) and issubclass(cls, BaseException)):
         return RemoteError(str(text))
     if base in _STOPPERS and not stop_ok:
         return RemoteError(str(text))  # a stray StopIteration must not end a test's loop
+    if base in ("Exception", "BaseException"):
+        cls = RemoteError
+    if isinstance(name, str) and name.isidentifier() and name != cls.__name__:
+        key = (name, cls)
+        if key not in _CLASSES:
+            _CLASSES[key] = type(name, (cls,), {"__module__": "solution"})
+        cls = _CLASSES[key]
     try:
         values = wire.decode(args, _no_handles) if args is not None else [str(text)]
         return cls(*values) if type(values) is tuple or type(values) is list else cls(str(text))

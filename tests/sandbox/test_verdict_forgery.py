@@ -391,8 +391,10 @@ def test_exceptions_keep_their_builtin_type():
         raise AssertionError("no ValueError")
     try:
         lookup("k")
-    except KeyError:
-        pass
+    except KeyError as exc:
+        assert type(exc).__name__ == "ParseError" and exc.args == ("k",)
+    else:
+        raise AssertionError("no KeyError")
 
 
 def test_the_module_imports_as_proxies():
