@@ -452,3 +452,12 @@ def test_humaneval_canonical_solutions_pass_and_broken_ones_fail(project: Path) 
         assert good["passed"] is True, (p["task_id"], good)
         assert bad["passed"] is False, (p["task_id"], bad)
         assert bad["reason"] == "verify: 1 of 1 tests failed", (p["task_id"], bad)
+
+
+def test_a_solution_over_its_cpu_limit_reads_cpu_time_limit_exceeded(project: Path) -> None:
+    spin = WRONG.replace("return a - b", "while True:\n        pass")
+    (verdict,) = verify_all(project, [{"code": spin, "tests": TESTS}], {"cpu": 1, "timeout": 20})
+    assert verdict["passed"] is False
+    assert verdict["reason"] == "verify: CPU time limit exceeded"
+    first = verdict["tests"][0]["error"]
+    assert first == "RemoteError: the solution process was killed by SIGXCPU", first
