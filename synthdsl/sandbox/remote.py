@@ -172,15 +172,18 @@ class SolutionProcess:
         self.close()
 
     def close(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            with contextlib.suppress(OSError):
-                self.proc.kill()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout=2)
+        """End the child: EOF on its requests lets it exit (and flush), then kill it."""
         for fd in (self.req_w, self.reply_r):
             with contextlib.suppress(OSError):
                 os.close(fd)
         self.req_w = self.reply_r = -1
+        if self.proc is not None and self.proc.returncode is None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=0.5 if self.gone is None else 0)
+            with contextlib.suppress(OSError):
+                self.proc.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=2)
         if self.gone is None:
             self.gone = "closed"
 

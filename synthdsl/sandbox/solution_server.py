@@ -24,6 +24,7 @@ Standard library only: copied into the sandbox as ``sandbox_solution.py``.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import importlib
 import os
 import sys
@@ -97,6 +98,7 @@ class Server:
             except (EOFError, OSError, wire.WireError):
                 return
             reply = self.answer(request)
+            _flush()  # what the solution printed reaches the log before its answer
             try:
                 self.send(reply)
             except ValueError as exc:  # too large to send
@@ -147,6 +149,12 @@ class Server:
         return {"err": [builtin_base(type(exc)), type(exc).__name__, args, describe(exc)]}
 
 
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BaseException):
+            stream.flush()
+
+
 def _refuse(value: Any) -> Any:
     raise TypeError("not plain data")
 
@@ -178,8 +186,10 @@ def main(argv: list[str]) -> int:
         module = importlib.import_module(module_name)
     except BaseException as exc:
         text = f"solution: {describe(exc)}\n{_tail(exc, module_name + '.py')}"
+        _flush()
         server.send({"import_error": text})
         return 0
+    _flush()
     try:
         server.ready(module)
     except BaseException as exc:
@@ -191,6 +201,5 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     code = main(sys.argv[1:])
-    sys.stdout.flush()
-    sys.stderr.flush()
+    _flush()
     os._exit(code)  # no atexit handlers or threads of the code under test

@@ -328,7 +328,11 @@ def squares(n):
         yield i * i
 
 
+print("hello from the import")
+
+
 def parse(text):
+    print("parsing", repr(text))
     if not text:
         raise ValueError("empty input")
     return int(text)
@@ -432,6 +436,9 @@ def test_proxies_carry_plain_data_objects_and_exceptions(project: Path) -> None:
     assert "only plain data" in lam["error"]
     assert all(t["passed"] for t in outcomes.values()), outcomes
     assert len(outcomes) == 8
+    # What the solution process prints reaches the log, in order.
+    tail = v["stderr_tail"]
+    assert "hello from the import" in tail and tail.index("parsing ''") < tail.index("parsing '7'")
 
 
 def humaneval_problems() -> list[dict[str, str]]:
