@@ -3,7 +3,8 @@
 Input: records with a code field (default ``code``) and a tests field (default
 ``tests``). Each record is one sandboxed check (``synthdsl.sandbox.host``): the code is
 ``solution.py``, the tests ``test_solution.py``, run by ``unittest-lite`` (the default,
-``synthdsl/sandbox/child.py``, standard library only) or ``pytest``. Output: the record
+``synthdsl/sandbox/judge.py``, standard library only, which drives the solution in a
+separate process and signs its report with a per-check nonce) or ``pytest``. Output: the record
 plus ``into`` (default ``verification``): ``{passed, tests: [{name, passed, error}],
 exit_code, timed_out, duration_s, stderr_tail, reason, error}``. With ``keep: passed`` (the
 default) failing code is a recorded drop (``verify: 2 of 5 tests failed``, ``verify:
@@ -21,7 +22,9 @@ time stops the run (``RunError``).
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,6 +55,13 @@ RUNNERS = ("unittest-lite", "pytest")
 SOLUTION_FILE = "solution.py"
 TESTS_FILE = "test_solution.py"
 RUNNER_FILE = "sandbox_runner.py"
+# unittest-lite's files: the judge and the modules it and the solution process import.
+_LITE_FILES = {
+    RUNNER_FILE: "judge.py",
+    "sandbox_remote.py": "remote.py",
+    "sandbox_wire.py": "wire.py",
+    "sandbox_solution.py": "solution_server.py",
+}
 REPORT_FILE = "report.xml"
 _STDERR_TAIL = 2000
 _OUTPUT_CAP = 1 << 20  # stdout carries unittest-lite's report: room for thousands of tests
@@ -107,19 +117,20 @@ def pass_at_k(n: int, c: int, k: int) -> float:
 # -- reading what the runner reported ------------------------------------------------------
 
 
-def _parse_lite(stdout: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    import json
-
+def _parse_lite(
+    stdout: str, nonce: str | None
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The judge's lines: only those carrying this check's nonce count, up to the summary."""
     tests: list[dict[str, Any]] = []
     summary: dict[str, Any] | None = None
     for line in stdout.splitlines():
-        if not line.startswith('{"event"'):
+        if not line.startswith('{"nonce"'):
             continue
         try:
             item = json.loads(line)
         except ValueError:
             continue
-        if not isinstance(item, dict):
+        if not isinstance(item, dict) or item.get("nonce") != nonce or summary is not None:
             continue
         if item.get("event") == "test":
             tests.append(
@@ -182,14 +193,20 @@ class Verdict:
     error: str | None = None  # the collection error, when there was one
 
 
-def judge_result(result: SandboxResult, runner: str, timeout: float) -> Verdict:
-    """Read a finished check: the runner's report, its exit status, the limits hit."""
+def judge_result(
+    result: SandboxResult, runner: str, timeout: float, nonce: str | None = None
+) -> Verdict:
+    """Read a finished check: the runner's report, its exit status, the limits hit.
+
+    For unittest-lite only report lines carrying ``nonce`` (the secret the host gave
+    the judge) count, and the summary must agree with the test lines.
+    """
     import signal
 
     if runner == "pytest":
         tests, summary = _parse_junit(result.collected.get(REPORT_FILE))
     else:
-        tests, summary = _parse_lite(result.stdout)
+        tests, summary = _parse_lite(result.stdout, nonce)
     error = None if summary is None else summary.get("collection_error")
     error = None if error is None else str(error)
 
@@ -207,6 +224,10 @@ def judge_result(result: SandboxResult, runner: str, timeout: float) -> Verdict:
     if error:
         return fail("verify: collection error")
     total, failed = len(tests), sum(1 for t in tests if not t["passed"])
+    if (summary.get("total"), summary.get("failed")) != (total, failed):
+        return fail("verify: the test runner's report does not add up")
+    if failed and summary.get("solution_signal") == signal.SIGXCPU:
+        return fail("verify: CPU time limit exceeded")
     if failed:
         return fail(f"verify: {failed} of {total} tests failed")
     if total == 0:
@@ -253,8 +274,10 @@ class _Runner:
         else:
             self.argv = [sys.executable, RUNNER_FILE, SOLUTION_FILE, TESTS_FILE]
             self.collect = ()
-            source = Path(__file__).resolve().parent.parent / "sandbox" / "child.py"
-            self.extra_files = {RUNNER_FILE: source.read_text("utf-8")}
+            folder = Path(__file__).resolve().parent.parent / "sandbox"
+            self.extra_files = {
+                name: (folder / source).read_text("utf-8") for name, source in _LITE_FILES.items()
+            }
         self.groups: dict[str, list[int]] = {}  # group key -> [samples, passed]
         self.counts = {"checked": 0, "passed": 0, "timed_out": 0}
 
@@ -272,12 +295,19 @@ class _Runner:
         if cfg.group is not None and cfg.group not in record.data:
             return Fail("field", f"verify: group field '{cfg.group}' is missing")
         files = {SOLUTION_FILE: texts[0], TESTS_FILE: texts[1], **self.extra_files}
+        nonce: str | None = None
+        stdin: str | None = None
+        if cfg.runner != "pytest":
+            nonce = secrets.token_hex(16)
+            # The judge's per-call timeout is the check's: the host's kill comes first, so
+            # a hung solution reads "timed out" either way.
+            stdin = json.dumps({"nonce": nonce, "call_timeout": cfg.timeout})
         result = await run_sandboxed_async(
-            files, self.argv, limits=self.limits, collect=self.collect
+            files, self.argv, limits=self.limits, collect=self.collect, stdin=stdin
         )
         if result.error is not None:
             return Fail("sandbox", result.error)
-        verdict = judge_result(result, cfg.runner, cfg.timeout)
+        verdict = judge_result(result, cfg.runner, cfg.timeout, nonce)
         passed, reason = verdict.passed, verdict.reason
         verification = {
             "passed": passed,

@@ -1,10 +1,12 @@
 """Run untrusted code in a throw-away Linux sandbox: files + argv → ``SandboxResult``.
 
 Input: ``files`` (relative path → text) written into a fresh work directory, an ``argv``
-(``argv[0]`` an absolute executable, or a name found on the sandbox ``PATH``) and the
-``Limits``. Output: a ``SandboxResult``: exit code or signal, whether the wall-clock
-timeout killed it, stdout and stderr (each capped at ``Limits.output_bytes``), the
-duration, and the text of the files named in ``collect`` as the check left them.
+(``argv[0]`` an absolute executable, or a name found on the sandbox ``PATH``), the
+``Limits`` and optionally ``stdin`` (text of at most 64 KiB the check reads on its
+standard input; /dev/null otherwise). Output: a ``SandboxResult``: exit code or signal,
+whether the wall-clock timeout killed it, stdout and stderr (each capped at
+``Limits.output_bytes``), the duration, and the text of the files named in ``collect``
+as the check left them.
 Errors: ``ValueError`` for an unsafe file name. Whatever the sandboxed code does (crash,
 hang, fork bomb, memory hog, writes, connects) is a result, never an exception. A
 sandbox that cannot be set up (no namespaces, an interpreter the sandbox user cannot
@@ -56,6 +58,7 @@ __all__ = [
 # above the ranges distributions, systemd and container tools allocate.
 UID_BASE = 1_000_000_000
 _SLOTS = 64
+_STDIN_CAP = 1 << 16  # fits a pipe buffer: the launcher writes it before the check starts
 
 
 @dataclass(frozen=True)
@@ -107,9 +110,12 @@ def run_sandboxed(
     *,
     limits: Limits,
     collect: Sequence[str] = (),
+    stdin: str | None = None,
 ) -> SandboxResult:
     """Run one check and wait for it (blocking; from async code use ``run_sandboxed_async``)."""
-    return asyncio.run(run_sandboxed_async(files, argv, limits=limits, collect=collect))
+    return asyncio.run(
+        run_sandboxed_async(files, argv, limits=limits, collect=collect, stdin=stdin)
+    )
 
 
 async def run_sandboxed_async(
@@ -118,11 +124,14 @@ async def run_sandboxed_async(
     *,
     limits: Limits,
     collect: Sequence[str] = (),
+    stdin: str | None = None,
 ) -> SandboxResult:
     """Run one check without blocking the event loop. Cancelling kills the check."""
     _check_names(files, collect)
     if not argv:
         raise ValueError("argv is empty")
+    if stdin is not None and len(stdin.encode("utf-8")) > _STDIN_CAP:
+        raise ValueError(f"stdin of a check is at most {_STDIN_CAP} bytes")
     start = time.monotonic()
     root = os.geteuid() == 0
     uid = _acquire_uid() if root else None
@@ -140,6 +149,7 @@ async def run_sandboxed_async(
             "env": env,
             "files": dict(files),
             "collect": list(collect),
+            "stdin": stdin,
             "limits": asdict(limits),
             "uid": uid,
             "keep": keep,

@@ -1,8 +1,8 @@
 """The sandbox launcher: the script that builds the sandbox and runs one check in it.
 
 Input: run as ``python -I -S launcher.py CFG_FD REPORT_FD`` by ``synthdsl.sandbox.host``:
-CFG_FD holds the JSON config (``argv``, ``env``, ``files``, ``collect``, ``limits``,
-``uid``, ``keep``, ``hide``), REPORT_FD receives JSON lines (``{"error": ...}`` when the
+CFG_FD holds the JSON config (``argv``, ``env``, ``files``, ``collect``, ``stdin``,
+``limits``, ``uid``, ``keep``, ``hide``), REPORT_FD receives JSON lines (``{"error": ...}`` when the
 sandbox could not be set up, ``{"collected": {name: text}}``). Output: its exit status is
 the check's (killed by the same signal when a signal ended the check), or
 ``ERROR_EXIT`` with an error line when the sandbox could not be set up. Raises nothing:
@@ -23,10 +23,13 @@ new session, with a stripped environment and stdin on /dev/null. The launcher:
    interpreter, e.g. ``/root``; as a user: ``$HOME`` and ``/run/user/UID``), re-exposes
    the interpreter's prefixes read-only, and mounts a size-limited tmpfs on /tmp (also
    bound on /var/tmp and /dev/shm): the only writable place;
-3. forks PID 1 of the new PID namespace, which mounts a fresh /proc, creates the work
+3. makes itself undumpable (the check, even under the same uid, cannot read the
+   config, the check's stdin included, from its memory or fds), then forks PID 1 of
+   the new PID namespace, which mounts a fresh /proc, creates the work
    directory ``/tmp/sandbox`` and forks the check: unprivileged uid and gid (when root),
    files written, rlimits (CPU, address space, processes, file size, open files, no
-   core), ``no_new_privs``, ``execve``. When the check exits, PID 1 reads the collected
+   core), ``no_new_privs``, stdin (a pipe holding ``stdin``, else /dev/null),
+   ``execve``. When the check exits, PID 1 reads the collected
    files and exits, and the kernel kills every process left in the namespace.
 """
 
@@ -70,6 +73,7 @@ _AT_RECURSIVE = 0x8000
 _MOUNT_ATTR_RDONLY = 0x1
 _MOUNT_ATTR_NOSUID = 0x2
 _PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_DUMPABLE = 4
 
 
 def path_under(path: str, parent: str) -> bool:
@@ -200,6 +204,10 @@ class _Launcher:
             self.setup_mounts()
         except OSError as exc:
             self.fail(f"cannot set up the sandbox file system: {exc}")
+        # After the uid maps are written (they need a dumpable process); inherited by
+        # PID 1, reset by the check's execve.
+        if self.libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+            self.fail("cannot make the sandbox launcher undumpable (prctl)")
         status_r, status_w = os.pipe()
         pid = os.fork()
         if pid == 0:
@@ -288,9 +296,20 @@ class _Launcher:
                 raise self._errno_error("prctl(PR_SET_NO_NEW_PRIVS)")
             for sig in (signal.SIGPIPE, signal.SIGXFSZ):
                 signal.signal(sig, signal.SIG_DFL)
+            self.set_stdin()
             os.execve(argv[0], argv, self.cfg["env"])
         except BaseException as exc:
             self.fail(f"cannot start the check ({argv[0]}): {exc}")
+
+    def set_stdin(self) -> None:
+        text = self.cfg.get("stdin")
+        if text is None:
+            return
+        r, w = os.pipe()
+        os.write(w, str(text).encode("utf-8"))  # at most 64 KiB (the host checks): no block
+        os.close(w)
+        os.dup2(r, 0)
+        os.close(r)
 
     def set_limits(self) -> None:
         lim = self.limits

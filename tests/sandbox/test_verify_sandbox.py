@@ -191,7 +191,9 @@ def test_an_early_exit_is_not_a_pass(project: Path) -> None:
     ]
     dataset, rejects, _ = verify_run(project, records)
     assert dataset == []
-    assert rejects[0]["reason"] == "verify: the test runner exited with code 0 early"
+    # The solution runs in its own process: its exit is the judge's collection error.
+    assert rejects[0]["reason"] == "verify: collection error"
+    assert "exited with code 0" in rejects[0]["detail"]["error"]
     assert rejects[1]["reason"] == "verify: 1 of 1 tests failed"
     assert rejects[1]["detail"]["tests"][0]["error"] == "SystemExit: 0"
 

@@ -1,15 +1,23 @@
-"""unittest-lite: run a tests file against a solution module, inside the sandbox.
+"""unittest-lite, the judge: run a tests file against a solution in another process.
 
-Input (argv): the solution file and the tests file, both in the current directory.
-This file is copied into the sandbox as ``sandbox_runner.py`` and run there as
-``python sandbox_runner.py solution.py test_solution.py``. The solution is imported
-as a module named after its file (``solution``), and its public names are visible in
-the tests without an import. Output: one JSON line per test on stdout, ``{"event":
-"test", "name", "passed", "error"}``, then ``{"event": "summary", "total", "passed",
-"failed", "collection_error"}``; what the code under test prints goes to stderr. Exit
-status: 0 when at least one test ran and all passed, 1 when a test failed, 2 on a
-collection error (the solution or the tests do not compile or import; a definition,
-import or assignment at the top of the tests raised), 3 when no test was found.
+Input (argv): the solution file and the tests file, both in the current directory; on
+stdin one JSON line from the host, ``{"nonce": str, "call_timeout": seconds}``. This
+file is copied into the sandbox as ``sandbox_runner.py`` (with ``sandbox_remote.py``
+and ``sandbox_wire.py`` beside it, imported before anything else runs) and run there as
+``python sandbox_runner.py solution.py test_solution.py``. Output: one JSON line per
+test on stdout, ``{"nonce", "event": "test", "name", "passed", "error"}``, then
+``{"nonce", "event": "summary", "total", "passed", "failed", "collection_error",
+"solution_signal"}``; what runs here or in the solution prints to stderr. Exit status:
+0 when at least one test ran and all passed, 1 when a test failed, 2 on a collection
+error (the solution or the tests do not compile or import; a definition, import or
+assignment at the top of the tests raised), 3 when no test was found.
+
+The verdict cannot be forged by the code under test (threat model: docs/verify.md):
+the judge never imports the solution. It reads the tests, deletes them from the work
+directory, makes itself undumpable (no ptrace, no /proc/PID/mem or fd access by the
+same uid), keeps the protocol on a private dup of stdout and only then starts the
+solution process (``remote.py``), whose public names become proxies here: plain data
+in and out, equality by identity. Only this process knows the nonce the host checks.
 
 What counts as a test, in file order: each other top-level statement of the tests file
 (``assert f(1) == 2``, ``check(f)``, a ``for`` loop of asserts), named ``line N: <its
@@ -26,16 +34,24 @@ Standard library only: this file is copied into the sandbox and run as a script.
 from __future__ import annotations
 
 import ast
-import asyncio
-import importlib
+import ctypes
 import inspect
 import json
+import linecache
 import os
+import signal
 import sys
 import traceback
-import unittest
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    import unittest
+
+if __package__:  # imported as synthdsl.sandbox.judge (type checks, tests)
+    from synthdsl.sandbox.remote import SolutionProcess
+else:  # run as a script in the sandbox, beside its copies of remote.py and wire.py
+    from sandbox_remote import SolutionProcess  # type: ignore[import-not-found,no-redef]
 
 _DEFINITIONS = (
     ast.Import,
@@ -55,14 +71,16 @@ class _CollectionError(Exception):
 
 
 class Runner:
-    def __init__(self, out: TextIO, tests_file: str) -> None:
+    def __init__(self, out: TextIO, tests_file: str, nonce: str) -> None:
         self.out = out
         self.tests_file = tests_file
+        self.nonce = nonce
         self.total = 0
         self.failed = 0
 
     def emit(self, item: dict[str, Any]) -> None:
-        self.out.write(json.dumps(item, ensure_ascii=False) + "\n")
+        line = json.dumps({"nonce": self.nonce, **item}, ensure_ascii=False)
+        self.out.write(line + "\n")
         self.out.flush()
 
     def record(self, name: str, error: str | None) -> None:
@@ -86,6 +104,8 @@ class Runner:
         try:
             result = fn()
             if inspect.iscoroutine(result):
+                import asyncio  # only when needed: the judge starts faster without it
+
                 asyncio.run(result)
         except BaseException as exc:  # a test may raise anything, SystemExit included
             self.record(name, self.describe(exc))
@@ -132,9 +152,11 @@ class Runner:
                 continue
             if getattr(obj, "__module__", None) != module_name:
                 continue
-            if issubclass(obj, unittest.TestCase):
-                for case in unittest.defaultTestLoader.loadTestsFromTestCase(obj):
-                    assert isinstance(case, unittest.TestCase)
+            # Only tests that imported unittest can define a TestCase: no import here.
+            ut = sys.modules.get("unittest")
+            if ut is not None and issubclass(obj, ut.TestCase):
+                for case in ut.defaultTestLoader.loadTestsFromTestCase(obj):
+                    assert isinstance(case, ut.TestCase)
                     self.run_case(f"{name}.{case._testMethodName}", case)
                 continue
             for attr in sorted(vars(obj)):
@@ -146,8 +168,12 @@ class Runner:
                     self.attempt(f"{name}.{attr}", _method_fn(obj, attr))
 
     def run_case(self, name: str, case: unittest.TestCase) -> None:
-        result = unittest.TestResult()
-        case.run(result)
+        result = sys.modules["unittest"].TestResult()
+        try:
+            case.run(result)
+        except BaseException as exc:  # unittest lets KeyboardInterrupt through
+            self.record(name, self.describe(exc))
+            return
         problems = result.errors + result.failures + result.unexpectedSuccesses
         if problems:
             last = problems[0]
@@ -195,36 +221,74 @@ def _required_params(fn: Callable[..., Any], skip_self: bool = False) -> bool:
     )
 
 
+_PR_SET_DUMPABLE = 4
+
+
+def _undumpable() -> None:
+    """No process of the same uid may ptrace this one or open its /proc/PID/{mem,fd}."""
+    if ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE, 0) failed")
+
+
+def _host_settings() -> dict[str, Any]:
+    """The host's line on stdin (nonce, per-call timeout); stdin is /dev/null after."""
+    raw = sys.stdin.buffer.read(1 << 16)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    try:
+        settings = json.loads(raw.decode("utf-8")) if raw.strip() else {}
+    except ValueError:
+        settings = {}
+    return settings if isinstance(settings, dict) else {}
+
+
 def main(argv: list[str]) -> int:
     solution_file, tests_file = argv
+    settings = _host_settings()
+    _undumpable()
+    # SIGINT from the solution process must not raise KeyboardInterrupt inside the judge.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     cwd = os.getcwd()
-    sys.path.insert(0, cwd)
-    # The protocol owns the real stdout; the code under test prints to stderr.
+    # Nothing the solution process can write is ever imported here.
+    sys.path[:] = [p for p in sys.path if p and os.path.realpath(p) != os.path.realpath(cwd)]
+    # The protocol owns the real stdout; whatever runs prints to stderr.
     out = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     tests_path = os.path.join(cwd, tests_file)
-    runner = Runner(out, tests_path)
+    runner = Runner(out, tests_path, str(settings.get("nonce", "")))
     module_name = os.path.splitext(os.path.basename(tests_file))[0]
     error: str | None = None
+    solution = SolutionProcess(
+        os.path.splitext(solution_file)[0], float(settings.get("call_timeout", 3600))
+    )
     try:
         try:
-            solution = importlib.import_module(os.path.splitext(solution_file)[0])
-        except BaseException as exc:
-            raise _CollectionError(
-                f"solution: {runner.describe(exc)}\n{_tail(exc, solution_file)}"
-            ) from None
+            with open(tests_path, encoding="utf-8") as f:
+                source = f.read()
+        except (OSError, ValueError) as exc:
+            raise _CollectionError(f"tests: {runner.describe(exc)}") from None
+        # The solution never sees the tests (no lookup table of expected answers);
+        # tracebacks still show their lines.
+        os.unlink(tests_path)
+        linecache.cache[tests_path] = (len(source), None, source.splitlines(True), tests_path)
+        try:
+            module = solution.start()
+        except ImportError as exc:
+            raise _CollectionError(str(exc)) from None
+        sys.modules[module.__name__] = module
         namespace: dict[str, Any] = {
-            k: v for k, v in vars(solution).items() if not k.startswith("__")
+            k: v for k, v in vars(module).items() if not k.startswith("__")
         }
         namespace.update({"__name__": module_name, "__file__": tests_path})
-        with open(tests_path, encoding="utf-8") as f:
-            source = f.read()
         runner.run_module(source, namespace)
         runner.run_functions(namespace, module_name)
         runner.run_classes(namespace, module_name)
     except _CollectionError as exc:
         error = str(exc)
+    finally:
+        solution.close()
     runner.emit(
         {
             "event": "summary",
@@ -232,6 +296,7 @@ def main(argv: list[str]) -> int:
             "passed": runner.total - runner.failed,
             "failed": runner.failed,
             "collection_error": error,
+            "solution_signal": solution.signal,
         }
     )
     if error is not None:
@@ -239,14 +304,6 @@ def main(argv: list[str]) -> int:
     if runner.failed:
         return 1
     return 0 if runner.total else 3
-
-
-def _tail(exc: BaseException, filename: str) -> str:
-    """Where in the solution an import failed (the last frame inside it)."""
-    if isinstance(exc, SyntaxError):
-        return f"line {exc.lineno}: {(exc.text or '').strip()}"
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(filename)]
-    return f"line {frames[-1].lineno}: {frames[-1].line}" if frames else ""
 
 
 if __name__ == "__main__":
