@@ -55,7 +55,8 @@ def add_override_options(p: argparse.ArgumentParser, set_help: str = _SET_HELP) 
         action="append",
         default=[],
         metavar="DIR",
-        help="let packs' recipes read files in DIR too (repeatable; also SYNTHDSL_ALLOW_READ)",
+        help="let recipes (and packs' recipes) read files in DIR too, outside their project "
+        "or pack (repeatable; also SYNTHDSL_ALLOW_READ)",
     )
 
 

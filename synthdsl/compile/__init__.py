@@ -30,6 +30,7 @@ from synthdsl.compile.state import CompileOptions, Compiler, display_path
 from synthdsl.compile.steps import Block, Step, compile_steps
 from synthdsl.errors import Diagnostic, RecipeError, Span, did_you_mean
 from synthdsl.ir import CompiledRecipe, Graph, Node
+from synthdsl.lang.boundary import project_root
 from synthdsl.lang.decls import parse_output, parse_sources
 from synthdsl.lang.load import Document
 from synthdsl.lang.params import split_param_sets
@@ -56,7 +57,12 @@ def _compile(path: str | Path, opts: CompileOptions | None) -> CompiledRecipe:
     param_sets, other_sets = split_param_sets(c.opts.set_values)
     boundary = c.opts.boundary
     if boundary is not None:
-        boundary = c.boundary(boundary.root, boundary.label)
+        boundary = c.boundary(boundary.root, boundary.label, boundary.why)
+    else:  # a project's recipe reads inside its project (lang/boundary.py)
+        root = project_root(p.parent)
+        boundary = c.boundary(
+            root, f"the project at {root}", "a recipe reads only inside its project"
+        )
     doc = c.load(p, c.opts.display or str(path), other_sets, boundary)
     if doc is None:
         raise RecipeError(c.diags, c.texts)

@@ -52,9 +52,12 @@ class Compiler:
         self.pack_hashes: dict[Path, str] = {}  # content hashes computed for the lock check
         self.allowed = (*(Path(p) for p in opts.allow_read), *allowed_from_env())
 
-    def boundary(self, root: Path, label: str) -> ReadBoundary:
-        """The read boundary of a pack at ``root``, widened by ``--allow-read`` and the env."""
-        return ReadBoundary.of(root, label, self.allowed)
+    def boundary(
+        self, root: Path, label: str, why: str = "a pack reads only its own files"
+    ) -> ReadBoundary:
+        """The read boundary at ``root`` (a pack's, a project's), widened by
+        ``--allow-read`` and the environment."""
+        return ReadBoundary.of(root, label, self.allowed, why)
 
     def error(self, diagnostic: Diagnostic) -> None:
         self.diags.append(diagnostic)

@@ -1,13 +1,14 @@
-"""A read boundary: the folders a recipe may read files from (a pack reads only its own).
+"""A read boundary: the folders a recipe may read files from. A project's recipe reads
+inside its project; a pack's recipe reads only inside its pack.
 
-Input: the root folder a document is confined to (a pack's folder), how messages name
-it (``pack:NAME@VERSION``) and the folders the user allowed besides
-(``--allow-read DIR``, and ``SYNTHDSL_ALLOW_READ``: folders separated by ``os.pathsep``).
-Output: ``ReadBoundary``, carried on a loaded ``Document`` (``Document.boundary``);
-``problem(path, span, what)`` gives the diagnostic for a path that leads outside
-(symbolic links followed), ``allows(path)`` the yes/no. Template, prompt, source and
-``use:`` path resolution ask it; a document without one (an ordinary project recipe)
-is not confined. Raises nothing.
+Input: the root folder a document is confined to (a pack's folder, or the project's:
+``project_root``), how messages name it (``pack:NAME@VERSION``, ``the project at
+DIR``) and the folders the user allowed besides (``--allow-read DIR``, and
+``SYNTHDSL_ALLOW_READ``: folders separated by ``os.pathsep``). Output: ``ReadBoundary``,
+carried on a loaded ``Document`` (``Document.boundary``); ``problem(path, span, what)``
+gives the diagnostic for a path that leads outside (symbolic links followed),
+``allows(path)`` the yes/no. Template, prompt, source and ``use:`` path resolution ask
+it; the built-in strategies (package data) carry none. Raises nothing.
 """
 
 from __future__ import annotations
@@ -19,9 +20,22 @@ from pathlib import Path
 
 from synthdsl.errors import Diagnostic, Span
 
-__all__ = ["ENV_ALLOW_READ", "ReadBoundary", "allowed_from_env"]
+__all__ = ["ENV_ALLOW_READ", "PROJECT_MARKERS", "ReadBoundary", "allowed_from_env", "project_root"]
 
 ENV_ALLOW_READ = "SYNTHDSL_ALLOW_READ"
+
+PROJECT_MARKERS = (".git", "pyproject.toml", "synthdsl.lock", ".synthdsl", "pack.yaml")
+"""What marks a project's top folder."""
+
+
+def project_root(folder: Path) -> Path:
+    """The nearest folder at or above ``folder`` holding a project marker; else
+    ``folder`` itself (a recipe on its own reads beside it and below)."""
+    start = folder.resolve()
+    for d in (start, *start.parents):
+        if any((d / marker).exists() for marker in PROJECT_MARKERS):
+            return d
+    return start
 
 
 def allowed_from_env() -> tuple[Path, ...]:
@@ -35,10 +49,17 @@ class ReadBoundary:
     root: Path
     label: str
     allowed: tuple[Path, ...] = ()
+    why: str = "a pack reads only its own files"
 
     @classmethod
-    def of(cls, root: Path, label: str, allowed: Sequence[Path] = ()) -> ReadBoundary:
-        return cls(root.resolve(), label, tuple(p.resolve() for p in allowed))
+    def of(
+        cls,
+        root: Path,
+        label: str,
+        allowed: Sequence[Path] = (),
+        why: str = "a pack reads only its own files",
+    ) -> ReadBoundary:
+        return cls(root.resolve(), label, tuple(p.resolve() for p in allowed), why)
 
     def allows(self, path: Path) -> bool:
         """Whether ``path`` (links followed) is inside the root or an allowed folder."""
@@ -54,7 +75,6 @@ class ReadBoundary:
             return None
         return Diagnostic(
             span,
-            f"{what} '{written or path}' is outside {self.label}: a pack reads only its own files",
-            f"put the file inside the pack, or allow the folder: --allow-read DIR "
-            f"(or {ENV_ALLOW_READ}=DIR)",
+            f"{what} '{written or path}' is outside {self.label}: {self.why}",
+            f"put the file inside, or allow its folder: --allow-read DIR (or {ENV_ALLOW_READ}=DIR)",
         )

@@ -314,6 +314,7 @@ def test_a_loop_output_that_names_no_body_step(work: Path) -> None:
 
 def test_templates_are_found_in_the_recipes_folder_and_above(work: Path) -> None:
     write(work, "x/prompts/ask.j2", "Ask about {{ topic }}.")
+    write(work, "x/synthdsl.lock", "")  # the project's top folder
     text = """
     synthdsl: 1
     sources:
@@ -327,4 +328,10 @@ def test_templates_are_found_in_the_recipes_folder_and_above(work: Path) -> None
     errors = compile_errors(write(work, "x/a/b/c/d/main.yaml", text))
     assert [(span, message) for span, message, _ in errors] == [
         ("x/a/b/c/d/main.yaml:6:24", "template file 'prompts/ask.j2' not found")
+    ]
+    # never above the project's top folder, however close
+    write(work, "x/a/synthdsl.lock", "")
+    errors = compile_errors(write(work, "x/a/b/main.yaml", text))
+    assert [(span, message) for span, message, _ in errors] == [
+        ("x/a/b/main.yaml:6:24", "template file 'prompts/ask.j2' not found")
     ]

@@ -220,7 +220,9 @@ def test_a_pack_recipe_cannot_use_a_recipe_outside_its_pack(
     assert "error: recipe '../../../../mine.yaml' is outside pack:demo@0.1.0" in err
 
 
-def test_ordinary_recipes_are_not_confined(project: Path, tmp_path: Path) -> None:
+def test_ordinary_recipes_read_inside_their_project_unless_allowed(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "t.jsonl").write_text('{"topic": "a"}\n', "utf-8")
@@ -231,7 +233,9 @@ def test_ordinary_recipes_are_not_confined(project: Path, tmp_path: Path) -> Non
         "steps:\n  - id: f\n    from: t\n    filter: 'true'\n",
         "utf-8",
     )
-    assert main(["validate", str(recipe)]) == 0
+    assert main(["validate", str(recipe)]) == 2
+    assert "a recipe reads only inside its project" in capsys.readouterr().err
+    assert main(["validate", str(recipe), "--allow-read", str(outside)]) == 0
 
 
 @pytest.fixture

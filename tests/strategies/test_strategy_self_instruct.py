@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -380,7 +381,7 @@ def test_docs_example_validates(project: Path) -> None:
     doc = (REPO / "docs" / "strategies" / "self_instruct.md").read_text(encoding="utf-8")
     blocks = re.findall(r"^```yaml\n(.*?)^```$", doc, flags=re.DOTALL | re.MULTILINE)
     assert blocks and blocks[0].startswith("synthdsl: 1")
-    (project / "examples").symlink_to(REPO / "examples")  # the seed set
+    shutil.copytree(REPO / "examples" / "data", project / "examples" / "data")  # the seeds
     recipe = project / "doc.yaml"
     recipe.write_text(blocks[0], encoding="utf-8")
     assert main(["validate", str(recipe)]) == 0

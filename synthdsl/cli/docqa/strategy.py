@@ -113,8 +113,12 @@ def _run_strategy(
         if value is not None
     ] + list(args.set_values)
     options = compile_options(args, sets)
+    # The input was named on the command line: the written recipe may read it wherever
+    # it is (a recipe otherwise reads only inside its project).
+    allowed = source.resolve() if source.is_dir() else source.resolve().parent
+    options.allow_read.append(str(allowed))
     command = shlex.join(
-        ["synthdsl", "run", str(recipe)]
+        ["synthdsl", "run", str(recipe), "--allow-read", str(allowed)]
         + [arg for s in sets for arg in ("--set", s)]
         + [arg for m in args.model for arg in ("--model", m)]
         + (["--api-base", args.api_base] if args.api_base else [])
