@@ -68,9 +68,9 @@ def _run(work: Path, url: str, n: int, mix: str) -> Measured:
     recipe = work / f"{mix}.yaml"
     recipe.write_text(RECIPE.format(url=url, conc=CONCURRENCY, rows=rows.name), "utf-8")
     out = work / f"out-{mix}"
+    command = [PY, "-m", "synthdsl.cli", "run", str(recipe), "--quiet", "--fresh"]
     measured = measure(
-        [PY, "-m", "synthdsl.cli", "run", str(recipe), "--quiet", "--fresh", "--no-report"]
-        + ["--out", str(out)],
+        [*command, "--no-report", "--out", str(out)],
         env={"SYNTHDSL_CACHE": str(work / f"cache-{mix}.sqlite")},
         cwd=str(work),
     )

@@ -192,3 +192,5 @@ class CompiledRecipe:
     params: dict[str, Any]
     texts: dict[str, str]  # file name -> source text, for error rendering
     warnings: list[Diagnostic] = field(default_factory=list)
+    # The recipe's ``run:`` settings (``max_failure_rate``), as written.
+    run_settings: dict[str, Any] = field(default_factory=dict)

@@ -105,6 +105,7 @@ def compile_recipe(path: str | Path, opts: CompileOptions | None = None) -> Comp
         params=params,
         texts=c.texts,
         warnings=c.warnings,
+        run_settings=dict(doc.data.get("run") or {}),
     )
 
 

@@ -15,7 +15,13 @@ For each spec the pool resolves an ``Endpoint`` and a backend:
   OpenAI-compatible endpoint (see ``local_model``).
 
 One ``ModelLimiter`` per (model string, api_base) is shared by every caller (the first
-spec seen sets its limits); a 429 puts all callers of that model in cool-down. Attempts
+spec seen sets its limits and adapts its concurrency to 429s, see ``limits``).
+
+A dead endpoint stops the run: when a call has used up its retries failing to connect
+(refused, unknown host, TLS: kind "unreachable") and no attempt of any call reached that
+endpoint while it tried (at least ``DEAD_AFTER_ATTEMPTS`` attempts in a row failed to
+connect), ``complete`` raises ``RunError`` naming the endpoint instead of failing the
+record, like a 401 does. Attempts
 hold a limiter slot only while on the wire: backoff sleeps release it. API keys are read
 at call time and scrubbed from any error message that would echo one.
 """
@@ -37,9 +43,30 @@ from synthdsl.llm.retry import RetryPolicy
 from synthdsl.llm.types import LLMRequest, LLMResponse, ModelSpec
 from synthdsl.llm.wire import OPENAI_API_BASE, Endpoint
 
-__all__ = ["BACKENDS", "ProviderPool", "resolve_backend"]
+__all__ = ["BACKENDS", "DEAD_AFTER_ATTEMPTS", "ProviderPool", "resolve_backend"]
 
 BACKENDS = ("auto", "http", "litellm")
+DEAD_AFTER_ATTEMPTS = 3
+
+
+@dataclass
+class _Reach:
+    """Whether an endpoint answers at all: when an attempt last reached it, and how many
+    attempts in a row have failed to connect since."""
+
+    last_reached: float = float("-inf")
+    unreachable_streak: int = 0
+
+    def saw(self, error: LLMError | None, now: float) -> None:
+        if error is not None and error.kind == "unreachable":
+            self.unreachable_streak += 1
+        else:  # an answer, even an error status, comes from a live server
+            self.last_reached = now
+            self.unreachable_streak = 0
+
+    def dead_since(self, started: float) -> bool:
+        """Nothing reached the endpoint since ``started`` and the streak is long enough."""
+        return self.last_reached < started and self.unreachable_streak >= DEAD_AFTER_ATTEMPTS
 
 
 def resolve_backend(spec: ModelSpec) -> str:
@@ -121,6 +148,7 @@ class ProviderPool:
         self._http: dict[tuple[str, str | None], HTTPBackend] = {}
         self._litellm: LiteLLMBackend | None = None
         self._stats: dict[str, _ModelStats] = {}
+        self._reach: dict[tuple[str, str | None], _Reach] = {}
         self._local_used = False
 
     # ------------------------------------------------------------------ resolution
@@ -234,6 +262,8 @@ class ProviderPool:
             prompt_chars, max_tokens if isinstance(max_tokens, int) else None
         )
         loop = asyncio.get_running_loop()
+        reach = self._reach.setdefault((spec.model, spec.api_base), _Reach())
+        call_started = loop.time()
 
         async def attempt() -> LLMResponse:
             async with limiter.slot(estimate) as permit:
@@ -242,6 +272,7 @@ class ProviderPool:
                 try:
                     response = await backend.complete(request, endpoint)
                 except LLMError as exc:
+                    reach.saw(exc, loop.time())
                     stats.errors[exc.kind] = stats.errors.get(exc.kind, 0) + 1
                     if exc.kind == "rate_limit" and exc.retry_after:
                         limiter.cool_down(exc.retry_after)
@@ -251,6 +282,7 @@ class ProviderPool:
                     raise clean from None
                 finally:
                     stats.latency_s += loop.time() - started
+                reach.saw(None, loop.time())
                 used = response.prompt_tokens + response.completion_tokens
                 if used > 0:
                     permit.settle(used)
@@ -270,6 +302,12 @@ class ProviderPool:
         except LLMError as exc:
             stats.failed += 1
             stats.failures[exc.kind] = stats.failures.get(exc.kind, 0) + 1
+            if exc.kind == "unreachable" and reach.dead_since(call_started):
+                raise RunError(
+                    f"{exc}; no call reached it in {loop.time() - call_started:.0f} s "
+                    f"({reach.unreachable_streak} attempts in a row failed to connect). "
+                    "Stopping the run: is the server running, and is the api_base right?"
+                ) from None
             raise
         response.retries = retries
         if response.cost is None:  # the HTTP path, or a model litellm cannot price

@@ -32,7 +32,14 @@ from synthdsl.records import Record
 from synthdsl.run.context import RunContext
 from synthdsl.run.reorder import ReorderBuffer
 
-__all__ = ["QUEUE_SIZE", "REORDER_MEMORY", "REORDER_WINDOW", "ExecContext", "collect_subgraph", "run_graph"]
+__all__ = [
+    "QUEUE_SIZE",
+    "REORDER_MEMORY",
+    "REORDER_WINDOW",
+    "ExecContext",
+    "collect_subgraph",
+    "run_graph",
+]
 
 QUEUE_SIZE = 256
 # A map node takes in at most this many records it has not handed on yet (in flight or
@@ -105,6 +112,7 @@ class _Reporter:
 
     def fail(self, rec: Record, kind: str, message: str) -> None:
         self.stats.failed[kind] += 1
+        self.rt.failed(self.node.id, kind, message)
         if self.rt.rejects is not None:
             self.rt.rejects.write(
                 self.node.id, "failed", kind, rec, error=message, round_=self.rt.round

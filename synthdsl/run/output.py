@@ -74,6 +74,7 @@ class DatasetSink:
                     row = self.shape(rec)
                 except Exception as exc:  # shape errors are per-record failures
                     self.stats.failed["shape"] += 1
+                    self.rt.failed(OUTPUT_NODE, "shape", str(exc))
                     if self.rt.rejects is not None:
                         self.rt.rejects.write(OUTPUT_NODE, "failed", "shape", rec, error=str(exc))
                     continue

@@ -14,6 +14,7 @@ one slow call never holds back the others, and records still leave in input orde
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import tempfile
 from typing import IO, Any
@@ -82,7 +83,8 @@ class ReorderBuffer:
             return
         try:
             if self._file is None:
-                self._file = tempfile.TemporaryFile(prefix="synthdsl-reorder-")
+                # closed by close(); deleted by the OS even if the process dies
+                self._file = tempfile.TemporaryFile(prefix="synthdsl-reorder-")  # noqa: SIM115
             self._file.seek(self._end)
             self._file.write(data)
         except OSError as exc:
@@ -105,7 +107,5 @@ class ReorderBuffer:
         """Nothing is spilled: reuse the file from its start."""
         self._end = 0
         if self._file is not None:
-            try:
+            with contextlib.suppress(OSError):  # a file that stays long is harmless
                 self._file.truncate(0)
-            except OSError:
-                pass

@@ -4,8 +4,9 @@ Input: a ``CompiledRecipe``, its ``Plan`` and ``RunOptions``. Output: the datase
 ``rejects.jsonl`` and ``manifest.json`` in the output folder, and a ``RunResult``.
 The LLM client is ``options.client`` when given (tests, other executors), else a
 ``ProviderPool`` made here and closed at the end. Raises ``RunError`` when the run
-cannot go on (the manifest then says ``failed``); a cancellation leaves the manifest
-``interrupted`` and every finished call cached.
+cannot go on, or when a step failed more than ``max_failure_rate`` of its records
+(``run/failure_rate.py``; the manifest then says ``failed`` and why); a cancellation
+leaves the manifest ``interrupted`` and every finished call cached.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from synthdsl.records import Record
 from synthdsl.run.cache import CallCache
 from synthdsl.run.context import RunContext
 from synthdsl.run.executor import ExecContext, run_graph
+from synthdsl.run.failure_rate import FailureReport, check_failure_rate, threshold_for
 from synthdsl.run.manifest import Outcome, build_manifest
 from synthdsl.run.options import RunOptions, RunResult, default_cache_path
 from synthdsl.run.output import DatasetSink
@@ -73,7 +75,10 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
     started = time.time()
     t0 = time.monotonic()
     status = "failed"
+    reason: str | None = "error"
     error: str | None = None
+    threshold = threshold_for(options.max_failure_rate, compiled.run_settings)
+    failures = FailureReport(threshold)
     progress_task = None
     if options.on_progress is not None:
         progress_task = asyncio.create_task(_progress_loop(rt, options.on_progress))
@@ -83,9 +88,13 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
 
     try:
         await run_graph(rt, compiled.graph, consume)
-        status = "completed"
+        failures = check_failure_rate(rt.stats, rt.failure_examples, threshold)
+        if failures.exceeded:
+            reason = "max_failure_rate"
+            raise RunError(failures.message)
+        status, reason = "completed", None
     except asyncio.CancelledError:
-        status = "interrupted"
+        status, reason = "interrupted", options.stop_reason()
         raise
     except RunError as exc:
         error = str(exc)
@@ -95,7 +104,7 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
             progress_task.cancel()
         sink.close(completed=status == "completed")
         rejects.close()
-        outcome = Outcome(status, error, started, time.monotonic() - t0)
+        outcome = Outcome(status, error, started, time.monotonic() - t0, reason, failures.to_json())
         manifest = build_manifest(compiled, plan, rt, outcome, sink, cache_path, options)
         write_json_atomic(out_dir / "manifest.json", manifest)
         try:

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from synthdsl.errors import LLMError
+from synthdsl.errors import LLMError, RunError
+from synthdsl.llm import client as client_module
 from synthdsl.llm.client import ProviderPool
 from synthdsl.llm.types import LLMRequest, LLMResponse, ModelSpec
 from synthdsl.llm.wire import OPENAI_API_BASE
@@ -214,9 +215,37 @@ async def test_connection_refused(pool: ProviderPool, backend: str) -> None:
     spec = make_spec(f"http://127.0.0.1:{closed_port()}/v1", backend, max_retries=1)
     with pytest.raises(LLMError) as info:
         await pool.complete(ask(spec, "anyone?"))
-    assert info.value.kind == "connection" and info.value.transient
+    assert info.value.kind == "unreachable" and info.value.transient
     assert info.value.retries == 1  # type: ignore[attr-defined]
-    assert pool.stats()["openai/fake-model"]["errors"] == {"connection": 2}
+    assert pool.stats()["openai/fake-model"]["errors"] == {"unreachable": 2}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_dead_endpoint_stops_the_run(pool: ProviderPool, backend: str) -> None:
+    """Every attempt of a call, and of every call beside it, failed to connect: the
+    pool raises RunError (the run stops, exit 1) instead of failing one record."""
+    spec = make_spec(f"http://127.0.0.1:{closed_port()}/v1", backend, max_retries=3)
+    calls = [pool.complete(ask(spec, f"anyone {i}?")) for i in range(4)]
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    assert all(type(r) is RunError for r in results)
+    message = str(results[0])
+    assert "cannot connect to" in message and "Stopping the run" in message
+    assert "attempts in a row failed to connect" in message
+
+
+async def test_an_endpoint_that_answers_now_and_then_is_not_dead(
+    server: FakeOpenAIServer, pool: ProviderPool
+) -> None:
+    """A call that gives up on a refused connection while other calls to the same
+    endpoint got answers fails its record only (an LLMError, not a RunError)."""
+    spec = make_spec(server.base_url, "http", max_retries=3)
+    reach = pool._reach.setdefault((spec.model, spec.api_base), client_module._Reach())
+    assert (await pool.complete(ask(spec, "hello"))).text
+    reach.saw(LLMError("x", kind="unreachable", transient=True), 0.0)
+    assert not reach.dead_since(-1.0)  # reached after -1.0, and the streak is short
+    for _ in range(3):
+        reach.saw(LLMError("x", kind="unreachable", transient=True), 0.0)
+    assert reach.dead_since(float("inf")) and not reach.dead_since(-1.0)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -73,7 +73,9 @@ def _context(tmp_path: Path) -> ExecContext:
         "steps:\n  - id: keep\n    filter: 'i == 1'\n",
         encoding="utf-8",
     )
-    return ExecContext(compiled=compile_recipe(recipe), client=FakeClient(), cache=None, rejects=None)
+    return ExecContext(
+        compiled=compile_recipe(recipe), client=FakeClient(), cache=None, rejects=None
+    )
 
 
 async def _feed(records: list[Record]) -> Any:
