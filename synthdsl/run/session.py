@@ -1,7 +1,9 @@
 """One run of a compiled recipe: output folder, cache, client, graph, manifest.
 
 Input: a ``CompiledRecipe``, its ``Plan`` and ``RunOptions``. Output: the dataset,
-``rejects.jsonl`` and ``manifest.json`` in the output folder, and a ``RunResult``.
+``rejects.jsonl`` and ``manifest.json`` in the output folder, and a ``RunResult``. The
+files are written in an attempt folder and swapped in at the end (``run/attempt.py``),
+so a killed run leaves the previous run's files as they were.
 The LLM client is ``options.client`` when given (tests, other executors), else a
 ``ProviderPool`` made here and closed at the end. Raises ``RunError`` when the run
 cannot go on, or when a step failed more than ``max_failure_rate`` of its records
@@ -17,11 +19,12 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from synthdsl.errors import RunError
-from synthdsl.io.writers import RejectsWriter, write_json_atomic
+from synthdsl.io.writers import RejectsWriter
 from synthdsl.ir import CompiledRecipe
 from synthdsl.llm.types import LLMClient
 from synthdsl.plan import Plan
 from synthdsl.records import Record
+from synthdsl.run import attempt
 from synthdsl.run.cache import CallCache
 from synthdsl.run.context import RunContext
 from synthdsl.run.executor import ExecContext, run_graph
@@ -57,10 +60,8 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
         raise RunError(f"cannot create output directory {out_dir}: {exc.strerror}") from None
     cache_path = Path(options.cache_path) if options.cache_path else default_cache_path()
     cache = CallCache(cache_path)
-    rejects_path = out_dir / "rejects.jsonl"
-    if rejects_path.exists():
-        rejects_path.unlink()
-    rejects = RejectsWriter(rejects_path)
+    work = attempt.begin(out_dir)  # the previous run's files stay until the swap
+    rejects = RejectsWriter(work / "rejects.jsonl")
     client = options.client or _provider_pool(options)
     rt = ExecContext(
         compiled=compiled,
@@ -71,7 +72,7 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
         concurrency=options.concurrency,
         cache_reads=not options.fresh,
     )
-    sink = DatasetSink(compiled.output, out_dir, rt)
+    sink = DatasetSink(compiled.output, out_dir, rt, work_dir=work)
     started = time.time()
     t0 = time.monotonic()
     status = "failed"
@@ -106,7 +107,7 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
         rejects.close()
         outcome = Outcome(status, error, started, time.monotonic() - t0, reason, failures.to_json())
         manifest = build_manifest(compiled, plan, rt, outcome, sink, cache_path, options)
-        write_json_atomic(out_dir / "manifest.json", manifest)
+        attempt.publish(out_dir, work, manifest)
         try:
             if options.client is None:  # a client passed in belongs to the caller
                 await client.aclose()

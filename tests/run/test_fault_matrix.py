@@ -184,7 +184,7 @@ def test_a_dead_endpoint_stops_the_run(project: Path, capsys: pytest.CaptureFixt
     """Before: nothing listening, every attempt refused, and the run exited 0 with
     status completed and no rows."""
     recipe = _recipe(project, f"http://127.0.0.1:{_closed_port()}/v1", [""] * 20)
-    code, m, rejects = _run(recipe)
+    code, m, _ = _run(recipe)
     assert code == 1
     assert m["status"] == "failed" and m["reason"] == "error"
     assert "cannot connect to http://127.0.0.1:" in m["error"]
