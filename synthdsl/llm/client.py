@@ -274,8 +274,10 @@ class ProviderPool:
                 except LLMError as exc:
                     reach.saw(exc, loop.time())
                     stats.errors[exc.kind] = stats.errors.get(exc.kind, 0) + 1
-                    if exc.kind == "rate_limit" and exc.retry_after:
-                        limiter.cool_down(exc.retry_after)
+                    if exc.kind == "rate_limit":
+                        limiter.rate_limited(exc.retry_after, permit)
+                    else:
+                        limiter.answered(grow=False)
                     clean = _redacted(exc, _secret(endpoint))
                     if clean is exc:
                         raise
@@ -283,6 +285,7 @@ class ProviderPool:
                 finally:
                     stats.latency_s += loop.time() - started
                 reach.saw(None, loop.time())
+                limiter.answered()
                 used = response.prompt_tokens + response.completion_tokens
                 if used > 0:
                     permit.settle(used)
@@ -297,7 +300,6 @@ class ProviderPool:
                 attempt,
                 max_retries=spec.max_retries,
                 on_retry=on_retry,
-                on_rate_limit=limiter.cool_down,
             )
         except LLMError as exc:
             stats.failed += 1

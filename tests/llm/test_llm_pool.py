@@ -190,24 +190,77 @@ async def test_rpm_limit_paces_calls(
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-async def test_429_cools_down_every_caller(
+async def test_a_sporadic_429_pauses_only_its_own_call(
     server: FakeOpenAIServer, pool: ProviderPool, backend: str
 ) -> None:
+    """Before: each 429 put every caller of the model in cool-down (a 429 storm of
+    random 429s cost 4x the clean time). Now the call that met it waits its Retry-After
+    and the others go on."""
     spec = make_spec(server.base_url, backend)
-    await pool.complete(ask(spec, "warm up"))
-    start = time.monotonic()
+    await asyncio.gather(*(pool.complete(ask(spec, f"warm up {i}")) for i in range(12)))
     first = asyncio.create_task(pool.complete(ask(spec, "[[fault:429 times=1 retry_after=0.5]] a")))
-    limiter = pool.limiter_for(spec)
-    while limiter.cooling_for <= 0:  # the 429 has reached the pool
+    while server.stats()["by_status"].get("429") != 1:  # the 429 has been sent
         await asyncio.sleep(0.002)
-    assert server.stats()["by_status"].get("429") == 1
-    # Another caller of the same model, after the 429: it must wait for the cool-down.
     other = await pool.complete(ask(spec, "[[reply: b]]"))
-    other_done = time.monotonic() - start
     assert other.text == "b" and other.retries == 0
-    assert other_done >= 0.45
+    assert not first.done()  # still waiting for its own Retry-After
+    limiter = pool.limiter_for(spec)
+    assert limiter.cooling_for == 0 and limiter.current == spec.concurrency
     assert (await first).retries == 1
-    assert pool.stats()["openai/fake-model"]["rate_limit_wait_s"] >= 0.4
+
+
+async def _limited_server(max_in_flight: int) -> tuple[web.AppRunner, str, dict[str, int]]:
+    """A provider that allows ``max_in_flight`` requests at once and answers the rest
+    with 429 and ``Retry-After: 0.05``: a real, sustained rate limit."""
+    counts = {"in_flight": 0, "ok": 0, "429": 0, "peak": 0}
+
+    async def handler(request: web.Request) -> web.Response:
+        if counts["in_flight"] >= max_in_flight:
+            counts["429"] += 1
+            return web.json_response(
+                {"error": {"message": "slow down", "type": "requests"}},
+                status=429,
+                headers={"Retry-After": "0.05"},
+            )
+        counts["in_flight"] += 1
+        counts["peak"] = max(counts["peak"], counts["in_flight"])
+        try:
+            await asyncio.sleep(0.02)
+        finally:
+            counts["in_flight"] -= 1
+        counts["ok"] += 1
+        return web.json_response(
+            {
+                "choices": [{"message": {"role": "assistant", "content": "ok"}}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1},
+            }
+        )
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}/v1", counts
+
+
+async def test_a_sustained_rate_limit_shrinks_concurrency_without_a_storm(
+    pool: ProviderPool,
+) -> None:
+    runner, base, counts = await _limited_server(max_in_flight=4)
+    try:
+        spec = make_spec(base, "http", concurrency=32, max_retries=20)
+        results = await asyncio.gather(*(pool.complete(ask(spec, f"q{i}")) for i in range(200)))
+    finally:
+        await runner.cleanup()
+    assert [r.text for r in results] == ["ok"] * 200 and counts["ok"] == 200
+    limiter = pool.limiter_for(spec)
+    assert limiter.decreases >= 2  # 32 -> 16 -> 8 -> ... towards the provider's 4
+    # A fixed concurrency of 32 meets a 429 on most attempts (28 of every 32); adapted,
+    # the 429s are a small share of the calls.
+    assert counts["429"] < 200 * 0.5, counts
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
