@@ -4,7 +4,8 @@
   ``--set PATH=VALUE``: running a recipe on your own model and settings;
   ``compile_options`` turns them into the ``CompileOptions`` they ask for.
 - ``add_run_options``: ``--out --limit --concurrency --fresh --cache
-  --max-failure-rate --quiet --no-report``, read by ``synthdsl.cli.running.run_compiled``.
+  --max-failure-rate --no-hedge --quiet --no-report``, read by
+  ``synthdsl.cli.running.run_compiled``.
 - ``positive`` / ``non_negative``: argparse types for counts; ``share``: 0 to 1.
 
 Takes argparse parsers and parsed arguments; gives registered options and
@@ -83,6 +84,11 @@ def add_run_options(
         metavar="RATE",
         help="fail the run (exit 1) when a step fails more than this share of its records "
         "(0 to 1; default: the recipe's run.max_failure_rate, else 0.5)",
+    )
+    p.add_argument(
+        "--no-hedge",
+        action="store_true",
+        help="never send a second attempt beside one far slower than the model's usual",
     )
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.add_argument("--no-report", action="store_true", help="do not write report.html")

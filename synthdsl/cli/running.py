@@ -62,6 +62,7 @@ def run_compiled(
         cache_path=args.cache,
         report=not args.no_report,
         max_failure_rate=getattr(args, "max_failure_rate", None),
+        hedge=not getattr(args, "no_hedge", False),
         on_progress=progress.update if progress else None,
         stop_reason=lambda: "SIGTERM" if terminated else "SIGINT",
     )

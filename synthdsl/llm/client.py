@@ -17,6 +17,10 @@ For each spec the pool resolves an ``Endpoint`` and a backend:
 One ``ModelLimiter`` per (model string, api_base) is shared by every caller (the first
 spec seen sets its limits and adapts its concurrency to 429s, see ``limits``).
 
+An attempt far slower than the model's recent ones (several times their 95th
+percentile) gets a twin and the first answer wins (``hedge``), so a hung connection
+costs its record about one typical latency, not its timeout plus a retry.
+
 A dead endpoint stops the run: when a call has used up its retries failing to connect
 (refused, unknown host, TLS: kind "unreachable") and no attempt of any call reached that
 endpoint while it tried (at least ``DEAD_AFTER_ATTEMPTS`` attempts in a row failed to
@@ -34,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synthdsl.errors import LLMError, RunError
+from synthdsl.llm.hedge import LatencyWindow, race
 from synthdsl.llm.http_backend import HTTPBackend
 from synthdsl.llm.limits import ModelLimiter, estimate_tokens
 from synthdsl.llm.litellm_backend import LiteLLMBackend
@@ -99,6 +104,7 @@ class _ModelStats:
     rate_limit_wait_s: float = 0.0
     backoff_s: float = 0.0
     latency_s: float = 0.0
+    hedged: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -115,6 +121,7 @@ class _ModelStats:
             "rate_limit_wait_s": round(self.rate_limit_wait_s, 3),
             "backoff_s": round(self.backoff_s, 3),
             "latency_s": round(self.latency_s, 3),
+            "hedged": self.hedged,
         }
 
 
@@ -137,10 +144,13 @@ class ProviderPool:
 
     Implements the ``LLMClient`` protocol. Belongs to one event loop; call ``aclose()``
     when done (it closes HTTP sessions and stops the local servers it started).
-    ``retry_base``/``retry_cap`` set the exponential backoff (seconds).
+    ``retry_base``/``retry_cap`` set the exponential backoff (seconds); ``hedge``
+    lets an attempt far slower than its model's recent ones get a twin (``hedge``).
     """
 
-    def __init__(self, *, retry_base: float = 0.5, retry_cap: float = 30.0) -> None:
+    def __init__(
+        self, *, retry_base: float = 0.5, retry_cap: float = 30.0, hedge: bool = True
+    ) -> None:
         self._policy = RetryPolicy(base=retry_base, cap=retry_cap)
         self._endpoints: dict[tuple[str, str | None, str | None, str], Endpoint] = {}
         self._endpoint_locks: dict[str, asyncio.Lock] = {}
@@ -149,6 +159,8 @@ class ProviderPool:
         self._litellm: LiteLLMBackend | None = None
         self._stats: dict[str, _ModelStats] = {}
         self._reach: dict[tuple[str, str | None], _Reach] = {}
+        self._latencies: dict[tuple[str, str | None], LatencyWindow] = {}
+        self._hedge = hedge
         self._local_used = False
 
     # ------------------------------------------------------------------ resolution
@@ -263,6 +275,7 @@ class ProviderPool:
         )
         loop = asyncio.get_running_loop()
         reach = self._reach.setdefault((spec.model, spec.api_base), _Reach())
+        latencies = self._latencies.setdefault((spec.model, spec.api_base), LatencyWindow())
         call_started = loop.time()
 
         async def attempt() -> LLMResponse:
@@ -286,10 +299,18 @@ class ProviderPool:
                     stats.latency_s += loop.time() - started
                 reach.saw(None, loop.time())
                 limiter.answered()
+                latencies.add(loop.time() - started)
                 used = response.prompt_tokens + response.completion_tokens
                 if used > 0:
                     permit.settle(used)
                 return response
+
+        async def hedged_attempt() -> LLMResponse:
+            delay = latencies.hedge_delay() if self._hedge else None
+            response, twin = await race(attempt, delay)
+            if twin:
+                stats.hedged += 1
+            return response
 
         def on_retry(error: LLMError, sleep: float) -> None:
             stats.retries += 1
@@ -297,7 +318,7 @@ class ProviderPool:
 
         try:
             response, retries = await self._policy.run(
-                attempt,
+                hedged_attempt,
                 max_retries=spec.max_retries,
                 on_retry=on_retry,
             )
@@ -325,7 +346,8 @@ class ProviderPool:
     def stats(self) -> dict[str, dict[str, Any]]:
         """Per model string: calls, ok, failed, retries, errors (failed attempts by
         kind), failures (failed calls by kind), prompt/completion tokens, cost (None when
-        unknown), rate_limit_wait_s (cool-down and rpm/tpm waits), backoff_s, latency_s."""
+        unknown), rate_limit_wait_s (cool-down and rpm/tpm waits), backoff_s, latency_s,
+        hedged (attempts that got a twin)."""
         return {model: stats.as_dict() for model, stats in sorted(self._stats.items())}
 
     async def aclose(self) -> None:

@@ -73,6 +73,8 @@ class RunOptions:
     )
     retry_cap: float = 30.0
     report: bool = True
+    # Let an attempt far slower than its model's recent ones get a twin (llm/hedge.py).
+    hedge: bool = True
     # The share of a step's records that may fail before the run fails (None: the
     # recipe's ``run: {max_failure_rate}``, else 0.5; see ``run/failure_rate.py``).
     max_failure_rate: float | None = None

@@ -48,7 +48,9 @@ def _provider_pool(options: RunOptions) -> LLMClient:
     # aiohttp and the provider backends load only when no client is passed in
     from synthdsl.llm.client import ProviderPool
 
-    return ProviderPool(retry_base=options.retry_base, retry_cap=options.retry_cap)
+    return ProviderPool(
+        retry_base=options.retry_base, retry_cap=options.retry_cap, hedge=options.hedge
+    )
 
 
 async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> RunResult:

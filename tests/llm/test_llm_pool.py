@@ -422,3 +422,27 @@ async def test_backends_agree(server: FakeOpenAIServer, pool: ProviderPool) -> N
     assert got["http"].finish_reason == "stop"
     stats = pool.stats()["openai/fake-model"]
     assert stats["calls"] == 10 and stats["ok"] == 10
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_hung_attempt_gets_a_twin(server: FakeOpenAIServer, backend: str) -> None:
+    """Before: a hung call held its record for its whole timeout, then a retry. Now an
+    attempt far slower than the model's recent ones races a twin; the first answer wins
+    and the hung one is cancelled (no timeout error, no retry)."""
+    spec = make_spec(server.base_url, backend, timeout=30.0)
+    async with ProviderPool(retry_base=0.01, retry_cap=0.05) as pool:
+        await asyncio.gather(*(pool.complete(ask(spec, f"warm {i}")) for i in range(25)))
+        resp = await pool.complete(ask(spec, "[[fault:hang seconds=30 times=1]] slow"))
+        stats = pool.stats()["openai/fake-model"]
+    assert resp.text and resp.retries == 0
+    assert stats["hedged"] == 1 and stats["errors"] == {} and stats["ok"] == 26
+    assert server.stats()["requests"] == 27  # 25 + the hung attempt + its twin
+
+
+async def test_hedging_can_be_switched_off(server: FakeOpenAIServer) -> None:
+    spec = make_spec(server.base_url, "http", timeout=0.5, max_retries=1)
+    async with ProviderPool(retry_base=0.01, retry_cap=0.05, hedge=False) as pool:
+        await asyncio.gather(*(pool.complete(ask(spec, f"warm {i}")) for i in range(25)))
+        resp = await pool.complete(ask(spec, "[[fault:hang seconds=30 times=1]] slow"))
+        stats = pool.stats()["openai/fake-model"]
+    assert resp.retries == 1 and stats["hedged"] == 0 and stats["errors"] == {"timeout": 1}
