@@ -224,15 +224,26 @@ async def _run_map(runner: MapRunner, inputs: AsyncIterator[Record], rep: _Repor
             await rep.settle(rec, outcome)
         return
 
+    # How far ahead of the oldest record not yet handed on the node may take records:
+    # twice its concurrency, as far as REORDER_WINDOW while that oldest record is still
+    # being worked on (a slow call), but not while the consumer is busy handing records
+    # on (the next node is slow: working further ahead would only pile records up, and
+    # waste calls a loop or a mix that stops early never needs).
+    near = concurrency * 2
+    far = max(near, REORDER_WINDOW)
     buffer = ReorderBuffer(REORDER_MEMORY)
-    window = max(concurrency * 2, REORDER_WINDOW)
     sem = asyncio.Semaphore(concurrency)
     wake = asyncio.Event()  # a record finished, the input ended, or something failed
-    room = asyncio.Event()  # records left the window
+    room = asyncio.Event()  # the producer may look again whether it can take a record
     running: set[asyncio.Task[None]] = set()
     stopped: list[BaseException] = []  # a RunError: the run cannot go on
-    taken = 0
+    taken = settled = 0
     ended = False
+    waiting_for_oldest = False
+
+    def may_take() -> bool:
+        ahead = taken - settled
+        return ahead < near or (waiting_for_oldest and ahead < far)
 
     async def work(seq: int, rec: Record, admitted: Record) -> None:
         try:
@@ -251,7 +262,7 @@ async def _run_map(runner: MapRunner, inputs: AsyncIterator[Record], rep: _Repor
         try:
             async for rec in inputs:
                 rep.count_in(1)
-                while taken - buffer.next_seq >= window:
+                while not may_take():
                     room.clear()
                     await room.wait()
                 seq, taken = taken, taken + 1
@@ -272,10 +283,10 @@ async def _run_map(runner: MapRunner, inputs: AsyncIterator[Record], rep: _Repor
     try:
         while True:
             ready = buffer.pop_ready()
-            if ready:
-                room.set()
             for rec, outcome in ready:
                 await rep.settle(rec, outcome)
+                settled += 1
+                room.set()
             if stopped:
                 raise stopped[0]
             if producer.done() and not ended:
@@ -284,7 +295,10 @@ async def _run_map(runner: MapRunner, inputs: AsyncIterator[Record], rep: _Repor
                 break
             if not ready:
                 wake.clear()
+                waiting_for_oldest = True
+                room.set()
                 await wake.wait()
+                waiting_for_oldest = False
         await producer
     finally:
         if not producer.done():

@@ -159,3 +159,32 @@ steps:
     again, _, _ = run_completed(recipe, project / "again", "--fresh")
     assert [r["_provenance"] for r in again] == [r["_provenance"] for r in data]
     assert read_jsonl(project / "again" / "dataset.jsonl") == data
+
+
+async def test_a_slow_next_node_keeps_the_node_from_working_far_ahead(tmp_path: Path) -> None:
+    """Out-of-order completion must not turn into running ahead of a slow consumer: a
+    loop or mix that stops early would pay for calls it never reads."""
+    rt = _context(tmp_path)
+    node = rt.compiled.graph.nodes["keep"]
+    channel = _Channel()
+    out = channel.subscribe()  # nobody reads it: the next node is stuck
+    rep = _Reporter(rt, node, channel)
+
+    class _Fast:
+        concurrency = 4
+
+        async def process(self, record: Record) -> Outcome:
+            await asyncio.sleep(0)
+            return Emit([record])
+
+    records = [Record(id=f"r{i}", data={"i": i}) for i in range(3000)]
+    task = asyncio.create_task(_run_map(_Fast(), _feed(records), rep))
+    seen = -1
+    while rep.stats.records_in != seen:  # until the node has stopped taking records
+        seen = rep.stats.records_in
+        await asyncio.sleep(0.05)
+    assert out.full() and rep.stats.out == out.maxsize + 1  # one more waits to go in
+    assert rep.stats.records_in <= rep.stats.out + 2 * _Fast.concurrency + 1
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
