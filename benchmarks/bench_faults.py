@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+import urllib.request
 from pathlib import Path
 
 from _common import PY, Measured, fake_server, measure, median
@@ -112,8 +113,6 @@ def main() -> None:
 
 
 def _reset(url: str) -> None:
-    import urllib.request
-
     base = url.rsplit("/v1", 1)[0]
     urllib.request.urlopen(urllib.request.Request(base + "/reset", method="POST"), timeout=10)
 

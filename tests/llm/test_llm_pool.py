@@ -198,7 +198,7 @@ async def test_a_sporadic_429_pauses_only_its_own_call(
     and the others go on."""
     spec = make_spec(server.base_url, backend)
     await asyncio.gather(*(pool.complete(ask(spec, f"warm up {i}")) for i in range(12)))
-    first = asyncio.create_task(pool.complete(ask(spec, "[[fault:429 times=1 retry_after=0.5]] a")))
+    first = asyncio.create_task(pool.complete(ask(spec, "[[fault:429 times=1 retry_after=2]] a")))
     while server.stats()["by_status"].get("429") != 1:  # the 429 has been sent
         await asyncio.sleep(0.002)
     other = await pool.complete(ask(spec, "[[reply: b]]"))
@@ -440,7 +440,7 @@ async def test_a_hung_attempt_gets_a_twin(server: FakeOpenAIServer, backend: str
 
 
 async def test_hedging_can_be_switched_off(server: FakeOpenAIServer) -> None:
-    spec = make_spec(server.base_url, "http", timeout=0.5, max_retries=1)
+    spec = make_spec(server.base_url, "http", timeout=2.0, max_retries=1)
     async with ProviderPool(retry_base=0.01, retry_cap=0.05, hedge=False) as pool:
         await asyncio.gather(*(pool.complete(ask(spec, f"warm {i}")) for i in range(25)))
         resp = await pool.complete(ask(spec, "[[fault:hang seconds=30 times=1]] slow"))

@@ -32,7 +32,7 @@ def _recipe(project: Path, base_url: str, faults: list[str], extra: str = "") ->
         f"""
 synthdsl: 1
 models:
-  gen: {{model: openai/fake, api_base: "{base_url}", concurrency: 8, timeout: 1,
+  gen: {{model: openai/fake, api_base: "{base_url}", concurrency: 8, timeout: 2,
          max_retries: {MAX_RETRIES}}}
 sources:
   s: {{records: [{rows}]}}

@@ -143,7 +143,7 @@ def test_a_hung_call_costs_its_record_only_and_order_holds(
     text = f"""
 synthdsl: 1
 models:
-  gen: {{model: openai/fake, api_base: "{server.base_url}", concurrency: 4, timeout: 1,
+  gen: {{model: openai/fake, api_base: "{server.base_url}", concurrency: 4, timeout: 2,
          max_retries: 2}}
 sources:
   s: {{records: [{rows}]}}
