@@ -36,16 +36,24 @@ class LatencyWindow:
 
     def __init__(self, size: int = 200) -> None:
         self._samples: deque[float] = deque(maxlen=size)
+        self._delay: float | None = None
+        self._stale = 0  # samples added since the delay was computed
 
     def add(self, seconds: float) -> None:
         self._samples.append(seconds)
+        self._stale += 1
 
     def hedge_delay(self) -> float | None:
+        """The delay, recomputed every ``MIN_SAMPLES`` new samples (a sort per call
+        would cost more than the rest of the hedging)."""
         if len(self._samples) < MIN_SAMPLES:
             return None
-        ordered = sorted(self._samples)
-        p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
-        return max(HEDGE_MIN_S, HEDGE_FACTOR * p95)
+        if self._delay is None or self._stale >= MIN_SAMPLES:
+            ordered = sorted(self._samples)
+            p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+            self._delay = max(HEDGE_MIN_S, HEDGE_FACTOR * p95)
+            self._stale = 0
+        return self._delay
 
 
 async def race(attempt: Callable[[], Awaitable[T]], delay: float | None) -> tuple[T, bool]:

@@ -19,6 +19,7 @@ from aiohttp import web
 from synthdsl.errors import LLMError, RunError
 from synthdsl.llm import client as client_module
 from synthdsl.llm.client import ProviderPool
+from synthdsl.llm.hedge import HEDGE_MIN_S, MIN_SAMPLES, LatencyWindow
 from synthdsl.llm.types import LLMRequest, LLMResponse, ModelSpec
 from synthdsl.llm.wire import OPENAI_API_BASE
 from synthdsl.testing.fake_openai import FakeOpenAIServer
@@ -446,3 +447,15 @@ async def test_hedging_can_be_switched_off(server: FakeOpenAIServer) -> None:
         resp = await pool.complete(ask(spec, "[[fault:hang seconds=30 times=1]] slow"))
         stats = pool.stats()["openai/fake-model"]
     assert resp.retries == 1 and stats["hedged"] == 0 and stats["errors"] == {"timeout": 1}
+
+
+def test_the_hedge_delay_follows_the_recent_latencies() -> None:
+    window = LatencyWindow()
+    for _ in range(MIN_SAMPLES - 1):
+        window.add(0.1)
+    assert window.hedge_delay() is None  # too few answers to know what is slow
+    window.add(0.1)
+    assert window.hedge_delay() == HEDGE_MIN_S  # 3 x 0.1 s is under the floor
+    for _ in range(200):
+        window.add(2.0)
+    assert window.hedge_delay() == pytest.approx(6.0)  # 3 x the 95th percentile
