@@ -114,8 +114,9 @@ class LLMError(RunError):
     ``transient`` says whether retrying may help (429, 5xx, timeouts, connection
     errors, malformed or truncated bodies); ``retry_after`` is the server's
     Retry-After in seconds when it sent one; ``kind`` is a short stable label
-    ("rate_limit", "server_error", "timeout", "connection", "malformed", "bad_request",
-    "auth", "not_found", "missing_api_key", ...) used in rejects and the manifest.
+    ("rate_limit", "server_error", "timeout", "connection", "unreachable", "malformed",
+    "bad_request", "auth", "not_found", "missing_api_key", ...) used in rejects and the
+    manifest.
     """
 
     def __init__(

@@ -196,3 +196,5 @@ class CompiledRecipe:
     # package and version (``synthdsl.plugins.Plugin.to_dict``), for the plan and the
     # recipe hash (a plugin upgrade changes it) and the manifest.
     plugins: list[dict[str, str]] = field(default_factory=list)
+    # The recipe's ``run:`` settings (``max_failure_rate``), as written.
+    run_settings: dict[str, Any] = field(default_factory=dict)

@@ -11,7 +11,7 @@ found by argparse (``CommandParser``). Gives the exit code, with the error on st
 - 1: ``RunError`` and any other ``SynthdslError`` (their ``exit_code``), as
   ``synthdsl: error: ...``;
 - 130: ``KeyboardInterrupt``; an ``Interrupted`` carries the message to print (what was
-  kept, how to resume);
+  kept, how to resume) and its code (143 when the run was stopped by SIGTERM);
 - 1: any other exception: ``synthdsl: internal error (a bug)`` and a short traceback;
   with ``SYNTHDSL_DEBUG=1`` the exception propagates with its full traceback.
 
@@ -36,6 +36,7 @@ __all__ = [
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
+    "EXIT_TERMINATED",
     "EXIT_USAGE",
     "CommandParser",
     "Interrupted",
@@ -44,6 +45,7 @@ __all__ = [
 ]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM: what Kubernetes, Slurm, systemd and Ray send
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a command whose reader left
 
 
@@ -54,11 +56,13 @@ class UsageError(SynthdslError):
 
 
 class Interrupted(KeyboardInterrupt):
-    """Ctrl-C, with what the user should read: what was kept and how to resume."""
+    """Ctrl-C or SIGTERM, with what the user should read: what was kept and how to
+    resume; ``code`` is the exit code (130 for Ctrl-C, 143 for SIGTERM)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, code: int = EXIT_INTERRUPTED) -> None:
         super().__init__(message)
         self.message = message
+        self.code = code
 
 
 class CommandParser(argparse.ArgumentParser):
@@ -81,7 +85,10 @@ def exit_code(handler: Callable[[argparse.Namespace], int], args: argparse.Names
         sys.stderr.write(f"synthdsl: error: {exc}\n")
         return exc.exit_code
     except KeyboardInterrupt as exc:
-        sys.stderr.write(exc.message if isinstance(exc, Interrupted) else "\ninterrupted\n")
+        if isinstance(exc, Interrupted):
+            sys.stderr.write(exc.message)
+            return exc.code
+        sys.stderr.write("\ninterrupted\n")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # the reader went away (``synthdsl schema | head``): stop quietly, as a shell

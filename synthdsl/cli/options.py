@@ -4,9 +4,10 @@
   ``--set PATH=VALUE``, ``--allow-read DIR``: running a recipe on your own model and
   settings (and letting packs read a folder of yours);
   ``compile_options`` turns them into the ``CompileOptions`` they ask for.
-- ``add_run_options``: ``--out --limit --concurrency --fresh --cache --quiet
-  --no-report``, read by ``synthdsl.cli.running.run_compiled``.
-- ``positive`` / ``non_negative``: argparse types for counts.
+- ``add_run_options``: ``--out --limit --concurrency --fresh --cache
+  --max-failure-rate --no-hedge --quiet --no-report``, read by
+  ``synthdsl.cli.running.run_compiled``.
+- ``positive`` / ``non_negative``: argparse types for counts; ``share``: 0 to 1.
 
 Takes argparse parsers and parsed arguments; gives registered options and
 ``CompileOptions``. Raises ``RecipeError`` (exit 2) for a malformed ``--model``;
@@ -27,6 +28,7 @@ __all__ = [
     "compile_options",
     "non_negative",
     "positive",
+    "share",
 ]
 
 _SET_HELP = "override any recipe value, e.g. --set models.gen.temperature=0.2"
@@ -81,6 +83,18 @@ def add_run_options(
     )
     p.add_argument("--fresh", action="store_true", help="ignore cached calls (still cache new)")
     p.add_argument("--cache", metavar="PATH", help="call cache (default .synthdsl/cache.sqlite)")
+    p.add_argument(
+        "--max-failure-rate",
+        type=share,
+        metavar="RATE",
+        help="fail the run (exit 1) when a step fails more than this share of its records "
+        "(0 to 1; default: the recipe's run.max_failure_rate, else 0.5)",
+    )
+    p.add_argument(
+        "--no-hedge",
+        action="store_true",
+        help="never send a second attempt beside one far slower than the model's usual",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.add_argument("--no-report", action="store_true", help="do not write report.html")
 
@@ -120,6 +134,17 @@ def non_negative(value: str) -> int:
     number = _integer(value)
     if number < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {number}")
+    return number
+
+
+def share(value: str) -> float:
+    """A number from 0 to 1 (an argparse type)."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {value!r}") from None
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 1, got {value}")
     return number
 
 

@@ -7,20 +7,22 @@
   ``synthdsl.cli.options.add_run_options``, prints the summary (files written, calls,
   cache hits, retries, tokens, dropped, failed) and returns the ``RunResult``.
 
-Raises what the library raises (``RecipeError``, ``RunError``), and ``Interrupted``
-on Ctrl-C, carrying the message: finished calls are cached, the manifest says
-"interrupted", and ``resume`` (the caller's line) says how to go on.
+Raises what the library raises (``RecipeError``, ``RunError``, the latter also when a
+step fails more than ``--max-failure-rate`` of its records), and ``Interrupted`` on
+Ctrl-C or SIGTERM (exit 130 / 143), carrying the message: finished calls are cached,
+the manifest says "interrupted", and ``resume`` (the caller's line) says how to go on.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from synthdsl import api
-from synthdsl.cli.exits import Interrupted
+from synthdsl.cli.exits import EXIT_TERMINATED, Interrupted
 from synthdsl.errors import render_diagnostics
 from synthdsl.run.progress import make_progress
 
@@ -51,6 +53,7 @@ def run_compiled(
 
     plan = api.build_plan(compiled)
     progress = None if args.quiet else make_progress(compiled, sys.stderr)
+    terminated: list[str] = []
     options = api.RunOptions(
         out_dir=args.out,
         limit=args.limit,
@@ -58,21 +61,47 @@ def run_compiled(
         fresh=args.fresh,
         cache_path=args.cache,
         report=not args.no_report,
+        max_failure_rate=getattr(args, "max_failure_rate", None),
+        hedge=not getattr(args, "no_hedge", False),
         on_progress=progress.update if progress else None,
+        stop_reason=lambda: "SIGTERM" if terminated else "SIGINT",
     )
+
+    async def execute() -> api.RunResult:
+        # SIGTERM (Kubernetes, Slurm, systemd, Ray) stops the run as Ctrl-C does
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+
+        def on_term() -> None:
+            terminated.append("SIGTERM")
+            task.cancel()
+
+        loop.add_signal_handler(signal.SIGTERM, on_term)
+        try:
+            return await api.execute(compiled, plan, options)
+        finally:
+            loop.remove_signal_handler(signal.SIGTERM)
+
+    def stopped(what: str) -> str:
+        return (
+            f"\n{what}: finished calls are cached and the manifest says 'interrupted'.\n" + resume
+        )
+
     try:
         if progress:
             progress.start()
         try:
-            result = asyncio.run(api.execute(compiled, plan, options))
+            result = asyncio.run(execute())
         finally:
             if progress:
                 progress.stop()
     except KeyboardInterrupt:
-        raise Interrupted(
-            "\ninterrupted: finished calls are cached and the manifest says 'interrupted'.\n"
-            + resume
-        ) from None
+        raise Interrupted(stopped("interrupted")) from None
+    except asyncio.CancelledError:
+        if not terminated:
+            raise
+        raise Interrupted(stopped("terminated (SIGTERM)"), EXIT_TERMINATED) from None
     t = result.manifest["totals"]
     print(
         f"wrote {result.records} records to {result.dataset}\n"

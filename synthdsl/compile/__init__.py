@@ -126,6 +126,7 @@ def _compile(path: str | Path, opts: CompileOptions | None) -> CompiledRecipe:
         params=params,
         texts=c.texts,
         warnings=c.warnings,
+        run_settings=dict(doc.data.get("run") or {}),
     )
 
 

@@ -16,7 +16,17 @@ For each spec the pool resolves an ``Endpoint`` and a backend:
   OpenAI-compatible endpoint (see ``local_model``).
 
 One ``ModelLimiter`` per (model string, api_base) is shared by every caller (the first
-spec seen sets its limits); a 429 puts all callers of that model in cool-down. Attempts
+spec seen sets its limits and adapts its concurrency to 429s, see ``limits``).
+
+An attempt far slower than the model's recent ones (several times their 95th
+percentile) gets a twin and the first answer wins (``hedge``), so a hung connection
+costs its record about one typical latency, not its timeout plus a retry.
+
+A dead endpoint stops the run: when a call has used up its retries failing to connect
+(refused, unknown host, TLS: kind "unreachable") and no attempt of any call reached that
+endpoint while it tried (at least ``DEAD_AFTER_ATTEMPTS`` attempts in a row failed to
+connect), ``complete`` raises ``RunError`` naming the endpoint instead of failing the
+record, like a 401 does. Attempts
 hold a limiter slot only while on the wire: backoff sleeps release it. API keys are read
 at call time and scrubbed from any error message that would echo one.
 """
@@ -29,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synthdsl.errors import LLMError, RunError
+from synthdsl.llm.hedge import LatencyWindow, race
 from synthdsl.llm.http_backend import HTTPBackend
 from synthdsl.llm.limits import ModelLimiter, estimate_tokens
 from synthdsl.llm.litellm_backend import LiteLLMBackend
@@ -38,9 +49,30 @@ from synthdsl.llm.retry import RetryPolicy
 from synthdsl.llm.types import LLMRequest, LLMResponse, ModelSpec
 from synthdsl.llm.wire import OPENAI_API_BASE, Endpoint
 
-__all__ = ["BACKENDS", "ProviderPool", "resolve_backend"]
+__all__ = ["BACKENDS", "DEAD_AFTER_ATTEMPTS", "ProviderPool", "resolve_backend"]
 
 BACKENDS = ("auto", "http", "litellm")
+DEAD_AFTER_ATTEMPTS = 3
+
+
+@dataclass
+class _Reach:
+    """Whether an endpoint answers at all: when an attempt last reached it, and how many
+    attempts in a row have failed to connect since."""
+
+    last_reached: float = float("-inf")
+    unreachable_streak: int = 0
+
+    def saw(self, error: LLMError | None, now: float) -> None:
+        if error is not None and error.kind == "unreachable":
+            self.unreachable_streak += 1
+        else:  # an answer, even an error status, comes from a live server
+            self.last_reached = now
+            self.unreachable_streak = 0
+
+    def dead_since(self, started: float) -> bool:
+        """Nothing reached the endpoint since ``started`` and the streak is long enough."""
+        return self.last_reached < started and self.unreachable_streak >= DEAD_AFTER_ATTEMPTS
 
 
 def resolve_backend(spec: ModelSpec) -> str:
@@ -73,6 +105,7 @@ class _ModelStats:
     rate_limit_wait_s: float = 0.0
     backoff_s: float = 0.0
     latency_s: float = 0.0
+    hedged: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -89,6 +122,7 @@ class _ModelStats:
             "rate_limit_wait_s": round(self.rate_limit_wait_s, 3),
             "backoff_s": round(self.backoff_s, 3),
             "latency_s": round(self.latency_s, 3),
+            "hedged": self.hedged,
         }
 
 
@@ -111,10 +145,13 @@ class ProviderPool:
 
     Implements the ``LLMClient`` protocol. Belongs to one event loop; call ``aclose()``
     when done (it closes HTTP sessions and stops the local servers it started).
-    ``retry_base``/``retry_cap`` set the exponential backoff (seconds).
+    ``retry_base``/``retry_cap`` set the exponential backoff (seconds); ``hedge``
+    lets an attempt far slower than its model's recent ones get a twin (``hedge``).
     """
 
-    def __init__(self, *, retry_base: float = 0.5, retry_cap: float = 30.0) -> None:
+    def __init__(
+        self, *, retry_base: float = 0.5, retry_cap: float = 30.0, hedge: bool = True
+    ) -> None:
         self._policy = RetryPolicy(base=retry_base, cap=retry_cap)
         self._endpoints: dict[tuple[str, str | None, str | None, str, bool], Endpoint] = {}
         self._endpoint_locks: dict[str, asyncio.Lock] = {}
@@ -122,6 +159,9 @@ class ProviderPool:
         self._http: dict[tuple[str, str | None], HTTPBackend] = {}
         self._litellm: LiteLLMBackend | None = None
         self._stats: dict[str, _ModelStats] = {}
+        self._reach: dict[tuple[str, str | None], _Reach] = {}
+        self._latencies: dict[tuple[str, str | None], LatencyWindow] = {}
+        self._hedge = hedge
         self._local_used = False
 
     # ------------------------------------------------------------------ resolution
@@ -237,6 +277,9 @@ class ProviderPool:
             prompt_chars, max_tokens if isinstance(max_tokens, int) else None
         )
         loop = asyncio.get_running_loop()
+        reach = self._reach.setdefault((spec.model, spec.api_base), _Reach())
+        latencies = self._latencies.setdefault((spec.model, spec.api_base), LatencyWindow())
+        call_started = loop.time()
 
         async def attempt() -> LLMResponse:
             async with limiter.slot(estimate) as permit:
@@ -245,19 +288,32 @@ class ProviderPool:
                 try:
                     response = await backend.complete(request, endpoint)
                 except LLMError as exc:
+                    reach.saw(exc, loop.time())
                     stats.errors[exc.kind] = stats.errors.get(exc.kind, 0) + 1
-                    if exc.kind == "rate_limit" and exc.retry_after:
-                        limiter.cool_down(exc.retry_after)
+                    if exc.kind == "rate_limit":
+                        limiter.rate_limited(exc.retry_after, permit)
+                    else:
+                        limiter.answered(grow=False)
                     clean = _redacted(exc, _secret(endpoint))
                     if clean is exc:
                         raise
                     raise clean from None
                 finally:
                     stats.latency_s += loop.time() - started
+                reach.saw(None, loop.time())
+                limiter.answered()
+                latencies.add(loop.time() - started)
                 used = response.prompt_tokens + response.completion_tokens
                 if used > 0:
                     permit.settle(used)
                 return response
+
+        async def hedged_attempt() -> LLMResponse:
+            delay = latencies.hedge_delay() if self._hedge else None
+            response, twin = await race(attempt, delay)
+            if twin:
+                stats.hedged += 1
+            return response
 
         def on_retry(error: LLMError, sleep: float) -> None:
             stats.retries += 1
@@ -265,14 +321,19 @@ class ProviderPool:
 
         try:
             response, retries = await self._policy.run(
-                attempt,
+                hedged_attempt,
                 max_retries=spec.max_retries,
                 on_retry=on_retry,
-                on_rate_limit=limiter.cool_down,
             )
         except LLMError as exc:
             stats.failed += 1
             stats.failures[exc.kind] = stats.failures.get(exc.kind, 0) + 1
+            if exc.kind == "unreachable" and reach.dead_since(call_started):
+                raise RunError(
+                    f"{exc}; no call reached it in {loop.time() - call_started:.0f} s "
+                    f"({reach.unreachable_streak} attempts in a row failed to connect). "
+                    "Stopping the run: is the server running, and is the api_base right?"
+                ) from None
             raise
         response.retries = retries
         if response.cost is None:  # the HTTP path, or a model litellm cannot price
@@ -288,7 +349,8 @@ class ProviderPool:
     def stats(self) -> dict[str, dict[str, Any]]:
         """Per model string: calls, ok, failed, retries, errors (failed attempts by
         kind), failures (failed calls by kind), prompt/completion tokens, cost (None when
-        unknown), rate_limit_wait_s (cool-down and rpm/tpm waits), backoff_s, latency_s."""
+        unknown), rate_limit_wait_s (cool-down and rpm/tpm waits), backoff_s, latency_s,
+        hedged (attempts that got a twin)."""
         return {model: stats.as_dict() for model, stats in sorted(self._stats.items())}
 
     async def aclose(self) -> None:

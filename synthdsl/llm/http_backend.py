@@ -3,8 +3,8 @@
 Input: an ``LLMRequest`` and its resolved ``Endpoint`` (api_base, wire model name, the
 name of the variable holding the key). Output: one ``LLMResponse`` per call (one
 attempt: retries and limits are the pool's job). Raises ``LLMError`` classified as in
-``wire``: "timeout" / "connection" / "rate_limit" / "server_error" / "malformed"
-(transient), "bad_request" / "context_length" / "auth" / "not_found" /
+``wire``: "timeout" / "connection" / "unreachable" / "rate_limit" / "server_error" /
+"malformed" (transient), "bad_request" / "context_length" / "auth" / "not_found" /
 "missing_api_key" (not).
 
 One ``aiohttp.ClientSession`` per backend, created lazily inside the running loop, its
@@ -96,6 +96,12 @@ class HTTPBackend:
             ) from exc
         except aiohttp.ClientPayloadError as exc:
             raise malformed(model, f"truncated body ({type(exc).__name__})") from exc
+        except aiohttp.ClientConnectorError as exc:  # refused, unknown host, TLS
+            raise LLMError(
+                f"{model}: cannot connect to {_safe_url(url)}: {_connection_reason(exc)}",
+                kind="unreachable",
+                transient=True,
+            ) from exc
         except (aiohttp.ClientConnectionError, ConnectionError) as exc:
             raise LLMError(
                 f"{model}: cannot reach {_safe_url(url)}: {_connection_reason(exc)}",

@@ -1,10 +1,21 @@
 """Client-side rate limits for one model endpoint.
 
 Input: the limits of a ``ModelSpec`` (concurrency, requests per minute, tokens per
-minute) and, per call, an estimate of the tokens it will use. Output: permits that make
-callers *wait* (never reject) until the call may start, plus the seconds spent waiting.
-A shared cool-down (set after an HTTP 429) holds back every caller of the model.
-Raises nothing of its own; ``ValueError`` for non-positive limits.
+minute), per call an estimate of the tokens it will use, and what each attempt met (an
+answer, or an HTTP 429 with its Retry-After). Output: permits that make callers *wait*
+(never reject) until the call may start, plus the seconds spent waiting. Raises nothing
+of its own; ``ValueError`` for non-positive limits.
+
+429s adapt the concurrency (AIMD) instead of stopping the world on each one:
+
+- a 429 among mostly answers (under ``SUSTAINED_SHARE`` of the last attempts) costs only
+  its own call a wait (the retry honours Retry-After); the others go on;
+- when 429s become frequent, the limiter halves its concurrency (once per round: only
+  a 429 met by an attempt that started after the last decrease halves it again) and
+  holds every caller for the Retry-After (a shared cool-down), so a sustained rate
+  limit converges below itself without a storm;
+- every answer adds ``1 / current`` back (about one slot per round of calls), up to the
+  configured concurrency.
 
 ``TokenBucket`` refills continuously at ``rate_per_minute / 60`` tokens per second up
 to ``capacity`` (the burst). A request larger than the capacity is let through once the
@@ -18,9 +29,19 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from types import TracebackType
 
-__all__ = ["ModelLimiter", "Permit", "TokenBucket", "estimate_tokens"]
+__all__ = [
+    "SUSTAINED_SHARE",
+    "ModelLimiter",
+    "Permit",
+    "TokenBucket",
+    "estimate_tokens",
+]
+
+SUSTAINED_SHARE = 0.15  # the share of recent attempts answered 429 that means "slow down"
+DEFAULT_COOL_DOWN_S = 1.0  # the shared pause after frequent 429s without a Retry-After
 
 
 def estimate_tokens(prompt_chars: int, max_tokens: int | None) -> int:
@@ -102,6 +123,7 @@ class Permit:
         self._limiter = limiter
         self.estimated_tokens = estimated_tokens
         self.waited = 0.0
+        self.epoch = limiter.decreases
         self._held = False
         self._settled = False
 
@@ -121,6 +143,7 @@ class Permit:
 
     async def __aenter__(self) -> Permit:
         self.waited = await self._limiter._enter(self.estimated_tokens)
+        self.epoch = self._limiter.decreases
         self._held = True
         return self
 
@@ -136,10 +159,12 @@ class Permit:
 
 
 class ModelLimiter:
-    """Concurrency, rpm and tpm limits plus a shared 429 cool-down for one model.
+    """Concurrency (adaptive under 429s), rpm and tpm limits and a shared cool-down for
+    one model.
 
     Use ``async with limiter.slot(estimated_tokens) as permit:`` around one call (one
-    attempt: release it before sleeping for a retry). ``rpm_burst`` defaults to one
+    attempt: release it before sleeping for a retry), and report each attempt with
+    ``answered()`` or ``rate_limited(retry_after)``. ``rpm_burst`` defaults to one
     request (calls are paced evenly), ``tpm_burst`` to one second's worth of tokens.
     """
 
@@ -154,8 +179,12 @@ class ModelLimiter:
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
-        self.concurrency = concurrency
-        self._semaphore = asyncio.Semaphore(concurrency)
+        self.concurrency = concurrency  # the ceiling
+        self.current = float(concurrency)  # what 429s have left of it (AIMD)
+        self._held = 0  # slots taken (including callers still waiting on the buckets)
+        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._recent: deque[bool] = deque(maxlen=max(20, 2 * concurrency))  # True: a 429
+        self.decreases = 0  # also the epoch: attempts remember the one they started in
         self.rpm_bucket = TokenBucket(rpm, rpm_burst) if rpm else None
         self.tpm_bucket = (
             TokenBucket(tpm, tpm_burst if tpm_burst is not None else max(1.0, tpm / 60.0))
@@ -175,6 +204,26 @@ class ModelLimiter:
             self._cool_until = until
             self.cool_downs += 1
 
+    def answered(self, grow: bool = True) -> None:
+        """An attempt ended without a 429; with ``grow`` (it got a reply), the limit grows
+        back by about one slot a round."""
+        self._recent.append(False)
+        if grow and self.current < self.concurrency:
+            self.current = min(float(self.concurrency), self.current + 1.0 / self.current)
+            self._wake()
+
+    def rate_limited(self, retry_after: float | None, permit: Permit | None = None) -> None:
+        """An attempt (``permit``) got a 429: when 429s are frequent, halve the
+        concurrency and hold every caller for ``retry_after`` (see the module docstring)."""
+        self._recent.append(True)
+        share = sum(self._recent) / len(self._recent)
+        if len(self._recent) < min(10, self.concurrency) or share < SUSTAINED_SHARE:
+            return  # a sporadic 429: only its own call waits (its retry's Retry-After)
+        self.cool_down(retry_after if retry_after else DEFAULT_COOL_DOWN_S)
+        if permit is None or permit.epoch == self.decreases:  # not halved since it began
+            self.current = max(1.0, self.current / 2)
+            self.decreases += 1
+
     @property
     def cooling_for(self) -> float:
         """Seconds left in the current cool-down (0 when none)."""
@@ -193,8 +242,34 @@ class ModelLimiter:
             await asyncio.sleep(left)
             waited += left
 
+    async def _acquire(self) -> None:
+        if self._held < int(self.current) and not self._waiters:
+            self._held += 1
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._release()  # the slot came as the caller was cancelled: pass it on
+            else:
+                self._waiters.remove(waiter)
+            raise
+
+    def _release(self) -> None:
+        self._held -= 1
+        self._wake()
+
+    def _wake(self) -> None:
+        while self._waiters and self._held < int(self.current):
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                self._held += 1
+                waiter.set_result(None)
+
     async def _enter(self, estimated_tokens: int) -> float:
-        await self._semaphore.acquire()
+        await self._acquire()
         try:
             started = time.monotonic()
             await self._wait_cool_down()
@@ -205,11 +280,11 @@ class ModelLimiter:
             # A 429 seen by another caller while we waited on the buckets.
             await self._wait_cool_down()
         except BaseException:
-            self._semaphore.release()
+            self._release()
             raise
         self.in_flight += 1
         return time.monotonic() - started
 
     def _leave(self) -> None:
         self.in_flight -= 1
-        self._semaphore.release()
+        self._release()

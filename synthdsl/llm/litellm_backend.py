@@ -3,7 +3,7 @@
 Input: an ``LLMRequest`` and its resolved ``Endpoint``. Output: one ``LLMResponse``
 (with ``cost`` when litellm's price table knows the model). Raises ``LLMError`` with
 the same kinds as the HTTP backend, so retries and accounting do not depend on the
-path: "timeout" / "connection" / "rate_limit" / "server_error" / "malformed"
+path: "timeout" / "connection" / "unreachable" / "rate_limit" / "server_error" / "malformed"
 (transient), "bad_request" / "context_length" / "auth" / "not_found" /
 "missing_api_key" / "provider_error" (not).
 
@@ -130,6 +130,17 @@ _CONNECTION_NAMES = frozenset(
         "ConnectionError",
     }
 )
+# No connection at all (refused, unknown host, TLS), as opposed to one that broke.
+_UNREACHABLE_NAMES = frozenset(
+    {
+        "ConnectError",
+        "ClientConnectorError",
+        "ConnectionRefusedError",
+        "gaierror",
+        "SSLError",
+        "SSLCertVerificationError",
+    }
+)
 _MALFORMED_NAMES = frozenset(
     {"JSONDecodeError", "ClientPayloadError", "IncompleteRead", "APIResponseValidationError"}
 )
@@ -201,6 +212,10 @@ def classify_litellm_error(exc: BaseException, *, model: str) -> LLMError:
             "variable, or name one with api_key_env in the model config",
             kind="missing_api_key",
             transient=False,
+        )
+    if status in (None, 500) and names & _UNREACHABLE_NAMES:
+        return LLMError(
+            f"{model}: cannot connect to the endpoint: {detail}", kind="unreachable", transient=True
         )
     if status in (None, 500) and names & _CONNECTION_NAMES:
         return LLMError(

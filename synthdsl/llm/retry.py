@@ -7,8 +7,8 @@ the retries are used up; anything that is not an ``LLMError`` propagates untouch
 
 Wait before retry *n* (1-based) = max(server Retry-After, uniform(0, min(cap,
 base * 2**(n-1)))) — exponential backoff with full jitter that never undercuts what the
-server asked for. On a 429 the ``on_rate_limit`` hook receives that wait (the pool uses
-it to put every caller of the model in cool-down).
+server asked for. On a 429 the optional ``on_rate_limit`` hook receives that wait (the
+pool does not use it: its limiter adapts to 429s itself, see ``limits``).
 """
 
 from __future__ import annotations

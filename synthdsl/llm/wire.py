@@ -6,8 +6,9 @@ statuses, header values and decoded response bodies. Output: request bodies,
 classified the same way whichever backend saw the failure. Raises ``LLMError``
 (kind "malformed" for unusable 200 bodies, "missing_api_key" for an unset key variable).
 
-Error kinds: "rate_limit" (429), "server_error" (5xx), "timeout", "connection",
-"malformed" — all transient; "bad_request" (400/422), "context_length", "auth"
+Error kinds: "rate_limit" (429), "server_error" (5xx), "timeout", "connection" (the
+connection broke during a call), "unreachable" (no connection at all: refused, unknown
+host, TLS failure), "malformed" — all transient; "bad_request" (400/422), "context_length", "auth"
 (401/403), "not_found" (404), "missing_api_key" — never retried.
 """
 
@@ -39,7 +40,9 @@ __all__ = [
 
 OPENAI_API_BASE = "https://api.openai.com/v1"
 
-TRANSIENT_KINDS = frozenset({"rate_limit", "server_error", "timeout", "connection", "malformed"})
+TRANSIENT_KINDS = frozenset(
+    {"rate_limit", "server_error", "timeout", "connection", "unreachable", "malformed"}
+)
 
 _CONTEXT_MARKERS = (
     "context length",

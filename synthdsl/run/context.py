@@ -15,6 +15,7 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from synthdsl.errors import LLMError
 from synthdsl.llm.types import LLMClient, LLMRequest, LLMResponse, ModelSpec
 from synthdsl.nodes.accounting import NodeStats
 from synthdsl.records import Record
@@ -44,6 +45,9 @@ class RunContext:
     stats: dict[str, NodeStats] = field(default_factory=dict)
     notes: dict[str, dict[str, Any]] = field(default_factory=dict)
     model_usage: dict[str, dict[str, int]] = field(default_factory=dict)
+    # The first error message of each (node, failure kind): the failure-rate report's
+    # examples (shared by sub-graph contexts, like the stats).
+    failure_examples: dict[tuple[str, str], str] = field(default_factory=dict)
     # What the enclosing runner hands a sub-graph (a loop round's pools), by feed key.
     feeds: dict[str, list[Record]] = field(default_factory=dict)
     _commit_scheduled: bool = False
@@ -172,6 +176,9 @@ class RunContext:
         response: LLMResponse | None = None
         try:
             response = await self.client.complete(request)
+        except LLMError as exc:  # a failed call's retries count too (the summary's total)
+            st.retries += int(getattr(exc, "retries", 0))
+            raise
         finally:
             if shared is not None and key is not None:
                 del self._inflight[key]
@@ -193,6 +200,10 @@ class RunContext:
             self.cache.commit()
 
     # -- accounting helpers -----------------------------------------------------------
+
+    def failed(self, node_id: str, kind: str, message: str) -> None:
+        """Keep the first message of each (node, failure kind) as its example."""
+        self.failure_examples.setdefault((node_id, kind), message[:300])
 
     def note(self, node_id: str, name: str, value: Any) -> None:
         self.notes.setdefault(node_id, {})[name] = value

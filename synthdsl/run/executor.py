@@ -6,8 +6,11 @@ every edge is a queue of at most ``QUEUE_SIZE`` records and map nodes keep at mo
 window of records in flight. Nodes that read several inputs (a list ``from:``, a mix)
 drain them concurrently, so a fan-out can never deadlock.
 
-Map nodes keep input order in their output: calls run concurrently but results are
-emitted in arrival order, which makes dedup decisions and datasets deterministic.
+Map nodes keep input order in their output: calls run concurrently and finish in any
+order (a hung call holds back only its own record, for as long as its timeout and
+retries allow), and a reorder buffer (``run/reorder.py``, spilling to disk past a
+bound) hands results on in arrival order, which makes dedup decisions and datasets
+deterministic.
 Every input ends as passed, dropped (with reason) or failed (with error); an exception
 a node did not expect becomes a recorded failure of that record, never a lost row.
 """
@@ -27,10 +30,23 @@ from synthdsl.nodes.accounting import NodeStats
 from synthdsl.nodes.base import Drop, Emit, Fail, MapRunner, Outbox, Outcome, concat_streams
 from synthdsl.records import Record
 from synthdsl.run.context import RunContext
+from synthdsl.run.reorder import ReorderBuffer
 
-__all__ = ["QUEUE_SIZE", "ExecContext", "collect_subgraph", "run_graph"]
+__all__ = [
+    "QUEUE_SIZE",
+    "REORDER_MEMORY",
+    "REORDER_WINDOW",
+    "ExecContext",
+    "collect_subgraph",
+    "run_graph",
+]
 
 QUEUE_SIZE = 256
+# A map node takes in at most this many records it has not handed on yet (in flight or
+# finished and waiting for an earlier one); of the finished ones, at most
+# ``REORDER_MEMORY`` stay in memory, the others wait in a temporary file.
+REORDER_WINDOW = 16384
+REORDER_MEMORY = 1024
 _END: Any = object()
 
 
@@ -96,6 +112,7 @@ class _Reporter:
 
     def fail(self, rec: Record, kind: str, message: str) -> None:
         self.stats.failed[kind] += 1
+        self.rt.failed(self.node.id, kind, message)
         if self.rt.rejects is not None:
             self.rt.rejects.write(
                 self.node.id, "failed", kind, rec, error=message, round_=self.rt.round
@@ -106,6 +123,11 @@ class _Reporter:
 
     def count_passed(self, n: int) -> None:
         self.stats.passed += n
+
+    def note_reorder(self, buffer: ReorderBuffer) -> None:
+        """Note, for the manifest, how far records got ahead of a slow one."""
+        if buffer.spilled_total:
+            self.rt.note(self.node.id, "reorder_spilled", buffer.spilled_total)
 
     def outbox(self) -> Outbox:
         return Outbox(self.emit, self.drop, self.fail, self.count_in, self.count_passed)
@@ -202,49 +224,89 @@ async def _run_map(runner: MapRunner, inputs: AsyncIterator[Record], rep: _Repor
             await rep.settle(rec, outcome)
         return
 
+    # How far ahead of the oldest record not yet handed on the node may take records:
+    # twice its concurrency, as far as REORDER_WINDOW while that oldest record is still
+    # being worked on (a slow call), but not while the consumer is busy handing records
+    # on (the next node is slow: working further ahead would only pile records up, and
+    # waste calls a loop or a mix that stops early never needs).
+    near = concurrency * 2
+    far = max(near, REORDER_WINDOW)
+    buffer = ReorderBuffer(REORDER_MEMORY)
     sem = asyncio.Semaphore(concurrency)
-    window: asyncio.Queue[Any] = asyncio.Queue(maxsize=concurrency * 2)
+    wake = asyncio.Event()  # a record finished, the input ended, or something failed
+    room = asyncio.Event()  # the producer may look again whether it can take a record
+    running: set[asyncio.Task[None]] = set()
+    stopped: list[BaseException] = []  # a RunError: the run cannot go on
+    taken = settled = 0
+    ended = False
+    waiting_for_oldest = False
 
-    async def guarded(rec: Record) -> Outcome:
-        admitted = gate.admit(rec)
-        if not isinstance(admitted, Record):
-            return admitted
-        async with sem:
-            return await process(admitted)
+    def may_take() -> bool:
+        ahead = taken - settled
+        return ahead < near or (waiting_for_oldest and ahead < far)
+
+    async def work(seq: int, rec: Record, admitted: Record) -> None:
+        try:
+            outcome = await process(admitted)
+        except RunError as exc:
+            stopped.append(exc)
+            wake.set()
+            return
+        finally:
+            sem.release()
+        buffer.put(seq, (rec, outcome))
+        wake.set()
 
     async def produce() -> None:
-        async for rec in inputs:
-            rep.count_in(1)
-            await window.put((rec, asyncio.create_task(guarded(rec))))
-        await window.put(_END)
+        nonlocal taken, ended
+        try:
+            async for rec in inputs:
+                rep.count_in(1)
+                while not may_take():
+                    room.clear()
+                    await room.wait()
+                seq, taken = taken, taken + 1
+                admitted = gate.admit(rec)
+                if not isinstance(admitted, Record):
+                    buffer.put(seq, (rec, admitted))
+                    wake.set()
+                    continue
+                await sem.acquire()
+                task = asyncio.create_task(work(seq, rec, admitted))
+                running.add(task)
+                task.add_done_callback(running.discard)
+            ended = True
+        finally:
+            wake.set()
 
     producer = asyncio.create_task(produce())
-    pending: list[asyncio.Task[Outcome]] = []
     try:
         while True:
-            get = asyncio.ensure_future(window.get())
-            await asyncio.wait([get, producer], return_when=asyncio.FIRST_COMPLETED)
-            if not get.done() and producer.exception() is not None:
-                get.cancel()  # the producer raised: it will never put its end mark
-                await producer
-            item = await get
-            if item is _END:
+            ready = buffer.pop_ready()
+            for rec, outcome in ready:
+                await rep.settle(rec, outcome)
+                settled += 1
+                room.set()
+            if stopped:
+                raise stopped[0]
+            if producer.done() and not ended:
+                await producer  # it raised (or was cancelled): so does this node
+            if ended and buffer.next_seq == taken:
                 break
-            rec, task = item
-            pending.append(task)
-            outcome = await task
-            pending.remove(task)
-            await rep.settle(rec, outcome)
+            if not ready:
+                wake.clear()
+                waiting_for_oldest = True
+                room.set()
+                await wake.wait()
+                waiting_for_oldest = False
         await producer
     finally:
         if not producer.done():
             producer.cancel()
-        while not window.empty():
-            item = window.get_nowait()
-            if item is not _END:
-                item[1].cancel()
-        for t in pending:
+        for t in list(running):
             t.cancel()
+        buffer.close()
+        rep.note_reorder(buffer)
 
 
 async def run_graph(

@@ -2,16 +2,18 @@
 
 Input: the compiled recipe, its plan, the run context after (or during) the run, and
 the sink. Output: ``build_manifest(...) -> dict`` (JSON-able, ``manifest_version`` 1):
-status, per-node counts (in = passed + dropped + failed), calls, cache hits, retries,
-tokens and cost, model usage, provider stats, the node order and the plugins the
-recipe used (name, package, version). Raises nothing.
+status (and why: ``reason``, ``error``, ``failure_rate``), per-node counts (in = passed
++ dropped + failed), calls, cache hits, retries, tokens and cost, model usage, provider
+stats, the node order and the plugins the recipe used (name, package, version). Raises
+nothing.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from synthdsl import __version__
 from synthdsl.ir import CompiledRecipe, Graph
@@ -38,6 +40,8 @@ class Outcome:
     error: str | None
     started: float  # epoch seconds
     wall: float  # seconds
+    reason: str | None = None  # error | max_failure_rate | SIGINT | SIGTERM
+    failure_rate: dict[str, Any] = field(default_factory=dict)
 
 
 def build_manifest(
@@ -69,6 +73,7 @@ def build_manifest(
         "manifest_version": 1,
         "recipe": {"name": compiled.name, "path": compiled.path, "hash": plan.recipe_hash},
         "status": status,
+        "reason": outcome.reason,
         "error": outcome.error,
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(outcome.started)),
         "wall_time_s": round(outcome.wall, 3),
@@ -90,6 +95,7 @@ def build_manifest(
         },
         "totals": totals,
         "accounting_balanced": all(s.balanced for s in stats),
+        "failure_rate": outcome.failure_rate,
         "models": dict(sorted(rt.model_usage.items())),
         "provider": rt.client.stats(),
         "nodes": nodes,

@@ -1,7 +1,8 @@
 """What a run is asked to do, and what it gives back.
 
 ``RunOptions``: output folder, row limit, concurrency, cache, retry timing, report,
-progress callback and the LLM client (None: the run makes and closes a provider pool).
+failure-rate threshold, progress callback and the LLM client (None: the run makes and
+closes a provider pool).
 ``RunResult``: the output folder, dataset path, manifest (``Manifest``, the shape of
 ``manifest.json``), status, record count and per-node stats.
 ``default_cache_path()``: ``$SYNTHDSL_CACHE`` or ``.synthdsl/cache.sqlite``. Plain
@@ -43,6 +44,7 @@ class Manifest(TypedDict):
     manifest_version: int
     recipe: dict[str, str]
     status: str  # completed | failed | interrupted
+    reason: str | None  # why it is not completed: error | max_failure_rate | signal name
     error: str | None
     started_at: str
     wall_time_s: float
@@ -52,6 +54,7 @@ class Manifest(TypedDict):
     rejects: dict[str, Any]
     totals: Totals
     accounting_balanced: bool
+    failure_rate: dict[str, Any]  # {"max": threshold, "exceeded": [per node over it]}
     models: dict[str, dict[str, int]]
     provider: dict[str, dict[str, Any]]
     nodes: dict[str, dict[str, Any]]  # per node: NodeStats plus the kind's notes
@@ -71,9 +74,17 @@ class RunOptions:
     )
     retry_cap: float = 30.0
     report: bool = True
+    # Let an attempt far slower than its model's recent ones get a twin (llm/hedge.py).
+    hedge: bool = True
+    # The share of a step's records that may fail before the run fails (None: the
+    # recipe's ``run: {max_failure_rate}``, else 0.5; see ``run/failure_rate.py``).
+    max_failure_rate: float | None = None
     on_progress: Callable[[RunContext], None] | None = None
     # The LLM client; None: a ProviderPool owned (and closed) by the run.
     client: LLMClient | None = None
+    # What stopped an interrupted run, for the manifest's ``reason`` ("SIGINT" unless
+    # the caller saw another signal).
+    stop_reason: Callable[[], str] = lambda: "SIGINT"
 
 
 @dataclass

@@ -4,7 +4,8 @@ Input: records from the output node. Output: ``dataset.jsonl`` (or ``.parquet``)
 run directory, in the recipe's shape (``records`` keeps fields plus ``_provenance``;
 ``openai``, ``chatml``, ``alpaca`` and ``sharegpt`` are fine-tuning formats). The file
 appears atomically when the run completes; an interrupted run leaves
-``dataset.partial.jsonl`` with what was written. A record that cannot take the shape
+``dataset.partial.jsonl`` with what was written (both in the attempt folder, which the
+session publishes into the output folder at the end). A record that cannot take the shape
 (a missing field) is a recorded failure of the ``output`` node.
 """
 
@@ -27,17 +28,26 @@ OUTPUT_NODE = "output"
 
 
 class DatasetSink:
-    def __init__(self, decl: OutputDecl, out_dir: Path, rt: RunContext) -> None:
+    """Writes into ``work_dir`` (the run's attempt folder, ``run/attempt.py``; default
+    ``out_dir``); ``path`` and ``partial_path`` name the files in ``out_dir``, where the
+    attempt's files land when it is published."""
+
+    def __init__(
+        self, decl: OutputDecl, out_dir: Path, rt: RunContext, work_dir: Path | None = None
+    ) -> None:
         self.decl = decl
         self.rt = rt
         self.format = decl.format
         suffix = "parquet" if decl.format == "parquet" else "jsonl"
         self.path = out_dir / f"dataset.{suffix}"
         self.partial_path = out_dir / f"dataset.partial.{suffix}"
-        for stale in (self.path, self.partial_path):
+        work = work_dir or out_dir
+        self._work_path = work / self.path.name
+        self._work_partial = work / self.partial_path.name
+        for stale in (self._work_path, self._work_partial):
             if stale.exists():
                 stale.unlink()
-        self.writer = open_writer(self.path, decl.format)
+        self.writer = open_writer(self._work_path, decl.format)
         self.written = 0
         self.stats = rt.node_stats(OUTPUT_NODE, "sink")
 
@@ -74,6 +84,7 @@ class DatasetSink:
                     row = self.shape(rec)
                 except Exception as exc:  # shape errors are per-record failures
                     self.stats.failed["shape"] += 1
+                    self.rt.failed(OUTPUT_NODE, "shape", str(exc))
                     if self.rt.rejects is not None:
                         self.rt.rejects.write(OUTPUT_NODE, "failed", "shape", rec, error=str(exc))
                     continue
@@ -87,5 +98,5 @@ class DatasetSink:
     def close(self, completed: bool) -> None:
         """Finish the file; an unfinished run keeps its rows as ``dataset.partial.*``."""
         self.writer.close()
-        if not completed and self.path.exists():
-            os.replace(self.path, self.partial_path)
+        if not completed and self._work_path.exists():
+            os.replace(self._work_path, self._work_partial)

@@ -1,11 +1,14 @@
 """One run of a compiled recipe: output folder, cache, client, graph, manifest.
 
 Input: a ``CompiledRecipe``, its ``Plan`` and ``RunOptions``. Output: the dataset,
-``rejects.jsonl`` and ``manifest.json`` in the output folder, and a ``RunResult``.
+``rejects.jsonl`` and ``manifest.json`` in the output folder, and a ``RunResult``. The
+files are written in an attempt folder and swapped in at the end (``run/attempt.py``),
+so a killed run leaves the previous run's files as they were.
 The LLM client is ``options.client`` when given (tests, other executors), else a
 ``ProviderPool`` made here and closed at the end. Raises ``RunError`` when the run
-cannot go on (the manifest then says ``failed``); a cancellation leaves the manifest
-``interrupted`` and every finished call cached.
+cannot go on, or when a step failed more than ``max_failure_rate`` of its records
+(``run/failure_rate.py``; the manifest then says ``failed`` and why); a cancellation
+leaves the manifest ``interrupted`` and every finished call cached.
 """
 
 from __future__ import annotations
@@ -16,14 +19,16 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from synthdsl.errors import RunError
-from synthdsl.io.writers import RejectsWriter, write_json_atomic
+from synthdsl.io.writers import RejectsWriter
 from synthdsl.ir import CompiledRecipe
 from synthdsl.llm.types import LLMClient
 from synthdsl.plan import Plan
 from synthdsl.records import Record
+from synthdsl.run import attempt
 from synthdsl.run.cache import CallCache
 from synthdsl.run.context import RunContext
 from synthdsl.run.executor import ExecContext, run_graph
+from synthdsl.run.failure_rate import FailureReport, check_failure_rate, threshold_for
 from synthdsl.run.manifest import Outcome, build_manifest
 from synthdsl.run.options import RunOptions, RunResult, default_cache_path
 from synthdsl.run.output import DatasetSink
@@ -43,7 +48,9 @@ def _provider_pool(options: RunOptions) -> LLMClient:
     # aiohttp and the provider backends load only when no client is passed in
     from synthdsl.llm.client import ProviderPool
 
-    return ProviderPool(retry_base=options.retry_base, retry_cap=options.retry_cap)
+    return ProviderPool(
+        retry_base=options.retry_base, retry_cap=options.retry_cap, hedge=options.hedge
+    )
 
 
 async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> RunResult:
@@ -55,10 +62,8 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
         raise RunError(f"cannot create output directory {out_dir}: {exc.strerror}") from None
     cache_path = Path(options.cache_path) if options.cache_path else default_cache_path()
     cache = CallCache(cache_path)
-    rejects_path = out_dir / "rejects.jsonl"
-    if rejects_path.exists():
-        rejects_path.unlink()
-    rejects = RejectsWriter(rejects_path)
+    work = attempt.begin(out_dir)  # the previous run's files stay until the swap
+    rejects = RejectsWriter(work / "rejects.jsonl")
     client = options.client or _provider_pool(options)
     rt = ExecContext(
         compiled=compiled,
@@ -69,11 +74,14 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
         concurrency=options.concurrency,
         cache_reads=not options.fresh,
     )
-    sink = DatasetSink(compiled.output, out_dir, rt)
+    sink = DatasetSink(compiled.output, out_dir, rt, work_dir=work)
     started = time.time()
     t0 = time.monotonic()
     status = "failed"
+    reason: str | None = "error"
     error: str | None = None
+    threshold = threshold_for(options.max_failure_rate, compiled.run_settings)
+    failures = FailureReport(threshold)
     progress_task = None
     if options.on_progress is not None:
         progress_task = asyncio.create_task(_progress_loop(rt, options.on_progress))
@@ -83,9 +91,13 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
 
     try:
         await run_graph(rt, compiled.graph, consume)
-        status = "completed"
+        failures = check_failure_rate(rt.stats, rt.failure_examples, threshold)
+        if failures.exceeded:
+            reason = "max_failure_rate"
+            raise RunError(failures.message)
+        status, reason = "completed", None
     except asyncio.CancelledError:
-        status = "interrupted"
+        status, reason = "interrupted", options.stop_reason()
         raise
     except RunError as exc:
         error = str(exc)
@@ -95,9 +107,9 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
             progress_task.cancel()
         sink.close(completed=status == "completed")
         rejects.close()
-        outcome = Outcome(status, error, started, time.monotonic() - t0)
+        outcome = Outcome(status, error, started, time.monotonic() - t0, reason, failures.to_json())
         manifest = build_manifest(compiled, plan, rt, outcome, sink, cache_path, options)
-        write_json_atomic(out_dir / "manifest.json", manifest)
+        attempt.publish(out_dir, work, manifest)
         try:
             if options.client is None:  # a client passed in belongs to the caller
                 await client.aclose()

@@ -42,7 +42,9 @@ from synthdsl.testing.fake_openai.replies import (
 
 __all__ = ["FakeClient", "ScriptedFault"]
 
-_TRANSIENT = frozenset({"rate_limit", "server_error", "timeout", "connection", "malformed"})
+_TRANSIENT = frozenset(
+    {"rate_limit", "server_error", "timeout", "connection", "unreachable", "malformed"}
+)
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,9 @@ def _cached(project: Path) -> int:
         return cache.stats().entries
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
+@pytest.mark.parametrize(
+    "sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["ctrl-c", "sigterm", "kill-9"]
+)
 def test_stopped_run_resumes_without_repeating_calls(
     server: FakeOpenAIServer, project: Path, sig: signal.Signals
 ) -> None:
@@ -88,12 +90,17 @@ def test_stopped_run_resumes_without_repeating_calls(
             proc.kill()
     done = _cached(project)
     assert 8 <= done < N
-    if sig == signal.SIGINT:
-        assert proc.returncode == 130
+    if sig in (signal.SIGINT, signal.SIGTERM):
+        # SIGTERM (Kubernetes, Slurm, systemd, Ray) is handled like Ctrl-C; before, it
+        # killed the run with no manifest, no resume line and a .tmp file left behind
+        assert proc.returncode == (130 if sig == signal.SIGINT else 143)
         assert "resume with: synthdsl run" in err
         assert "Traceback" not in err
         manifest = json.loads((project / "out" / "manifest.json").read_text())
         assert manifest["status"] == "interrupted"
+        assert manifest["reason"] == signal.Signals(sig).name
+        assert [p.name for p in (project / "out").rglob("*.tmp")] == []
+        assert not (project / "out" / ".attempt").exists()
         partial = project / "out" / "dataset.partial.jsonl"
         assert partial.exists()
         assert not (project / "out" / "dataset.jsonl").exists()
@@ -109,3 +116,42 @@ def test_stopped_run_resumes_without_repeating_calls(
     assert server.stats()["requests"] - before == N - done
     rows = (project / "out" / "dataset.jsonl").read_text().splitlines()
     assert len(rows) == N
+
+
+def test_a_killed_rerun_leaves_the_finished_run_as_it_was(
+    server: FakeOpenAIServer, project: Path
+) -> None:
+    """Before: a re-run into a finished output folder deleted the dataset at its start,
+    so a kill -9 left the old manifest saying 'completed' beside no dataset."""
+    recipe = _recipe(project, server.base_url)
+    out = project / "out"
+    assert main(["run", str(recipe), "--quiet", "--out", str(out)]) == 0
+    finished = (out / "dataset.jsonl").read_bytes()
+    manifest = (out / "manifest.json").read_bytes()
+    server.set_latency(0.25)
+    before = server.stats()["requests"]
+    env = dict(os.environ)
+    env["SYNTHDSL_CACHE"] = str(project / "cache.sqlite")
+    command = [sys.executable, "-m", "synthdsl.cli", "run", str(recipe), "--fresh"]
+    proc = subprocess.Popen(
+        [*command, "--quiet", "--out", str(out)],
+        cwd=project,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while server.stats()["requests"] - before < 8 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.stats()["requests"] - before >= 8, "the re-run made no calls"
+        proc.kill()
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert (out / "manifest.json").read_bytes() == manifest
+    assert (out / "dataset.jsonl").read_bytes() == finished
+    assert json.loads(manifest)["status"] == "completed"
+    server.set_latency(0.0)
+    assert main(["run", str(recipe), "--quiet", "--out", str(out)]) == 0
+    assert not (out / ".attempt").exists()
+    assert (out / "dataset.jsonl").read_bytes() == finished

@@ -118,3 +118,57 @@ async def test_slot_released_on_error() -> None:
     async with limiter.slot():
         assert limiter.in_flight == 1
     assert limiter.in_flight == 0
+
+
+async def test_frequent_429s_halve_the_concurrency_then_answers_grow_it_back() -> None:
+    limiter = ModelLimiter(concurrency=8)
+    for _ in range(20):
+        limiter.answered()
+    limiter.rate_limited(0.2)  # one 429 among answers: nobody else waits
+    assert limiter.cooling_for == 0 and limiter.current == 8
+    permits = [limiter.slot() for _ in range(8)]  # a round of 8 calls, all meet a 429
+    for permit in permits:
+        await permit.__aenter__()
+    for permit in permits:
+        limiter.rate_limited(0.2, permit)
+        await permit.__aexit__(None, None, None)
+    assert limiter.current == 4 and limiter.decreases == 1  # halved once for the round
+    assert limiter.cooling_for > 0.1  # frequent 429s: every caller waits Retry-After
+    peak = 0
+
+    async def call() -> None:
+        nonlocal peak
+        async with limiter.slot():
+            peak = max(peak, limiter.in_flight)
+            await asyncio.sleep(0.01)
+
+    await asyncio.gather(*(call() for _ in range(12)))
+    assert peak == 4
+    for _ in range(60):
+        limiter.answered()
+    assert limiter.current == 8  # additive increase: back to the configured ceiling
+
+
+async def test_a_waiter_cancelled_while_waiting_gives_its_slot_on() -> None:
+    limiter = ModelLimiter(concurrency=1)
+    entered = asyncio.Event()
+    release = asyncio.Event()
+
+    async def holder() -> None:
+        async with limiter.slot():
+            entered.set()
+            await release.wait()
+
+    async def waiter() -> None:
+        async with limiter.slot():
+            pass
+
+    first = asyncio.create_task(holder())
+    await entered.wait()
+    cancelled = asyncio.create_task(waiter())
+    second = asyncio.create_task(waiter())
+    await asyncio.sleep(0.01)
+    cancelled.cancel()
+    release.set()
+    await asyncio.gather(first, second)
+    assert cancelled.cancelled() and limiter.in_flight == 0

@@ -191,6 +191,13 @@ def _chained(outer: BaseException, inner: BaseException) -> BaseException:
                 InternalServerError("litellm.InternalServerError: OpenAIException - Connection"),
                 _chained(APIConnectionError("Connection error."), ConnectError("refused")),
             ),
+            "unreachable",  # no connection at all, not one that broke
+        ),
+        (
+            _chained(
+                InternalServerError("litellm.InternalServerError: OpenAIException - Connection"),
+                _chained(APIConnectionError("Connection error."), ConnectionResetError("reset")),
+            ),
             "connection",
         ),
         (
@@ -230,7 +237,7 @@ def test_classify_litellm_error(exc: BaseException, kind: str) -> None:
     err = classify_litellm_error(exc, model="openai/x")
     assert err.kind == kind
     assert err.transient == (
-        kind in {"connection", "malformed", "timeout", "rate_limit", "server_error"}
+        kind in {"connection", "unreachable", "malformed", "timeout", "rate_limit", "server_error"}
     )
     if kind == "rate_limit":
         assert err.retry_after == 1.5
