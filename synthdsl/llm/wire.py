@@ -262,7 +262,9 @@ def parse_completion(body: object, *, model: str) -> LLMResponse:
     """An ``LLMResponse`` from a decoded chat-completions body.
 
     Raises LLMError(kind="malformed") when choices, the message or its content are
-    missing (a tool-call-only reply with no text counts as empty text, not malformed).
+    missing (a tool-call-only reply with no text counts as empty text, not malformed),
+    and LLMError(kind="content_filter") when the provider's moderation withheld the
+    reply (finish reason ``content_filter``): not retried, the record fails.
     """
     if not isinstance(body, Mapping):
         raise malformed(model, "body is not a JSON object")
@@ -278,6 +280,12 @@ def parse_completion(body: object, *, model: str) -> LLMResponse:
     if not isinstance(message, Mapping):
         raise malformed(model, "choice has no message")
     content = message.get("content")
+    if choice.get("finish_reason") == "content_filter":
+        raise LLMError(
+            f"{model}: the provider's content filter withheld the reply",
+            kind="content_filter",
+            transient=False,
+        )
     if content is None and not message.get("tool_calls"):
         raise malformed(model, "message has no content")
     if content is not None and not isinstance(content, str):

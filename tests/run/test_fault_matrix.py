@@ -92,6 +92,7 @@ PERSISTENT = [
     ("429 with Retry-After", "[[fault:429 retry_after=0.01]]", MAX_RETRIES, "rate_limit"),
     ("truncated JSON", "[[fault:truncate]]", MAX_RETRIES, "malformed"),
     ("400 echoed for every call", "[[fault:400]]", 0, "bad_request"),
+    ("content filtered", "[[fault:content_filter]]", 0, "content_filter"),
 ]
 
 

@@ -16,6 +16,7 @@ argument ends at the first ``]]``):
   (``429``, ``500``, ``503``, ``400``, ``401``, any other 4xx/5xx) or ``hang``
   (sleep ``seconds``, default 3600, then answer), ``truncate`` (200 with half a JSON
   body), ``malformed`` (200 without ``choices``), ``empty`` (200 with content ""),
+  ``content_filter`` (200 with no content and finish reason ``content_filter``),
   ``disconnect`` (connection closed without a response). ``times=N`` makes only the
   first N attempts of the same content (model + messages) fail; ``retry_after=S`` sends
   ``Retry-After: S`` (verbatim) with an error status. With several fault directives the

@@ -2,14 +2,16 @@
 
 Takes the argument of a ``[[fault:KIND key=value ...]]`` directive, per-content attempt
 numbers and request times; gives ``Fault`` specs, the fault that fires for an attempt,
-completion payloads altered by a body fault ("malformed", "empty"), per-content attempt
-counters (``Attempts``) and a sliding 60 s requests-per-minute window (``RateWindow``).
+completion payloads altered by a body fault ("malformed", "empty", "content_filter"),
+per-content attempt counters (``Attempts``) and a sliding 60 s requests-per-minute
+window (``RateWindow``).
 Both counters are thread-safe. ``parse_fault`` raises ValueError on a malformed
 directive.
 
 KIND is an HTTP error status (400-599) or one of ``FAULT_KINDS``: "hang" (sleep
 ``seconds``, default 3600, then answer), "truncate" (half a JSON body), "malformed"
-(no ``choices``), "empty" (content ""), "disconnect" (no response at all).
+(no ``choices``), "empty" (content ""), "content_filter" (no content, finish reason
+``content_filter``, as a provider's moderation answers), "disconnect" (no response).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ __all__ = [
     "select_fault",
 ]
 
-FAULT_KINDS = frozenset({"hang", "truncate", "malformed", "empty", "disconnect"})
+FAULT_KINDS = frozenset({"hang", "truncate", "malformed", "empty", "content_filter", "disconnect"})
 
 
 @dataclass(frozen=True)
@@ -83,9 +85,16 @@ def select_fault(faults: Sequence[Fault], attempt: int) -> Fault | None:
 
 
 def apply_body_fault(payload: dict[str, Any], fault: Fault) -> None:
-    """Alter a completion payload in place for a "malformed" or "empty" fault."""
+    """Alter a completion payload in place for a "malformed", "empty" or
+    "content_filter" fault."""
     if fault.kind == "malformed":
         del payload["choices"]
+    elif fault.kind == "content_filter":
+        for choice in payload["choices"]:
+            choice["message"]["content"] = None
+            choice["finish_reason"] = "content_filter"
+        payload["usage"]["completion_tokens"] = 0
+        payload["usage"]["total_tokens"] = payload["usage"]["prompt_tokens"]
     elif fault.kind == "empty":
         for choice in payload["choices"]:
             choice["message"]["content"] = ""
