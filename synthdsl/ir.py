@@ -81,6 +81,7 @@ class SourceDecl:
     limit: int | None = None
     fields: tuple[str, ...] | None = None
     base_dir: str = "."
+    allow_empty: bool = False  # a source that yields no rows is an error unless set
 
 
 @dataclass(frozen=True)

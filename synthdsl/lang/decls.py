@@ -107,6 +107,7 @@ def parse_sources(
             limit=raw.get("limit"),
             fields=fields,
             base_dir=str(base_dir),
+            allow_empty=bool(raw.get("allow_empty", False)),
         )
     return out, diags
 

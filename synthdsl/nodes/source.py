@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from synthdsl.errors import RunError
 from synthdsl.io.readers import SourceReader, peek_fields
 from synthdsl.ir import Node, SourceDecl
 from synthdsl.lang.expr.types import FieldType, json_type
@@ -55,9 +56,11 @@ class _Runner:
         )
 
     async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
+        count = 0
         for i, row in enumerate(self.rows()):
             if self.rt.limit is not None and i >= self.rt.limit:
                 break
+            count += 1
             rec = Record(
                 id=derive_id(self.node.id, (), i),
                 data=dict(row),
@@ -67,6 +70,12 @@ class _Runner:
             out.count_in(1)
             out.count_passed(1)
             await out.emit(rec)
+        if count == 0 and self.rt.limit != 0 and not self.cfg.allow_empty:
+            where = f" ({self.cfg.path})" if self.cfg.path else ""
+            raise RunError(
+                f"source '{self.cfg.name}'{where} yielded no rows; if it may be empty, "
+                f"say so: sources: {{{self.cfg.name}: {{allow_empty: true}}}}"
+            )
 
 
 class SourceKind(NodeKind[SourceDecl]):

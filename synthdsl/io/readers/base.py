@@ -29,9 +29,10 @@ __all__ = [
     "strip_bom",
 ]
 
-FORMATS = ("auto", "jsonl", "csv", "parquet", "text", "lines", "html", "pdf", "yaml")
+FORMATS = ("auto", "jsonl", "json", "csv", "parquet", "text", "lines", "html", "pdf", "yaml")
 _EXTENSIONS: dict[str, str] = {
     ".jsonl": "jsonl",
+    ".json": "json",
     ".ndjson": "jsonl",
     ".csv": "csv",
     ".parquet": "parquet",

@@ -26,6 +26,7 @@ from synthdsl.io.readers.csv_table import csv_header, read_csv
 from synthdsl.io.readers.files import source_files
 from synthdsl.io.readers.html_page import FIELDS as HTML_FIELDS
 from synthdsl.io.readers.html_page import read_html
+from synthdsl.io.readers.json_array import read_json
 from synthdsl.io.readers.jsonl import read_jsonl
 from synthdsl.io.readers.lines import FIELDS as LINES_FIELDS
 from synthdsl.io.readers.lines import read_lines
@@ -42,6 +43,7 @@ FormatReader = Callable[[Path, ReadContext], Iterator[dict[str, Any]]]
 
 _READERS: dict[str, FormatReader] = {
     "jsonl": read_jsonl,
+    "json": read_json,
     "csv": read_csv,
     "parquet": read_parquet,
     "text": read_text,
@@ -116,7 +118,7 @@ class SourceReader:
         if found is None:
             raise SourceError(
                 f"{file}: cannot tell the format from the extension {file.suffix!r}; "
-                "set the source format (jsonl, csv, parquet, text, html, pdf or yaml)"
+                "set the source format (jsonl, json, csv, parquet, text, html, pdf or yaml)"
             )
         return found
 
