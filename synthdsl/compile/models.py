@@ -13,6 +13,7 @@ a ``local/`` model file that is missing) become diagnostics or warnings.
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from synthdsl.compile.state import Compiler
 from synthdsl.errors import Diagnostic, RunError, Span, did_you_mean
@@ -30,9 +31,20 @@ def add_models(c: Compiler, doc: Document, prefix: str = "") -> None:
     for alias, decl in parse_models(doc).items():
         if prefix and alias == "default":
             continue  # a strategy does not choose the run's default model
-        c.models[prefix + alias] = replace(decl, alias=prefix + alias)
+        entries = tuple(_local_path(e, doc) for e in decl.entries)
+        c.models[prefix + alias] = replace(decl, alias=prefix + alias, entries=entries)
         if prefix:
             c.scoped_models.add(prefix + alias)
+
+
+def _local_path(entry: ModelEntry, doc: Document) -> ModelEntry:
+    """``local/<file>.gguf`` in a recipe is relative to the recipe's folder, like every
+    path in it (``--model local/x.gguf`` on the command line stays relative to the
+    working folder)."""
+    name = entry.model[len("local/") :] if entry.model.startswith("local/") else ""
+    if not name.endswith(".gguf") or Path(name).expanduser().is_absolute():
+        return entry
+    return replace(entry, model=f"local/{(doc.folder / name).resolve()}")
 
 
 def prune_models(c: Compiler, graph: Graph) -> None:

@@ -196,3 +196,21 @@ def test_model_for_a_used_recipes_alias_by_its_short_name_points_at_the_scoped_o
             "did you mean 'u.critic'? (a used recipe's aliases are named after its step)",
         )
     ]
+
+
+def test_a_local_model_path_is_relative_to_the_recipes_folder(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (work / "recipes").mkdir(exist_ok=True)
+    (work / "recipes" / "tiny.gguf").write_bytes(b"GGUF")
+    elsewhere = work / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the working folder does not matter
+    inner = INNER.replace("model: other/writer", "model: local/tiny.gguf")
+    c = Compiler(CompileOptions())
+    add_models(c, load(c, write(work, "recipes/inner.yaml", inner)), prefix="u.")
+    finish_models(c)
+    assert _entries(c.models["u.writer"]) == [
+        (f"local/{(work / 'recipes' / 'tiny.gguf').resolve()}", None, None)
+    ]
+    assert problems(c.diags) == []
