@@ -38,6 +38,7 @@ class NodeStats:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float = 0.0
+    unpriced_calls: int = 0  # calls whose model has no known price: the cost is unknown
     started: float | None = None
     finished: float | None = None
 
@@ -82,7 +83,10 @@ class NodeStats:
                     "retries": self.retries,
                     "prompt_tokens": self.prompt_tokens,
                     "completion_tokens": self.completion_tokens,
-                    "cost_usd": round(self.cost, 6),
+                    # None: a call's model has no known price (not "$0")
+                    "cost_usd": None if self.unpriced_calls else round(self.cost, 6),
                 }
             )
+            if self.unpriced_calls:
+                out["unpriced_calls"] = self.unpriced_calls
         return out

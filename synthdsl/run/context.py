@@ -186,7 +186,10 @@ class RunContext:
         st.retries += response.retries
         st.prompt_tokens += response.prompt_tokens
         st.completion_tokens += response.completion_tokens
-        st.cost += response.cost or 0.0
+        if response.cost is None:
+            st.unpriced_calls += 1
+        else:
+            st.cost += response.cost
         if self.cache is not None and key is not None:
             self.cache.put(key, response, defer=True)
             if not self._commit_scheduled:

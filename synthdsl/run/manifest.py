@@ -63,7 +63,9 @@ def build_manifest(
         retries=sum(s.retries for s in stats),
         prompt_tokens=sum(s.prompt_tokens for s in stats),
         completion_tokens=sum(s.completion_tokens for s in stats),
-        cost_usd=round(sum(s.cost for s in stats), 6),
+        cost_usd=(
+            None if any(s.unpriced_calls for s in stats) else round(sum(s.cost for s in stats), 6)
+        ),
         dropped=sum(sum(s.dropped.values()) + s.discarded for s in stats),
         failed=sum(sum(s.failed.values()) for s in stats),
     )

@@ -32,7 +32,7 @@ class Totals(TypedDict):
     retries: int
     prompt_tokens: int
     completion_tokens: int
-    cost_usd: float
+    cost_usd: float | None  # None: some call's model has no known price
     dropped: int
     failed: int
 
