@@ -13,10 +13,18 @@ from typing import Any
 from synthdsl.errors import Diagnostic, Span, did_you_mean
 from synthdsl.ir import ModelDecl, ModelEntry, OutputDecl, SourceDecl
 from synthdsl.lang.load import Document, Path_
+from synthdsl.llm.local_model import local_slots
 
 __all__ = ["SAMPLING_KEYS", "parse_models", "parse_output", "parse_sources"]
 
 SAMPLING_KEYS = ("temperature", "top_p", "max_tokens", "seed", "stop")
+
+
+def _default_concurrency(raw: dict[str, Any]) -> int:
+    """16 calls in flight; for the embedded model, as many as its server decodes at
+    once (more would only queue there, and time out under load)."""
+    slots = local_slots(str(raw.get("model", "")), raw)
+    return 16 if slots is None else slots
 
 
 def _entry(raw: dict[str, Any], weight: float = 1.0) -> ModelEntry:
@@ -28,7 +36,7 @@ def _entry(raw: dict[str, Any], weight: float = 1.0) -> ModelEntry:
         params=params,
         api_base=raw.get("api_base"),
         api_key_env=raw.get("api_key_env"),
-        concurrency=int(raw.get("concurrency", 16)),
+        concurrency=int(raw.get("concurrency", _default_concurrency(raw))),
         rpm=raw.get("rpm"),
         tpm=raw.get("tpm"),
         timeout=float(raw.get("timeout", 120.0)),

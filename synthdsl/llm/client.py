@@ -43,7 +43,7 @@ from synthdsl.llm.hedge import LatencyWindow, race
 from synthdsl.llm.http_backend import HTTPBackend
 from synthdsl.llm.limits import ModelLimiter, estimate_tokens
 from synthdsl.llm.litellm_backend import LiteLLMBackend
-from synthdsl.llm.local_model import ensure_local_server, stop_local_servers
+from synthdsl.llm.local_model import ensure_local_server, repeatable, stop_local_servers
 from synthdsl.llm.pricing import price_per_token
 from synthdsl.llm.retry import RetryPolicy
 from synthdsl.llm.types import LLMRequest, LLMResponse, ModelSpec
@@ -375,8 +375,7 @@ class ProviderPool:
 
 def wants_repeatable(spec: ModelSpec) -> bool:
     """An alias with a seed or at temperature 0 asks for the same reply every time."""
-    params = spec.param_dict()
-    return params.get("seed") is not None or params.get("temperature") == 0
+    return repeatable(spec.param_dict())
 
 
 def _secret(endpoint: Endpoint) -> str | None:

@@ -23,6 +23,7 @@ import hashlib
 import importlib.metadata
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,8 @@ __all__ = [
     "LocalServerInfo",
     "ensure_local_server",
     "local_servers",
+    "local_slots",
+    "repeatable",
     "resolve_gguf",
     "stop_local_servers",
 ]
@@ -65,6 +68,21 @@ class LocalServerInfo:
 _lock = threading.Lock()
 _servers: dict[tuple[Path, bool], LocalServerInfo] = {}
 _handles: dict[tuple[Path, bool], Any] = {}
+
+
+def repeatable(params: Mapping[str, Any]) -> bool:
+    """Sampling parameters that ask for the same reply every time: a seed, or
+    temperature 0. On the embedded model these get the one-slot server."""
+    return params.get("seed") is not None or params.get("temperature") == 0
+
+
+def local_slots(model: str, params: Mapping[str, Any]) -> int | None:
+    """How many requests the embedded server for ``model`` decodes at once (1 for
+    ``repeatable`` parameters, else ``N_PARALLEL``); None for a model that is not
+    ``local/...``. A local alias's default concurrency: more would only queue."""
+    if not model.startswith("local/"):
+        return None
+    return 1 if repeatable(params) else N_PARALLEL
 
 
 def resolve_gguf(model: str) -> Path:
