@@ -13,16 +13,19 @@ force (rapidfuzz LCS against every earlier kept item) and must match each algori
 decision and named match; the kept sets of all algorithms must be identical. Any
 mismatch exits 1.
 
-Algorithms: ``main`` is ``RougeIndex`` (``nearest`` then ``add``, as the dedup node did
-before ``RougeDedup``); ``rouge_dedup`` is ``RougeDedup`` with one and two processes.
+Algorithms: ``main`` is ``RougeIndex`` (``nearest`` then ``add``, as the dedup node
+does); ``brute force`` scores every earlier kept item with rapidfuzz (sizes up to
+``--brute-max``, default 10k). A faster exact algorithm goes in ``ALGORITHMS`` next to
+them, so every row is measured in the same run on the same texts.
 
 Run: ``.venv/bin/python benchmarks/bench_rouge_dedup.py [--sizes 10000,30000,100000]
-[--threshold 0.7] [--skip-main-above N]`` (about 4 minutes with the defaults).
+[--threshold 0.7] [--sample 200] [--only main]`` (about 4 minutes with the defaults).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import multiprocessing as mp
 import os
 import random
@@ -39,10 +42,10 @@ from rapidfuzz.distance import LCSseq
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_rouge_index import _content_vocab, _edit, _instruction  # noqa: E402
+from bench_rouge_index import _content_vocab, _edit, _instruction
 
-from synthdsl.textproc.similarity import RougeIndex  # noqa: E402
-from synthdsl.textproc.tokens import tokenize  # noqa: E402
+from synthdsl.textproc.similarity import RougeIndex
+from synthdsl.textproc.tokens import tokenize
 
 SEED = 20261205
 DUP_RATE = 0.15
@@ -81,24 +84,46 @@ def dedup_main(texts: list[str], threshold: float) -> Decisions:
     return bytes(kept), match
 
 
-def _dedup_new(workers: int) -> Callable[[list[str], float], Decisions]:
-    def run(texts: list[str], threshold: float) -> Decisions:
-        from synthdsl.textproc.rouge_dedup import RougeDedup
+def dedup_brute(texts: list[str], threshold: float) -> Decisions:
+    vocab: dict[str, int] = {}
+    enc = ["".join(chr(vocab.setdefault(t, len(vocab))) for t in tokenize(x)) for x in texts]
+    kept = bytearray(len(texts))
+    match = [-1] * len(texts)
+    pool: list[int] = []
+    pool_enc: list[str] = []
+    for i, q in enumerate(enc):
+        j = _best_earlier(q, pool, pool_enc, enc, threshold)
+        if j < 0:
+            kept[i] = 1
+            pool.append(i)
+            pool_enc.append(q)
+        else:
+            match[i] = j
+    return bytes(kept), match
 
-        result = RougeDedup(threshold, workers=workers).run(texts)
-        return bytes(result.kept), list(result.match)
 
-    return run
+def _best_earlier(
+    q: str, pool: list[int], pool_enc: list[str], enc: list[str], threshold: float
+) -> int:
+    """The earliest best pool item scoring >= threshold, by scoring all of them; or -1."""
+    # Any match needs LCS >= ceil(θ·|q|/(2−θ)) (see RougeIndex); a safe integer cutoff.
+    theta = threshold - 1e-9
+    need = max(1, math.ceil(theta * len(q) / (2.0 - theta)))
+    best_j, best_s = -1, -1.0
+    found = process.extract(q, pool_enc, scorer=LCSseq.similarity, score_cutoff=need, limit=None)
+    for _, lcs, k in found:
+        j = pool[k]
+        la, lb = len(q), len(enc[j])
+        s = 2.0 * lcs / (la + lb) if la + lb else 0.0
+        if s >= threshold and (s > best_s or (s == best_s and j < best_j)):
+            best_j, best_s = j, s
+    return best_j
 
 
-ALGORITHMS: dict[str, Callable[[list[str], float], Decisions]] = {"main": dedup_main}
-try:
-    import synthdsl.textproc.rouge_dedup  # noqa: F401
-
-    ALGORITHMS["rouge_dedup x1"] = _dedup_new(1)
-    ALGORITHMS["rouge_dedup x2"] = _dedup_new(2)
-except ImportError:  # pragma: no cover - before the new module exists
-    pass
+ALGORITHMS: dict[str, Callable[[list[str], float], Decisions]] = {
+    "main": dedup_main,
+    "brute force": dedup_brute,
+}
 
 
 def _rss_kb() -> int:
@@ -145,16 +170,7 @@ def brute_force_check(
     bad = 0
     for i in sample:
         pool = [j for j in range(i) if kept[j]]
-        q = enc[i]
-        best_j, best_s = -1, -1.0
-        for _, lcs, k in process.extract(
-            q, [enc[j] for j in pool], scorer=LCSseq.similarity, limit=None
-        ):
-            j = pool[k]
-            la, lb = len(q), len(enc[j])
-            s = 2.0 * lcs / (la + lb) if la + lb else 0.0
-            if s >= threshold and (s > best_s or (s == best_s and j < best_j)):
-                best_j, best_s = j, s
+        best_j = _best_earlier(enc[i], pool, [enc[j] for j in pool], enc, threshold)
         want_kept = best_j < 0
         if bool(kept[i]) != want_kept or (not want_kept and match[i] != best_j):
             bad += 1
@@ -167,7 +183,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="10000,30000,100000")
     ap.add_argument("--threshold", type=float, default=0.7)
     ap.add_argument("--sample", type=int, default=200)
-    ap.add_argument("--skip-main-above", type=int, default=10**9)
+    ap.add_argument("--brute-max", type=int, default=10_000)
     ap.add_argument("--only", default="", help="comma-separated algorithm names")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -185,8 +201,8 @@ def main() -> None:
         sample = sorted(random.Random(n).sample(range(n), min(args.sample, n)))
         reference: bytes | None = None
         for name in names:
-            if name == "main" and n > args.skip_main_above:
-                print(f"  {name:>15}: skipped (--skip-main-above {args.skip_main_above})")
+            if name == "brute force" and n > args.brute_max:
+                print(f"  {name:>15}: skipped (--brute-max {args.brute_max})")
                 continue
             wall, cpu, peak, decisions = run_isolated(name, texts, args.threshold)
             kept = sum(decisions[0])
