@@ -70,8 +70,8 @@ def make_texts(n: int, seed: int = SEED) -> list[str]:
     return texts
 
 
-def dedup_main(texts: list[str], threshold: float) -> Decisions:
-    index = RougeIndex(min_threshold=threshold)
+def dedup_main(texts: list[str], threshold: float, index_cls: type = RougeIndex) -> Decisions:
+    index = index_cls(min_threshold=threshold)
     kept = bytearray(len(texts))
     match = [-1] * len(texts)
     for i, text in enumerate(texts):
@@ -124,6 +124,29 @@ ALGORITHMS: dict[str, Callable[[list[str], float], Decisions]] = {
     "main": dedup_main,
     "brute force": dedup_brute,
 }
+
+
+def add_baseline(rev: str) -> None:
+    """Add ``RougeIndex`` as it was at git revision ``rev`` as the algorithm ``rev``."""
+    import subprocess
+    import types
+
+    root = Path(__file__).resolve().parents[1]
+    source = subprocess.run(
+        ["git", "show", f"{rev}:synthdsl/textproc/similarity.py"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    module = types.ModuleType(f"similarity_{rev}")
+    sys.modules[module.__name__] = module  # dataclasses look their module up
+    exec(compile(source, f"{rev}:similarity.py", "exec"), module.__dict__)
+
+    def dedup_baseline(texts: list[str], threshold: float) -> Decisions:
+        return dedup_main(texts, threshold, module.RougeIndex)
+
+    ALGORITHMS[rev] = dedup_baseline
 
 
 def _rss_kb() -> int:
@@ -185,7 +208,12 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=200)
     ap.add_argument("--brute-max", type=int, default=10_000)
     ap.add_argument("--only", default="", help="comma-separated algorithm names")
+    ap.add_argument(
+        "--baseline", default="", metavar="REV", help="also run RougeIndex as of git REV"
+    )
     args = ap.parse_args()
+    if args.baseline:
+        add_baseline(args.baseline)
     sizes = [int(s) for s in args.sizes.split(",")]
     names = [n for n in ALGORITHMS if not args.only or n in args.only.split(",")]
     print(

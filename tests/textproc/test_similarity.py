@@ -153,12 +153,13 @@ def test_index_equals_brute_force_randomized() -> None:
     assert index.stats.lcs < 3 * len(query_texts) * len(pool)
 
 
-@pytest.mark.parametrize("min_threshold", [0.3, 0.6, 0.75])
-def test_index_exact_while_growing(min_threshold: float) -> None:
-    """Queries interleaved with adds (as in a self-instruct loop), across rebuilds."""
+@pytest.mark.parametrize(("min_threshold", "shared"), [(0.3, 4), (0.6, 1), (0.6, 4), (0.75, 7)])
+def test_index_exact_while_growing(min_threshold: float, shared: int) -> None:
+    """Queries interleaved with adds (as in a self-instruct loop), across rebuilds, for
+    several numbers of shared prefix elements (the k of the k-prefix filter)."""
     rng = random.Random(5)
     texts = _random_texts(rng, 500)
-    index = RougeIndex(min_threshold=min_threshold)
+    index = RougeIndex(min_threshold=min_threshold, shared=shared)
     pool: list[tuple[str, list[str]]] = []
     for i, text in enumerate(texts):
         expected = _brute_best(pool, text)
