@@ -14,6 +14,7 @@ the manifest says "interrupted" and a re-run resumes without repeating them.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import sys
 from pathlib import Path
@@ -88,17 +89,28 @@ def run_recipe(
 
 
 async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> RunResult:
-    """Run a compiled recipe, then write its report (also after a failed run)."""
+    """Run a compiled recipe, with its dataset card (``report/card.py``, unless
+    ``options.card`` names another builder), then write its report (also after a failed
+    run)."""
     # the runtime (asyncio, the cache, the executor) loads only when a run starts:
     # validate and plan stay fast
     from synthdsl.run.session import execute as _execute
     from synthdsl.run.session import output_dir
 
+    if options.card is None:
+        options = dataclasses.replace(options, card=_build_card)
     try:
         return await _execute(compiled, plan, options)
     finally:
         if options.report:
             _write_report(output_dir(compiled, options))
+
+
+def _build_card(run_dir: Path, manifest: Any, facts: dict[str, Any]) -> str:
+    """The dataset card of a completed run (``synthdsl.report.card``)."""
+    from synthdsl.report.card import build_card  # the report layer: only when a run ends
+
+    return build_card(run_dir, manifest, facts)
 
 
 def _write_report(out_dir: Path) -> None:

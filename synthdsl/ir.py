@@ -82,6 +82,7 @@ class SourceDecl:
     fields: tuple[str, ...] | None = None
     base_dir: str = "."
     allow_empty: bool = False  # a source that yields no rows is an error unless set
+    license: str | None = None  # as declared, for the dataset card
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,8 @@ class OutputDecl:
     provenance: bool = True
     span: Span | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    card: bool = True  # write the dataset card (README.md) beside the data
+    license: str | None = None  # the dataset's license, for the card's metadata
 
 
 class Predicate(Protocol):

@@ -5,7 +5,8 @@
 - ``run_compiled(compiled, args, resume=...)``: plans it, shows the live progress
   (unless ``--quiet``), runs it with ``synthdsl.api.execute`` and the run options of
   ``synthdsl.cli.options.add_run_options``, prints the summary (files written, calls,
-  cache hits, retries, tokens, dropped, failed) and returns the ``RunResult``.
+  cache hits, retries, tokens, dropped, failed, the dataset card) and returns the
+  ``RunResult``.
 
 Raises what the library raises (``RecipeError``, ``RunError``, the latter also when a
 step fails more than ``--max-failure-rate`` of its records), and ``Interrupted`` on
@@ -109,6 +110,17 @@ def run_compiled(
         f"tokens {t['prompt_tokens']}+{t['completion_tokens']}, dropped {t['dropped']}, "
         f"failed {t['failed']}\n"
         f"  manifest: {result.out_dir / 'manifest.json'}  rejects: "
-        f"{result.out_dir / 'rejects.jsonl'}{note}"
+        f"{result.out_dir / 'rejects.jsonl'}{_card_line(result)}{note}"
     )
     return result
+
+
+def _card_line(result: api.RunResult) -> str:
+    """Where the dataset card went, and why when it is not README.md."""
+    name = result.manifest.get("card")
+    if not name:
+        return ""
+    line = f"\n  card: {result.out_dir / name}"
+    if name != "README.md":
+        line += f" ({result.out_dir / 'README.md'} is not synthdsl's: left as it is)"
+    return line

@@ -116,6 +116,7 @@ def parse_sources(
             fields=fields,
             base_dir=str(base_dir),
             allow_empty=bool(raw.get("allow_empty", False)),
+            license=raw.get("license"),
         )
     return out, diags
 
@@ -159,4 +160,6 @@ def parse_output(doc: Document) -> OutputDecl:
         system=raw.get("system"),
         provenance=bool(raw.get("provenance", True)),
         span=doc.spans.key(("output",)) if "output" in doc.data else None,
+        card=bool(raw.get("card", True)),
+        license=raw.get("license"),
     )

@@ -19,7 +19,7 @@ import json
 import random
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -322,10 +322,14 @@ def dag_order(manifest: dict[str, Any]) -> list[str]:
     return []
 
 
-def load_run(run_dir: Path, max_sample: int = MAX_SAMPLE) -> RunData:
-    """Read ``run_dir`` (see the module docstring)."""
+def load_run(
+    run_dir: Path, max_sample: int = MAX_SAMPLE, manifest: Mapping[str, Any] | None = None
+) -> RunData:
+    """Read ``run_dir`` (see the module docstring); ``manifest`` given, it is used in
+    place of ``run_dir/manifest.json`` (a run's attempt folder, before it is published)."""
     run_dir = Path(run_dir)
-    data = RunData(run_dir=run_dir, manifest=_read_manifest(run_dir))
+    read = dict(manifest) if manifest is not None else _read_manifest(run_dir)
+    data = RunData(run_dir=run_dir, manifest=read)
     data.dag_order = dag_order(data.manifest)
     _read_rejects(data)
     _read_dataset(data, max_sample)

@@ -24,7 +24,17 @@ from typing import Any
 from synthdsl.errors import RunError
 from synthdsl.io.writers import write_json_atomic
 
-__all__ = ["ATTEMPT_DIR", "PUBLISHED", "begin", "publish"]
+__all__ = [
+    "ATTEMPT_DIR",
+    "CARD_FILES",
+    "CARD_MARKER",
+    "PUBLISHED",
+    "begin",
+    "card_name",
+    "is_own_card",
+    "mark_card",
+    "publish",
+]
 
 ATTEMPT_DIR = ".attempt"
 MANIFEST = "manifest.json"
@@ -36,6 +46,36 @@ PUBLISHED = (
     "dataset.partial.parquet",
     "rejects.jsonl",
 )
+# The dataset card's names: README.md, or DATASET_CARD.md beside a README of the user's.
+CARD_FILES = ("README.md", "DATASET_CARD.md")
+# The line that marks a card as synthdsl's own (what a new run may replace or remove).
+CARD_MARKER = "<!-- synthdsl:dataset-card -->"
+_MARKER_WINDOW = 4096  # the marker ends the card: only a file's tail is read
+
+
+def mark_card(text: str) -> str:
+    """``text`` ending with the marker of synthdsl's own cards."""
+    return text.rstrip("\n") + "\n\n" + CARD_MARKER + "\n"
+
+
+def is_own_card(path: Path) -> bool:
+    """Whether ``path`` is a card written by synthdsl (its marker at the end)."""
+    try:
+        with path.open("rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - _MARKER_WINDOW))
+            tail = fh.read()
+    except OSError:
+        return False
+    return CARD_MARKER.encode() in tail
+
+
+def card_name(out_dir: Path) -> str:
+    """``README.md``, unless ``out_dir`` has a README.md that is not synthdsl's."""
+    readme = out_dir / CARD_FILES[0]
+    if readme.exists() and not is_own_card(readme):
+        return CARD_FILES[1]
+    return CARD_FILES[0]
 
 
 def begin(out_dir: Path) -> Path:
@@ -59,6 +99,14 @@ def publish(out_dir: Path, attempt: Path, manifest: Any) -> None:
                 os.replace(made, old)
             else:
                 old.unlink(missing_ok=True)
+        for name in CARD_FILES:
+            made, old = attempt / name, out_dir / name
+            if old.exists() and not is_own_card(old):
+                made.unlink(missing_ok=True)  # the user's file wins, even over a late card
+            elif made.exists():
+                os.replace(made, old)
+            else:
+                old.unlink(missing_ok=True)  # our card of an earlier run
     except OSError as exc:
         raise RunError(f"cannot publish the run into {out_dir}: {exc}") from None
     write_json_atomic(out_dir / MANIFEST, manifest)

@@ -4,8 +4,8 @@ Input: the compiled recipe, its plan, the run context after (or during) the run,
 the sink. Output: ``build_manifest(...) -> dict`` (JSON-able, ``manifest_version`` 1):
 status (and why: ``reason``, ``error``, ``failure_rate``), per-node counts (in = passed
 + dropped + failed), calls, cache hits, retries, tokens and cost, model usage, provider
-stats, the node order and the plugins the recipe used (name, package, version). Raises
-nothing.
+stats, the node order, the plugins the recipe used (name, package, version) and the
+dataset card's file name (set by the session once the card is written). Raises nothing.
 """
 
 from __future__ import annotations
@@ -103,4 +103,5 @@ def build_manifest(
         "nodes": nodes,
         "node_order": [*node_order(compiled.graph), "output"],
         "plugins": list(plan.plugins),
+        "card": None,
     }

@@ -1,8 +1,8 @@
 """What a run is asked to do, and what it gives back.
 
 ``RunOptions``: output folder, row limit, concurrency, cache, retry timing, report,
-failure-rate threshold, progress callback and the LLM client (None: the run makes and
-closes a provider pool).
+failure-rate threshold, progress callback, the LLM client (None: the run makes and
+closes a provider pool) and the dataset card's builder (``CardBuilder``; None: no card).
 ``RunResult``: the output folder, dataset path, manifest (``Manifest``, the shape of
 ``manifest.json``), status, record count and per-node stats.
 ``default_cache_path()``: ``$SYNTHDSL_CACHE`` or ``.synthdsl/cache.sqlite``. Plain
@@ -23,7 +23,14 @@ from synthdsl.nodes.accounting import NodeStats
 if TYPE_CHECKING:
     from synthdsl.run.context import RunContext
 
-__all__ = ["Manifest", "RunOptions", "RunResult", "Totals", "default_cache_path"]
+__all__ = [
+    "CardBuilder",
+    "Manifest",
+    "RunOptions",
+    "RunResult",
+    "Totals",
+    "default_cache_path",
+]
 
 
 class Totals(TypedDict):
@@ -60,6 +67,14 @@ class Manifest(TypedDict):
     nodes: dict[str, dict[str, Any]]  # per node: NodeStats plus the kind's notes
     node_order: list[str]
     plugins: list[dict[str, str]]  # used by the recipe: group, name, package, version
+    card: str | None  # the dataset card's file name beside the data; None: not written
+
+
+# The dataset card of a completed run, as text: from the attempt folder (the dataset and
+# rejects, not yet published), the manifest and the recipe's facts
+# (``run/card_facts.py``). The report layer has it (``synthdsl.report.card.build_card``);
+# ``api.execute`` passes it in.
+CardBuilder = Callable[[Path, Manifest, dict[str, Any]], str]
 
 
 @dataclass
@@ -85,6 +100,8 @@ class RunOptions:
     # What stopped an interrupted run, for the manifest's ``reason`` ("SIGINT" unless
     # the caller saw another signal).
     stop_reason: Callable[[], str] = lambda: "SIGINT"
+    # Writes the dataset card of a completed run (None: no card, whatever the recipe says).
+    card: CardBuilder | None = None
 
 
 @dataclass

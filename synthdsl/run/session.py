@@ -1,9 +1,11 @@
 """One run of a compiled recipe: output folder, cache, client, graph, manifest.
 
 Input: a ``CompiledRecipe``, its ``Plan`` and ``RunOptions``. Output: the dataset,
-``rejects.jsonl`` and ``manifest.json`` in the output folder, and a ``RunResult``. The
-files are written in an attempt folder and swapped in at the end (``run/attempt.py``),
-so a killed run leaves the previous run's files as they were.
+``rejects.jsonl``, the dataset card of a completed run (``options.card``, unless the
+recipe says ``card: false``) and ``manifest.json`` in the output folder, and a
+``RunResult``. The files are written in an attempt folder and swapped in at the end
+(``run/attempt.py``), so a killed run leaves the previous run's files as they were; a
+card that cannot be built is a warning on stderr, never the run's failure.
 The LLM client is ``options.client`` when given (tests, other executors), else a
 ``ProviderPool`` made here and closed at the end. Raises ``RunError`` when the run
 cannot go on, or when a step failed more than ``max_failure_rate`` of its records
@@ -14,6 +16,7 @@ leaves the manifest ``interrupted`` and every finished call cached.
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -26,11 +29,12 @@ from synthdsl.plan import Plan
 from synthdsl.records import Record
 from synthdsl.run import attempt
 from synthdsl.run.cache import CallCache
+from synthdsl.run.card_facts import recipe_facts
 from synthdsl.run.context import RunContext
 from synthdsl.run.executor import ExecContext, run_graph
 from synthdsl.run.failure_rate import FailureReport, check_failure_rate, threshold_for
 from synthdsl.run.manifest import Outcome, build_manifest
-from synthdsl.run.options import RunOptions, RunResult, default_cache_path
+from synthdsl.run.options import Manifest, RunOptions, RunResult, default_cache_path
 from synthdsl.run.output import DatasetSink
 
 __all__ = ["execute", "output_dir"]
@@ -109,6 +113,8 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
         rejects.close()
         outcome = Outcome(status, error, started, time.monotonic() - t0, reason, failures.to_json())
         manifest = build_manifest(compiled, plan, rt, outcome, sink, cache_path, options)
+        if status == "completed":
+            manifest["card"] = _write_card(options, work, out_dir, compiled, plan, manifest)
         attempt.publish(out_dir, work, manifest)
         try:
             if options.client is None:  # a client passed in belongs to the caller
@@ -116,6 +122,27 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
         finally:
             cache.close()
     return RunResult(out_dir, sink.path, manifest, status, sink.written, rt.stats)
+
+
+def _write_card(
+    options: RunOptions,
+    work: Path,
+    out_dir: Path,
+    compiled: CompiledRecipe,
+    plan: Plan,
+    manifest: Manifest,
+) -> str | None:
+    """The card's file name once written into the attempt folder; None: no card."""
+    if options.card is None or not compiled.output.card:
+        return None
+    name = attempt.card_name(out_dir)
+    try:
+        text = options.card(work, manifest, recipe_facts(compiled, plan))
+        (work / name).write_text(attempt.mark_card(text), encoding="utf-8", newline="\n")
+    except Exception as exc:  # the data is written: a card problem must not lose it
+        sys.stderr.write(f"synthdsl: warning: could not write the dataset card: {exc}\n")
+        return None
+    return name
 
 
 async def _progress_loop(rt: RunContext, cb: Callable[[RunContext], None]) -> None:
