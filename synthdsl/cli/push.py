@@ -25,9 +25,9 @@ COMMANDS = {"push": "upload a run's dataset and card to the Hugging Face Hub"}
 # The Hub's repository ids: an optional namespace, a name; letters, digits, - _ .
 _REPO_ID = re.compile(r"^(?:[A-Za-z0-9][\w.-]{0,95}/)?[A-Za-z0-9][\w.-]{0,95}$")
 
-EXAMPLES = """\
-examples:
-  export HF_TOKEN=hf_...          # a write token: https://huggingface.co/settings/tokens
+# Not an "examples:" block: those are run by the help test, and a push needs a Hub.
+USAGE_NOTE = """\
+to push a run (a write token from https://huggingface.co/settings/tokens in HF_TOKEN):
   synthdsl push out/my-recipe me/my-dataset --private
   synthdsl push out/my-recipe me/my-dataset --revision v2
 """
@@ -37,10 +37,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p = subparsers.add_parser(
         "push",
         help=COMMANDS["push"],
-        description="Upload the dataset files and the dataset card of a completed run to a "
-        "dataset repository on the Hugging Face Hub (created when missing). The token "
-        "comes from HF_TOKEN only.",
-        epilog=EXAMPLES,
+        description="Upload the dataset files and the dataset card of a completed run to a\n"
+        "dataset repository on the Hugging Face Hub (created when missing).\n"
+        "The token comes from HF_TOKEN only.",
+        epilog=USAGE_NOTE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("run_dir", metavar="RUN_DIR", help="the output folder of 'synthdsl run'")
