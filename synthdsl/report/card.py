@@ -270,7 +270,11 @@ def _collapse(div: textstats.Diversity, ts: textstats.TextStats) -> str:
     head = "## Collapse flags\n\n"
     if not div.available:
         return head + f"Diversity metrics were not computed: {_text(div.reason)}.\n"
-    measured = {f: len(ts.texts.get(f, [])) for f in ts.fields if f in div.metrics}
+    measured = {
+        f: min(len(ts.texts.get(f, [])), textstats.MAX_DIVERSITY_TEXTS)
+        for f in ts.fields
+        if f in div.metrics
+    }
     if not measured:
         return head + "No text field to measure.\n"
     where = ", ".join(f"`{f}` ({n} texts)" for f, n in measured.items())

@@ -199,3 +199,19 @@ def test_bad_arguments_exit_2(
     assert code == 2
     assert message in capsys.readouterr().err
     assert hub.requests == []
+
+
+def test_a_readme_of_the_users_is_pushed_as_it_is_beside_the_card(
+    hub: FakeHub, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    recipe = project / "recipe.yaml"
+    recipe.write_text(RECIPE, encoding="utf-8")
+    out = project / "out"
+    out.mkdir()
+    (out / "README.md").write_text("# Mine\n", encoding="utf-8")
+    assert main(["run", str(recipe), "--quiet", "--out", str(out)]) == 0
+    assert main(["push", str(out), "me/data", "--endpoint", hub.url]) == 0
+    files = hub.repos["me/data"].branches["main"]
+    assert sorted(files) == ["DATASET_CARD.md", "README.md", "dataset.jsonl"]
+    assert files["README.md"] == b"# Mine\n"
+    assert files["DATASET_CARD.md"] == (out / "DATASET_CARD.md").read_bytes()
