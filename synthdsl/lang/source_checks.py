@@ -21,7 +21,6 @@ reports that file with its position. Raises nothing.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from synthdsl.io.readers import (
     HF_INSTALL,
     SourceError,
     SourceReader,
+    datasets_available,
     has_rows,
     hf_target,
     hub_fields,
@@ -64,7 +64,7 @@ def _check_hf(doc: Document, name: str, raw: dict[str, Any], base_dir: Path) -> 
     where = ("sources", name)
     value = str(raw["hf"])
     span = doc.spans.value((*where, "hf"))
-    if importlib.util.find_spec("datasets") is None:
+    if not datasets_available():
         return [Diagnostic(span, "hf: sources need the datasets library", HF_INSTALL)]
     target = hf_target(value, base_dir)
     if isinstance(target, str):
@@ -100,11 +100,12 @@ def _check_hf(doc: Document, name: str, raw: dict[str, Any], base_dir: Path) -> 
                 "or at a folder saved with save_to_disk",
             )
         ]
-    columns = tuple(raw["columns"]) if "columns" in raw else None
     try:
-        fields = hub_fields(target, raw.get("split"), None, raw.get("config"), columns)
+        fields = hub_fields(target, raw.get("split"), None, raw.get("config"), None)
     except SourceError as exc:
         return [Diagnostic(_problem_span(doc, where, raw, str(exc)), str(exc), None)]
+    if "columns" in raw and fields:
+        return _missing_columns(doc, name, raw, list(fields))
     if not fields and not raw.get("allow_empty", False):
         return [Diagnostic(span, f"source '{name}' ({value}) has no rows", _EMPTY_HINT)]
     return []
@@ -127,19 +128,29 @@ def _check_path(doc: Document, name: str, raw: dict[str, Any], base_dir: Path) -
             fields = peek_fields(path, fmt=fmt, glob=glob, split=split)
         except SourceError:
             fields = []  # unreadable: the run says where
-        missing = [c for c in raw["columns"] if fields and c not in fields]
-        if missing:
-            return [
-                Diagnostic(
-                    doc.spans.value((*where, "columns", list(raw["columns"]).index(c))),
-                    f"source '{name}' has no column '{c}'",
-                    f"its columns: {', '.join(fields)}",
-                )
-                for c in missing
-            ]
+        if fields:
+            diags = _missing_columns(doc, name, raw, fields)
+            if diags:
+                return diags
     if not raw.get("allow_empty", False) and has_rows(path, fmt, glob=glob, split=split) is False:
         return [Diagnostic(span, f"source '{name}' ({raw['path']}) has no rows", _EMPTY_HINT)]
     return []
+
+
+def _missing_columns(
+    doc: Document, name: str, raw: dict[str, Any], fields: list[str]
+) -> list[Diagnostic]:
+    """A diagnostic at each of ``columns`` that is not among ``fields``."""
+    columns = list(raw["columns"])
+    return [
+        Diagnostic(
+            doc.spans.value(("sources", name, "columns", i)),
+            f"source '{name}' has no column '{column}'",
+            f"its columns: {', '.join(fields)}",
+        )
+        for i, column in enumerate(columns)
+        if column not in fields
+    ]
 
 
 def _problem_span(doc: Document, where: tuple[str, str], raw: dict[str, Any], message: str) -> Span:

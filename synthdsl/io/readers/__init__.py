@@ -31,7 +31,14 @@ from synthdsl.io.readers.base import FORMATS, SourceError, detect_format
 from synthdsl.io.readers.dispatch import SourceReader, has_rows, peek_fields, read_source
 from synthdsl.io.readers.files import source_files, source_fingerprint
 from synthdsl.io.readers.hf_disk import disk_kind, disk_splits
-from synthdsl.io.readers.hf_hub import HF_INSTALL, HubSource, hf_target, hub_fields, is_hub_name
+from synthdsl.io.readers.hf_hub import (
+    HF_INSTALL,
+    HubSource,
+    datasets_available,
+    hf_target,
+    hub_fields,
+    is_hub_name,
+)
 from synthdsl.io.readers.html_page import html_to_text
 
 __all__ = [
@@ -40,6 +47,7 @@ __all__ = [
     "HubSource",
     "SourceError",
     "SourceReader",
+    "datasets_available",
     "detect_format",
     "disk_kind",
     "disk_splits",

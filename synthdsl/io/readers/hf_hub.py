@@ -30,7 +30,14 @@ from typing import Any
 from synthdsl.io.readers.base import SourceError
 from synthdsl.io.readers.hf_disk import pick_split
 
-__all__ = ["HF_INSTALL", "HubSource", "hf_target", "hub_fields", "is_hub_name"]
+__all__ = [
+    "HF_INSTALL",
+    "HubSource",
+    "datasets_available",
+    "hf_target",
+    "hub_fields",
+    "is_hub_name",
+]
 
 HF_INSTALL = 'pip install "synthdsl[hf]"'
 _HUB_NAME = re.compile(r"[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?")
@@ -58,6 +65,15 @@ def _datasets() -> Any:
         return importlib.import_module("datasets")
     except ImportError as exc:
         raise SourceError(f"hf: sources need the datasets library: {HF_INSTALL}") from exc
+
+
+def datasets_available() -> bool:
+    """Whether the ``datasets`` library can be imported (it is, then)."""
+    try:
+        _datasets()
+    except SourceError:
+        return False
+    return True
 
 
 class HubSource:
