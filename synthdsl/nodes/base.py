@@ -200,6 +200,7 @@ class Drop:
 class Fail:
     kind: str
     message: str
+    detail: dict[str, Any] | None = None  # kept in the rejects row (e.g. the bad reply)
 
 
 Outcome = Emit | Drop | Fail

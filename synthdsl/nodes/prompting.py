@@ -152,11 +152,17 @@ async def call_model(
     sample_index: int = 0,
     response_format: dict[str, Any] | None = None,
     logprobs: bool = False,
+    followup: tuple[dict[str, str], ...] = (),
 ) -> tuple[LLMResponse, ModelSpec, str] | Fail:
-    """Render and send one request; return (response, spec, prompt hash) or a ``Fail``."""
-    messages, fail = render_messages(cfg, record, rt)
+    """Render and send one request; return (response, spec, prompt hash) or a ``Fail``.
+
+    ``followup`` are turns sent after the rendered messages (a structured reply's retry:
+    the bad reply and the error); they are part of the request, hence of its cache key,
+    but not of the prompt hash, which names the rendered prompt."""
+    rendered, fail = render_messages(cfg, record, rt)
     if fail is not None:
         return fail
+    messages = rendered + followup
     spec = rt.spec_for(cfg.model, f"{node_id}:{record.id}:{sample_index}", cfg.params)
     if sample_index or rt.salt:
         spec = _vary_seed(spec, sample_index, rt.salt)
@@ -176,4 +182,4 @@ async def call_model(
                 f"{exc} (stopping the run: every call to this model would fail the same way)"
             ) from None
         return Fail(exc.kind, str(exc))
-    return response, spec, prompt_hash(messages)
+    return response, spec, prompt_hash(rendered)
