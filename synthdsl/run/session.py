@@ -110,6 +110,8 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
         outcome = Outcome(status, error, started, time.monotonic() - t0, reason, failures.to_json())
         manifest = build_manifest(compiled, plan, rt, outcome, sink, cache_path, options)
         attempt.publish(out_dir, work, manifest)
+        if options.on_finish is not None:
+            options.on_finish(manifest)
         try:
             if options.client is None:  # a client passed in belongs to the caller
                 await client.aclose()
