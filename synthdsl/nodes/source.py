@@ -8,7 +8,7 @@ an id derived from the source name and the row's position.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from synthdsl.lang.expr.types import FieldType, json_type
 from synthdsl.nodes.base import Estimate, Estimator, NodeKind, Outbox, Runtime, StreamRunner
 from synthdsl.records import Record, derive_id
 
-__all__ = ["KIND", "resolved_path", "source_node"]
+__all__ = ["KIND", "resolved_path", "source_node", "source_rows"]
 
 
 def resolved_path(decl: SourceDecl) -> Path | None:
@@ -28,6 +28,21 @@ def resolved_path(decl: SourceDecl) -> Path | None:
         return None
     p = Path(decl.path).expanduser()
     return p if p.is_absolute() else Path(decl.base_dir) / p
+
+
+def source_rows(cfg: SourceDecl, limit: int | None) -> Iterable[Mapping[str, Any]]:
+    """The source's rows, lazily, at most ``limit`` of them (and the source's own
+    ``limit``). Reading may raise ``RunError`` for an unreadable file."""
+    if cfg.records is not None:
+        rows = list(cfg.records)
+        own = rows[: cfg.limit] if cfg.limit else rows
+        return own if limit is None else own[:limit]
+    path = resolved_path(cfg)
+    assert path is not None
+    most = cfg.limit
+    if limit is not None:
+        most = min(most, limit) if most else limit
+    return SourceReader(path, fmt=cfg.format, text_field=cfg.text_field, limit=most, glob=cfg.glob)
 
 
 def source_node(node_id: str, decl: SourceDecl, origin: str | None) -> Node[SourceDecl]:
@@ -41,19 +56,8 @@ class _Runner:
         self.rt = rt
         self.cfg = node.config
 
-    def rows(self) -> Any:
-        cfg = self.cfg
-        if cfg.records is not None:
-            rows = list(cfg.records)
-            return rows[: cfg.limit] if cfg.limit else rows
-        path = resolved_path(cfg)
-        assert path is not None
-        limit = cfg.limit
-        if self.rt.limit is not None:
-            limit = min(limit, self.rt.limit) if limit else self.rt.limit
-        return SourceReader(
-            path, fmt=cfg.format, text_field=cfg.text_field, limit=limit, glob=cfg.glob
-        )
+    def rows(self) -> Iterable[Mapping[str, Any]]:
+        return source_rows(self.cfg, self.rt.limit)
 
     async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
         count = 0
