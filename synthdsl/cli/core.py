@@ -5,7 +5,8 @@
 - ``plan``: prints the compiled DAG with call counts and cost (``--format text``,
   ``json`` or ``dot``).
 - ``run``: runs the recipe (``synthdsl.cli.running.run_compiled``) and prints the
-  summary; on Ctrl-C, the command line that resumes it.
+  summary; on Ctrl-C, the command line that resumes it. ``--dry-run [-n N]`` prints
+  the plan and the first prompts instead, calling nothing (``synthdsl.cli.dry_run``).
 
 Takes the parsed arguments (``add_parser`` registers the three commands); gives
 output on stdout and exit code 0. Raises ``RecipeError`` (exit 2), ``RunError``
@@ -20,7 +21,12 @@ import sys
 from synthdsl import api
 from synthdsl.cli.exits import EXIT_OK
 from synthdsl.cli.helptext import examples
-from synthdsl.cli.options import add_override_options, add_run_options, compile_options
+from synthdsl.cli.options import (
+    add_override_options,
+    add_run_options,
+    compile_options,
+    positive,
+)
 from synthdsl.cli.running import compile_recipe, run_compiled
 from synthdsl.nodes import node_kind
 from synthdsl.textproc.plural import plural
@@ -85,6 +91,20 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     _add_recipe_options(r)
     add_run_options(r)
+    r.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the plan and the first prompts of every LLM step, rendered from real "
+        "source rows; call nothing, write nothing",
+    )
+    r.add_argument(
+        "-n",
+        dest="show",
+        type=positive,
+        default=3,
+        metavar="N",
+        help="with --dry-run: prompts per LLM step (default 3)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -116,6 +136,11 @@ def _plan(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     compiled = compile_recipe(args.recipe, compile_options(args))
+    if args.dry_run:
+        from synthdsl.cli.dry_run import dry_run  # the renderer loads only when asked for
+
+        sys.stdout.write(dry_run(compiled, args.show))
+        return EXIT_OK
     resume = " ".join(["synthdsl", "run", *sys.argv[2:]]) if len(sys.argv) > 2 else "synthdsl run"
     run_compiled(
         compiled,

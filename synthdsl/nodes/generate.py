@@ -219,6 +219,9 @@ class GenerateKind(NodeKind[GenerateConfig]):
     def templates(self, cfg: GenerateConfig) -> list[Template]:
         return cfg.prompt.templates()
 
+    def prompt(self, cfg: GenerateConfig) -> PromptConfig:
+        return cfg.prompt
+
     def model_refs(self, cfg: GenerateConfig) -> list[tuple[str | None, Span]]:
         return [(cfg.prompt.model, cfg.prompt.model_span)]
 

@@ -23,7 +23,7 @@ from synthdsl.lang.expr.types import FieldType, json_type
 from synthdsl.nodes.base import Estimate, Estimator, NodeKind, Outbox, Runtime, StreamRunner
 from synthdsl.records import Record, derive_id
 
-__all__ = ["KIND", "resolved_path", "source_node"]
+__all__ = ["KIND", "resolved_path", "source_node", "source_rows"]
 
 
 def resolved_path(decl: SourceDecl) -> Path | None:
@@ -32,6 +32,38 @@ def resolved_path(decl: SourceDecl) -> Path | None:
         return None
     p = Path(decl.path).expanduser()
     return p if p.is_absolute() else Path(decl.base_dir) / p
+
+
+def source_rows(cfg: SourceDecl, limit: int | None) -> Iterable[Mapping[str, Any]]:
+    """The source's rows, lazily, at most ``limit`` of them (and the source's own
+    ``limit``). Reading may raise ``RunError`` for an unreadable file."""
+    if cfg.records is not None:
+        rows = list(cfg.records)
+        own = rows[: cfg.limit] if cfg.limit else rows
+        return own if limit is None else own[:limit]
+    most = cfg.limit
+    if limit is not None:
+        most = min(most, limit) if most else limit
+    if cfg.hf is not None:
+        return HubSource(
+            hf_target(cfg.hf, Path(cfg.base_dir)),
+            split=cfg.split,
+            revision=cfg.revision,
+            config=cfg.config,
+            columns=cfg.columns,
+            limit=most,
+        )
+    path = resolved_path(cfg)
+    assert path is not None
+    reader = SourceReader(
+        path,
+        fmt=cfg.format,
+        text_field=cfg.text_field,
+        limit=most,
+        glob=cfg.glob,
+        split=cfg.split,
+    )
+    return reader if cfg.columns is None else _selected(reader, cfg.columns, cfg.name)
 
 
 def source_node(node_id: str, decl: SourceDecl, origin: str | None) -> Node[SourceDecl]:
@@ -45,34 +77,8 @@ class _Runner:
         self.rt = rt
         self.cfg = node.config
 
-    def rows(self) -> Iterable[dict[str, Any]]:
-        cfg = self.cfg
-        if cfg.records is not None:
-            rows = list(cfg.records)
-            return rows[: cfg.limit] if cfg.limit else rows
-        limit = cfg.limit
-        if self.rt.limit is not None:
-            limit = min(limit, self.rt.limit) if limit else self.rt.limit
-        if cfg.hf is not None:
-            return HubSource(
-                hf_target(cfg.hf, Path(cfg.base_dir)),
-                split=cfg.split,
-                revision=cfg.revision,
-                config=cfg.config,
-                columns=cfg.columns,
-                limit=limit,
-            )
-        path = resolved_path(cfg)
-        assert path is not None
-        reader = SourceReader(
-            path,
-            fmt=cfg.format,
-            text_field=cfg.text_field,
-            limit=limit,
-            glob=cfg.glob,
-            split=cfg.split,
-        )
-        return reader if cfg.columns is None else _selected(reader, cfg.columns, cfg.name)
+    def rows(self) -> Iterable[Mapping[str, Any]]:
+        return source_rows(self.cfg, self.rt.limit)
 
     async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
         count = 0

@@ -24,7 +24,7 @@ from typing import Any
 from synthdsl.errors import RunError
 from synthdsl.io.writers import write_json_atomic
 
-__all__ = ["ATTEMPT_DIR", "PUBLISHED", "begin", "publish"]
+__all__ = ["ATTEMPT_DIR", "MANIFEST", "PUBLISHED", "begin", "publish"]
 
 ATTEMPT_DIR = ".attempt"
 MANIFEST = "manifest.json"
