@@ -82,6 +82,11 @@ class SourceDecl:
     fields: tuple[str, ...] | None = None
     base_dir: str = "."
     allow_empty: bool = False  # a source that yields no rows is an error unless set
+    hf: str | None = None  # a dataset read through datasets.load_dataset (Hub or folder)
+    split: str | None = None  # hf:, or a DatasetDict folder saved by datasets
+    revision: str | None = None  # hf: Hub datasets
+    config: str | None = None  # hf: a configuration name
+    columns: tuple[str, ...] | None = None  # the fields kept, in order
     license: str | None = None  # as declared, for the dataset card
 
 

@@ -1,11 +1,13 @@
 """Extensions from installed Python packages, through entry points: the one door for code.
 
 A recipe never imports a module by name; Python code reaches synthdsl only from a
-package the user installed, which declares entry points in one of four groups:
+package the user installed, which declares entry points in one of five groups:
 
 - ``synthdsl.nodes``: a new step kind (the value is a ``NodeKind``; see ``docs/plugins.md``);
 - ``synthdsl.functions``: filter-expression functions (a ``FunctionSpec`` or a list of them);
 - ``synthdsl.metrics``: ``synthdsl stats`` metrics;
+- ``synthdsl.schemas``: reply schemas (a pydantic model or a JSON Schema mapping) that a
+  step's ``json: {schema: NAME}`` names;
 - ``synthdsl.packs``: a Python package that carries recipe packs (the value is a module;
   its folder, or the folders its ``PACKS`` names, hold the packs).
 
@@ -35,7 +37,13 @@ from synthdsl.errors import SynthdslError
 
 __all__ = ["GROUPS", "Plugin", "PluginError", "load", "note_use", "noting_uses", "plugins"]
 
-GROUPS = ("synthdsl.nodes", "synthdsl.functions", "synthdsl.metrics", "synthdsl.packs")
+GROUPS = (
+    "synthdsl.nodes",
+    "synthdsl.functions",
+    "synthdsl.metrics",
+    "synthdsl.schemas",
+    "synthdsl.packs",
+)
 
 
 class PluginError(SynthdslError):

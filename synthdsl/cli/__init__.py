@@ -1,5 +1,5 @@
 """The command line: ``synthdsl validate | plan | run | show-recipe | init | schema | stats |
-simulate | report | push | ingest | create | curate | save-as | plugins | pack``.
+simulate | report | runs | push | ingest | create | curate | save-as | plugins | pack``.
 
 Takes argv. Gives text on stdout/stderr and an exit code: 0 success, 2 invalid
 recipe or usage, 1 run failure, 130 interrupted (``synthdsl.cli.exits``, the one
@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "stats": ("synthdsl.cli.stats", "diversity metrics of a dataset, drift against real data"),
     "simulate": ("synthdsl.cli.simulate", "reproduce model collapse numerically"),
     "report": ("synthdsl.cli.report", "rebuild a run's report.html"),
+    "runs": ("synthdsl.cli.runs", "list past runs: status, counts, cost"),
     "push": ("synthdsl.cli.push", "upload a run's dataset and card to the Hugging Face Hub"),
     "init": ("synthdsl.cli.init", "create a starter project that runs offline"),
     "schema": ("synthdsl.cli.schema", "print the recipe JSON Schema, for editors"),

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from synthdsl import api
 from synthdsl.cli.exits import EXIT_OK, UsageError
+from synthdsl.cli.helptext import examples
 from synthdsl.cli.show_recipe import render
 from synthdsl.compile.state import CompileOptions
 from synthdsl.errors import Diagnostic, RecipeError
@@ -45,6 +46,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="make, install, list, show and remove recipe packs",
         description="Recipe packs: folders of recipes, prompts and seed data that people "
         "share (docs/packs.md). Installing never runs code from a pack.",
+        **examples(
+            "synthdsl pack new my-pack",
+            "synthdsl pack show my-pack",
+            "synthdsl pack install ./my-pack",
+            "synthdsl pack list",
+        ),
     )
     sub = p.add_subparsers(dest="pack_command", required=True, metavar="COMMAND")
     new = sub.add_parser("new", help="create a starter pack that validates and runs")
@@ -64,7 +71,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     show = sub.add_parser("show", help="a pack's manifest and its recipes' parameters")
     show.add_argument("name", metavar="NAME|FOLDER", help="an installed pack, or a pack folder")
     rm = sub.add_parser("remove", help="uninstall a pack")
-    rm.add_argument("name", metavar="NAME")
+    rm.add_argument("name", metavar="NAME", help="the installed pack's name")
     rm.add_argument("--user", action="store_true", help="remove the user's copy")
 
 

@@ -3,8 +3,8 @@
 Input: the parsed arguments (``add_parser`` registers the command). Output on stdout:
 for each entry-point group (``synthdsl.plugins.GROUPS``) its plugins, each with the
 package and version that ship it, its ``module:attr``, and what it adds (a step kind,
-the functions with their signatures, a metric); each is loaded to check it. Exit code
-0, or 1 when a plugin fails to load (its ``PluginError`` is printed on stderr and
+the functions with their signatures, a metric, a reply schema); each is loaded to check
+it. Exit code 0, or 1 when a plugin fails to load (its ``PluginError`` is printed on stderr and
 the others are still listed). With ``SYNTHDSL_NO_PLUGINS=1`` it says plugins are off.
 """
 
@@ -27,7 +27,7 @@ def add_parser(
     """Register ``plugins`` on ``subparsers``; returns the new parser."""
     return subparsers.add_parser(
         "plugins",
-        help="list the installed plugins (step kinds, functions, metrics, packs)",
+        help="list the installed plugins (step kinds, functions, metrics, schemas, packs)",
         description="List the plugins installed Python packages provide through entry "
         "points, and check that each loads.",
     )
@@ -63,10 +63,24 @@ def _metrics() -> dict[str, str]:
     return {m.plugin.name: f"metric {m.spec.name}: {m.spec.description}" for m in plugin_metrics()}
 
 
+def _schemas() -> dict[str, str]:
+    # loads the schema plugins (pydantic models): only when listed
+    from synthdsl.lang.plugin_schemas import named_schema, schema_names
+
+    out: dict[str, str] = {}
+    for name in schema_names():
+        schema = named_schema(name) or {}
+        fields = schema.get("properties")
+        keys = ", ".join(fields) if isinstance(fields, dict) else "no properties"
+        out[name] = f"reply schema {name} ({keys})"
+    return out
+
+
 _WHAT: dict[str, Callable[[], dict[str, str]]] = {
     "synthdsl.nodes": _node_kinds,
     "synthdsl.functions": _functions,
     "synthdsl.metrics": _metrics,
+    "synthdsl.schemas": _schemas,
 }
 
 

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from synthdsl.cli import main as cli_main
+from synthdsl.cli.helptext import examples
 from synthdsl.report import write_report
 
 __all__ = ["add_parser", "main", "run"]
@@ -35,7 +36,10 @@ def add_parser(
 ) -> argparse.ArgumentParser:
     """Register ``report`` on ``subparsers``; returns the new parser."""
     p = subparsers.add_parser(
-        "report", help="rebuild the HTML report of a run directory", description=DESCRIPTION
+        "report",
+        help="rebuild the HTML report of a run directory",
+        description=DESCRIPTION,
+        **examples("synthdsl report out/quick", "synthdsl report out/quick --out quick.html"),
     )
     p.add_argument("run_dir", metavar="RUN_DIR", help="output directory of 'synthdsl run'")
     p.add_argument(

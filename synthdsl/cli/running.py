@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING
 from synthdsl import api
 from synthdsl.cli.exits import EXIT_TERMINATED, Interrupted
 from synthdsl.errors import render_diagnostics
-from synthdsl.run.progress import make_progress
+from synthdsl.run.progress import PlanBounds, make_progress
+from synthdsl.textproc.plural import plural
 
 if TYPE_CHECKING:
     from synthdsl.ir import CompiledRecipe
@@ -53,7 +54,11 @@ def run_compiled(
     import asyncio  # the event loop loads only when a run starts (validate stays fast)
 
     plan = api.build_plan(compiled)
-    progress = None if args.quiet else make_progress(compiled, sys.stderr)
+    # the plan's call bound does not know --limit: no ETA against it then
+    bounds = PlanBounds(
+        None if args.limit is not None else plan.llm_calls_max, plan.cost_usd_max is not None
+    )
+    progress = None if args.quiet else make_progress(compiled, sys.stderr, bounds)
     terminated: list[str] = []
     options = api.RunOptions(
         out_dir=args.out,
@@ -65,6 +70,7 @@ def run_compiled(
         max_failure_rate=getattr(args, "max_failure_rate", None),
         hedge=not getattr(args, "no_hedge", False),
         on_progress=progress.update if progress else None,
+        on_finish=progress.finish if progress else None,
         stop_reason=lambda: "SIGTERM" if terminated else "SIGINT",
     )
 
@@ -105,7 +111,7 @@ def run_compiled(
         raise Interrupted(stopped("terminated (SIGTERM)"), EXIT_TERMINATED) from None
     t = result.manifest["totals"]
     print(
-        f"wrote {result.records} records to {result.dataset}\n"
+        f"wrote {plural(result.records, 'record')} to {result.dataset}\n"
         f"  calls {t['calls']}, cache hits {t['cache_hits']}, retries {t['retries']}, "
         f"tokens {t['prompt_tokens']}+{t['completion_tokens']}, dropped {t['dropped']}, "
         f"failed {t['failed']}\n"

@@ -34,6 +34,7 @@ from synthdsl.analysis.collapse import (
 )
 from synthdsl.cli import main as cli_main
 from synthdsl.cli.exits import EXIT_OK, UsageError
+from synthdsl.cli.helptext import examples
 from synthdsl.errors import RunError
 
 __all__ = ["add_parser", "main", "run"]
@@ -44,7 +45,12 @@ def add_parser(
 ) -> argparse.ArgumentParser:
     """Register ``simulate`` (with its sub-command ``collapse``) on ``subparsers``."""
     sim = subparsers.add_parser(
-        "simulate", help="numerical experiments (model collapse)", description=__doc__
+        "simulate",
+        help="numerical experiments (model collapse)",
+        description="Numerical experiments. 'collapse' reproduces the model-collapse "
+        "results: models refit on their own samples drift and lose their tails, unless "
+        "real data is kept or accumulated. See docs/collapse-simulation.md.",
+        **examples("synthdsl simulate collapse --generations 20 --trials 20 --mixture-trials 4"),
     )
     kinds = sim.add_subparsers(dest="simulation", required=True, metavar="SIMULATION")
     c = kinds.add_parser(
@@ -90,7 +96,12 @@ def add_parser(
         help="plot file: .svg, or .html for a page embedding it",
     )
     c.add_argument("--no-plot", action="store_true", help="do not write a plot")
-    c.add_argument("--format", choices=["text", "json"], default="text")
+    c.add_argument(
+        "--format",
+        choices=["text", "json"],
+        default="text",
+        help="text: a table per model (default); json: every statistic, for tools",
+    )
     return sim
 
 

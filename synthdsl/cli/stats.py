@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.cli import main as cli_main
+from synthdsl.cli.helptext import examples
 from synthdsl.errors import RunError
 from synthdsl.io.readers import SourceReader
 
@@ -70,6 +71,11 @@ def add_parser(
             "self-BLEU, lengths) and, with --against, its drift from a reference set "
             "(JS divergence, variance ratios, vocabulary, mode coverage); flag the "
             "signs of model collapse. See docs/collapse-metrics.md."
+        ),
+        **examples(
+            "synthdsl stats out/quick/dataset.jsonl",
+            "synthdsl stats out/quick/dataset.jsonl --field response "
+            "--against examples/data/human.jsonl --format json",
         ),
     )
     p.add_argument("file", metavar="FILE", help="dataset to measure (JSONL or Parquet)")

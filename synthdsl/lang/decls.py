@@ -13,6 +13,7 @@ from typing import Any
 from synthdsl.errors import Diagnostic, Span, did_you_mean
 from synthdsl.ir import ModelDecl, ModelEntry, OutputDecl, SourceDecl
 from synthdsl.lang.load import Document, Path_
+from synthdsl.lang.source_checks import check_source_data
 from synthdsl.llm.local_model import local_slots
 
 __all__ = ["SAMPLING_KEYS", "parse_models", "parse_output", "parse_sources"]
@@ -60,12 +61,14 @@ def parse_sources(
 ) -> tuple[dict[str, SourceDecl], list[Diagnostic]]:
     """The recipe's sources; with ``check_files``, a ``path:`` that does not exist
     (relative to ``base_dir``, the recipe's directory), or that leads outside the
-    document's read boundary (a pack's recipe), is reported at the path's value."""
+    document's read boundary (a pack's recipe), is reported at the path's value, and
+    the data is looked at (``lang/source_checks.py``: ``hf:``, splits, columns, no
+    rows)."""
     out: dict[str, SourceDecl] = {}
     diags: list[Diagnostic] = []
     for name, raw in (doc.data.get("sources") or {}).items():
         span = doc.spans.key(("sources", name))
-        kinds = [k for k in ("path", "records", "input") if k in raw]
+        kinds = [k for k in ("path", "hf", "records", "input") if k in raw]
         if len(kinds) != 1:
             if kinds:
                 quoted = [f"'{k}'" for k in kinds]
@@ -81,9 +84,10 @@ def parse_sources(
                 diags.append(
                     Diagnostic(
                         span,
-                        f"source '{name}' has no 'path', 'records' or 'input'",
-                        "give it 'path:' (a JSONL, CSV, Parquet or text file), inline "
-                        "'records:', or 'input: true' to make it an input of a strategy",
+                        f"source '{name}' has no 'path', 'hf', 'records' or 'input'",
+                        "give it 'path:' (a JSONL, CSV, Parquet or text file), 'hf:' (a "
+                        "datasets name), inline 'records:', or 'input: true' to make it an "
+                        "input of a strategy",
                     )
                 )
             # Still declare it, with unknown fields, so that steps reading it are not
@@ -92,15 +96,19 @@ def parse_sources(
                 name=str(name), span=span, records=(), fields=("*",), base_dir=str(base_dir)
             )
             continue
-        if check_files and "path" in raw:
-            path_span = doc.spans.value(("sources", name, "path"))
-            problem = _missing_path(str(raw["path"]), base_dir, path_span)
-            if problem is None and doc.boundary is not None:
-                written = Path(str(raw["path"])).expanduser()
-                full = written if written.is_absolute() else base_dir / written
-                problem = doc.boundary.problem(full, path_span, "source", str(raw["path"]))
+        if check_files:
+            problem = None
+            if "path" in raw:
+                path_span = doc.spans.value(("sources", name, "path"))
+                problem = _missing_path(str(raw["path"]), base_dir, path_span)
+                if problem is None and doc.boundary is not None:
+                    written = Path(str(raw["path"])).expanduser()
+                    full = written if written.is_absolute() else base_dir / written
+                    problem = doc.boundary.problem(full, path_span, "source", str(raw["path"]))
             if problem is not None:
                 diags.append(problem)
+            else:
+                diags += check_source_data(doc, str(name), raw, base_dir)
         fields = tuple(raw["fields"]) if "fields" in raw else None
         records = tuple(raw["records"]) if "records" in raw else None
         out[str(name)] = SourceDecl(
@@ -116,6 +124,11 @@ def parse_sources(
             fields=fields,
             base_dir=str(base_dir),
             allow_empty=bool(raw.get("allow_empty", False)),
+            hf=raw.get("hf"),
+            split=raw.get("split"),
+            revision=raw.get("revision"),
+            config=raw.get("config"),
+            columns=tuple(raw["columns"]) if "columns" in raw else None,
             license=raw.get("license"),
         )
     return out, diags

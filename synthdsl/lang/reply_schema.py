@@ -5,7 +5,8 @@ Providers that take a schema (``response_format: json_schema``) mostly honour it
 not all do, and local servers or older models ignore it: ``{"front": 5}`` must not pass
 for required string fields ``front`` and ``back``. Input: a schema (a mapping from the
 recipe) and parsed reply values. Output: ``schema_problem`` (what is wrong with the
-schema, or None) and ``ReplySchema.problem`` (why a value does not match, or None).
+schema, or None) and ``ReplySchema.first_problem`` (a ``ReplyProblem``: where and why
+a value does not match, or None; ``problem`` as one line).
 ``pattern`` keywords run on RE2 like every recipe regex (linear time: a reply cannot hang
 a run); ``format`` is not asserted (as JSON Schema 2020-12 specifies by default).
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from jsonschema import Draft202012Validator, validators
@@ -21,7 +23,7 @@ from jsonschema.exceptions import SchemaError, ValidationError
 
 from synthdsl.lang.expr.functions import compile_regex
 
-__all__ = ["ReplySchema", "schema_problem"]
+__all__ = ["ReplyProblem", "ReplySchema", "schema_problem"]
 
 _MAX_PROBLEM = 300
 
@@ -68,20 +70,36 @@ def _patterns(schema: Any) -> Iterator[str]:
             yield from _patterns(item)
 
 
+@dataclass(frozen=True)
+class ReplyProblem:
+    """Why a reply does not match: where (the path of keys and indexes into the reply,
+    "" for the whole reply) and the validator's message (at most 300 characters)."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
 class ReplySchema:
-    """A checked schema, ready to validate replies."""
+    """A checked schema, ready to validate replies (compiled once, used for each)."""
 
     def __init__(self, schema: dict[str, Any]) -> None:
         self._validator = _Validator(schema)
 
-    def problem(self, value: Any) -> str | None:
-        """Why ``value`` does not match (the first error, by its path), or None."""
+    def first_problem(self, value: Any) -> ReplyProblem | None:
+        """The first error (the shallowest, by its path), or None when ``value`` fits."""
         error = next(iter(sorted(self._validator.iter_errors(value), key=_order)), None)
         if error is None:
             return None
         where = "/".join(str(p) for p in error.absolute_path)
-        text = f"{where}: {error.message}" if where else error.message
-        return text[:_MAX_PROBLEM]
+        return ReplyProblem(where, error.message[:_MAX_PROBLEM])
+
+    def problem(self, value: Any) -> str | None:
+        """Why ``value`` does not match (the first error, by its path), or None."""
+        found = self.first_problem(value)
+        return None if found is None else str(found)[:_MAX_PROBLEM]
 
 
 def _order(error: ValidationError) -> tuple[int, str]:

@@ -7,7 +7,10 @@ completions or explodes a list emits more than it passes). Loops also count
 ``discarded``: records their body made past the loop's target. A node sampling ``n``
 completions counts the samples that failed while others of the same record succeeded
 in ``sample_failures`` (the record itself passed). A step with ``when:`` counts the
-records that passed by unchanged in ``bypassed`` (they are also ``passed``).
+records that passed by unchanged in ``bypassed`` (they are also ``passed``). A node
+that checks replies against a JSON Schema (``json:``) counts ``schema_retries`` (the
+follow-up calls that fed a validation error back) and ``schema_failures`` (samples
+whose last allowed reply still did not fit; each is also a failure or a sample failure).
 """
 
 from __future__ import annotations
@@ -39,6 +42,9 @@ class NodeStats:
     completion_tokens: int = 0
     cost: float = 0.0
     unpriced_calls: int = 0  # calls whose model has no known price: the cost is unknown
+    checks_replies: bool = False  # a json: step: the schema counts below are reported
+    schema_retries: int = 0
+    schema_failures: int = 0
     started: float | None = None
     finished: float | None = None
 
@@ -75,6 +81,9 @@ class NodeStats:
             out["models"] = dict(sorted(self.models.items()))
         if self.sample_failures:
             out["sample_failures"] = dict(sorted(self.sample_failures.items()))
+        if self.checks_replies:
+            out["schema_retries"] = self.schema_retries
+            out["schema_failures"] = self.schema_failures
         if self.calls or self.cache_hits:
             out.update(
                 {

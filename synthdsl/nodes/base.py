@@ -10,7 +10,7 @@ layers call them:
   ``output_fields``, and ``check_graph`` (checks that need the whole graph);
 - plan: ``estimate`` (records and calls, a nested body through an ``Estimator``),
   ``describe`` (a JSON summary of the config), ``llm_use`` (model and prompt size for
-  the cost estimate);
+  the cost estimate), ``prompt`` (the prompt it renders, for ``run --dry-run``);
 - run: ``map_runner`` or ``stream_runner``.
 
 Nothing outside ``synthdsl.nodes`` knows a kind by name: the compiler, the planner and
@@ -60,6 +60,7 @@ __all__ = [
     "NodeKind",
     "Outbox",
     "Outcome",
+    "Prompt",
     "Ref",
     "Resolve",
     "Runtime",
@@ -200,6 +201,7 @@ class Drop:
 class Fail:
     kind: str
     message: str
+    detail: dict[str, Any] | None = None  # kept in the rejects row (e.g. the bad reply)
 
 
 Outcome = Emit | Drop | Fail
@@ -338,6 +340,24 @@ class StreamRunner(Protocol):
 C = TypeVar("C")
 
 
+class Prompt(Protocol):
+    """What a node that calls a model renders per record: an optional system template,
+    the user template, the model alias and the recipe's parameters (``nodes/prompting.py:
+    PromptConfig`` is one)."""
+
+    @property
+    def system(self) -> Template | None: ...
+
+    @property
+    def user(self) -> Template | None: ...
+
+    @property
+    def model(self) -> str | None: ...
+
+    @property
+    def recipe_params(self) -> dict[str, Any]: ...
+
+
 class NodeKind(Generic[C]):
     """Base class of node kinds; subclasses live one per module in ``synthdsl.nodes``."""
 
@@ -433,6 +453,11 @@ class NodeKind(Generic[C]):
 
     def llm_use(self, config: C) -> LLMUse | None:
         """The model and prompt of a node that calls one (``uses_llm``)."""
+        return None
+
+    def prompt(self, config: C) -> Prompt | None:
+        """The prompt a node that calls a model renders per record (``run --dry-run``
+        shows it without calling)."""
         return None
 
     # -- run ------------------------------------------------------------------------------

@@ -2,9 +2,12 @@
 
 Config: ``prompt`` (template file) or ``template`` (inline), optional ``system``,
 ``model`` alias, ``into`` (field receiving the text, default ``response``), ``n``
-samples per record, ``json`` (ask for JSON: true, or a JSON Schema; the parsed value
-goes into the field, and a reply that does not match the schema is a failed sample,
-kind ``schema_mismatch``, unless ``json_check: false``), ``logprobs`` (ask for token
+samples per record, ``json`` (ask for JSON: true, a JSON Schema, or ``{schema: NAME}``
+naming one an installed plugin registers; the parsed value goes into the field; a reply
+that is not JSON, or does not match the schema unless ``json_check: false``, is
+answered with a follow-up turn naming the error, up to ``json_retries`` times, default
+2, see ``structured_reply``; then it is a failed sample, kind ``invalid_json`` or
+``schema_mismatch``, carrying the error and the reply), ``logprobs`` (ask for token
 log-probabilities and store the mean surprisal, -mean(logprob) in nats per token, in
 ``<into>_surprisal``; null when the provider returns none), ``drop_truncated`` (a reply
 cut at ``max_tokens`` is a failed sample; a record whose samples were all cut is
@@ -19,7 +22,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import Span
-from synthdsl.lang.reply_schema import ReplySchema, schema_problem
+from synthdsl.lang.plugin_schemas import named_schema, schema_names
+from synthdsl.lang.reply_schema import schema_problem
+from synthdsl.llm.types import LLMResponse, ModelSpec
 from synthdsl.nodes.base import (
     CheckContext,
     Drop,
@@ -34,8 +39,13 @@ from synthdsl.nodes.base import (
     Runtime,
 )
 from synthdsl.nodes.prompting import PromptConfig, call_model, configure_prompt
+from synthdsl.nodes.structured_reply import (
+    DEFAULT_JSON_RETRIES,
+    InvalidReply,
+    ReplyReader,
+    followup,
+)
 from synthdsl.records import Record
-from synthdsl.textproc.extract import ExtractError, extract_json
 
 if TYPE_CHECKING:
     from synthdsl.ir import Node
@@ -53,6 +63,7 @@ class GenerateConfig:
     logprobs: bool = False
     drop_truncated: bool = False
     json_check: bool = True
+    json_retries: int = DEFAULT_JSON_RETRIES
 
     @property
     def surprisal_field(self) -> str:
@@ -74,15 +85,18 @@ class _Runner:
         self.cfg = node.config
         self.concurrency = rt.concurrency_for(self.cfg.prompt.model)
         self.response_format = response_format_for(self.cfg.json)
-        checked = isinstance(self.cfg.json, dict) and self.cfg.json_check
-        self.reply_schema = (
-            ReplySchema(self.cfg.json) if checked and isinstance(self.cfg.json, dict) else None
-        )
+        self.reader = ReplyReader(self.cfg.json, self.cfg.json_check)
+        self.stats = rt.node_stats(node.id, "generate")
+        if self.cfg.json is not False:
+            self.stats.checks_replies = True
 
-    async def process(self, record: Record) -> Outcome:
-        out: list[Record] = []
-        failures: list[Fail] = []
-        for i in range(self.cfg.n):
+    async def _sample(
+        self, record: Record, i: int
+    ) -> tuple[Any, LLMResponse, ModelSpec, str] | Fail:
+        """One sample: a call, then (for a json step) corrected replies asked for while
+        the reply is not valid JSON or breaks the schema, at most ``json_retries``."""
+        turns: tuple[dict[str, str], ...] = ()
+        for attempt in range(self.cfg.json_retries + 1):
             result = await call_model(
                 self.rt,
                 self.node.id,
@@ -91,27 +105,34 @@ class _Runner:
                 sample_index=i,
                 response_format=self.response_format,
                 logprobs=self.cfg.logprobs,
+                followup=turns,
             )
+            if isinstance(result, Fail):
+                return result
+            response, spec, prompt_hash = result
+            if self.cfg.drop_truncated and response.finish_reason == "length":
+                return Fail("truncated", "reply cut at max_tokens (finish_reason length)")
+            if self.cfg.json is False:
+                return response.text, response, spec, prompt_hash
+            value = self.reader.read(response.text)
+            if not isinstance(value, InvalidReply):
+                return value, response, spec, prompt_hash
+            if attempt == self.cfg.json_retries:
+                self.stats.schema_failures += 1
+                return value.fail(response.text, attempt + 1)
+            self.stats.schema_retries += 1
+            turns = (*turns, *followup(response.text, value))
+        raise AssertionError("unreachable: the last attempt returns")
+
+    async def process(self, record: Record) -> Outcome:
+        out: list[Record] = []
+        failures: list[Fail] = []
+        for i in range(self.cfg.n):
+            result = await self._sample(record, i)
             if isinstance(result, Fail):
                 failures.append(result)
                 continue
-            response, spec, prompt_hash = result
-            if self.cfg.drop_truncated and response.finish_reason == "length":
-                failures.append(Fail("truncated", "reply cut at max_tokens (finish_reason length)"))
-                continue
-            value: Any = response.text
-            if self.cfg.json is not False:
-                try:
-                    value = extract_json(response.text)
-                except ExtractError as exc:
-                    failures.append(Fail("invalid_json", f"model output is not JSON: {exc}"))
-                    continue
-                problem = self.reply_schema.problem(value) if self.reply_schema else None
-                if problem is not None:
-                    failures.append(
-                        Fail("schema_mismatch", f"reply does not match the json schema: {problem}")
-                    )
-                    continue
+            value, response, spec, prompt_hash = result
             data = dict(record.data)
             data[self.cfg.into] = value
             if self.cfg.logprobs:
@@ -132,11 +153,35 @@ class _Runner:
             return Drop("truncated reply (max_tokens reached)")
         if out:
             if failures:
-                counter = self.rt.node_stats(self.node.id, "generate").sample_failures
                 for f in failures:
-                    counter[f.kind] += 1
+                    self.stats.sample_failures[f.kind] += 1
             return Emit(out)
         return failures[0] if failures else Fail("internal", "no sample produced")
+
+
+def _names_a_schema(spec: Any) -> bool:
+    """``json: {schema: NAME}``: a schema a plugin registers (JSON Schema has no
+    ``schema`` keyword, so a mapping of that one key is never a schema itself)."""
+    return isinstance(spec, dict) and set(spec) == {"schema"} and isinstance(spec["schema"], str)
+
+
+def _plugin_schema(ref: str, ctx: CheckContext) -> dict[str, Any] | bool:
+    found = named_schema(ref)
+    if found is not None:
+        return found
+    names = schema_names()
+    hint = (
+        f"schemas installed plugins register: {', '.join(names)}"
+        if names
+        else "no installed plugin registers a schema (entry point group synthdsl.schemas)"
+    )
+    ctx.error(
+        ctx.span("json", "schema"),
+        f"json: no installed plugin registers the schema {ref!r}; a recipe never imports "
+        "a Python module by name",
+        hint,
+    )
+    return True
 
 
 class GenerateKind(NodeKind[GenerateConfig]):
@@ -150,11 +195,16 @@ class GenerateKind(NodeKind[GenerateConfig]):
 
     def configure(self, raw: Any, ctx: CheckContext) -> GenerateConfig:
         schema = raw.get("json", False)
-        if isinstance(schema, dict):
+        if _names_a_schema(schema):
+            schema = _plugin_schema(str(schema["schema"]), ctx)
+        elif isinstance(schema, dict):
             problem = schema_problem(schema)
             if problem is not None:
                 ctx.error(ctx.span("json"), f"json: {problem}")
                 schema = True
+        retries = int(raw.get("json_retries", DEFAULT_JSON_RETRIES))
+        if "json_retries" in raw and schema is False:
+            ctx.error(ctx.key_span("json_retries"), "json_retries needs json: (true or a schema)")
         return GenerateConfig(
             prompt=configure_prompt(raw, ctx),
             into=str(raw.get("into", "response")),
@@ -163,10 +213,14 @@ class GenerateKind(NodeKind[GenerateConfig]):
             logprobs=bool(raw.get("logprobs", False)),
             drop_truncated=bool(raw.get("drop_truncated", False)),
             json_check=bool(raw.get("json_check", True)),
+            json_retries=retries,
         )
 
     def templates(self, cfg: GenerateConfig) -> list[Template]:
         return cfg.prompt.templates()
+
+    def prompt(self, cfg: GenerateConfig) -> PromptConfig:
+        return cfg.prompt
 
     def model_refs(self, cfg: GenerateConfig) -> list[tuple[str | None, Span]]:
         return [(cfg.prompt.model, cfg.prompt.model_span)]
@@ -195,6 +249,8 @@ class GenerateKind(NodeKind[GenerateConfig]):
             out["drop_truncated"] = True
         if isinstance(cfg.json, dict) and not cfg.json_check:
             out["json_check"] = False
+        if cfg.json is not False and cfg.json_retries != DEFAULT_JSON_RETRIES:
+            out["json_retries"] = cfg.json_retries
         return out
 
     def map_runner(self, node: Node[GenerateConfig], rt: Runtime) -> MapRunner:

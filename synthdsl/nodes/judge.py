@@ -147,6 +147,9 @@ class JudgeKind(NodeKind[JudgeConfig]):
     def templates(self, cfg: JudgeConfig) -> list[Template]:
         return cfg.prompt.templates()
 
+    def prompt(self, cfg: JudgeConfig) -> PromptConfig:
+        return cfg.prompt
+
     def model_refs(self, cfg: JudgeConfig) -> list[tuple[str | None, Span]]:
         return [(cfg.prompt.model, cfg.prompt.model_span)]
 

@@ -9,6 +9,7 @@ record), and make the call through the run context (cache, limits, retries).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -16,10 +17,10 @@ from synthdsl.errors import LLMError, RecipeError, RunError, Span
 from synthdsl.lang.load import content_span
 from synthdsl.lang.templates import Template, TemplateRenderError, inline_template, load_template
 from synthdsl.llm.types import LLMRequest, LLMResponse, ModelSpec
-from synthdsl.nodes.base import CheckContext, Fail, LLMUse, Runtime
+from synthdsl.nodes.base import CheckContext, Fail, LLMUse, Prompt, Runtime
 from synthdsl.records import Record, stable_hash
 
-__all__ = ["FATAL_KINDS", "PromptConfig", "call_model", "configure_prompt"]
+__all__ = ["FATAL_KINDS", "PromptConfig", "call_model", "configure_prompt", "render_messages"]
 
 # Failures that no record can escape: the run stops instead of failing every record.
 FATAL_KINDS = frozenset({"missing_api_key", "auth"})
@@ -113,9 +114,10 @@ def prompt_hash(messages: tuple[dict[str, str], ...]) -> str:
 
 
 def render_messages(
-    cfg: PromptConfig, record: Record, rt: Runtime
+    cfg: Prompt, data: Mapping[str, Any]
 ) -> tuple[tuple[dict[str, str], ...], Fail | None]:
-    context = dict(record.data)
+    """The messages (system, then user) for a record's ``data``, or the render error."""
+    context = dict(data)
     context["params"] = cfg.recipe_params
     messages: list[dict[str, str]] = []
     try:
@@ -152,11 +154,17 @@ async def call_model(
     sample_index: int = 0,
     response_format: dict[str, Any] | None = None,
     logprobs: bool = False,
+    followup: tuple[dict[str, str], ...] = (),
 ) -> tuple[LLMResponse, ModelSpec, str] | Fail:
-    """Render and send one request; return (response, spec, prompt hash) or a ``Fail``."""
-    messages, fail = render_messages(cfg, record, rt)
+    """Render and send one request; return (response, spec, prompt hash) or a ``Fail``.
+
+    ``followup`` are turns sent after the rendered messages (a structured reply's retry:
+    the bad reply and the error); they are part of the request, hence of its cache key,
+    but not of the prompt hash, which names the rendered prompt."""
+    rendered, fail = render_messages(cfg, record.data)
     if fail is not None:
         return fail
+    messages = rendered + followup
     spec = rt.spec_for(cfg.model, f"{node_id}:{record.id}:{sample_index}", cfg.params)
     if sample_index or rt.salt:
         spec = _vary_seed(spec, sample_index, rt.salt)
@@ -176,4 +184,4 @@ async def call_model(
                 f"{exc} (stopping the run: every call to this model would fail the same way)"
             ) from None
         return Fail(exc.kind, str(exc))
-    return response, spec, prompt_hash(messages)
+    return response, spec, prompt_hash(rendered)

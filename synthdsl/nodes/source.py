@@ -1,25 +1,29 @@
-"""The ``source`` node: rows from a file, a folder or inline records.
+"""The ``source`` node: rows from a file, a folder, a ``datasets`` dataset (``hf:``)
+or inline records.
 
-Compile time: the source's fields (declared, or peeked from the file's first rows) and
-whether the file exists. Run time: streams rows lazily; every row becomes a record with
-an id derived from the source name and the row's position.
+Compile time: the source's fields (declared, ``columns``, or peeked from the first
+rows: of the file, or of a local ``hf:`` folder; a Hub dataset is not fetched).
+Run time: streams rows lazily (``columns`` keeps those fields, in order; a row without
+one stops the run); every row becomes a record with an id derived from the source
+name and the row's position. A source that yields no rows stops the run unless
+``allow_empty``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from synthdsl.errors import RunError
-from synthdsl.io.readers import SourceReader, peek_fields
+from synthdsl.io.readers import HubSource, SourceReader, hf_target, hub_fields, peek_fields
 from synthdsl.ir import Node, SourceDecl
 from synthdsl.lang.expr.types import FieldType, json_type
 from synthdsl.nodes.base import Estimate, Estimator, NodeKind, Outbox, Runtime, StreamRunner
 from synthdsl.records import Record, derive_id
 
-__all__ = ["KIND", "resolved_path", "source_node"]
+__all__ = ["KIND", "resolved_path", "source_node", "source_rows"]
 
 
 def resolved_path(decl: SourceDecl) -> Path | None:
@@ -28,6 +32,38 @@ def resolved_path(decl: SourceDecl) -> Path | None:
         return None
     p = Path(decl.path).expanduser()
     return p if p.is_absolute() else Path(decl.base_dir) / p
+
+
+def source_rows(cfg: SourceDecl, limit: int | None) -> Iterable[Mapping[str, Any]]:
+    """The source's rows, lazily, at most ``limit`` of them (and the source's own
+    ``limit``). Reading may raise ``RunError`` for an unreadable file."""
+    if cfg.records is not None:
+        rows = list(cfg.records)
+        own = rows[: cfg.limit] if cfg.limit else rows
+        return own if limit is None else own[:limit]
+    most = cfg.limit
+    if limit is not None:
+        most = min(most, limit) if most else limit
+    if cfg.hf is not None:
+        return HubSource(
+            hf_target(cfg.hf, Path(cfg.base_dir)),
+            split=cfg.split,
+            revision=cfg.revision,
+            config=cfg.config,
+            columns=cfg.columns,
+            limit=most,
+        )
+    path = resolved_path(cfg)
+    assert path is not None
+    reader = SourceReader(
+        path,
+        fmt=cfg.format,
+        text_field=cfg.text_field,
+        limit=most,
+        glob=cfg.glob,
+        split=cfg.split,
+    )
+    return reader if cfg.columns is None else _selected(reader, cfg.columns, cfg.name)
 
 
 def source_node(node_id: str, decl: SourceDecl, origin: str | None) -> Node[SourceDecl]:
@@ -41,19 +77,8 @@ class _Runner:
         self.rt = rt
         self.cfg = node.config
 
-    def rows(self) -> Any:
-        cfg = self.cfg
-        if cfg.records is not None:
-            rows = list(cfg.records)
-            return rows[: cfg.limit] if cfg.limit else rows
-        path = resolved_path(cfg)
-        assert path is not None
-        limit = cfg.limit
-        if self.rt.limit is not None:
-            limit = min(limit, self.rt.limit) if limit else self.rt.limit
-        return SourceReader(
-            path, fmt=cfg.format, text_field=cfg.text_field, limit=limit, glob=cfg.glob
-        )
+    def rows(self) -> Iterable[Mapping[str, Any]]:
+        return source_rows(self.cfg, self.rt.limit)
 
     async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
         count = 0
@@ -71,7 +96,8 @@ class _Runner:
             out.count_passed(1)
             await out.emit(rec)
         if count == 0 and self.rt.limit != 0 and not self.cfg.allow_empty:
-            where = f" ({self.cfg.path})" if self.cfg.path else ""
+            written = self.cfg.path or self.cfg.hf
+            where = f" ({written})" if written else ""
             raise RunError(
                 f"source '{self.cfg.name}'{where} yielded no rows; if it may be empty, "
                 f"say so: sources: {{{self.cfg.name}: {{allow_empty: true}}}}"
@@ -87,6 +113,10 @@ class SourceKind(NodeKind[SourceDecl]):
     def output_fields(self, cfg: SourceDecl, upstream: list[str]) -> list[str]:
         if cfg.fields is not None:
             return list(cfg.fields)
+        if cfg.columns is not None:
+            return list(cfg.columns)
+        if cfg.hf is not None:
+            return _hf_fields(cfg)
         if cfg.records is not None:
             seen: list[str] = []
             for r in cfg.records:
@@ -96,7 +126,9 @@ class SourceKind(NodeKind[SourceDecl]):
         if path is None or not path.exists():
             return ["*"]
         try:
-            fields = peek_fields(path, fmt=cfg.format, text_field=cfg.text_field, glob=cfg.glob)
+            fields = peek_fields(
+                path, fmt=cfg.format, text_field=cfg.text_field, glob=cfg.glob, split=cfg.split
+            )
         except Exception:  # the run reports unreadable files with their position
             return ["*"]
         return fields or ["*"]
@@ -137,6 +169,11 @@ class SourceKind(NodeKind[SourceDecl]):
         out: dict[str, Any] = {"format": cfg.format}
         if cfg.path is not None:
             out["path"] = cfg.path
+        for key in ("hf", "config", "split", "revision"):
+            if getattr(cfg, key) is not None:
+                out[key] = getattr(cfg, key)
+        if cfg.columns is not None:
+            out["columns"] = list(cfg.columns)
         if cfg.records is not None:
             out["records"] = len(cfg.records)
         if cfg.limit:
@@ -148,6 +185,32 @@ class SourceKind(NodeKind[SourceDecl]):
 
 
 KIND = SourceKind()
+
+
+def _selected(
+    rows: Iterable[dict[str, Any]], columns: tuple[str, ...], name: str
+) -> Iterator[dict[str, Any]]:
+    """Each row with only ``columns``, in that order; a row without one is an error."""
+    for row in rows:
+        missing = [c for c in columns if c not in row]
+        if missing:
+            raise RunError(
+                f"source '{name}': a row has no column {', '.join(missing)}; "
+                f"its fields: {', '.join(row)}"
+            )
+        yield {c: row[c] for c in columns}
+
+
+def _hf_fields(cfg: SourceDecl) -> list[str]:
+    """The fields of a local ``hf:`` dataset's first rows; unknown for a Hub one."""
+    target = hf_target(cfg.hf or "", Path(cfg.base_dir))
+    if isinstance(target, str) or not target.exists():
+        return ["*"]
+    try:
+        fields = hub_fields(target, cfg.split, None, cfg.config, cfg.columns)
+    except Exception:  # validate reports it at the hf: value; the run says it again
+        return ["*"]
+    return list(fields) or ["*"]
 
 
 _PEEK_ROWS = 50

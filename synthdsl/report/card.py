@@ -277,9 +277,25 @@ def _collapse(div: textstats.Diversity, ts: textstats.TextStats) -> str:
     }
     if not measured:
         return head + "No text field to measure.\n"
-    where = ", ".join(f"`{f}` ({n} texts)" for f, n in measured.items())
+    judged = [f for f in measured if f not in div.too_few]
+    few = [f for f in measured if f in div.too_few]
+    note = ""
+    if few:
+        note = (
+            "Too few records to judge "
+            + ", ".join(f"`{f}` ({measured[f]} texts)" for f in few)
+            + f": the metrics need about {textstats.MIN_TEXTS_TO_JUDGE} texts per field to "
+            "mean anything, so they are not flagged.\n"
+        )
+    if not judged:
+        return head + note
+    where = ", ".join(f"`{f}` ({measured[f]} texts)" for f in judged)
     if not div.flags:
-        return head + f"None: every thresholded diversity metric is within its limit on {where}.\n"
+        return (
+            head
+            + f"None: every thresholded diversity metric is within its limit on {where}.\n"
+            + ("\n" + note if note else "")
+        )
     rows = [
         (f"`{f.field}`", f.metric, mk.fmt_metric(f.value), mk.fmt_metric(f.threshold), f.message)
         for f in div.flags
@@ -288,6 +304,7 @@ def _collapse(div: textstats.Diversity, ts: textstats.TextStats) -> str:
         head
         + f"{len(div.flags)} flag{'s' if len(div.flags) != 1 else ''} on {where}:\n\n"
         + _table(["field", "metric", "value", "threshold", "what it means"], rows)
+        + ("\n" + note if note else "")
     )
 
 

@@ -24,6 +24,7 @@ from synthdsl.textproc.tokens import entropy, tokenize
 __all__ = [
     "MAX_DIVERSITY_TEXTS",
     "METRIC_HELP",
+    "MIN_TEXTS_TO_JUDGE",
     "Diversity",
     "FlagRow",
     "TextStats",
@@ -35,6 +36,9 @@ __all__ = [
 
 MAX_FIELDS = 3
 MAX_DIVERSITY_TEXTS = 10_000
+# Below this many texts in a field, its metrics are shown but not judged: no collapse
+# flag is raised and the report says there are too few records to judge.
+MIN_TEXTS_TO_JUDGE = 50
 
 
 def _diversity_module() -> tuple[Any, str]:
@@ -112,6 +116,8 @@ class Diversity:
     metrics: dict[str, dict[str, float | None]] = field(default_factory=dict)
     thresholds: dict[str, tuple[str, float]] = field(default_factory=dict)
     flags: list[FlagRow] = field(default_factory=list)
+    # fields measured on fewer than MIN_TEXTS_TO_JUDGE texts (never flagged): count
+    too_few: dict[str, int] = field(default_factory=dict)
 
 
 # metric -> (field of synthdsl.analysis.diversity.Thresholds, comparison that is ok)
@@ -206,7 +212,9 @@ def diversity(ts: TextStats) -> Diversity:
                 for k, v in flat.items()
                 if not k.startswith("length.") and k != "self_bleu_sample"
             }
-            if callable(flags_fn):
+            if len(texts) < MIN_TEXTS_TO_JUDGE:
+                result.too_few[f] = len(texts)
+            elif callable(flags_fn):
                 for flag in flags_fn(report, None) or []:
                     row = FlagRow(
                         f,

@@ -28,6 +28,7 @@ __all__ = [
     "ATTEMPT_DIR",
     "CARD_FILES",
     "CARD_MARKER",
+    "MANIFEST",
     "PUBLISHED",
     "begin",
     "card_name",

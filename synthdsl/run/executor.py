@@ -110,12 +110,20 @@ class _Reporter:
                 self.node.id, "dropped", reason, rec, detail=detail, round_=self.rt.round
             )
 
-    def fail(self, rec: Record, kind: str, message: str) -> None:
+    def fail(
+        self, rec: Record, kind: str, message: str, detail: dict[str, Any] | None = None
+    ) -> None:
         self.stats.failed[kind] += 1
         self.rt.failed(self.node.id, kind, message)
         if self.rt.rejects is not None:
             self.rt.rejects.write(
-                self.node.id, "failed", kind, rec, error=message, round_=self.rt.round
+                self.node.id,
+                "failed",
+                kind,
+                rec,
+                error=message,
+                detail=detail,
+                round_=self.rt.round,
             )
 
     def count_in(self, n: int) -> None:
@@ -143,7 +151,7 @@ class _Reporter:
         elif isinstance(outcome, Drop):
             self.drop(rec, outcome.reason, outcome.detail)
         else:
-            self.fail(rec, outcome.kind, outcome.message)
+            self.fail(rec, outcome.kind, outcome.message, outcome.detail)
 
 
 class _Gate:

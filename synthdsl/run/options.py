@@ -95,6 +95,9 @@ class RunOptions:
     # recipe's ``run: {max_failure_rate}``, else 0.5; see ``run/failure_rate.py``).
     max_failure_rate: float | None = None
     on_progress: Callable[[RunContext], None] | None = None
+    # Called with the manifest once the run's files are written (the progress
+    # display's last frame), also after a failed or interrupted run.
+    on_finish: Callable[[Manifest], None] | None = None
     # The LLM client; None: a ProviderPool owned (and closed) by the run.
     client: LLMClient | None = None
     # What stopped an interrupted run, for the manifest's ``reason`` ("SIGINT" unless

@@ -116,6 +116,8 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
         if status == "completed":
             manifest["card"] = _write_card(options, work, out_dir, compiled, plan, manifest)
         attempt.publish(out_dir, work, manifest)
+        if options.on_finish is not None:
+            options.on_finish(manifest)
         try:
             if options.client is None:  # a client passed in belongs to the caller
                 await client.aclose()

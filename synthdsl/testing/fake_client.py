@@ -35,8 +35,7 @@ from synthdsl.testing.fake_openai.faults import (
 )
 from synthdsl.testing.fake_openai.replies import (
     completion,
-    last_user_text,
-    parse_directives,
+    conversation_directives,
     request_digests,
 )
 
@@ -155,7 +154,7 @@ class FakeClient:
         model_name = model.split("/", 1)[1] if "/" in model else model
         body = build_body(request, model_name)
         try:
-            directives = parse_directives(last_user_text(body["messages"]))
+            directives = conversation_directives(body["messages"])
         except ValueError as exc:
             raise LLMError(
                 f"{model}: HTTP 400 bad request: Bad directive: {exc}",

@@ -113,7 +113,7 @@ def test_fields_of_a_file_source_are_peeked_and_unknown_ones_are_not_checked(wor
             synthdsl: 1
             sources:
               rows: {path: data.jsonl}
-              blank: {path: empty.jsonl}
+              blank: {path: empty.jsonl, allow_empty: true}
             steps:
               - id: keep
                 from: rows
@@ -355,7 +355,7 @@ def test_a_shape_needs_its_fields_named_where_they_are_chosen(work: Path) -> Non
 
 def test_output_fields_are_not_checked_when_unknown(work: Path) -> None:
     write(work, "empty.jsonl", "")
-    text = OUTPUT.replace("records: [{instruction: x}]", "path: empty.jsonl")
+    text = OUTPUT.replace("records: [{instruction: x}]", "path: empty.jsonl, allow_empty: true")
     recipe = compile_ok(write(work, "main.yaml", text.replace("OUT", "{fields: [zzz]}")))
     # what the output step adds is known, the rest is not: nothing is checked
     assert recipe.graph.nodes["ask"].fields == ["*", "answer"]

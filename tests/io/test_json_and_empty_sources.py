@@ -2,7 +2,9 @@
 that yields no rows stops the run unless the recipe says it may be empty.
 
 Before: a ``.json`` array passed ``validate`` and failed ``run`` ("cannot tell the
-format"), and an empty source made a run that exited 0 with nothing in it.
+format"), and an empty source made a run that exited 0 with nothing in it. ``validate``
+now finds an empty source (exit 2); the run's own check (exit 1) is tested in
+``test_hf_sources.py``.
 """
 
 from __future__ import annotations
@@ -58,14 +60,13 @@ def test_what_validate_accepts_run_reads(tmp_path: Path) -> None:
     assert [r["x"] for r in read_jsonl(tmp_path / "out" / "dataset.jsonl")] == [1]
 
 
-def test_an_empty_source_stops_the_run_unless_allowed(
+def test_an_empty_source_is_a_recipe_error_unless_allowed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "none.jsonl").write_text("", encoding="utf-8")
     recipe = _recipe(tmp_path, "{path: none.jsonl}")
-    assert main(["run", str(recipe), "--quiet", "--out", str(tmp_path / "a")]) == 1
-    assert "source 's' (none.jsonl) yielded no rows" in capsys.readouterr().err
-    manifest = json.loads((tmp_path / "a" / "manifest.json").read_text("utf-8"))
-    assert manifest["status"] == "failed"
+    assert main(["run", str(recipe), "--quiet", "--out", str(tmp_path / "a")]) == 2
+    assert f"{recipe}:3:13: error: source 's' (none.jsonl) has no rows" in capsys.readouterr().err
+    assert not (tmp_path / "a" / "manifest.json").exists()
     recipe = _recipe(tmp_path, "{path: none.jsonl, allow_empty: true}")
     assert main(["run", str(recipe), "--quiet", "--out", str(tmp_path / "b")]) == 0

@@ -2,8 +2,9 @@
 every reply against it at run time.
 
 Before, ``{"front": 5}`` passed for required string fields ``front`` and ``back``: the
-schema was only sent to the provider. The loopback server is told what to answer
-(``[[reply: ...]]``), so the replies that break the schema are real HTTP replies.
+schema was only sent to the provider. The loopback server is told what to answer, on
+the first call and on every corrected reply asked for (``[[replies: ...]]``), so the
+replies that break the schema are real HTTP replies, and stay broken.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ sources:
   s: {{records: [{rows}]}}
 steps:
   - id: card
-    generate: {{model: gen, template: "[[reply: {{{{ r }}}}]]", into: card, json: {schema}}}
+    generate: {{model: gen, template: "[[replies: {{{{ r }}}}]]", into: card, json: {schema}}}
 """,
         encoding="utf-8",
     )

@@ -49,7 +49,7 @@ def _project(tmp_path: Path, recipe: str = RECIPE) -> Path:
 def test_a_recipe_using_the_plugin_validates_and_plans(cli: Cli, tmp_path: Path) -> None:
     root = _project(tmp_path)
     done = cli("validate", "recipe.yaml", cwd=root)
-    assert (done.code, done.out.strip()) == (0, "recipe.yaml: ok (4 nodes, 1 LLM steps)")
+    assert (done.code, done.out.strip()) == (0, "recipe.yaml: ok (4 nodes, 1 LLM step)")
     text = cli("plan", "recipe.yaml", cwd=root)
     assert text.code == 0
     assert "clean  redact_emails 4 records <- mails" in text.out

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import datasets  # type: ignore[import-untyped]
+import datasets
 import pytest
 from helpers import read_jsonl
 from huggingface_hub import DatasetCard
@@ -158,7 +158,8 @@ def test_card_states_the_runs_facts_and_parses_as_a_hugging_face_card(
     sources = section(text, "Sources")
     assert table_row(sources, "`human`")[1:] == ["human.jsonl", "cc-by-4.0"]
     assert table_row(sources, "`topics`")[1:] == ["inline records", "cc0-1.0"]
-    assert "## Collapse flags" in text
+    # a handful of records is not enough to call collapse either way
+    assert section(text, "Collapse flags").startswith("\nToo few records to judge `")
     assert "synthdsl run recipe.yaml\n" in text
     # no secret, no endpoint, no local folder
     assert SECRET not in text
@@ -231,7 +232,7 @@ def test_parquet_data_files_and_the_size_bucket(server: FakeOpenAIServer, projec
 def test_collapse_flags_of_the_report_reach_the_card(
     server: FakeOpenAIServer, project: Path
 ) -> None:
-    topics = "".join(json.dumps({"topic": f"t{i}"}) + "\n" for i in range(40))
+    topics = "".join(json.dumps({"topic": f"t{i}"}) + "\n" for i in range(60))
     (project / "topics.jsonl").write_text(topics, encoding="utf-8")
     recipe = project / "same.yaml"
     recipe.write_text(

@@ -575,3 +575,28 @@ def test_report_renders_in_a_real_headless_browser(server: FakeOpenAIServer, pro
     assert tuple(pixels[1000, 20, :3]) == (0xF6, 0xF7, 0xFB)
     green = np.all(pixels[:, :, :3] == np.array([0x4C, 0x9A, 0x6A], dtype=np.uint8), axis=2)
     assert int(green.sum()) > 5_000
+
+
+def test_few_records_are_not_judged_for_collapse(project: Path) -> None:
+    """Four identical texts would trip every collapse threshold; on so few the report
+    says it cannot judge rather than flagging (or clearing) them."""
+    same = ", ".join('{text: "the very same sentence about the very same thing"}' for _ in range(4))
+    recipe = project / "few.yaml"
+    recipe.write_text(
+        f"""
+synthdsl: 1
+name: few
+sources:
+  s: {{records: [{same}]}}
+steps:
+  - id: keep
+    filter: "len(text) > 0"
+""",
+        "utf-8",
+    )
+    out = project / "few"
+    assert cli_main(["run", str(recipe), "--quiet", "--out", str(out)]) == 0
+    html = build_report(out)
+    assert "Too few records to judge (text: 4 texts)" in html
+    assert "No collapse flag" not in html and "Collapse warning" not in html
+    assert '<span class="pill ok">' not in html and '<span class="pill flag">' not in html

@@ -41,6 +41,7 @@ from synthdsl.cli import main as cli_main
 from synthdsl.cli.docqa.files import FORMATS, ingest, save_as
 from synthdsl.cli.docqa.inputs import DOCUMENT_SUFFIXES, MODES, infer_mode
 from synthdsl.cli.docqa.strategy import create, curate
+from synthdsl.cli.helptext import examples
 from synthdsl.cli.options import (
     add_override_options,
     add_run_options,
@@ -79,6 +80,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
             "recursively) and write DIR/documents.jsonl, one row per document: path, "
             "title, text, pages. See docs/strategies/doc_qa.md."
         ),
+        **examples("synthdsl ingest examples/data/docs --out out/docs"),
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="document files or folders")
     p.add_argument(
@@ -96,6 +98,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
             "(qa), question-reasoning-answer triples (cot) or a summary, one record each, "
             "with the doc_qa_generate recipe. Writes a run directory: dataset.jsonl, "
             "rejects.jsonl, manifest.json."
+        ),
+        **examples(
+            "synthdsl create out/docs --type qa --num-pairs 2 --out out/pairs",
+            "synthdsl create examples/data/docs/sourdough.md --type summary "
+            "--set steps.create.with.temperature=0.2 --out out/summary",
         ),
     )
     c.add_argument(
@@ -117,7 +124,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="N",
         help="tokens shared by consecutive chunks (default 64)",
     )
-    _add_run_options(c, _DEFAULT_OUT / "generated")
+    _add_run_options(c, _DEFAULT_OUT / "generated", "steps.create.with.temperature=0.2")
 
     u = subparsers.add_parser(
         "curate",
@@ -127,6 +134,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
             "least the threshold, with the doc_qa_curate recipe. Scores are integers: "
             "8.5 keeps 9 and 10. Dropped pairs go to rejects.jsonl with their score and "
             "the judge's reason."
+        ),
+        **examples(
+            "synthdsl curate out/pairs --threshold 7 --out out/curated",
+            "synthdsl curate out/pairs/dataset.jsonl "
+            "--set steps.curate.with.judge_max_tokens=128 --out out/curated-short",
         ),
     )
     u.add_argument(
@@ -141,7 +153,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         choices=MODES,
         help="judge prompt (default: the pairs' own mode, from doc_qa.mode or their fields)",
     )
-    _add_run_options(u, _DEFAULT_OUT / "curated")
+    _add_run_options(u, _DEFAULT_OUT / "curated", "steps.curate.with.judge_max_tokens=128")
 
     s = subparsers.add_parser(
         "save-as",
@@ -150,6 +162,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
             "Convert pairs to a fine-tuning format: openai (chat messages), chatml "
             "(messages plus the ChatML text), alpaca, sharegpt, or jsonl (the records "
             "themselves). No LLM call."
+        ),
+        **examples(
+            "synthdsl save-as out/curated --format openai --out out/train.jsonl",
+            "synthdsl save-as out/curated --format alpaca --out out/train.parquet",
         ),
     )
     s.add_argument(
@@ -162,19 +178,31 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="output file (.parquet writes Parquet; default: FORMAT.jsonl next to the input)",
     )
     s.add_argument("--system", metavar="TEXT", help="chat formats: a fixed system message")
-    s.add_argument("--instruction-field", default="instruction", metavar="NAME")
-    s.add_argument("--input-field", default="input", metavar="NAME")
-    s.add_argument("--response-field", default="response", metavar="NAME")
+    s.add_argument(
+        "--instruction-field",
+        default="instruction",
+        metavar="NAME",
+        help="field holding the instruction or question (default instruction)",
+    )
+    s.add_argument(
+        "--input-field",
+        default="input",
+        metavar="NAME",
+        help="field holding an optional input beside the instruction (default input)",
+    )
+    s.add_argument(
+        "--response-field",
+        default="response",
+        metavar="NAME",
+        help="field holding the answer (default response)",
+    )
     s.add_argument(
         "--provenance", action="store_true", help="keep each record's _provenance object"
     )
 
 
-def _add_run_options(p: argparse.ArgumentParser, out: Path) -> None:
-    add_override_options(
-        p,
-        "any other override of the run's recipe, e.g. --set steps.create.with.temperature=0.2",
-    )
+def _add_run_options(p: argparse.ArgumentParser, out: Path, set_example: str) -> None:
+    add_override_options(p, f"any other override of the run's recipe, e.g. --set {set_example}")
     add_run_options(p, out=out, rows="input rows")
 
 

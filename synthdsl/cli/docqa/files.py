@@ -29,6 +29,7 @@ from synthdsl.errors import RunError
 from synthdsl.io.chat import to_format
 from synthdsl.io.readers import SourceReader
 from synthdsl.io.writers import JsonlWriter, SinkError, open_writer
+from synthdsl.textproc.plural import plural
 
 __all__ = ["FORMATS", "ingest", "make_dir", "save_as"]
 
@@ -82,7 +83,7 @@ def ingest(args: argparse.Namespace) -> int:
         )
     pdfs = f", {pages} PDF pages" if pages else ""
     print(
-        f"wrote {len(found)} documents ({chars:,} characters{pdfs}) to {target}\n"
+        f"wrote {plural(len(found), 'document')} ({chars:,} characters{pdfs}) to {target}\n"
         f"  next: synthdsl create {target} --type qa"
     )
     return 0
@@ -115,5 +116,5 @@ def save_as(args: argparse.Namespace) -> int:
                 out["_provenance"] = row["_provenance"]
             writer.write(out)
             written += 1
-    print(f"wrote {written} records ({args.format}) to {target}")
+    print(f"wrote {plural(written, 'record')} ({args.format}) to {target}")
     return 0

@@ -29,7 +29,19 @@ __all__ = [
     "strip_bom",
 ]
 
-FORMATS = ("auto", "jsonl", "json", "csv", "parquet", "text", "lines", "html", "pdf", "yaml")
+FORMATS = (
+    "auto",
+    "jsonl",
+    "json",
+    "csv",
+    "parquet",
+    "arrow",
+    "text",
+    "lines",
+    "html",
+    "pdf",
+    "yaml",
+)
 _EXTENSIONS: dict[str, str] = {
     ".jsonl": "jsonl",
     ".json": "json",
@@ -37,6 +49,7 @@ _EXTENSIONS: dict[str, str] = {
     ".csv": "csv",
     ".parquet": "parquet",
     ".pq": "parquet",
+    ".arrow": "arrow",
     ".txt": "text",
     ".md": "text",
     ".markdown": "text",

@@ -1,18 +1,20 @@
 """The reader of a source: picks each file's format reader and drives it.
 
-Input: a source path (a file or a folder), a format (``auto``: from each file's
-extension, see ``detect_format``; otherwise forced for every file read), the field
-document text goes to, a row limit, a glob, and what to do with bad lines. Output:
-``SourceReader`` (an iterable of ``dict`` rows, re-readable, with the problems it
-skipped), ``read_source`` (its rows as an iterator) and ``peek_fields`` (the field
-names of the first rows, cheaply, for compile-time template checks).
+Input: a source path (a file, a folder, or a folder ``datasets`` saved with
+``save_to_disk``: its Arrow shards, of one ``split`` for a ``DatasetDict``), a format
+(``auto``: from each file's extension, see ``detect_format``; otherwise forced for
+every file read), the field document text goes to, a row limit, a glob, and what to
+do with bad lines. Output: ``SourceReader`` (an iterable of ``dict`` rows, re-readable,
+with the problems it skipped), ``read_source`` (its rows as an iterator), ``peek_fields``
+(the field names of the first rows, cheaply, for compile-time template checks) and
+``has_rows`` (whether it yields a row at all, for ``validate``).
 
 Raises ``SourceError`` (a ``RunError``): missing path, unknown format (or an extension
-that names none), a bad limit or ``on_error``, a file that cannot be opened, and
-whatever the format readers report. With ``on_error="skip"`` bad lines, rows, list
-items and whole unreadable documents are skipped and recorded in
-``SourceReader.problems`` instead (missing files and a missing pyarrow or pypdf still
-raise).
+that names none), a split missing or unknown (or asked of a plain folder), a bad limit
+or ``on_error``, a file that cannot be opened, and whatever the format readers report.
+With ``on_error="skip"`` bad lines, rows, list items and whole unreadable documents are
+skipped and recorded in ``SourceReader.problems`` instead (missing files and a missing
+pyarrow or pypdf still raise).
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from synthdsl.io.readers.arrow_file import arrow_fields, read_arrow
 from synthdsl.io.readers.base import OnError, ReadContext, SourceError, check_fmt, detect_format
 from synthdsl.io.readers.csv_table import csv_header, read_csv
 from synthdsl.io.readers.files import source_files
+from synthdsl.io.readers.hf_disk import disk_kind, disk_shards
 from synthdsl.io.readers.html_page import FIELDS as HTML_FIELDS
 from synthdsl.io.readers.html_page import read_html
 from synthdsl.io.readers.json_array import read_json
@@ -37,7 +41,7 @@ from synthdsl.io.readers.text import FIELDS as TEXT_FIELDS
 from synthdsl.io.readers.text import read_text
 from synthdsl.io.readers.yaml_list import read_yaml
 
-__all__ = ["SourceReader", "peek_fields", "read_source"]
+__all__ = ["SourceReader", "has_rows", "peek_fields", "read_source"]
 
 FormatReader = Callable[[Path, ReadContext], Iterator[dict[str, Any]]]
 
@@ -46,6 +50,7 @@ _READERS: dict[str, FormatReader] = {
     "json": read_json,
     "csv": read_csv,
     "parquet": read_parquet,
+    "arrow": read_arrow,
     "text": read_text,
     "lines": read_lines,
     "html": read_html,
@@ -79,6 +84,7 @@ class SourceReader:
         limit: int | None = None,
         glob: str | None = None,
         on_error: OnError = "raise",
+        split: str | None = None,
     ) -> None:
         check_fmt(fmt)
         if limit is not None and limit < 0:
@@ -90,12 +96,21 @@ class SourceReader:
         self.text_field = text_field
         self.limit = limit
         self.glob = glob
+        self.split = split
         self.on_error: OnError = on_error
         self.problems: list[tuple[int, str]] = []
         self.rows_read = 0
 
     def files(self) -> list[Path]:
-        """The files read, in order."""
+        """The files read, in order: a ``save_to_disk`` folder's Arrow shards (of
+        ``split``, for a ``DatasetDict``), else the files ``source_files`` walks to."""
+        if disk_kind(self.path) is not None:
+            return disk_shards(self.path, self.split)
+        if self.split is not None:
+            raise SourceError(
+                f"{self.path}: split: {self.split} needs a folder saved by datasets "
+                "(save_to_disk) or an hf: source"
+            )
         return source_files(self.path, fmt=self.fmt, glob=self.glob)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
@@ -118,7 +133,7 @@ class SourceReader:
         if found is None:
             raise SourceError(
                 f"{file}: cannot tell the format from the extension {file.suffix!r}; "
-                "set the source format (jsonl, json, csv, parquet, text, html, pdf or yaml)"
+                "set the source format (jsonl, json, csv, parquet, arrow, text, html, pdf or yaml)"
             )
         return found
 
@@ -162,6 +177,7 @@ def read_source(
     limit: int | None = None,
     glob: str | None = None,
     on_error: OnError = "raise",
+    split: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """The rows of a source, lazily; see ``SourceReader`` (for skipped-line reports).
 
@@ -171,7 +187,13 @@ def read_source(
         raise SourceError(f"{path}: no such file or folder")
     return iter(
         SourceReader(
-            path, fmt=fmt, text_field=text_field, limit=limit, glob=glob, on_error=on_error
+            path,
+            fmt=fmt,
+            text_field=text_field,
+            limit=limit,
+            glob=glob,
+            on_error=on_error,
+            split=split,
         )
     )
 
@@ -183,16 +205,19 @@ def peek_fields(
     sample: int = 20,
     *,
     glob: str | None = None,
+    split: str | None = None,
 ) -> list[str]:
     """Field names in the first ``sample`` rows, in order of first appearance.
 
     Cheap: CSV fields come from the header, Parquet fields from the schema (no data
-    read), document files are not opened (text gives ``[text_field, "path"]``, HTML
-    adds ``"title"``, PDF ``"title"`` and ``"pages"``), JSONL and YAML read the first
-    rows (bad lines and items are skipped here). Raises SourceError when the source is
-    missing.
+    read; Arrow fields likewise), document files are not opened (text gives
+    ``[text_field, "path"]``, HTML adds ``"title"``, PDF ``"title"`` and ``"pages"``),
+    JSONL and YAML read the first rows (bad lines and items are skipped here). Raises
+    SourceError when the source is missing.
     """
-    reader = SourceReader(path, fmt=fmt, text_field=text_field, glob=glob, on_error="skip")
+    reader = SourceReader(
+        path, fmt=fmt, text_field=text_field, glob=glob, on_error="skip", split=split
+    )
     seen: dict[str, None] = {}
     budget = max(sample, 1)
     for file in reader.files():
@@ -208,6 +233,9 @@ def peek_fields(
         elif kind == "parquet":
             seen.update(dict.fromkeys(parquet_fields(file)))
             budget -= sample
+        elif kind == "arrow":
+            seen.update(dict.fromkeys(arrow_fields(file)))
+            budget -= sample
         else:
             for count, row in enumerate(reader.read_file(file), start=1):
                 seen.update(dict.fromkeys(row))
@@ -215,3 +243,23 @@ def peek_fields(
                 if budget <= 0 or count >= sample:
                     break
     return list(seen)
+
+
+def has_rows(
+    path: Path,
+    fmt: str = "auto",
+    *,
+    glob: str | None = None,
+    split: str | None = None,
+) -> bool | None:
+    """Whether the source yields a row: document formats yield one per file (no file
+    opened), the others are read up to their first row. None when that cannot be told
+    without an error (the run reports it with its position)."""
+    reader = SourceReader(path, fmt=fmt, glob=glob, split=split, limit=1)
+    try:
+        files = reader.files()
+        if any(reader.file_format(f) in _DOCUMENT_FIELDS for f in files):
+            return True
+        return next(iter(reader), None) is not None
+    except SourceError:
+        return None

@@ -41,8 +41,10 @@ LEAD = (
     "Every record entering a node is <b>passed</b>, <b>dropped</b> on purpose (by reason) "
     "or <b>failed</b> (by error kind): <i>in = passed + dropped + failed</i>. "
     "<b>out</b> counts records emitted; it exceeds passed when a node makes several "
-    "records from one (extract lists, <code>n &gt; 1</code>, loops). Loop bodies are "
-    "shaded and indented under their loop."
+    "records from one (extract lists, <code>n &gt; 1</code>, loops). Under a "
+    "<code>json:</code> step's failures: <b>schema retries</b> (replies sent back with "
+    "their validation error) and <b>schema failures</b> (samples still invalid after "
+    "the last retry). Loop bodies are shaded and indented under their loop."
 )
 
 
@@ -100,7 +102,8 @@ def _row(nid: str, st: Mapping[str, Any], depth: int) -> str:
         f'<td class="num c-out">{mk.cell(mk.as_int(st.get("out")))}</td>'
         f'<td class="num">{mk.cell(sum(dropped.values()))}{mk.breakdown(dropped)}'
         f"{_discarded_note(mk.as_int(st.get('discarded')))}</td>"
-        f'<td class="num">{mk.cell(sum(failed.values()))}{mk.breakdown(failed)}</td>'
+        f'<td class="num">{mk.cell(sum(failed.values()))}{mk.breakdown(failed)}'
+        f"{_schema_note(st)}</td>"
         f'<td class="num">{mk.cell(st.get("calls"))}</td>'
         f'<td class="num">{mk.cell(st.get("cache_hits"))}</td>'
         f'<td class="num">{mk.cell(st.get("retries"))}</td>'
@@ -108,6 +111,18 @@ def _row(nid: str, st: Mapping[str, Any], depth: int) -> str:
         f'<td class="num">{esc(mk.seconds(st.get("wall_time_s")))}</td>'
         f'<td class="{"ok" if bal is not False else "bad"}">'
         f"{'✔' if bal is not False else '✖'}</td></tr>"
+    )
+
+
+def _schema_note(st: Mapping[str, Any]) -> str:
+    """A json: step's structured-reply counts, under its failures."""
+    if "schema_retries" not in st:
+        return ""
+    retries = mk.as_int(st.get("schema_retries"))
+    failures = mk.as_int(st.get("schema_failures"))
+    return (
+        f'<ul class="why"><li>schema retries <b>{fmt_num(retries)}</b></li>'
+        f"<li>schema failures <b>{fmt_num(failures)}</b></li></ul>"
     )
 
 

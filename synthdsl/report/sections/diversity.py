@@ -12,7 +12,14 @@ from __future__ import annotations
 from synthdsl.charts.bullet import Bullet, bullet_chart
 from synthdsl.charts.svg import esc, fmt_num
 from synthdsl.report.sections import markup as mk
-from synthdsl.report.textstats import MAX_DIVERSITY_TEXTS, METRIC_HELP, Diversity, TextStats
+from synthdsl.report.textstats import (
+    MAX_DIVERSITY_TEXTS,
+    METRIC_HELP,
+    MIN_TEXTS_TO_JUDGE,
+    Diversity,
+    TextStats,
+)
+from synthdsl.textproc.plural import plural
 
 __all__ = ["diversity_section"]
 
@@ -63,7 +70,7 @@ def diversity_section(div: Diversity, ts: TextStats) -> str:
             bad = (f, k) in flagged
             if bad:
                 state = '<span class="pill flag">flag</span>'
-            elif th is not None and v is not None:
+            elif th is not None and v is not None and f not in div.too_few:
                 state = '<span class="pill ok">ok</span>'
             else:
                 state = ""
@@ -82,11 +89,30 @@ def diversity_section(div: Diversity, ts: TextStats) -> str:
                 "threshold and the red zone the values that are flagged.",
             )
         )
-    status = (
-        f'<p class="flagcount bad">{len(div.flags)} collapse flag'
-        f"{'s' if len(div.flags) != 1 else ''}: see the warnings at the top.</p>"
-        if div.flags
-        else '<p class="flagcount good">No collapse flag: every thresholded metric is '
-        "within its limit.</p>"
+    return mk.section(
+        "diversity", TITLE, _status(div, fields) + chart + mk.data_table(head, rows), LEAD
     )
-    return mk.section("diversity", TITLE, status + chart + mk.data_table(head, rows), LEAD)
+
+
+def _status(div: Diversity, fields: list[str]) -> str:
+    """The verdict line: flags, no flag, or too few texts to say."""
+    few = [f for f in fields if f in div.too_few]
+    too_few = ""
+    if few:
+        counts = ", ".join(f"{f}: {plural(div.too_few[f], 'text')}" for f in few)
+        too_few = (
+            f'<p class="flagcount few">Too few records to judge ({esc(counts)}): '
+            f"collapse metrics need about {MIN_TEXTS_TO_JUDGE} texts per field to mean "
+            "anything, so their values are shown but not flagged.</p>"
+        )
+    if div.flags:
+        return (
+            f'<p class="flagcount bad">{plural(len(div.flags), "collapse flag")}: '
+            "see the warnings at the top.</p>" + too_few
+        )
+    if len(few) == len(fields):
+        return too_few
+    return (
+        '<p class="flagcount good">No collapse flag: every thresholded metric is '
+        "within its limit.</p>" + too_few
+    )

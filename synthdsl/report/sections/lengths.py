@@ -15,6 +15,7 @@ from synthdsl.charts.svg import esc, fmt_num
 from synthdsl.report.data import RunData
 from synthdsl.report.sections import markup as mk
 from synthdsl.report.textstats import TextStats
+from synthdsl.textproc.plural import plural
 
 __all__ = ["lengths"]
 
@@ -38,7 +39,7 @@ def _charts(f: str, toks: list[int], ent: list[float], color: str) -> str:
             x_label="tokens (words) per record",
             color=color,
             width=540,
-            desc=f"Histogram of the token count of field {f} over {len(toks)} records.",
+            desc=f"Histogram of the token count of field {f} over {plural(len(toks), 'record')}.",
         ),
         "half",
     ) + mk.figure(
@@ -94,7 +95,7 @@ def lengths(data: RunData, ts: TextStats) -> str:
     sampled = (
         f"a deterministic sample of {fmt_num(n)} of {fmt_num(data.records_read)} records"
         if n < data.records_read
-        else f"all {fmt_num(n)} records"
+        else f"all {plural(n, 'record', shown=fmt_num(n))}"
     )
     lead = (
         f"Tokens are words (letters and digits of any script, lower-cased) as in "

@@ -18,6 +18,7 @@ from synthdsl.charts.svg import esc, fmt_num
 from synthdsl.report.data import RunData
 from synthdsl.report.sections import markup as mk
 from synthdsl.report.textstats import opt_float
+from synthdsl.textproc.plural import plural
 
 __all__ = ["mix", "synthetic_share"]
 
@@ -83,7 +84,7 @@ def _mix_block(nid: str, note: Mapping[str, Any]) -> str:
     body += mk.figure(
         hbar_chart(
             f"Mix {nid}: composition",
-            [Bar("taken", comp, note=f"{fmt_num(achieved)} records")],
+            [Bar("taken", comp, note=plural(achieved, "record", shown=fmt_num(achieved)))],
             x_label="records in the mix",
             legend=[(s.label, s.color) for s in comp],
             desc="A stacked bar of the records taken from each part.",

@@ -12,6 +12,9 @@ Directives in the last user message drive the server (``[[name: argument]]``, th
 argument ends at the first ``]]``):
 
 - ``[[reply: TEXT]]``: the reply is exactly TEXT (one space after the colon is dropped).
+- ``[[replies: A ||| B ...]]``: a conversation's replies in turn: A while the messages
+  hold no assistant reply, B once they hold one, and so on (the last one repeats). It
+  is found in any user message, so a follow-up turn (a schema retry) keeps it.
 - ``[[fault:KIND key=value ...]]``: fault injection. KIND is an HTTP error status
   (``429``, ``500``, ``503``, ``400``, ``401``, any other 4xx/5xx) or ``hang``
   (sleep ``seconds``, default 3600, then answer), ``truncate`` (200 with half a JSON
@@ -33,7 +36,7 @@ words from a fixed vocabulary, cut at ``max_tokens`` words (finish_reason "lengt
 Server-side behaviour: optional API key (401 without ``Authorization: Bearer KEY``),
 optional requests-per-minute limit (sliding 60 s window, 429 with ``Retry-After``), a
 latency of ``latency + uniform(0, jitter)`` seconds per chat request, thread-safe
-counters (``stats()``).
+counters (``stats()``), the messages of the last 1,000 requests (``conversations()``).
 
 The package, by concern: ``words`` (the deterministic generator and text),
 ``schema_replies`` (JSON-schema-shaped values), ``faults`` (fault specs, attempt

@@ -4,7 +4,8 @@ Takes a bound listening socket and the server settings (latency, jitter, an opti
 API key, an optional requests-per-minute limit); serves ``POST /v1/chat/completions``
 (also ``/chat/completions``), ``GET /v1/models`` (also ``/models``), ``GET /health``,
 ``GET /stats`` and ``POST /reset`` on it, answering with ``replies`` and injecting the
-faults of ``faults``. Gives thread-safe counters (``stats()``). Bad requests are
+faults of ``faults``. Gives thread-safe counters (``stats()``) and the messages of
+the last requests (``conversations()``). Bad requests are
 answered with OpenAI-shaped error bodies, never raised.
 
 Server-side behaviour: 401 without ``Authorization: Bearer KEY`` when a key is set,
@@ -22,6 +23,7 @@ import json
 import random
 import socket
 import threading
+from collections import deque
 from typing import Any
 
 from aiohttp import web
@@ -35,13 +37,13 @@ from synthdsl.testing.fake_openai.faults import (
 from synthdsl.testing.fake_openai.replies import (
     CREATED,
     completion,
-    last_user_text,
-    parse_directives,
+    conversation_directives,
     request_digests,
 )
 
 __all__ = ["ServerCore"]
 
+_KEPT_CONVERSATIONS = 1000
 _CHAT_PATHS = ("/v1/chat/completions", "/chat/completions")
 
 _STATUS_ERRORS: dict[int, tuple[str, str | None]] = {
@@ -113,6 +115,7 @@ class ServerCore:
         self._auth_seen = 0
         self._attempts = Attempts()
         self._models_seen: dict[str, None] = {}
+        self._conversations: deque[list[Any]] = deque(maxlen=_KEPT_CONVERSATIONS)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._runner: web.AppRunner | None = None
 
@@ -130,9 +133,17 @@ class ServerCore:
                 "auth_headers_seen": self._auth_seen,
             }
 
-    def reset(self) -> None:
-        """Clear counters, per-prompt attempt counters and the rpm window."""
+    def conversations(self) -> list[list[Any]]:
+        """The messages of the last chat requests that parsed (oldest first, at most
+        ``_KEPT_CONVERSATIONS``): what a test checks the client sent."""
         with self._lock:
+            return [list(m) for m in self._conversations]
+
+    def reset(self) -> None:
+        """Clear counters, per-prompt attempt counters, the rpm window and the kept
+        conversations."""
+        with self._lock:
+            self._conversations.clear()
             self._requests = 0
             self._by_status.clear()
             self._max_in_flight = self._in_flight
@@ -260,7 +271,7 @@ class ServerCore:
         if body.get("stream"):
             return _error(400, "Streaming is not supported by the fake server.")
         try:
-            directives = parse_directives(last_user_text(messages))
+            directives = conversation_directives(messages)
         except ValueError as exc:
             return _error(400, f"Bad directive: {exc}", code="bad_directive")
 
@@ -275,6 +286,7 @@ class ServerCore:
         with self._lock:
             if model not in self._models_seen and len(self._models_seen) < 1000:
                 self._models_seen[model] = None
+            self._conversations.append(messages)
 
         fault = select_fault(directives.faults, attempt)
         if fault is not None:

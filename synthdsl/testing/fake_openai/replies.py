@@ -8,7 +8,10 @@ sha256 (``request_digests``) and fed to ``Rng``. ``parse_directives`` raises
 ValueError on a malformed directive; the rest raises nothing.
 
 Directives (``[[name: argument]]``, the argument ends at the first ``]]``):
-``[[reply: TEXT]]`` (exactly TEXT, one space after the colon dropped), ``[[fault: ...]]``
+``[[reply: TEXT]]`` (exactly TEXT, one space after the colon dropped), ``[[replies: A ||| B
+...]]`` (a conversation's replies in turn: A to the first request, B once the messages
+hold one assistant reply, and so on, the last one repeated; found in any user message,
+so a follow-up turn keeps it), ``[[fault: ...]]``
 (see ``faults``), ``[[words: N]]`` (N words), ``[[list: N]]`` (a numbered list of N
 distinct lines), ``[[score: N]]`` (with a JSON response format, integer/number
 properties named ``score`` take N).
@@ -35,6 +38,7 @@ __all__ = [
     "CREATED",
     "Directives",
     "completion",
+    "conversation_directives",
     "last_user_text",
     "parse_directives",
     "reply_content",
@@ -44,7 +48,8 @@ __all__ = [
 
 CREATED = 1_700_000_000
 
-_DIRECTIVE_RE = re.compile(r"\[\[\s*(reply|fault|words|list|score)\s*:(.*?)\]\]", re.DOTALL)
+_DIRECTIVE_RE = re.compile(r"\[\[\s*(replies|reply|fault|words|list|score)\s*:(.*?)\]\]", re.DOTALL)
+_REPLIES_RE = re.compile(r"\[\[\s*replies\s*:(.*?)\]\]", re.DOTALL)
 
 
 def text_of(content: Any) -> str:
@@ -81,6 +86,7 @@ class Directives:
     """The directives of one prompt."""
 
     reply: str | None = None
+    replies: tuple[str, ...] | None = None
     faults: list[Fault] = field(default_factory=list)
     words: int | None = None
     list_n: int | None = None
@@ -96,6 +102,8 @@ def parse_directives(text: str) -> Directives:
         name, arg = match.group(1), match.group(2)
         if name == "reply":
             found.reply = arg[1:] if arg.startswith(" ") else arg
+        elif name == "replies":
+            found.replies = _replies(arg)
         elif name == "fault":
             found.faults.append(parse_fault(arg))
         elif name == "words":
@@ -105,6 +113,35 @@ def parse_directives(text: str) -> Directives:
         else:
             found.score = _number(arg.strip())
     return found
+
+
+def _replies(arg: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in arg.split("|||"))
+
+
+def conversation_directives(messages: Sequence[Any]) -> Directives:
+    """The directives of a conversation: those of its last user message, and a
+    ``[[replies: ...]]`` from the first user message that has one (a follow-up turn
+    says nothing of the replies, the prompt that started the conversation does).
+    Raises ValueError on a malformed directive of the last user message."""
+    found = parse_directives(last_user_text(messages))
+    if found.replies is not None or found.reply is not None:
+        return found
+    for message in messages:
+        if isinstance(message, dict) and message.get("role") == "user":
+            match = _REPLIES_RE.search(text_of(message.get("content")))
+            if match is not None:
+                found.replies = _replies(match.group(1))
+                break
+    return found
+
+
+def _turn(body: dict[str, Any]) -> int:
+    """How many assistant replies the request's messages already hold."""
+    messages = body.get("messages")
+    if not isinstance(messages, list):
+        return 0
+    return sum(1 for m in messages if isinstance(m, dict) and m.get("role") == "assistant")
 
 
 def request_digests(body: dict[str, Any]) -> tuple[bytes, bytes]:
@@ -185,6 +222,8 @@ def reply_content(body: dict[str, Any], directives: Directives, digest: bytes) -
     """(content, finish_reason) of one choice."""
     if directives.reply is not None:
         return directives.reply, "stop"
+    if directives.replies:
+        return directives.replies[min(_turn(body), len(directives.replies) - 1)], "stop"
     rng = Rng(digest)
     fmt = body.get("response_format")
     if isinstance(fmt, dict) and fmt.get("type") in ("json_schema", "json_object"):

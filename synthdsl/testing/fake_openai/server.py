@@ -149,8 +149,13 @@ class FakeOpenAIServer:
         auth_headers_seen."""
         return self._core.stats()
 
+    def conversations(self) -> list[list[Any]]:
+        """The messages of the last (up to 1,000) chat requests, oldest first."""
+        return self._core.conversations()
+
     def reset(self) -> None:
-        """Clear counters, per-prompt attempt counters and the rpm window."""
+        """Clear counters, per-prompt attempt counters, the rpm window and the kept
+        conversations."""
         self._core.reset()
 
     def set_latency(self, latency: float, jitter: float = 0.0) -> None:
