@@ -18,6 +18,7 @@ that record; the other samples still count.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -170,11 +171,12 @@ def _plugin_schema(ref: str, ctx: CheckContext) -> dict[str, Any] | bool:
     if found is not None:
         return found
     names = schema_names()
-    hint = (
-        f"schemas installed plugins register: {', '.join(names)}"
-        if names
-        else "no installed plugin registers a schema (entry point group synthdsl.schemas)"
-    )
+    if names:
+        hint = f"schemas installed plugins register: {', '.join(names)}"
+    elif os.environ.get("SYNTHDSL_NO_PLUGINS") == "1":
+        hint = "plugins are turned off (SYNTHDSL_NO_PLUGINS=1)"
+    else:
+        hint = "no installed plugin registers a schema (entry point group synthdsl.schemas)"
     ctx.error(
         ctx.span("json", "schema"),
         f"json: no installed plugin registers the schema {ref!r}; a recipe never imports "
