@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from synthdsl.io.hf_dataset import write_hf_dataset
+from synthdsl.io.hf_dataset import require_datasets, write_hf_dataset
 from synthdsl.io.json_text import SinkError
 from synthdsl.io.provenance import beside_path
 from synthdsl.io.writers import JsonlWriter, open_writer
@@ -43,6 +43,8 @@ class DatasetFiles:
         self.placement = provenance
         self.provenance_path = beside_path(self.path)
         self.folder = self.path.with_suffix("") if fmt == "hf" else None
+        if self.folder is not None:
+            require_datasets()  # missing, it stops the run before any call is made
         self.rows = 0
         self._rows = open_writer(self.path, "jsonl" if fmt == "hf" else fmt)
         self._beside: JsonlWriter | None = None

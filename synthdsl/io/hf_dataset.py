@@ -8,8 +8,8 @@ Parquet output), then ``datasets`` reads that file and saves the folder itself. 
 folder is built under ``<folder>.tmp`` and renamed into place; the scratch files are
 removed either way. Memory stays bounded by a batch (``datasets`` memory-maps).
 
-Raises ``SinkError``: ``datasets`` is not installed (``pip install "synthdsl[hf]"``), or
-a file cannot be written.
+Raises ``SinkError``: ``datasets`` is not installed (``pip install "synthdsl[hf]"``;
+``require_datasets`` says so up front), or a file cannot be written.
 """
 
 from __future__ import annotations
@@ -23,10 +23,12 @@ from typing import Any
 from synthdsl.io.json_text import SinkError
 from synthdsl.io.writers import ParquetWriter
 
-__all__ = ["write_hf_dataset"]
+__all__ = ["require_datasets", "write_hf_dataset"]
 
 
-def _import_datasets() -> Any:
+def require_datasets() -> Any:
+    """The ``datasets`` module; SinkError saying what to install when it is missing.
+    Called when an ``hf`` output opens, so a run stops before it makes any call."""
     try:
         # Imported here: datasets is heavy and optional; only format: hf needs it.
         import datasets
@@ -39,7 +41,7 @@ def _import_datasets() -> Any:
 
 def write_hf_dataset(jsonl: Path, folder: Path) -> None:
     """Make ``folder`` from the rows of ``jsonl``; see the module docstring."""
-    datasets = _import_datasets()
+    datasets = require_datasets()
     scratch = folder.with_name(folder.name + ".build")
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(scratch, ignore_errors=True)

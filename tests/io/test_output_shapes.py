@@ -317,6 +317,26 @@ def test_hf_folder_is_replaced_whole_by_a_rerun(project: Path) -> None:
     ]
 
 
+def test_a_failed_hf_run_leaves_partial_rows_and_no_folder(project: Path) -> None:
+    output = "format: hf\nshape: conversation\nturns_field: chat"
+    good = {"id": "ok", "chat": _TURNS_OK}
+    run_completed(_recipe(project, [good], output), project / "out")
+    bad = [good, *({"id": k, "chat": v} for k, v in _TURNS_BAD.items())]
+    recipe = _recipe(project, bad, output)
+    assert (project / "out" / "dataset").is_dir()
+    # 5 of 6 records fail the shape: over max_failure_rate, the run fails
+    assert main(["run", str(recipe), "--quiet", "--out", "out"]) == 1
+    out = project / "out"
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    assert manifest["status"] == "failed"
+    assert manifest["output"]["path"].endswith("dataset.partial.jsonl")
+    assert read_jsonl(out / "dataset.partial.jsonl") == [{"messages": _TURNS_OK}]
+    assert [b["row"] for b in read_jsonl(out / "dataset.partial.provenance.jsonl")] == [0]
+    # the completed run's files are gone: no folder describes rows of another run
+    for stale in ("dataset", "dataset.jsonl", "dataset.provenance.jsonl"):
+        assert not (out / stale).exists(), stale
+
+
 def test_hf_without_datasets_says_what_to_install(
     project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
