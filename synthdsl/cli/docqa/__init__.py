@@ -160,7 +160,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         ),
     )
     s.add_argument(
-        "input", metavar="INPUT", help="pairs: a JSONL file, or a run directory (dataset.jsonl)"
+        "input", metavar="INPUT", help="records: a JSONL file, or a run directory (dataset.jsonl)"
     )
     s.add_argument("--format", choices=FORMATS, default="jsonl", help="output layout")
     s.add_argument(
@@ -168,7 +168,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="FILE",
         help="output file (.parquet writes Parquet; default: FORMAT.jsonl next to the input)",
     )
-    s.add_argument("--system", metavar="TEXT", help="chat formats: a fixed system message")
+    s.add_argument(
+        "--system", metavar="TEXT", help="a fixed system message (chat, conversational formats)"
+    )
     s.add_argument("--instruction-field", default="instruction", metavar="NAME")
     s.add_argument("--input-field", default="input", metavar="NAME")
     s.add_argument("--response-field", default="response", metavar="NAME")
@@ -195,8 +197,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         const="inline",
         choices=PLACEMENTS,
         help=(
-            "where each record's _provenance goes: inline (in each row; the flag alone), "
-            "beside (FILE.provenance.jsonl; the default, jsonl aside) or none"
+            "where each record's _provenance goes: inline (in each row; the flag alone; "
+            "the default for jsonl), beside (in FILE's name with .provenance.jsonl; the "
+            "default for the other formats) or none"
         ),
     )
 
