@@ -24,6 +24,7 @@ __all__ = [
     "ModelEntry",
     "Node",
     "OutputDecl",
+    "PairsFrom",
     "Predicate",
     "SourceDecl",
     "default_model",
@@ -101,11 +102,27 @@ class OutputDecl:
     input_field: str = "input"
     response_field: str = "response"
     system: str | None = None
-    provenance: bool = True
+    provenance: str = "inline"  # inline | beside | none (io/provenance.py: the rule)
+    prompt_field: str = "prompt"
+    chosen_field: str = "chosen"
+    rejected_field: str = "rejected"
+    preference_style: str = "standard"
+    pairs_from: PairsFrom | None = None
+    turns_field: str = "turns"
+    style: str = "openai"
     span: Span | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     card: bool = True  # write the dataset card (README.md) beside the data
     license: str | None = None  # the dataset's license, for the card's metadata
+
+
+@dataclass(frozen=True)
+class PairsFrom:
+    """``output.pairs_from``: preference pairs from scored responses grouped by prompt."""
+
+    group_by: str
+    score: str
+    text: str
 
 
 class Predicate(Protocol):

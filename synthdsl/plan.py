@@ -268,6 +268,16 @@ def build_plan(compiled: CompiledRecipe) -> Plan:
     }
     if o.fields is not None:
         output["fields"] = list(o.fields)
+    if o.shape == "preference":
+        output["preference_style"] = o.preference_style
+        if o.pairs_from is not None:
+            p = o.pairs_from
+            output["pairs_from"] = {"group_by": p.group_by, "score": p.score, "text": p.text}
+        else:
+            output["read"] = [o.prompt_field, o.chosen_field, o.rejected_field]
+    if o.shape == "conversation":
+        output["style"] = o.style
+        output["read"] = [o.turns_field]
     plan = Plan(
         name=compiled.name,
         recipe_hash="",

@@ -42,7 +42,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("synthdsl.cli.docqa", "read documents (Markdown, text, HTML, PDF) into JSONL"),
     "create": ("synthdsl.cli.docqa", "generate QA pairs, CoT pairs or summaries from documents"),
     "curate": ("synthdsl.cli.docqa", "judge pairs and keep those above a threshold"),
-    "save-as": ("synthdsl.cli.docqa", "convert pairs to a fine-tuning format"),
+    "save-as": ("synthdsl.cli.docqa", "convert records to a training format"),
     "show-recipe": ("synthdsl.cli.show_recipe", "describe a recipe and its parameters"),
     "plugins": ("synthdsl.cli.plugins", "list the installed plugins and check they load"),
     "pack": ("synthdsl.cli.pack", "make, install, list, show and remove recipe packs"),

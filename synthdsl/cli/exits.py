@@ -11,7 +11,8 @@ found by argparse (``CommandParser``). Gives the exit code, with the error on st
 - 1: ``RunError`` and any other ``SynthdslError`` (their ``exit_code``), as
   ``synthdsl: error: ...``;
 - 130: ``KeyboardInterrupt``; an ``Interrupted`` carries the message to print (what was
-  kept, how to resume) and its code (143 when the run was stopped by SIGTERM);
+  kept, how to resume) and its code (143 when the run was stopped by SIGTERM, 3 when
+  ``run`` stopped at its ``--max-calls`` / ``--max-cost`` budget);
 - 1: any other exception: ``synthdsl: internal error (a bug)`` and a short traceback;
   with ``SYNTHDSL_DEBUG=1`` the exception propagates with its full traceback.
 
@@ -33,6 +34,7 @@ from synthdsl.errors import Diagnostic, RecipeError, SynthdslError, render_diagn
 
 __all__ = [
     "EXIT_BROKEN_PIPE",
+    "EXIT_BUDGET",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
@@ -47,6 +49,7 @@ __all__ = [
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 EXIT_TERMINATED = 143  # 128 + SIGTERM: what Kubernetes, Slurm, systemd and Ray send
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a command whose reader left
+EXIT_BUDGET = 3  # --max-calls / --max-cost reached: everything done is written; re-run resumes
 
 
 class UsageError(SynthdslError):
@@ -56,8 +59,9 @@ class UsageError(SynthdslError):
 
 
 class Interrupted(KeyboardInterrupt):
-    """Ctrl-C or SIGTERM, with what the user should read: what was kept and how to
-    resume; ``code`` is the exit code (130 for Ctrl-C, 143 for SIGTERM)."""
+    """Ctrl-C, SIGTERM or a budget stop, with what the user should read: what was kept
+    and how to resume; ``code`` is the exit code (130 for Ctrl-C, 143 for SIGTERM, 3 for
+    a budget)."""
 
     def __init__(self, message: str, code: int = EXIT_INTERRUPTED) -> None:
         super().__init__(message)

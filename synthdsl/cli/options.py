@@ -5,9 +5,10 @@
   settings (and letting packs read a folder of yours);
   ``compile_options`` turns them into the ``CompileOptions`` they ask for.
 - ``add_run_options``: ``--out --limit --concurrency --fresh --cache
-  --max-failure-rate --no-hedge --quiet --no-report``, read by
+  --max-failure-rate --no-hedge --max-calls --max-cost --quiet --no-report``, read by
   ``synthdsl.cli.running.run_compiled``.
-- ``positive`` / ``non_negative``: argparse types for counts; ``share``: 0 to 1.
+- ``positive`` / ``non_negative``: argparse types for counts; ``share``: 0 to 1;
+  ``usd``: an amount of dollars above 0.
 
 Takes argparse parsers and parsed arguments; gives registered options and
 ``CompileOptions``. Raises ``RecipeError`` (exit 2) for a malformed ``--model``;
@@ -29,6 +30,7 @@ __all__ = [
     "non_negative",
     "positive",
     "share",
+    "usd",
 ]
 
 _SET_HELP = "override any recipe value, e.g. --set models.gen.temperature=0.2"
@@ -95,6 +97,20 @@ def add_run_options(
         action="store_true",
         help="never send a second attempt beside one far slower than the model's usual",
     )
+    p.add_argument(
+        "--max-calls",
+        type=positive,
+        metavar="N",
+        help="start no model call past N (calls in flight finish); the run stops with "
+        "exit 3 and re-running resumes it",
+    )
+    p.add_argument(
+        "--max-cost",
+        type=usd,
+        metavar="USD",
+        help="start no model call once USD dollars are spent (known prices only; with a "
+        "model of unknown price, only together with --max-calls); exit 3",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.add_argument("--no-report", action="store_true", help="do not write report.html")
 
@@ -145,6 +161,17 @@ def share(value: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {value!r}") from None
     if not 0.0 <= number <= 1.0:
         raise argparse.ArgumentTypeError(f"must be from 0 to 1, got {value}")
+    return number
+
+
+def usd(value: str) -> float:
+    """An amount of dollars above 0 (an argparse type)."""
+    try:
+        number = float(value.removeprefix("$"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an amount in USD, got {value!r}") from None
+    if not number > 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite amount above 0, got {value}")
     return number
 
 

@@ -9,9 +9,11 @@
   ``RunResult``.
 
 Raises what the library raises (``RecipeError``, ``RunError``, the latter also when a
-step fails more than ``--max-failure-rate`` of its records), and ``Interrupted`` on
-Ctrl-C or SIGTERM (exit 130 / 143), carrying the message: finished calls are cached,
-the manifest says "interrupted", and ``resume`` (the caller's line) says how to go on.
+step fails more than ``--max-failure-rate`` of its records), ``UsageError`` (exit 2) for
+``--max-cost`` on a model of unknown price without ``--max-calls``, and ``Interrupted``
+on Ctrl-C or SIGTERM (exit 130 / 143) or at the ``--max-calls`` / ``--max-cost`` budget
+(exit 3), carrying the message: finished calls are cached, the manifest says
+"interrupted" (or "stopped"), and ``resume`` (the caller's line) says how to go on.
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from synthdsl import api
-from synthdsl.cli.exits import EXIT_TERMINATED, Interrupted
+from synthdsl.cli.exits import EXIT_BUDGET, EXIT_TERMINATED, Interrupted, UsageError
 from synthdsl.errors import render_diagnostics
 from synthdsl.run.progress import PlanBounds, make_progress
 from synthdsl.textproc.plural import plural
 
 if TYPE_CHECKING:
     from synthdsl.ir import CompiledRecipe
+    from synthdsl.run import budget as run_budget
 
 __all__ = ["compile_recipe", "run_compiled"]
 
@@ -53,6 +56,9 @@ def run_compiled(
     last line ends with ``note``. ``resume`` ends the message printed on Ctrl-C."""
     import asyncio  # the event loop loads only when a run starts (validate stays fast)
 
+    from synthdsl.run.budget import BudgetReached  # the runtime, too: only when a run starts
+
+    _check_budget(compiled, args)
     plan = api.build_plan(compiled)
     # the plan's call bound does not know --limit: no ETA against it then
     bounds = PlanBounds(
@@ -71,6 +77,8 @@ def run_compiled(
         hedge=not getattr(args, "no_hedge", False),
         on_progress=progress.update if progress else None,
         on_finish=progress.finish if progress else None,
+        max_calls=getattr(args, "max_calls", None),
+        max_cost=getattr(args, "max_cost", None),
         stop_reason=lambda: "SIGTERM" if terminated else "SIGINT",
     )
 
@@ -105,6 +113,8 @@ def run_compiled(
                 progress.stop()
     except KeyboardInterrupt:
         raise Interrupted(stopped("interrupted")) from None
+    except BudgetReached as exc:
+        raise Interrupted(_budget_message(exc, resume), EXIT_BUDGET) from None
     except asyncio.CancelledError:
         if not terminated:
             raise
@@ -130,3 +140,49 @@ def _card_line(result: api.RunResult) -> str:
     if name != "README.md":
         line += f" ({result.out_dir / 'README.md'} is not synthdsl's: left as it is)"
     return line
+
+
+def _check_budget(compiled: CompiledRecipe, args: argparse.Namespace) -> None:
+    """``--max-cost`` needs every model's price, unless ``--max-calls`` bounds the
+    calls too (then the unpriced calls count towards that one only)."""
+    if getattr(args, "max_cost", None) is None:
+        return
+    from synthdsl.run.budget import unpriced_models  # with the runtime: only for a run
+
+    unpriced = unpriced_models(compiled)
+    if not unpriced:
+        return
+    names = ", ".join(unpriced)
+    if getattr(args, "max_calls", None) is None:
+        raise UsageError(
+            f"--max-cost cannot count the calls of {names}: no known price. "
+            "Add --max-calls N to bound them (--max-cost then counts the priced calls only)"
+        )
+    sys.stderr.write(
+        f"synthdsl: warning: no known price for {names}: --max-cost counts the other "
+        "models' calls, --max-calls counts them all\n"
+    )
+
+
+def _budget_message(exc: run_budget.BudgetReached, resume: str) -> str:
+    """What a budget stop prints: what was done and kept, and how to go on."""
+    b = exc.budget
+    if not b.unpriced:
+        cost = f"${b.cost:.6f} spent"
+    elif b.cost:
+        cost = f"${b.cost:.6f} spent on priced calls, {b.unpriced} calls of unknown price"
+    else:
+        cost = "cost unknown (no known price)"
+    raise_to = (
+        f"--max-calls {2 * (b.max_calls or 0)}"
+        if b.reason == "max_calls"
+        else f"--max-cost {2 * (b.max_cost or 0):g}"
+    )
+    return (
+        f"\nbudget reached ({b.describe_limit()}): {b.calls} calls made, {cost}; "
+        f"the calls in flight finished and no new one started.\n"
+        f"the rows written so far are in {exc.partial}, every finished call is cached and "
+        f"the manifest says 'stopped'.\n"
+        f"to go on, run again (the budget counts only the new calls), raise it (e.g. "
+        f"{raise_to}) or leave it out to finish:\n" + resume
+    )

@@ -22,9 +22,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from synthdsl.compile.fields import check_graph, check_output_fields, propagate_fields
+from synthdsl.compile.fields import check_graph, propagate_fields
 from synthdsl.compile.graph import order, step_nodes
 from synthdsl.compile.models import add_models, finish_models, prune_models
+from synthdsl.compile.output import check_output
 from synthdsl.compile.scope import Scope
 from synthdsl.compile.state import CompileOptions, Compiler, display_path
 from synthdsl.compile.steps import Block, Step, compile_steps
@@ -111,7 +112,7 @@ def _compile(path: str | Path, opts: CompileOptions | None) -> CompiledRecipe:
             graph = order(c, nodes, out_id, None)
             if graph is not None:
                 propagate_fields(c, graph)
-                check_output_fields(c, doc, output, graph)
+                check_output(c, doc, output, graph)
                 check_graph(c, graph)
                 prune_models(c, graph)
     if c.diags or graph is None:

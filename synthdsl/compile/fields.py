@@ -3,7 +3,7 @@
 Input: an ordered ``Graph`` (``compile/graph.py``). Output: every node's ``fields``
 (``*`` where they cannot be known, e.g. an unreadable file), and diagnostics for a
 field read by an expression, a template or ``when:`` that no upstream node provides,
-for unknown model aliases, for output fields the output step lacks, and whatever a
+for unknown model aliases, and whatever a
 kind finds in ``check_graph`` once fields are known (e.g. a mix's stage band).
 """
 
@@ -12,14 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from synthdsl.compile.state import Compiler
-from synthdsl.errors import Diagnostic, Span, did_you_mean
-from synthdsl.ir import Graph, Node, OutputDecl
+from synthdsl.errors import Diagnostic, did_you_mean
+from synthdsl.ir import Graph, Node
 from synthdsl.lang.expr import Expression
 from synthdsl.lang.expr.types import FieldType, type_problems
-from synthdsl.lang.load import Document
 from synthdsl.nodes import ROUND_FEEDS, node_kind, outer_feed
 
-__all__ = ["check_graph", "check_output_fields", "propagate_fields"]
+__all__ = ["check_graph", "propagate_fields"]
 
 
 def propagate_fields(
@@ -146,36 +145,3 @@ def check_graph(c: Compiler, graph: Graph) -> None:
         if node.body is not None:
             check_graph(c, node.body)
         node_kind(node.kind).check_graph(node, graph, c)
-
-
-def check_output_fields(c: Compiler, doc: Document, output: OutputDecl, graph: Graph) -> None:
-    """The fields the output keeps or shapes must exist on the output step's records."""
-    available = graph.nodes[graph.output].fields
-    if "*" in available:
-        return
-    wanted: list[tuple[str, Span]] = []
-    for i, name in enumerate(output.fields or ()):
-        wanted.append((name, doc.spans.value(("output", "fields", i))))
-    if output.shape != "records":
-        kept = set(output.fields) if output.fields is not None else set(available)
-        for key in ("instruction_field", "response_field"):
-            name = getattr(output, key)
-            span = (
-                doc.spans.value(("output", key))
-                if key in (doc.data.get("output") or {})
-                else doc.spans.value(("output", "shape"))
-            )
-            if name not in kept or output.fields is None:
-                wanted.append((name, span))
-    seen: set[str] = set()
-    for name, span in wanted:
-        if name in available or name in seen:
-            continue
-        seen.add(name)
-        c.error(
-            Diagnostic(
-                span,
-                f"output field '{name}' is not provided by step '{graph.output}'",
-                did_you_mean(name, available) or f"its fields: {', '.join(available)}",
-            )
-        )

@@ -14,12 +14,14 @@ from typing import Any
 
 from synthdsl.io.json_text import SinkError, dumps
 
-__all__ = ["CHAT_FORMATS", "to_format"]
+__all__ = ["CHAT_FORMATS", "field_text", "to_format"]
 
 CHAT_FORMATS = ("records", "openai", "chatml", "alpaca", "sharegpt")
 
 
-def _field_text(row: dict[str, Any], name: str, fmt: str, *, required: bool) -> str:
+def field_text(row: dict[str, Any], name: str, fmt: str, *, required: bool) -> str:
+    """``row[name]`` as text (JSON text unless a string); a missing or null field is a
+    SinkError naming the shape ``fmt`` when ``required``, else ``""``."""
     if name not in row or row[name] is None:
         if required:
             have = ", ".join(sorted(row)) or "none"
@@ -64,9 +66,9 @@ def to_format(
         raise SinkError(
             f"unknown dataset format {fmt!r}; expected one of {', '.join(CHAT_FORMATS)}"
         )
-    instruction = _field_text(row, instruction_field, fmt, required=True)
-    response = _field_text(row, response_field, fmt, required=True)
-    extra_input = _field_text(row, input_field, fmt, required=False)
+    instruction = field_text(row, instruction_field, fmt, required=True)
+    response = field_text(row, response_field, fmt, required=True)
+    extra_input = field_text(row, input_field, fmt, required=False)
     if fmt == "alpaca":
         out: dict[str, Any] = {"instruction": instruction, "input": extra_input, "output": response}
         if system is not None:

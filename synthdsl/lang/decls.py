@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from synthdsl.errors import Diagnostic, Span, did_you_mean
-from synthdsl.ir import ModelDecl, ModelEntry, OutputDecl, SourceDecl
+from synthdsl.io.provenance import placement
+from synthdsl.ir import ModelDecl, ModelEntry, OutputDecl, PairsFrom, SourceDecl
 from synthdsl.lang.load import Document, Path_
 from synthdsl.lang.source_checks import check_source_data
 from synthdsl.llm.local_model import local_slots
@@ -161,17 +162,26 @@ def _missing_path(path: str, base_dir: Path, span: Span) -> Diagnostic | None:
 
 def parse_output(doc: Document) -> OutputDecl:
     raw = doc.data.get("output") or {}
+    shape = raw.get("shape", "records")
+    pairs = raw.get("pairs_from")
     return OutputDecl(
         from_=raw.get("from"),
         dir=raw.get("dir"),
         format=raw.get("format", "jsonl"),
-        shape=raw.get("shape", "records"),
+        shape=shape,
         fields=tuple(raw["fields"]) if "fields" in raw else None,
         instruction_field=raw.get("instruction_field", "instruction"),
         input_field=raw.get("input_field", "input"),
         response_field=raw.get("response_field", "response"),
         system=raw.get("system"),
-        provenance=bool(raw.get("provenance", True)),
+        provenance=placement(shape, raw.get("provenance")),
+        prompt_field=raw.get("prompt_field", "prompt"),
+        chosen_field=raw.get("chosen_field", "chosen"),
+        rejected_field=raw.get("rejected_field", "rejected"),
+        preference_style=raw.get("preference_style", "standard"),
+        pairs_from=PairsFrom(**pairs) if isinstance(pairs, dict) else None,
+        turns_field=raw.get("turns_field", "turns"),
+        style=raw.get("style", "openai"),
         span=doc.spans.key(("output",)) if "output" in doc.data else None,
         card=bool(raw.get("card", True)),
         license=raw.get("license"),

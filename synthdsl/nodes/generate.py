@@ -18,6 +18,7 @@ that record; the other samples still count.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +51,7 @@ from synthdsl.records import Record
 if TYPE_CHECKING:
     from synthdsl.ir import Node
     from synthdsl.lang.templates import Template
+    from synthdsl.nodes.accounting import NodeStats
 
 __all__ = ["KIND", "GenerateConfig"]
 
@@ -86,9 +88,11 @@ class _Runner:
         self.concurrency = rt.concurrency_for(self.cfg.prompt.model)
         self.response_format = response_format_for(self.cfg.json)
         self.reader = ReplyReader(self.cfg.json, self.cfg.json_check)
-        self.stats = rt.node_stats(node.id, "generate")
         if self.cfg.json is not False:
-            self.stats.checks_replies = True
+            self._stats().checks_replies = True
+
+    def _stats(self) -> NodeStats:
+        return self.rt.node_stats(self.node.id, "generate")
 
     async def _sample(
         self, record: Record, i: int
@@ -118,9 +122,9 @@ class _Runner:
             if not isinstance(value, InvalidReply):
                 return value, response, spec, prompt_hash
             if attempt == self.cfg.json_retries:
-                self.stats.schema_failures += 1
+                self._stats().schema_failures += 1
                 return value.fail(response.text, attempt + 1)
-            self.stats.schema_retries += 1
+            self._stats().schema_retries += 1
             turns = (*turns, *followup(response.text, value))
         raise AssertionError("unreachable: the last attempt returns")
 
@@ -153,8 +157,9 @@ class _Runner:
             return Drop("truncated reply (max_tokens reached)")
         if out:
             if failures:
+                counter = self._stats().sample_failures
                 for f in failures:
-                    self.stats.sample_failures[f.kind] += 1
+                    counter[f.kind] += 1
             return Emit(out)
         return failures[0] if failures else Fail("internal", "no sample produced")
 
@@ -170,11 +175,12 @@ def _plugin_schema(ref: str, ctx: CheckContext) -> dict[str, Any] | bool:
     if found is not None:
         return found
     names = schema_names()
-    hint = (
-        f"schemas installed plugins register: {', '.join(names)}"
-        if names
-        else "no installed plugin registers a schema (entry point group synthdsl.schemas)"
-    )
+    if names:
+        hint = f"schemas installed plugins register: {', '.join(names)}"
+    elif os.environ.get("SYNTHDSL_NO_PLUGINS") == "1":
+        hint = "plugins are turned off (SYNTHDSL_NO_PLUGINS=1)"
+    else:
+        hint = "no installed plugin registers a schema (entry point group synthdsl.schemas)"
     ctx.error(
         ctx.span("json", "schema"),
         f"json: no installed plugin registers the schema {ref!r}; a recipe never imports "

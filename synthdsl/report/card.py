@@ -35,10 +35,13 @@ from synthdsl.report.data import load_run
 from synthdsl.report.sections import markup as mk
 from synthdsl.report.sections.mix import synthetic_share
 
-__all__ = ["DATA_FILES", "build_card", "data_files", "size_category"]
+__all__ = ["DATA_FILES", "PROVENANCE_FILE", "build_card", "data_files", "size_category"]
 
-# The dataset files of a completed run, in the order a card lists them.
+# The dataset files of a completed run, in the order a card lists them (``format: hf``
+# writes dataset.jsonl beside its save_to_disk folder: the Hub reads the JSONL).
 DATA_FILES = ("dataset.jsonl", "dataset.parquet")
+# Each row's provenance, when it goes beside the data (training shapes).
+PROVENANCE_FILE = "dataset.provenance.jsonl"
 # Hugging Face's size buckets: (upper bound, name); the last is open-ended.
 _SIZES = (
     (1_000, "n<1K"),
@@ -77,7 +80,7 @@ def build_card(run_dir: Path, manifest: Mapping[str, Any], facts: Mapping[str, A
     )
     parts = [
         f"---\n{front}---\n",
-        _overview(facts, m, records, files),
+        _overview(run_dir, facts, m, records, files),
         _models(facts, m),
         _steps(facts, m),
         _drops(m),
@@ -129,7 +132,11 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 
 def _overview(
-    facts: Mapping[str, Any], m: Mapping[str, Any], records: int, files: Sequence[str]
+    run_dir: Path,
+    facts: Mapping[str, Any],
+    m: Mapping[str, Any],
+    records: int,
+    files: Sequence[str],
 ) -> str:
     totals = mk.as_dict(m.get("totals"))
     output = mk.as_dict(facts.get("output"))
@@ -143,7 +150,12 @@ def _overview(
         f"(`{facts.get('name')}`), recipe hash `{facts.get('hash')}`.",
         "",
         f"- records: {records}" + (f" in {', '.join(f'`{f}`' for f in files)}" if files else ""),
-        f"- shape: `{output.get('shape')}`, format `{output.get('format')}`",
+        f"- shape: `{output.get('shape')}`, format `{output.get('format')}`"
+        + (
+            f"; each row's provenance in `{PROVENANCE_FILE}`"
+            if (run_dir / PROVENANCE_FILE).is_file()
+            else ""
+        ),
         f"- run started {_text(m.get('started_at', '?'))}, status "
         f"{_text(m.get('status', '?'))}, {mk.as_float(m.get('wall_time_s')):.1f} s",
         f"- LLM calls {mk.as_int(totals.get('calls'))}, cache hits "

@@ -100,9 +100,11 @@ def loop_of(node: str, loops: list[str]) -> str | None:
 def text_fields(row: dict[str, Any]) -> dict[str, str]:
     """The text of a dataset row by field name; chat shapes give one field per role.
 
-    Top-level string fields (``_provenance`` aside) keep their names. ``messages``
-    (OpenAI/ChatML shapes) gives ``messages.<role>``, ``conversations`` (ShareGPT)
-    gives ``conversations.<from>``; several turns of one role are joined by newlines.
+    Top-level string fields (``_provenance`` aside) keep their names. A list of
+    messages gives ``<field>.<role>``: ``messages`` (OpenAI/ChatML shapes), a
+    conversational preference row's ``prompt``/``chosen``/``rejected``; ``conversations``
+    (ShareGPT) gives ``conversations.<from>``; several turns of one role are joined by
+    newlines.
     """
     out: dict[str, str] = {}
     for key, value in row.items():
@@ -110,7 +112,7 @@ def text_fields(row: dict[str, Any]) -> dict[str, str]:
             continue
         if isinstance(value, str):
             out[key] = value[:MAX_TEXT_CHARS]
-        elif key in ("messages", "conversations") and isinstance(value, list):
+        elif isinstance(value, list):  # messages, or a preference row's message lists
             role_key, text_key = ("role", "content") if key == "messages" else ("from", "value")
             turns: dict[str, list[str]] = {}
             for turn in value:

@@ -7,8 +7,8 @@ missing) and ``endpoint`` (None: ``huggingface_hub``'s own, ``HF_ENDPOINT`` or t
 Hub). Output: ``push_run(...) -> Pushed`` (the files uploaded and the commit URL),
 through ``huggingface_hub``: ``create_repo(repo_type="dataset", exist_ok=True)``,
 ``repo_info``, ``create_branch`` and one ``create_commit`` with the dataset files
-(``card.data_files``) and the card (``README.md``; ``DATASET_CARD.md`` too when the
-run's README is the user's).
+(``card.data_files``), the provenance beside them when there is some, and the card
+(``README.md``; ``DATASET_CARD.md`` too when the run's README is the user's).
 
 Errors: ``PushError`` (exit 1), one line, never holding the token: no completed run
 there, no dataset file, the Hub refused the token, ``--private`` asked of a public
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from synthdsl.errors import RunError
-from synthdsl.report.card import data_files
+from synthdsl.report.card import PROVENANCE_FILE, data_files
 
 __all__ = ["CARD_NAMES", "PushError", "Pushed", "push_run", "upload_names"]
 
@@ -44,7 +44,8 @@ class Pushed:
 
 
 def upload_names(run_dir: Path) -> list[str]:
-    """The files ``push_run`` uploads from a completed run: data first, then the card."""
+    """The files ``push_run`` uploads from a completed run: data first (and its
+    provenance), then the card."""
     manifest_path = run_dir / "manifest.json"
     try:
         manifest = json.loads(manifest_path.read_text("utf-8"))
@@ -63,7 +64,8 @@ def upload_names(run_dir: Path) -> list[str]:
     files = data_files(run_dir)
     if not files:
         raise PushError(f"{run_dir}: no dataset file to push")
-    return files + [name for name in CARD_NAMES if (run_dir / name).is_file()]
+    extra = [PROVENANCE_FILE, *CARD_NAMES]
+    return files + [name for name in extra if (run_dir / name).is_file()]
 
 
 def push_run(

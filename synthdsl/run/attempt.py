@@ -5,7 +5,8 @@ it (a stale one, left by a killed run, is removed), where the dataset and the re
 written while the run goes on; ``publish(out_dir, attempt, manifest)`` moves the
 attempt's files into the output folder, removes the files of the previous run that this
 attempt did not make (``dataset.jsonl`` after an interrupted re-run, say), writes the
-manifest and removes the attempt folder.
+manifest and removes the attempt folder. A folder (``dataset/``, format ``hf``) is moved
+aside into the attempt folder and removed before the new one is moved in.
 
 Until ``publish`` starts, the previous run's files stand untouched, so a run killed
 part-way (SIGKILL, power loss) never leaves an old manifest saying ``completed`` beside a
@@ -45,6 +46,9 @@ PUBLISHED = (
     "dataset.partial.jsonl",
     "dataset.parquet",
     "dataset.partial.parquet",
+    "dataset.provenance.jsonl",
+    "dataset.partial.provenance.jsonl",
+    "dataset",  # the datasets folder of format: hf
     "rejects.jsonl",
 )
 # The dataset card's names: README.md, or DATASET_CARD.md beside a README of the user's.
@@ -96,6 +100,11 @@ def publish(out_dir: Path, attempt: Path, manifest: Any) -> None:
         (out_dir / MANIFEST).unlink(missing_ok=True)
         for name in PUBLISHED:
             made, old = attempt / name, out_dir / name
+            if old.is_dir() and not old.is_symlink():
+                # a folder cannot be replaced in one move: set the old one aside first
+                aside = attempt / f"{name}.previous"
+                os.replace(old, aside)
+                shutil.rmtree(aside)
             if made.exists():
                 os.replace(made, old)
             else:

@@ -1,8 +1,8 @@
 """What nodes see at run time: models, the call cache, accounting and rejects.
 
 Input: a compiled recipe, an LLM client, a call cache and a rejects writer. Output:
-``complete()`` (every LLM call goes through here: cache first, then the provider with
-its limits and retries; tokens, cost and retries are counted per node), model choice
+``complete()`` (every LLM call goes through here: cache first, then the budget, then the
+provider with its limits and retries; tokens, cost and retries are counted per node), model choice
 for pools of models, per-node stats and notes for the manifest. The executor adds
 ``run_subgraph`` (``run/executor.py``, ``ExecContext``). Raises ``LLMError`` from
 ``complete`` when a call fails for good.
@@ -23,6 +23,7 @@ from synthdsl.records import Record
 if TYPE_CHECKING:
     from synthdsl.io.writers import RejectsWriter
     from synthdsl.ir import CompiledRecipe
+    from synthdsl.run.budget import Budget
     from synthdsl.run.cache import CallCache
 
 __all__ = ["COMMIT_EVERY_S", "RunContext"]
@@ -42,6 +43,8 @@ class RunContext:
     round: int | None = None
     scope: str = ""  # set while a mix refills a part: makes new records and new calls
     cache_reads: bool = True
+    # Stops new calls at --max-calls / --max-cost (shared by sub-graph contexts).
+    budget: Budget | None = None
     stats: dict[str, NodeStats] = field(default_factory=dict)
     notes: dict[str, dict[str, Any]] = field(default_factory=dict)
     model_usage: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -171,15 +174,21 @@ class RunContext:
                 shared = asyncio.get_running_loop().create_future()
                 self._inflight[key] = shared
                 break
-        st.calls += 1
-        usage["calls"] += 1
         response: LLMResponse | None = None
+        admitted = False
         try:
+            if self.budget is not None:
+                await self.budget.admit()  # waits for ever once the budget is spent
+                admitted = True
+            st.calls += 1
+            usage["calls"] += 1
             response = await self.client.complete(request)
         except LLMError as exc:  # a failed call's retries count too (the summary's total)
             st.retries += int(getattr(exc, "retries", 0))
             raise
         finally:
+            if admitted and self.budget is not None:
+                self.budget.done(response.cost if response is not None else 0.0)  # failed: no cost
             if shared is not None and key is not None:
                 del self._inflight[key]
                 shared.set_result(response)

@@ -3,9 +3,10 @@
 Input: the compiled recipe, its plan, the run context after (or during) the run, and
 the sink. Output: ``build_manifest(...) -> dict`` (JSON-able, ``manifest_version`` 1):
 status (and why: ``reason``, ``error``, ``failure_rate``), per-node counts (in = passed
-+ dropped + failed), calls, cache hits, retries, tokens and cost, model usage, provider
-stats, the node order, the plugins the recipe used (name, package, version) and the
-dataset card's file name (set by the session once the card is written). Raises nothing.
++ dropped + failed, + ``pending`` when the run stopped before the end), calls, cache
+hits, retries, tokens and cost, model usage, provider stats, the node order, the plugins
+the recipe used (name, package, version) and the dataset card's file name (set by the
+session once the card is written). Raises nothing.
 """
 
 from __future__ import annotations
@@ -54,6 +55,12 @@ def build_manifest(
     options: RunOptions,
 ) -> Manifest:
     nodes = {nid: st.to_json() for nid, st in rt.stats.items()}
+    if outcome.status != "completed":
+        # records taken in and not settled when the run stopped: a re-run picks them up
+        for nid, st in rt.stats.items():
+            settled = st.passed + sum(st.dropped.values()) + sum(st.failed.values())
+            if st.records_in > settled:
+                nodes[nid]["pending"] = st.records_in - settled
     for nid, notes in rt.notes.items():
         nodes.setdefault(nid, {}).update(notes)
     stats = rt.stats.values()
@@ -79,11 +86,7 @@ def build_manifest(
         "error": outcome.error,
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(outcome.started)),
         "wall_time_s": round(outcome.wall, 3),
-        "options": {
-            "limit": options.limit,
-            "concurrency": options.concurrency,
-            "fresh": options.fresh,
-        },
+        "options": _options(options),
         "cache": str(cache_path),
         "output": {
             "path": str(sink.path if status == "completed" else sink.partial_path),
@@ -105,3 +108,17 @@ def build_manifest(
         "plugins": list(plan.plugins),
         "card": None,
     }
+
+
+def _options(options: RunOptions) -> dict[str, Any]:
+    """The run options that shape the result; a budget only when one was given."""
+    out: dict[str, Any] = {
+        "limit": options.limit,
+        "concurrency": options.concurrency,
+        "fresh": options.fresh,
+    }
+    if options.max_calls is not None:
+        out["max_calls"] = options.max_calls
+    if options.max_cost is not None:
+        out["max_cost_usd"] = options.max_cost
+    return out

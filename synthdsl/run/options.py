@@ -1,8 +1,9 @@
 """What a run is asked to do, and what it gives back.
 
 ``RunOptions``: output folder, row limit, concurrency, cache, retry timing, report,
-failure-rate threshold, progress callback, the LLM client (None: the run makes and
-closes a provider pool) and the dataset card's builder (``CardBuilder``; None: no card).
+failure-rate threshold, budget (calls, cost), progress callback, the LLM client (None:
+the run makes and closes a provider pool) and the dataset card's builder
+(``CardBuilder``; None: no card).
 ``RunResult``: the output folder, dataset path, manifest (``Manifest``, the shape of
 ``manifest.json``), status, record count and per-node stats.
 ``default_cache_path()``: ``$SYNTHDSL_CACHE`` or ``.synthdsl/cache.sqlite``. Plain
@@ -50,8 +51,9 @@ class Manifest(TypedDict):
     synthdsl_version: str
     manifest_version: int
     recipe: dict[str, str]
-    status: str  # completed | failed | interrupted
-    reason: str | None  # why it is not completed: error | max_failure_rate | signal name
+    status: str  # completed | failed | interrupted | stopped (budget reached)
+    # why it is not completed: error | max_failure_rate | SIGINT | SIGTERM | max_calls | max_cost
+    reason: str | None
     error: str | None
     started_at: str
     wall_time_s: float
@@ -98,6 +100,10 @@ class RunOptions:
     # Called with the manifest once the run's files are written (the progress
     # display's last frame), also after a failed or interrupted run.
     on_finish: Callable[[Manifest], None] | None = None
+    # Stop starting model calls once this many were made, or this many USD were spent
+    # on calls with a known price (``run/budget.py``; the run then raises BudgetReached).
+    max_calls: int | None = None
+    max_cost: float | None = None
     # The LLM client; None: a ProviderPool owned (and closed) by the run.
     client: LLMClient | None = None
     # What stopped an interrupted run, for the manifest's ``reason`` ("SIGINT" unless

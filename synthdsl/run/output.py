@@ -1,23 +1,25 @@
 """The ``sink``: write the output node's records as the dataset.
 
-Input: records from the output node. Output: ``dataset.jsonl`` (or ``.parquet``) in the
-run directory, in the recipe's shape (``records`` keeps fields plus ``_provenance``;
-``openai``, ``chatml``, ``alpaca`` and ``sharegpt`` are fine-tuning formats). The file
-appears atomically when the run completes; an interrupted run leaves
-``dataset.partial.jsonl`` with what was written (both in the attempt folder, which the
-session publishes into the output folder at the end). A record that cannot take the shape
-(a missing field) is a recorded failure of the ``output`` node.
+Input: records from the output node. Output: ``dataset.jsonl`` (or ``.parquet``; with
+``format: hf`` also the ``datasets`` folder ``dataset/``) in the run directory, in the
+recipe's shape, with provenance placed by the one rule of ``synthdsl.io.provenance``
+(``records`` inline, training shapes in ``dataset.provenance.jsonl``). Shaping is
+``synthdsl.io.shaped_output.ShapedOutput``, the same path ``save-as`` takes. The files
+appear atomically when the run completes; an interrupted run leaves
+``dataset.partial.jsonl`` (and its provenance) with what was written (all in the attempt
+folder, which the session publishes into the output folder at the end). A record that
+cannot take the shape (a missing field, turns that do not alternate) is a recorded
+failure of the ``output`` node, kind ``shape``; a record left out of a preference pair
+(``pairs_from``) a recorded drop with its reason.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
-from synthdsl.io.chat import to_format
-from synthdsl.io.writers import open_writer
+from synthdsl.io.dataset_files import DatasetFiles
+from synthdsl.io.shaped_output import ShapedOutput
 from synthdsl.ir import OutputDecl
 from synthdsl.records import Record
 from synthdsl.run.context import RunContext
@@ -25,6 +27,28 @@ from synthdsl.run.context import RunContext
 __all__ = ["OUTPUT_NODE", "DatasetSink"]
 
 OUTPUT_NODE = "output"
+
+
+class _Accounting:
+    """``OutputEvents`` for records: the output node's stats and the rejects."""
+
+    def __init__(self, rt: RunContext) -> None:
+        self.rt = rt
+        self.stats = rt.node_stats(OUTPUT_NODE, "sink")
+
+    def kept(self, item: Record) -> None:
+        self.stats.passed += 1
+
+    def dropped(self, item: Record, reason: str) -> None:
+        self.stats.dropped[reason] += 1
+        if self.rt.rejects is not None:
+            self.rt.rejects.write(OUTPUT_NODE, "dropped", reason, item)
+
+    def failed(self, item: Record, error: str) -> None:
+        self.stats.failed["shape"] += 1
+        self.rt.failed(OUTPUT_NODE, "shape", error)
+        if self.rt.rejects is not None:
+            self.rt.rejects.write(OUTPUT_NODE, "failed", "shape", item, error=error)
 
 
 class DatasetSink:
@@ -47,56 +71,30 @@ class DatasetSink:
         for stale in (self._work_path, self._work_partial):
             if stale.exists():
                 stale.unlink()
-        self.writer = open_writer(self._work_path, decl.format)
-        self.written = 0
-        self.stats = rt.node_stats(OUTPUT_NODE, "sink")
+        self.files = DatasetFiles(self._work_path, decl.format, decl.provenance)
+        self.accounting = _Accounting(rt)
+        self.stats = self.accounting.stats
+        self.output: ShapedOutput[Record] = ShapedOutput(decl, self.files, self.accounting)
 
-    def shape(self, rec: Record) -> dict[str, Any]:
-        data = rec.data
-        if self.decl.fields is not None:
-            data = {k: data[k] for k in self.decl.fields if k in data}
-            missing = [k for k in self.decl.fields if k not in rec.data]
-            if missing:
-                raise KeyError(f"record has no field '{missing[0]}'")
-        if self.decl.shape == "records":
-            row = dict(data)
-            if self.decl.provenance:
-                row["_provenance"] = rec.provenance()
-            return row
-        row = to_format(
-            data,
-            self.decl.shape,
-            instruction_field=self.decl.instruction_field,
-            input_field=self.decl.input_field,
-            response_field=self.decl.response_field,
-            system=self.decl.system,
-        )
-        if self.decl.provenance:
-            row["_provenance"] = rec.provenance()
-        return row
+    @property
+    def written(self) -> int:
+        return self.output.written
 
     async def consume(self, records: AsyncIterator[Record]) -> None:
         self.stats.start()
         try:
             async for rec in records:
                 self.stats.records_in += 1
-                try:
-                    row = self.shape(rec)
-                except Exception as exc:  # shape errors are per-record failures
-                    self.stats.failed["shape"] += 1
-                    self.rt.failed(OUTPUT_NODE, "shape", str(exc))
-                    if self.rt.rejects is not None:
-                        self.rt.rejects.write(OUTPUT_NODE, "failed", "shape", rec, error=str(exc))
-                    continue
-                self.writer.write(row)
-                self.written += 1
-                self.stats.passed += 1
-                self.stats.out += 1
+                self.output.add(rec, rec.data, rec.provenance())
+                self.stats.out = self.output.written
+            self.output.finish()
         finally:
+            self.stats.out = self.output.written
             self.stats.finish()
 
     def close(self, completed: bool) -> None:
-        """Finish the file; an unfinished run keeps its rows as ``dataset.partial.*``."""
-        self.writer.close()
-        if not completed and self._work_path.exists():
-            os.replace(self._work_path, self._work_partial)
+        """Finish the files; an unfinished run keeps its rows as ``dataset.partial.*``."""
+        if completed:
+            self.files.close()
+        else:
+            self.files.close_partial(self._work_partial)

@@ -10,7 +10,10 @@ The LLM client is ``options.client`` when given (tests, other executors), else a
 ``ProviderPool`` made here and closed at the end. Raises ``RunError`` when the run
 cannot go on, or when a step failed more than ``max_failure_rate`` of its records
 (``run/failure_rate.py``; the manifest then says ``failed`` and why); a cancellation
-leaves the manifest ``interrupted`` and every finished call cached.
+leaves the manifest ``interrupted`` and every finished call cached. With a budget
+(``max_calls``, ``max_cost``; ``run/budget.py``), no call starts past it: the calls in
+flight finish, the run stops, the manifest says ``stopped`` and ``BudgetReached`` is
+raised.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from synthdsl.errors import RunError
 from synthdsl.io.writers import RejectsWriter
@@ -28,6 +32,7 @@ from synthdsl.llm.types import LLMClient
 from synthdsl.plan import Plan
 from synthdsl.records import Record
 from synthdsl.run import attempt
+from synthdsl.run.budget import Budget, BudgetReached
 from synthdsl.run.cache import CallCache
 from synthdsl.run.card_facts import recipe_facts
 from synthdsl.run.context import RunContext
@@ -37,7 +42,10 @@ from synthdsl.run.manifest import Outcome, build_manifest
 from synthdsl.run.options import Manifest, RunOptions, RunResult, default_cache_path
 from synthdsl.run.output import DatasetSink
 
-__all__ = ["execute", "output_dir"]
+__all__ = ["SETTLE_S", "execute", "output_dir"]
+
+# After a budget stop, how long nothing may move before the run's records are written.
+SETTLE_S = 0.1
 
 
 def output_dir(compiled: CompiledRecipe, options: RunOptions) -> Path:
@@ -93,8 +101,15 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
     async def consume(records: AsyncIterator[Record]) -> None:
         await sink.consume(records)
 
+    budget = None
+    if options.max_calls is not None or options.max_cost is not None:
+        budget = rt.budget = Budget(options.max_calls, options.max_cost)
     try:
-        await run_graph(rt, compiled.graph, consume)
+        if budget is None:
+            await run_graph(rt, compiled.graph, consume)
+        elif await _within_budget(run_graph(rt, compiled.graph, consume), budget, rt, sink):
+            status, reason = "stopped", budget.reason
+            raise BudgetReached(budget, out_dir, sink.partial_path)
         failures = check_failure_rate(rt.stats, rt.failure_examples, threshold)
         if failures.exceeded:
             reason = "max_failure_rate"
@@ -102,6 +117,8 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
         status, reason = "completed", None
     except asyncio.CancelledError:
         status, reason = "interrupted", options.stop_reason()
+        raise
+    except BudgetReached:
         raise
     except RunError as exc:
         error = str(exc)
@@ -145,6 +162,35 @@ def _write_card(
         sys.stderr.write(f"synthdsl: warning: could not write the dataset card: {exc}\n")
         return None
     return name
+
+
+async def _within_budget(
+    graph: Coroutine[Any, Any, None], budget: Budget, rt: RunContext, sink: DatasetSink
+) -> bool:
+    """Run ``graph`` until it ends (False) or its budget is reached (True): once a call
+    is held back and none is in flight, let the records already answered flow on until
+    nothing moves for ``SETTLE_S``, then stop the graph."""
+    task = asyncio.ensure_future(graph)
+    watch = asyncio.ensure_future(budget.reached.wait())
+    try:
+        await asyncio.wait({task, watch}, return_when=asyncio.FIRST_COMPLETED)
+        while not task.done():
+            moved = _moved(rt, sink)
+            await asyncio.wait({task}, timeout=SETTLE_S)
+            if moved == _moved(rt, sink):
+                break
+        if task.done():
+            task.result()  # raises what the graph raised
+            return False
+        return True
+    finally:
+        for t in (task, watch):
+            t.cancel()
+        await asyncio.gather(task, watch, return_exceptions=True)
+
+
+def _moved(rt: RunContext, sink: DatasetSink) -> tuple[int, int]:
+    return sum(s.out + s.records_in for s in rt.stats.values()), sink.written
 
 
 async def _progress_loop(rt: RunContext, cb: Callable[[RunContext], None]) -> None:

@@ -203,6 +203,9 @@ class RougeIndex:
         # level whose prefix still holds it, per item)
         self._postings: dict[int, tuple[array[int], array[int]]] = {}
         self._rebuild_at = 32
+        # The last text queried and its tokens: a dedup adds the text it just queried
+        # (the same object), which is then not tokenized twice.
+        self._last_query: tuple[str | None, list[str]] = (None, [])
 
     # ------------------------------------------------------------------ pool
 
@@ -214,7 +217,9 @@ class RougeIndex:
 
     def add(self, item_id: str, text: str) -> None:
         """Add ``text`` to the pool under ``item_id`` (which must be new)."""
-        self.add_tokens(item_id, self.tokenizer(text))
+        last_text, last_tokens = self._last_query
+        tokens = last_tokens if text is last_text else self.tokenizer(text)
+        self.add_tokens(item_id, tokens)
 
     def add_tokens(self, item_id: str, tokens: Sequence[str]) -> None:
         """Add an already tokenized text to the pool under ``item_id``."""
@@ -251,15 +256,18 @@ class RougeIndex:
         rank = self._rank
         n_rank = len(rank)
         known = len(self._vocab)
-
-        def key(tc: tuple[int, int]) -> int:
-            tid = tc[0]
-            if tid >= known:
-                return -known - 1 - tid
-            return rank[tid] if tid < n_rank else -tid - 1
-
+        # (sort key, token id, count), sorted as tuples: faster than a key function
+        keyed = [
+            (
+                rank[tid] if tid < n_rank else (-tid - 1 if tid < known else -known - 1 - tid),
+                tid,
+                count,
+            )
+            for tid, count in counts
+        ]
+        keyed.sort()
         out: list[int] = []
-        for tid, count in sorted(counts, key=key):
+        for _, tid, count in keyed:
             for k in range(count):
                 if len(out) == limit:
                     return out
@@ -303,7 +311,9 @@ class RougeIndex:
         vocab = self._vocab
         unknown: dict[str, int] = {}
         ids = []
-        for tok in self.tokenizer(text):
+        tokens = self.tokenizer(text)
+        self._last_query = (text, tokens)
+        for tok in tokens:
             tid = vocab.get(tok)
             if tid is None:
                 tid = unknown.setdefault(tok, len(vocab) + len(unknown))

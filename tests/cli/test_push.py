@@ -215,3 +215,20 @@ def test_a_readme_of_the_users_is_pushed_as_it_is_beside_the_card(
     assert sorted(files) == ["DATASET_CARD.md", "README.md", "dataset.jsonl"]
     assert files["README.md"] == b"# Mine\n"
     assert files["DATASET_CARD.md"] == (out / "DATASET_CARD.md").read_bytes()
+
+
+def test_provenance_beside_the_data_is_pushed_with_it(hub: FakeHub, project: Path) -> None:
+    recipe = project / "recipe.yaml"
+    recipe.write_text(
+        RECIPE.replace(
+            "output: {license: mit}",
+            "output: {license: mit, shape: alpaca, instruction_field: text, response_field: text}",
+        ),
+        encoding="utf-8",
+    )
+    out = project / "out"
+    assert main(["run", str(recipe), "--quiet", "--out", str(out)]) == 0
+    assert main(["push", str(out), "me/data", "--endpoint", hub.url]) == 0
+    files = hub.repos["me/data"].branches["main"]
+    assert sorted(files) == ["README.md", "dataset.jsonl", "dataset.provenance.jsonl"]
+    assert files["dataset.provenance.jsonl"] == (out / "dataset.provenance.jsonl").read_bytes()

@@ -357,3 +357,17 @@ def test_hf_reads_a_hub_dataset_from_the_offline_cache(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
         rows = read_jsonl(out / "dataset.jsonl")
         assert [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows] == want
+
+
+def test_a_hub_name_that_is_a_folder_of_the_current_one_is_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # datasets would read ./org/qa (outside the recipe's project) instead of the Hub
+    elsewhere = tmp_path / "elsewhere"
+    datasets.Dataset.from_dict(ROWS).to_parquet(str(elsewhere / "org" / "qa" / "train.parquet"))
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "pyproject.toml").write_text("", encoding="utf-8")
+    recipe = _recipe(tmp_path / "project", "{hf: org/qa, columns: [n]}")
+    monkeypatch.chdir(elsewhere)
+    assert main(["run", str(recipe), "--quiet", "--out", str(tmp_path / "out")]) == 1
+    assert "the current folder has a 'org/qa', which datasets would read" in capsys.readouterr().err

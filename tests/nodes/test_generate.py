@@ -252,9 +252,10 @@ async def test_json_schema_asks_for_a_schema_and_bad_json_fails() -> None:
         """
     )
     node = make_node("generate", done.config, "gen")
-    rt = FakeRuntime(replies=["sorry, no JSON here"])
+    rt = FakeRuntime(replies=["sorry, no JSON here"] * 3)
     (outcome,) = await run_map(KIND.map_runner(node, rt), make_records({}))
     assert failed(outcome).kind == "invalid_json"
+    assert len(rt.requests) == 3  # the first reply and two corrected ones asked for
     fmt = rt.requests[0][1].response_format
     assert fmt == {
         "type": "json_schema",

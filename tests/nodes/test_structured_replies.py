@@ -232,3 +232,17 @@ def test_bad_settings_are_errors_at_their_line(
     err = capsys.readouterr().err
     assert f"r.yaml:{line}:" in err and message in err
     assert "Traceback" not in err
+
+
+def test_with_plugins_off_the_hint_says_so(
+    server: FakeOpenAIServer,
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SYNTHDSL_NO_PLUGINS", "1")
+    recipe = _recipe(project, server, [["{}"]], json_spec="{schema: flashcard}")
+    assert main(["validate", str(recipe)]) == 2
+    err = capsys.readouterr().err
+    assert "r.yaml:13:" in err
+    assert "hint: plugins are turned off (SYNTHDSL_NO_PLUGINS=1)" in err

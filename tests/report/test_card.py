@@ -130,7 +130,7 @@ def test_card_states_the_runs_facts_and_parses_as_a_hugging_face_card(
     assert CARD_MARKER in card.text
 
     # datasets finds the data through the card's configs, as the Hub would
-    loaded = datasets.load_dataset(str(out), split="train")
+    loaded = datasets.load_dataset(str(out), split="train", cache_dir=str(project / "hf-cache"))
     assert loaded.num_rows == m["output"]["records"] == len(read_jsonl(out / "dataset.jsonl"))
 
     assert m["recipe"]["hash"] in text
@@ -225,7 +225,7 @@ def test_parquet_data_files_and_the_size_bucket(server: FakeOpenAIServer, projec
     assert run_into(recipe, out) == 0
     meta = DatasetCard.load(out / "README.md").data.to_dict()
     assert meta["configs"][0]["data_files"] == [{"split": "train", "path": "dataset.parquet"}]
-    loaded = datasets.load_dataset(str(out), split="train")
+    loaded = datasets.load_dataset(str(out), split="train", cache_dir=str(project / "hf-cache"))
     assert loaded.num_rows == manifest_of(out)["output"]["records"]
 
 
@@ -300,3 +300,20 @@ def test_bad_card_settings_are_recipe_errors(
     assert main(["validate", str(recipe)]) == 2
     err = capsys.readouterr().err
     assert f"{recipe}:9:" in err and message in err
+
+
+def test_hf_format_and_a_training_shape_point_the_card_at_the_jsonl(
+    server: FakeOpenAIServer, project: Path
+) -> None:
+    recipe = write_project(project, server, output=", format: hf, shape: openai")
+    out = project / "out"
+    assert run_into(recipe, out) == 0
+    assert (out / "dataset").is_dir() and (out / "dataset.provenance.jsonl").is_file()
+    card = DatasetCard.load(out / "README.md")
+    meta = card.data.to_dict()
+    assert meta["configs"][0]["data_files"] == [{"split": "train", "path": "dataset.jsonl"}]
+    assert "openai" in meta["tags"]
+    assert "each row's provenance in `dataset.provenance.jsonl`" in card.text
+    loaded = datasets.load_dataset(str(out), split="train", cache_dir=str(project / "hf-cache"))
+    assert loaded.column_names == ["messages"]
+    assert loaded.num_rows == manifest_of(out)["output"]["records"]

@@ -208,7 +208,9 @@ def test_replies_dropped_with_their_reason_and_text_kept_as_text(
         ),
     }
     for name, reply in replies.items():
-        (docs / name).write_text(f"Some text. [[reply: {reply}]]\n", "utf-8")
+        # prose stays prose when asked again for JSON (the step retries twice)
+        directive = "replies" if name == "prose.md" else "reply"
+        (docs / name).write_text(f"Some text. [[{directive}: {reply}]]\n", "utf-8")
     recipe = project / "g.yaml"
     recipe.write_text(
         f"""
@@ -336,8 +338,13 @@ def test_verbs_end_to_end(server: FakeOpenAIServer, project: Path, capsys: Any) 
         first = rows[0]
         if fmt == "jsonl":
             assert first["chunk"] == kept[0]["chunk"] and first["path"] == kept[0]["path"]
-            assert "_provenance" not in first
-        elif fmt == "alpaca":
+            # records keep provenance inline, as a run's records do (docs/outputs.md)
+            assert first["_provenance"] == kept[0]["_provenance"]
+        else:
+            assert "_provenance" not in first  # training shapes: it lies beside
+            beside = _read(project / "cur" / f"{fmt}.provenance.jsonl")
+            assert beside[0] == {"row": 0, "provenance": kept[0]["_provenance"]}
+        if fmt == "alpaca":
             assert first == {
                 "instruction": kept[0]["question"],
                 "input": "",
@@ -345,7 +352,7 @@ def test_verbs_end_to_end(server: FakeOpenAIServer, project: Path, capsys: Any) 
             }
         elif fmt == "sharegpt":
             assert first["conversations"][1] == {"from": "gpt", "value": kept[0]["answer"]}
-        else:
+        elif fmt != "jsonl":
             assert first["messages"][0] == {"role": "user", "content": kept[0]["question"]}
     assert main(["save-as", "cur/dataset.jsonl", "--format", "openai", "--out", "t.jsonl",
                  "--system", "Be brief.", "--provenance"]) == 0  # fmt: skip

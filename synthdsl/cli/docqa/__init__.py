@@ -16,8 +16,10 @@ The synthetic-data-kit workflow, step by step, on top of the doc_qa strategy
 - ``curate INPUT --threshold 8.5 --out DIR``: runs ``doc_qa_curate`` on pairs (a JSONL
   file or a run directory holding ``dataset.jsonl``); the judge prompt follows the pairs'
   mode (``doc_qa.mode``, else the fields present) unless ``--type`` is given.
-- ``save-as INPUT --format openai|chatml|alpaca|sharegpt|jsonl --out FILE``: converts
-  pairs to a fine-tuning layout with ``synthdsl.io.chat.to_format``. No LLM.
+- ``save-as INPUT --format openai|chatml|alpaca|sharegpt|preference|conversation|jsonl
+  --out FILE``: converts records to a training shape through the path ``synthdsl run``
+  writes with (``synthdsl.io.shaped_output``; provenance beside the file by default).
+  No LLM.
 
 ``create`` and ``curate`` (``synthdsl.cli.docqa.strategy``) run the strategy's recipes
 through the same run path as ``synthdsl run``; ``ingest`` and ``save-as`` are in
@@ -48,6 +50,9 @@ from synthdsl.cli.options import (
     non_negative,
     positive,
 )
+from synthdsl.io.conversation import CONVERSATION_STYLES
+from synthdsl.io.preference import PREFERENCE_STYLES
+from synthdsl.io.provenance import PLACEMENTS
 
 __all__ = [
     "COMMANDS",
@@ -65,7 +70,7 @@ COMMANDS: dict[str, str] = {
     "ingest": "read documents (Markdown, text, HTML, PDF) into documents.jsonl",
     "create": "generate QA pairs, chain-of-thought pairs or summaries from documents",
     "curate": "rate pairs with an LLM judge and keep those above a threshold",
-    "save-as": "convert pairs to a fine-tuning format (OpenAI, ChatML, Alpaca, ShareGPT)",
+    "save-as": "convert records to a training format (chat, preference, conversation)",
 }
 _DEFAULT_OUT = Path("out") / "doc_qa"
 
@@ -159,9 +164,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "save-as",
         help=COMMANDS["save-as"],
         description=(
-            "Convert pairs to a fine-tuning format: openai (chat messages), chatml "
-            "(messages plus the ChatML text), alpaca, sharegpt, or jsonl (the records "
-            "themselves). No LLM call."
+            "Convert records to a training format: openai (chat messages), chatml "
+            "(messages plus the ChatML text), alpaca, sharegpt, preference (DPO "
+            "prompt/chosen/rejected), conversation (multi-turn), or jsonl (the records "
+            "themselves); the shapes and provenance rule of a run's output: block "
+            "(docs/outputs.md). No LLM call."
         ),
         **examples(
             "synthdsl save-as out/curated --format openai --out out/train.jsonl",
@@ -169,7 +176,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         ),
     )
     s.add_argument(
-        "input", metavar="INPUT", help="pairs: a JSONL file, or a run directory (dataset.jsonl)"
+        "input", metavar="INPUT", help="records: a JSONL file, or a run directory (dataset.jsonl)"
     )
     s.add_argument("--format", choices=FORMATS, default="jsonl", help="output layout")
     s.add_argument(
@@ -177,7 +184,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="FILE",
         help="output file (.parquet writes Parquet; default: FORMAT.jsonl next to the input)",
     )
-    s.add_argument("--system", metavar="TEXT", help="chat formats: a fixed system message")
+    s.add_argument(
+        "--system", metavar="TEXT", help="a fixed system message (chat, conversational formats)"
+    )
     s.add_argument(
         "--instruction-field",
         default="instruction",
@@ -197,8 +206,49 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="field holding the answer (default response)",
     )
     s.add_argument(
-        "--provenance", action="store_true", help="keep each record's _provenance object"
+        "--prompt-field", default="prompt", metavar="NAME", help="preference: the prompt field"
     )
+    s.add_argument(
+        "--chosen-field", default="chosen", metavar="NAME", help="preference: the chosen answer"
+    )
+    s.add_argument(
+        "--rejected-field",
+        default="rejected",
+        metavar="NAME",
+        help="preference: the rejected answer",
+    )
+    s.add_argument(
+        "--preference-style",
+        choices=PREFERENCE_STYLES,
+        default="standard",
+        help="preference: strings, or lists of role/content messages",
+    )
+    s.add_argument(
+        "--pairs-from",
+        type=_pairs_from,
+        metavar="GROUP_BY,SCORE,TEXT",
+        help="preference: pair the best and worst scored TEXT of each GROUP_BY value",
+    )
+    s.add_argument("--turns-field", default="turns", metavar="NAME", help="conversation")
+    s.add_argument("--style", choices=CONVERSATION_STYLES, default="openai", help="conversation")
+    s.add_argument(
+        "--provenance",
+        nargs="?",
+        const="inline",
+        choices=PLACEMENTS,
+        help=(
+            "where each record's _provenance goes: inline (in each row; the flag alone; "
+            "the default for jsonl), beside (in FILE's name with .provenance.jsonl; the "
+            "default for the other formats) or none"
+        ),
+    )
+
+
+def _pairs_from(text: str) -> tuple[str, str, str]:
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 3 or not all(parts):
+        raise argparse.ArgumentTypeError("expected three field names: GROUP_BY,SCORE,TEXT")
+    return (parts[0], parts[1], parts[2])
 
 
 def _add_run_options(p: argparse.ArgumentParser, out: Path, set_example: str) -> None:

@@ -4,8 +4,12 @@
   and folders of them) and writes ``args.out/documents.jsonl``, one row per document:
   ``{"path", "title", "text", "pages"}``; warns on stderr about arguments without
   documents and documents without text.
-- ``save_as(args)``: converts pairs (``args.input``: a file, or a run directory's
-  ``dataset.jsonl``) to ``args.format`` with ``synthdsl.io.chat.to_format``.
+- ``save_as(args)``: converts records (``args.input``: a file, or a run directory's
+  ``dataset.jsonl``) to the shape ``args.format`` through
+  ``synthdsl.io.shaped_output.ShapedOutput``, the path ``synthdsl run`` writes with: the
+  same shapes, field mapping and provenance rule (``synthdsl.io.provenance``: a row's
+  ``_provenance`` goes beside the file for training shapes unless ``--provenance``
+  says otherwise).
 
 Both print what they wrote and return 0. Raise ``RunError`` (exit 1): no documents,
 an output that cannot be written or would overwrite the input, a record that does
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from pathlib import Path
 
 from synthdsl.cli.docqa.inputs import (
@@ -26,15 +31,18 @@ from synthdsl.cli.docqa.inputs import (
     rows,
 )
 from synthdsl.errors import RunError
-from synthdsl.io.chat import to_format
+from synthdsl.io.dataset_files import DatasetFiles
+from synthdsl.io.provenance import placement
 from synthdsl.io.readers import SourceReader
-from synthdsl.io.writers import JsonlWriter, SinkError, open_writer
+from synthdsl.io.shaped_output import ShapedOutput
+from synthdsl.io.writers import JsonlWriter
+from synthdsl.ir import OutputDecl, PairsFrom
 from synthdsl.textproc.plural import plural
 
 __all__ = ["FORMATS", "ingest", "make_dir", "save_as"]
 
-#: save-as formats: ``jsonl`` is the plain records; the others are ``to_format`` shapes.
-FORMATS = ("openai", "chatml", "alpaca", "sharegpt", "jsonl")
+#: save-as formats: ``jsonl`` is the plain records; the others are the output shapes.
+FORMATS = ("openai", "chatml", "alpaca", "sharegpt", "preference", "conversation", "jsonl")
 
 
 def make_dir(path: Path, what: str) -> None:
@@ -89,32 +97,73 @@ def ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+class _SaveAsEvents:
+    """``OutputEvents`` for save-as: a row that does not fit stops the conversion with
+    its line; drops (``--pairs-from``) are counted by reason."""
+
+    def __init__(self) -> None:
+        self.drops: Counter[str] = Counter()
+
+    def kept(self, item: str) -> None:
+        pass
+
+    def dropped(self, item: str, reason: str) -> None:
+        self.drops[reason] += 1
+
+    def failed(self, item: str, error: str) -> None:
+        raise RunError(f"{item}: {error}")
+
+
+def output_decl(args: argparse.Namespace, fmt: str) -> OutputDecl:
+    """The ``output:`` block that the save-as options amount to."""
+    shape = "records" if args.format == "jsonl" else args.format
+    pairs = None
+    if args.pairs_from is not None:
+        pairs = PairsFrom(*args.pairs_from)
+    return OutputDecl(
+        from_=None,
+        dir=None,
+        format=fmt,
+        shape=shape,
+        instruction_field=args.instruction_field,
+        input_field=args.input_field,
+        response_field=args.response_field,
+        system=args.system,
+        provenance=placement(shape, args.provenance),
+        prompt_field=args.prompt_field,
+        chosen_field=args.chosen_field,
+        rejected_field=args.rejected_field,
+        preference_style=args.preference_style,
+        pairs_from=pairs,
+        turns_field=args.turns_field,
+        style=args.style,
+    )
+
+
 def save_as(args: argparse.Namespace) -> int:
     """``synthdsl save-as INPUT --format F [--out FILE]``; see the module docstring."""
     source = pairs_file(args.input)
     target = Path(args.out) if args.out else source.parent / f"{args.format}.jsonl"
     if target.resolve() == source.resolve():
         raise RunError(f"{target}: the output would overwrite the input")
-    shape = "records" if args.format == "jsonl" else args.format
-    written = 0
+    fmt = "parquet" if target.suffix.lower() in (".parquet", ".pq") else "jsonl"
+    decl = output_decl(args, fmt)
     make_dir(target.parent, str(target.parent))
-    with open_writer(target) as writer:
+    files = DatasetFiles(target, fmt, decl.provenance)
+    events = _SaveAsEvents()
+    out: ShapedOutput[str] = ShapedOutput(decl, files, events)
+    try:
         for where, row in rows(source):
             data = {k: v for k, v in row.items() if k != "_provenance"}
-            try:
-                out = to_format(
-                    data,
-                    shape,
-                    instruction_field=args.instruction_field,
-                    input_field=args.input_field,
-                    response_field=args.response_field,
-                    system=args.system,
-                )
-            except SinkError as exc:
-                raise RunError(f"{where}: {exc}") from None
-            if args.provenance and "_provenance" in row:
-                out["_provenance"] = row["_provenance"]
-            writer.write(out)
-            written += 1
-    print(f"wrote {plural(written, 'record')} ({args.format}) to {target}")
+            prov = row.get("_provenance")
+            out.add(where, data, prov if isinstance(prov, dict) else None)
+        out.finish()
+    except BaseException:
+        files.abort()
+        raise
+    files.close()
+    beside = f", provenance in {files.provenance_path}" if files.provenance_path.exists() else ""
+    print(f"wrote {plural(files.rows, 'record')} ({args.format}) to {target}{beside}")
+    for reason, count in sorted(events.drops.items()):
+        print(f"  dropped {count}: {reason}")
     return 0

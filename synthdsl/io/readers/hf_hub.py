@@ -11,11 +11,12 @@ rows, memoised, for ``validate``) and ``hf_target`` (a local path or a Hub name,
 the value a recipe wrote). ``datasets`` is imported on first read, never at import.
 
 Raises ``SourceError``: ``datasets`` not installed (naming ``pip install
-"synthdsl[hf]"``), a dataset script (no longer run by ``datasets`` 4 and later), a
-dataset, configuration or revision that cannot be found (offline: one that is not in
-the cache), several splits and no ``split`` (or an unknown one; both list the splits),
-columns the dataset does not have (listing those it has), and any error ``datasets``
-raises while reading, with its message.
+"synthdsl[hf]"``), a Hub name that is also a path from the current folder (``datasets``
+would read that folder, past the recipe's read boundary), a dataset script (no longer
+run by ``datasets`` 4 and later), a dataset, configuration or revision that cannot be
+found (offline: one that is not in the cache), several splits and no ``split`` (or an
+unknown one; both list the splits), columns the dataset does not have (listing those it
+has), and any error ``datasets`` raises while reading, with its message.
 """
 
 from __future__ import annotations
@@ -108,6 +109,12 @@ class HubSource:
             raise SourceError(
                 f"{self.label}: dataset scripts are not run (datasets 4 and later "
                 "refuse them); point hf: at a folder of data files or a saved dataset"
+            )
+        if isinstance(self.target, str) and Path(self.target).exists():
+            raise SourceError(
+                f"{self.label}: the current folder has a {self.target!r}, which datasets "
+                "would read instead of the Hub dataset; run from elsewhere, or write "
+                "hf: ./PATH for a folder beside the recipe"
             )
         datasets = _datasets()
         try:

@@ -1,0 +1,92 @@
+"""The files of one dataset: its rows, their provenance beside them, a ``datasets`` folder.
+
+Input: the data file's path (``dataset.jsonl``, ``openai.jsonl``, ``x.parquet``), the
+format (``jsonl``, ``parquet``, or ``hf``: JSONL plus a ``save_to_disk`` folder named
+like the file without its suffix, ``dataset/``) and the provenance placement
+(``synthdsl.io.provenance``). Output: ``write(row, provenance)`` adds ``_provenance`` to
+the row (``inline``), a line to ``<stem>.provenance.jsonl`` (``beside``; the file is made
+at the first row that has provenance), or nothing (``none``); ``close()`` publishes
+every file atomically (each is written under a temporary name and moved into place;
+the folder is built last, from the published JSONL); ``close_partial(path)`` publishes
+the rows and their provenance under ``path`` instead (an unfinished run: no folder);
+``abort()`` discards everything.
+
+Raises ``SinkError`` (see ``synthdsl.io.writers`` and ``synthdsl.io.hf_dataset``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from synthdsl.io.hf_dataset import require_datasets, write_hf_dataset
+from synthdsl.io.json_text import SinkError
+from synthdsl.io.provenance import beside_path
+from synthdsl.io.writers import JsonlWriter, open_writer
+
+__all__ = ["DATASET_FORMATS", "DatasetFiles"]
+
+DATASET_FORMATS = ("jsonl", "parquet", "hf")
+
+
+class DatasetFiles:
+    """See the module docstring."""
+
+    def __init__(self, path: Path, fmt: str, provenance: str) -> None:
+        if fmt not in DATASET_FORMATS:
+            raise SinkError(
+                f"unknown output format {fmt!r}; expected one of {', '.join(DATASET_FORMATS)}"
+            )
+        self.path = Path(path)
+        self.format = fmt
+        self.placement = provenance
+        self.provenance_path = beside_path(self.path)
+        self.folder = self.path.with_suffix("") if fmt == "hf" else None
+        if self.folder is not None:
+            require_datasets()  # missing, it stops the run before any call is made
+        self.rows = 0
+        self._rows = open_writer(self.path, "jsonl" if fmt == "hf" else fmt)
+        self._beside: JsonlWriter | None = None
+
+    def write(self, row: dict[str, Any], provenance: dict[str, Any] | None) -> None:
+        if provenance is not None:
+            if self.placement == "inline":
+                row = {**row, "_provenance": provenance}
+            elif self.placement == "beside":
+                if self._beside is None:
+                    self._beside = JsonlWriter(self.provenance_path)
+                self._beside.write({"row": self.rows, "provenance": provenance})
+        self._rows.write(row)
+        self.rows += 1
+
+    def flush(self) -> None:
+        self._rows.flush()
+        if self._beside is not None:
+            self._beside.flush()
+
+    def close(self) -> None:
+        """Publish the rows, their provenance and (format hf) the folder."""
+        self._rows.close()
+        if self._beside is not None:
+            self._beside.close()
+        if self.folder is not None:
+            write_hf_dataset(self.path, self.folder)
+
+    def close_partial(self, path: Path) -> None:
+        """Publish the rows written so far at ``path`` (their provenance beside it)."""
+        self._rows.close()
+        if self._beside is not None:
+            self._beside.close()
+        try:
+            if self.path.exists():
+                os.replace(self.path, path)
+            if self.provenance_path.exists():
+                os.replace(self.provenance_path, beside_path(path))
+        except OSError as exc:
+            raise SinkError(f"cannot write {path}: {exc}") from exc
+
+    def abort(self) -> None:
+        self._rows.abort()
+        if self._beside is not None:
+            self._beside.abort()
