@@ -109,7 +109,7 @@ border:1px solid}
 .alert.info{background:#eef4fb;border-color:#c6d8ee;color:#1f3f66}
 .pill{display:inline-block;padding:1px 8px;border-radius:999px;font-size:11.5px;
 font-weight:600;color:#fff;background:var(--muted)}
-.pill.ok{background:var(--ok)}.pill.flag,.pill.failed{background:var(--bad)}
+.pill.ok,.pill.kept{background:var(--ok)}.pill.flag,.pill.failed{background:var(--bad)}
 .pill.dropped{background:#e08a1e}
 .sw{display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:6px;
 vertical-align:-1px}
