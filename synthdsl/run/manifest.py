@@ -5,7 +5,8 @@ the sink. Output: ``build_manifest(...) -> dict`` (JSON-able, ``manifest_version
 status (and why: ``reason``, ``error``, ``failure_rate``), per-node counts (in = passed
 + dropped + failed, + ``pending`` when the run stopped before the end), calls, cache
 hits, retries, tokens and cost, model usage, provider
-stats, the node order and the plugins the recipe used (name, package, version). Raises
+stats, the node order, the output fields a model wrote (``generated_fields``: field →
+node) and the plugins the recipe used (name, package, version). Raises
 nothing.
 """
 
@@ -105,6 +106,7 @@ def build_manifest(
         "provider": rt.client.stats(),
         "nodes": nodes,
         "node_order": [*node_order(compiled.graph), "output"],
+        "generated_fields": dict(compiled.generated_fields),
         "plugins": list(plan.plugins),
     }
 
