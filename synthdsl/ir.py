@@ -224,3 +224,6 @@ class CompiledRecipe:
     plugins: list[dict[str, str]] = field(default_factory=list)
     # The recipe's ``run:`` settings (``max_failure_rate``), as written.
     run_settings: dict[str, Any] = field(default_factory=dict)
+    # Output fields a model wrote, each with the node that wrote it last
+    # (``compile/generated.py``), for the manifest and the report's text statistics.
+    generated_fields: dict[str, str] = field(default_factory=dict)

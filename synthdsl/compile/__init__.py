@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from synthdsl.compile.fields import check_graph, propagate_fields
+from synthdsl.compile.generated import generated_fields
 from synthdsl.compile.graph import order, step_nodes
 from synthdsl.compile.models import add_models, finish_models, prune_models
 from synthdsl.compile.output import check_output
@@ -128,6 +129,7 @@ def _compile(path: str | Path, opts: CompileOptions | None) -> CompiledRecipe:
         texts=c.texts,
         warnings=c.warnings,
         run_settings=dict(doc.data.get("run") or {}),
+        generated_fields=generated_fields(graph),
     )
 
 

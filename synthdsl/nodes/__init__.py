@@ -54,6 +54,8 @@ _MODULES = {
     "cross": "synthdsl.nodes.cross",
     "select": "synthdsl.nodes.select",
     "verify": "synthdsl.nodes.verify",
+    "redact": "synthdsl.nodes.redact",
+    "leakage": "synthdsl.nodes.leakage",
 }
 
 # The kinds a step can name (sources and loop pools are made by the compiler).
@@ -70,6 +72,8 @@ STEP_KINDS = (
     "sort",
     "cross",
     "select",
+    "redact",
+    "leakage",
     "loop",
     "mix",
 )

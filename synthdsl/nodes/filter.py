@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import RecipeError, Span
 from synthdsl.lang.expr import Expression, ExpressionRuntimeError, parse_expression
+from synthdsl.lang.expr.thresholds import field_thresholds
 from synthdsl.lang.expr.types import FieldType
 from synthdsl.lang.load import content_span
 from synthdsl.nodes.base import (
@@ -72,11 +73,21 @@ def _check(cfg: FilterConfig, record: Record) -> Outcome | None:
     return None if keep else Drop(cfg.reason)
 
 
+def _note_thresholds(node: Node[FilterConfig], rt: Runtime) -> None:
+    """Note the number thresholds the expression puts on fields (the report marks them)."""
+    if node.config.expr is None:
+        return
+    found = field_thresholds(node.config.expr.root)
+    if found:
+        rt.note(node.id, "thresholds", {f: t.to_json() for f, t in found.items()})
+
+
 class _Runner:
     concurrency = 1
 
     def __init__(self, node: Node[FilterConfig], rt: Runtime) -> None:
         self.cfg = node.config
+        _note_thresholds(node, rt)
 
     async def process(self, record: Record) -> Outcome:
         return _check(self.cfg, record) or Emit([record])
@@ -89,6 +100,7 @@ class _RankRunner:
         self.node = node
         self.rt = rt
         self.cfg = node.config
+        _note_thresholds(node, rt)
 
     async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
         cfg = self.cfg

@@ -98,6 +98,8 @@ class _Runner:
         self.cfg = node.config
         self.concurrency = rt.concurrency_for(self.cfg.prompt.model)
         self.fmt = self.cfg.response_format()
+        # the report charts the scores of this field on this scale
+        rt.note(node.id, "scores", {"field": self.cfg.into, "scale": list(self.cfg.scale)})
 
     async def process(self, record: Record) -> Outcome:
         result = await call_model(

@@ -9,7 +9,8 @@ only: no JavaScript, no network, and the same run directory always gives the sam
 bytes (no rendering timestamp; the dataset sample is a seeded reservoir).
 
 Sections: header and totals, alerts (run failure, collapse flags, mix bands, failed
-records), per-node attrition, evolution rounds of loops, length and token-entropy
+records), per-node attrition, evolution rounds of loops, judge score
+distributions, length and token-entropy
 histograms, diversity metrics (``synthdsl.analysis.diversity`` when importable), mix
 composition, models and providers, rejects with examples. See ``docs/report.md``.
 
@@ -31,7 +32,9 @@ from synthdsl.report.sections import (
     alerts,
     attrition,
     diversity_section,
+    has_judges,
     header,
+    judge_scores,
     lengths,
     loops,
     mix,
@@ -106,7 +109,7 @@ border:1px solid}
 .alert.info{background:#eef4fb;border-color:#c6d8ee;color:#1f3f66}
 .pill{display:inline-block;padding:1px 8px;border-radius:999px;font-size:11.5px;
 font-weight:600;color:#fff;background:var(--muted)}
-.pill.ok{background:var(--ok)}.pill.flag,.pill.failed{background:var(--bad)}
+.pill.ok,.pill.kept{background:var(--ok)}.pill.flag,.pill.failed{background:var(--bad)}
 .pill.dropped{background:#e08a1e}
 .sw{display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:6px;
 vertical-align:-1px}
@@ -155,6 +158,8 @@ def render(data: RunData, fields: Sequence[str] | None = None) -> str:
     parts: list[tuple[str, str, str]] = [("attrition", "Attrition", attrition(data))]
     if data.loops:
         parts.append(("loops", "Rounds", loops(data)))
+    if has_judges(data):
+        parts.append(("scores", "Scores", judge_scores(data)))
     parts.append(("lengths", "Lengths", lengths(data, ts)))
     parts.append(("diversity", "Diversity", diversity_section(div, ts)))
     if any(isinstance(as_dict(st).get("mix"), dict) for st in data.nodes.values()):

@@ -3,7 +3,9 @@
 Input: a run directory (``manifest.json``, ``rejects.jsonl``, ``dataset.jsonl`` or
 ``dataset.partial.jsonl``, or the Parquet equivalents when pyarrow is importable).
 Output: a ``RunData`` with the manifest, reject groups (counts and a few examples),
-per-loop round counts and a deterministic reservoir sample of at most ``max_sample``
+per-loop round counts, the first records kept (by record id), the judge scores of kept
+and rejected records (by the ``scores`` notes of judge nodes) and a deterministic
+reservoir sample of at most ``max_sample``
 records reduced to their text fields. Files are streamed, never loaded whole. The
 node order is the manifest's ``node_order``: the recipe is never read or recompiled,
 so the report depends on the run directory alone.
@@ -15,6 +17,7 @@ a cut last line) are skipped and counted, never fatal.
 
 from __future__ import annotations
 
+import bisect
 import json
 import random
 import re
@@ -32,6 +35,7 @@ __all__ = [
     "RunData",
     "load_run",
     "loop_of",
+    "score_fields",
     "text_fields",
 ]
 
@@ -72,6 +76,11 @@ class RunData:
     rejects_present: bool = False
     # node ids along the recipe's DAG from the manifest's node_order, else []
     dag_order: list[str] = field(default_factory=list)
+    # the first MAX_EXAMPLES dataset rows by record id (_provenance.id; rows without
+    # one after, by position), trimmed
+    kept_examples: list[dict[str, Any]] = field(default_factory=list)
+    # judge score field -> "kept" (dataset rows) or a reject status -> score -> records
+    scores: dict[str, dict[str, Counter[float]]] = field(default_factory=dict)
 
     @property
     def nodes(self) -> dict[str, dict[str, Any]]:
@@ -81,6 +90,39 @@ class RunData:
     @property
     def loops(self) -> list[str]:
         return [nid for nid, st in self.nodes.items() if _kind(st) == "loop"]
+
+
+def score_fields(manifest: dict[str, Any]) -> list[str]:
+    """The fields judges wrote their scores into, from their manifest notes."""
+    nodes = manifest.get("nodes")
+    out: list[str] = []
+    for st in nodes.values() if isinstance(nodes, dict) else []:
+        note = st.get("scores") if isinstance(st, dict) else None
+        name = note.get("field") if isinstance(note, dict) else None
+        if isinstance(name, str) and name not in out:
+            out.append(name)
+    return out
+
+
+def _count_scores(data: RunData, row: Any, category: str) -> None:
+    if not isinstance(row, dict):
+        return
+    for name, by_category in data.scores.items():
+        value = row.get(name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            by_category.setdefault(category, Counter())[float(value)] += 1
+
+
+def _keep_first(
+    first: list[tuple[tuple[bool, str, int], dict[str, Any]]], row: dict[str, Any], i: int
+) -> None:
+    """Keep in ``first`` the MAX_EXAMPLES rows with the smallest record ids."""
+    prov = row.get("_provenance")
+    rid = prov.get("id") if isinstance(prov, dict) else None
+    key = (not isinstance(rid, str), rid if isinstance(rid, str) else "", i)
+    if len(first) < MAX_EXAMPLES or key < first[-1][0]:
+        bisect.insort(first, (key, row), key=lambda item: item[0])
+        del first[MAX_EXAMPLES:]
 
 
 def _kind(st: Any) -> str:
@@ -226,10 +268,13 @@ def _read_dataset(data: RunData, max_sample: int) -> None:
         rows = _jsonl_rows(path, bad)
     rng = random.Random(0)
     reservoir: list[tuple[int, dict[str, str]]] = []
+    first: list[tuple[tuple[bool, str, int], dict[str, Any]]] = []
     loops = data.loops
     try:
         for i, row in enumerate(rows):
             data.records_read += 1
+            _count_scores(data, row, "kept")
+            _keep_first(first, row, i)
             rnd, node = _round_of(row)
             if rnd is not None:
                 _add_round(data, loops, loop_of(node, loops), "in dataset", rnd)
@@ -242,6 +287,7 @@ def _read_dataset(data: RunData, max_sample: int) -> None:
     except Exception as exc:  # a damaged Parquet file: report what was read
         data.dataset_note = f"{path.name}: stopped reading after {data.records_read} rows ({exc})"
     data.bad_dataset_lines = bad[0]
+    data.kept_examples = [_trim(row) for _, row in first]
     reservoir.sort(key=lambda item: item[0])
     data.sample = [fields for _, fields in reservoir]
 
@@ -293,6 +339,7 @@ def _read_rejects(data: RunData) -> None:
             example["record"] = row.get("record")
             group.examples.append(_trim(example))
         record = row.get("record")
+        _count_scores(data, record, status)
         rnd = row.get("round")
         if not isinstance(rnd, int) or isinstance(rnd, bool):
             rnd, _ = _round_of(record) if isinstance(record, dict) else (None, "")
@@ -333,6 +380,7 @@ def load_run(
     read = dict(manifest) if manifest is not None else _read_manifest(run_dir)
     data = RunData(run_dir=run_dir, manifest=read)
     data.dag_order = dag_order(data.manifest)
+    data.scores = {name: {} for name in score_fields(data.manifest)}
     _read_rejects(data)
     _read_dataset(data, max_sample)
     return data

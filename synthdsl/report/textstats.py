@@ -1,6 +1,7 @@
 """Text statistics of a dataset sample: fields, token counts, entropy, diversity.
 
-Input: the ``RunData`` sample (text fields of up to ``MAX_SAMPLE`` records). Output:
+Input: the ``RunData`` sample (text fields of up to ``MAX_SAMPLE`` records) and the
+manifest's ``generated_fields`` (measured first when the dataset has them). Output:
 ``text_stats(data, fields) -> TextStats`` (per field: token count and Shannon token
 entropy per record) and ``diversity(ts) -> Diversity`` (metrics, thresholds and
 collapse flags from ``synthdsl.analysis.diversity`` when it is importable). Errors: none on
@@ -29,6 +30,7 @@ __all__ = [
     "FlagRow",
     "TextStats",
     "diversity",
+    "generated",
     "opt_float",
     "pick_fields",
     "text_stats",
@@ -58,8 +60,22 @@ class TextStats:
     texts: dict[str, list[str]] = field(default_factory=dict)
 
 
-def pick_fields(sample: Sequence[Mapping[str, str]], limit: int = MAX_FIELDS) -> list[str]:
-    """The main text fields: present in ≥ 30 % of rows, longest first, at most ``limit``."""
+def generated(manifest: Mapping[str, Any]) -> list[str]:
+    """The output fields a model wrote, as the manifest records them (none if it does not)."""
+    recorded = manifest.get("generated_fields")
+    return [str(k) for k in recorded] if isinstance(recorded, Mapping) else []
+
+
+def pick_fields(
+    sample: Sequence[Mapping[str, str]],
+    limit: int = MAX_FIELDS,
+    prefer: Sequence[str] = (),
+) -> list[str]:
+    """The main text fields: present in ≥ 30 % of rows, longest first, at most ``limit``.
+
+    When some of the ``prefer`` fields (those a model wrote) are among them, only those
+    are chosen: a source field such as ``topic`` says little about generated text.
+    """
     if not sample:
         return []
     present: Counter[str] = Counter()
@@ -70,6 +86,7 @@ def pick_fields(sample: Sequence[Mapping[str, str]], limit: int = MAX_FIELDS) ->
             length[k] += len(v.split())
     n = min(len(sample), 2000)
     common = [k for k in present if present[k] >= 0.3 * n]
+    common = [k for k in common if k in prefer] or common
     mean = {k: length[k] / present[k] for k in common}
     ranked = sorted(common, key=lambda k: (-mean[k], k))
     wordy = [k for k in ranked if mean[k] >= 2]
@@ -78,7 +95,7 @@ def pick_fields(sample: Sequence[Mapping[str, str]], limit: int = MAX_FIELDS) ->
 
 def text_stats(data: RunData, fields: Sequence[str] | None) -> TextStats:
     """Token count and token entropy per sampled record of each chosen field."""
-    chosen = list(fields) if fields else pick_fields(data.sample)
+    chosen = list(fields) if fields else pick_fields(data.sample, prefer=generated(data.manifest))
     stats = TextStats(fields=chosen)
     for f in chosen:
         texts = [row[f] for row in data.sample if f in row]

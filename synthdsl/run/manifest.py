@@ -4,9 +4,10 @@ Input: the compiled recipe, its plan, the run context after (or during) the run,
 the sink. Output: ``build_manifest(...) -> dict`` (JSON-able, ``manifest_version`` 1):
 status (and why: ``reason``, ``error``, ``failure_rate``), per-node counts (in = passed
 + dropped + failed, + ``pending`` when the run stopped before the end), calls, cache
-hits, retries, tokens and cost, model usage, provider stats, the node order, the plugins
-the recipe used (name, package, version) and the dataset card's file name (set by the
-session once the card is written). Raises nothing.
+hits, retries, tokens and cost, model usage, provider stats, the node order, the output
+fields a model wrote (``generated_fields``: field → node), the plugins the recipe used
+(name, package, version) and the dataset card's file name (set by the session once the
+card is written). Raises nothing.
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ def build_manifest(
         "provider": rt.client.stats(),
         "nodes": nodes,
         "node_order": [*node_order(compiled.graph), "output"],
+        "generated_fields": dict(compiled.generated_fields),
         "plugins": list(plan.plugins),
         "card": None,
     }

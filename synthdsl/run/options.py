@@ -68,6 +68,7 @@ class Manifest(TypedDict):
     provider: dict[str, dict[str, Any]]
     nodes: dict[str, dict[str, Any]]  # per node: NodeStats plus the kind's notes
     node_order: list[str]
+    generated_fields: dict[str, str]  # output field a model wrote -> the node that wrote it
     plugins: list[dict[str, str]]  # used by the recipe: group, name, package, version
     card: str | None  # the dataset card's file name beside the data; None: not written
 

@@ -115,7 +115,7 @@ def test_the_registered_module_attr_names_the_same_schema(
 ) -> None:
     root = _recipe(tmp_path, server, "cards_plugin.models:Flashcard", "{}")
     done = cards_cli("validate", "r.yaml", cwd=root)
-    assert (done.code, done.out.strip()) == (0, "r.yaml: ok (2 nodes, 1 LLM steps)")
+    assert (done.code, done.out.strip()) == (0, "r.yaml: ok (2 nodes, 1 LLM step)")
 
 
 def test_an_unregistered_name_is_an_error_and_never_imported(

@@ -4,8 +4,8 @@ Input: a ``RunData`` (``report/data.py``) and, for the text sections, the
 ``TextStats`` and ``Diversity`` of ``report/textstats.py``. Output: HTML fragments,
 every string from the run directory escaped, with inline SVG charts from
 ``synthdsl.charts``: ``header``, ``alerts``/``render_alerts``, ``attrition``,
-``loops``, ``lengths``, ``diversity_section``, ``mix``, ``models`` and ``rejects``,
-in the order of the page. ``markup`` holds the HTML pieces and number formats they
+``loops``, ``judge_scores``, ``lengths``, ``diversity_section``, ``mix``, ``models``
+and ``rejects``, in the order of the page. ``markup`` holds the HTML pieces and number formats they
 share. Errors: none on purpose: a manifest missing keys renders as "—"/"no data", and
 the optional ``synthdsl.analysis.diversity`` module failing in any way turns its
 section into "diversity metrics unavailable".
@@ -22,13 +22,16 @@ from synthdsl.report.sections.loops import loops
 from synthdsl.report.sections.mix import mix
 from synthdsl.report.sections.models import models
 from synthdsl.report.sections.rejects import rejects
+from synthdsl.report.sections.scores import has_judges, judge_scores
 
 __all__ = [
     "Alert",
     "alerts",
     "attrition",
     "diversity_section",
+    "has_judges",
     "header",
+    "judge_scores",
     "lengths",
     "loops",
     "mix",

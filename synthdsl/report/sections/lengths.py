@@ -14,7 +14,7 @@ from synthdsl.charts.histogram import histogram
 from synthdsl.charts.svg import esc, fmt_num
 from synthdsl.report.data import RunData
 from synthdsl.report.sections import markup as mk
-from synthdsl.report.textstats import TextStats
+from synthdsl.report.textstats import TextStats, generated
 from synthdsl.textproc.plural import plural
 
 __all__ = ["lengths"]
@@ -104,6 +104,7 @@ def lengths(data: RunData, ts: TextStats) -> str:
         f"token distribution in bits (low: repetitive text). Measured on {sampled} of "
         f"<code>{esc(data.dataset_path.name)}</code>; fields: "
         + ", ".join(f"<code>{esc(f)}</code>" for f in ts.fields)
+        + (" (written by a model)" if set(ts.fields) <= set(generated(data.manifest)) else "")
         + "."
     )
     body = mk.data_table(HEAD, rows) + '<div class="grid2">' + "".join(charts) + "</div>"

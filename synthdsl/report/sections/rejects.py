@@ -3,20 +3,19 @@
 Input: a ``RunData`` (reject groups with counts and up to three trimmed example rows,
 the rows read and the unreadable lines skipped). Output: ``rejects(data)`` → the
 ``<section id="rejects">`` HTML: a chart of the top reasons and, per reason, its
-examples as field tables (the first three reasons opened). Errors: none; a run
+examples as field tables (the first three reasons opened), after a few kept records
+(``kept.py``). Errors: none; a run
 without ``rejects.jsonl`` or without rejects gives a note.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from typing import Any
-
 from synthdsl.charts.bars import Bar, Segment, hbar_chart
 from synthdsl.charts.svg import esc, fmt_num
 from synthdsl.report.data import RejectGroup, RunData
 from synthdsl.report.sections import markup as mk
+from synthdsl.report.sections.examples import example_table
+from synthdsl.report.sections.kept import kept_examples
 
 __all__ = ["rejects"]
 
@@ -25,36 +24,8 @@ DROPPED_COLOR = "#f0a431"
 FAILED_COLOR = "#d64545"
 
 
-def _value_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, default=str)
-
-
-def _example(ex: Mapping[str, Any]) -> str:
-    """One rejected record: its fields as rows, then error, detail and provenance."""
-    rows: list[str] = []
-    record = ex.get("record")
-    prov: Any = None
-    if isinstance(record, Mapping):
-        prov = record.get("_provenance")
-        for k, v in record.items():
-            if k != "_provenance":
-                rows.append(f"<tr><th>{esc(k)}</th><td>{esc(_value_text(v))}</td></tr>")
-    elif record is not None:
-        rows.append(f"<tr><th>record</th><td>{esc(_value_text(record))}</td></tr>")
-    for k in ("error", "detail", "round"):
-        if ex.get(k) is not None:
-            rows.append(
-                f'<tr class="meta"><th>{esc(k)}</th><td>{esc(_value_text(ex[k]))}</td></tr>'
-            )
-    if prov is not None:
-        rows.append(f'<tr class="meta"><th>_provenance</th><td>{esc(_value_text(prov))}</td></tr>')
-    return f'<table class="example">{"".join(rows)}</table>'
-
-
 def _group_html(g: RejectGroup, i: int) -> str:
-    examples = "".join(_example(ex) for ex in g.examples)
+    examples = "".join(example_table(ex) for ex in g.examples)
     opened = " open" if i < 3 else ""
     return (
         f'<details class="reject"{opened}><summary><span class="pill {esc(g.status)}">'
@@ -65,13 +36,16 @@ def _group_html(g: RejectGroup, i: int) -> str:
 
 def rejects(data: RunData) -> str:
     """Top reasons chart and each reason's examples; a note when there are none."""
+    kept = kept_examples(data)
     if not data.rejects_present:
         return mk.section(
-            "rejects", "Rejects", '<p class="note">No <code>rejects.jsonl</code> in this run.</p>'
+            "rejects",
+            "Rejects",
+            '<p class="note">No <code>rejects.jsonl</code> in this run.</p>' + kept,
         )
     if not data.reject_groups:
         return mk.section(
-            "rejects", "Rejects", '<p class="note">No record was dropped or failed.</p>'
+            "rejects", "Rejects", '<p class="note">No record was dropped or failed.</p>' + kept
         )
     groups = data.reject_groups[:MAX_REJECT_GROUPS]
     bars = [
@@ -98,8 +72,9 @@ def rejects(data: RunData) -> str:
     lead = (
         f"{fmt_num(data.rejects_total)} rows in <code>rejects.jsonl</code>: "
         f"{fmt_num(dropped)} dropped, {fmt_num(failed)} failed. Each reason shows up to 3 "
-        "example records as they entered the node (long values cut)."
+        "example records as they entered the node (long values cut); a few kept records "
+        "come first, to compare."
     )
     if data.bad_reject_lines:
         lead += f" {fmt_num(data.bad_reject_lines)} unreadable lines were skipped."
-    return mk.section("rejects", "Rejects", mk.figure(svg) + items + tail, lead)
+    return mk.section("rejects", "Rejects", mk.figure(svg) + kept + items + tail, lead)
