@@ -352,13 +352,18 @@ def _linreg_check(r: LinregResult) -> str:
             f"{head} within {100 * rel:.1f}% of n·σ²d/(T−d−1) at every generation 1..{n} "
             f"({float(r.closed_form_error[-1]):.4g} at n={n}); worst |z| {z:.1f} at n={g}."
         )
-    over = float(np.max(r.mean_error[1:] - r.bound_error[1:])) if n else 0.0
-    verdict = "below" if over <= 0 else f"above by up to {over:.3g}"
+    bound = f"the bound σ²d/(T−d−1)·Σ1/i² ({float(r.bound_error[-1]):.4f} at n={n})"
+    over = r.mean_error[1:] - r.bound_error[1:]
+    if n == 0 or float(np.max(over)) <= 0:
+        verdict = f"below {bound} at every generation."
+    else:
+        verdict = (
+            f"above {bound} at {int(np.sum(over > 0))} generation(s), by at most "
+            f"{float(np.max(z_scores(over, r.error_se[1:]))):.1f} SEs."
+        )
     return (
         f"{head} within {100 * rel:.1f}% of σ²d·Σ_i 1/(i(iT−d−1)) at every generation 1..{n} "
-        f"({float(r.closed_form_error[-1]):.4f} at n={n}); worst |z| {z:.1f} at n={g}; "
-        f"{verdict} the bound σ²d/(T−d−1)·Σ1/i² ({float(r.bound_error[-1]):.4f} at n={n}) "
-        "at every generation."
+        f"({float(r.closed_form_error[-1]):.4f} at n={n}); worst |z| {z:.1f} at n={g}; {verdict}"
     )
 
 
