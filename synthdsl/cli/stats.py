@@ -9,6 +9,8 @@ text``) or one JSON object (``--format json``) on stdout with every metric of
 their reasons, then the metrics of installed plugins (group ``synthdsl.metrics``,
 ``analysis/diversity/plugin_metrics.py``), each with its package and version. ``run``
 returns the exit code: 0, or 1 with ``--fail-on-flags`` when any metric is flagged.
+With ``--contamination REF...`` it reports the overlap of the dataset with evaluation
+sets instead (``cli/stats_contamination.py``).
 
 Which text is measured (``--field``, default: picked from the first record):
 
@@ -114,9 +116,56 @@ def add_parser(
     p.add_argument(
         "--fail-on-flags",
         action="store_true",
-        help="exit with status 1 when any metric is flagged",
+        help="exit with status 1 when any metric is flagged (with --contamination: when "
+        "any record hits a benchmark)",
+    )
+    p.add_argument(
+        "--contamination",
+        nargs="+",
+        metavar="REF",
+        help="instead of diversity: the overlap of FILE with evaluation sets, each REF a "
+        "file or NAME=FILE (docs/decontamination.md)",
+    )
+    p.add_argument(
+        "--ref-field",
+        metavar="NAME",
+        help="text field of the --contamination files (default: --field, else picked alike)",
+    )
+    p.add_argument(
+        "--ngram",
+        type=_ngram_size,
+        default=13,
+        metavar="N",
+        help="n-gram size in words for --contamination (default 13)",
+    )
+    p.add_argument(
+        "--coverage",
+        type=_share,
+        metavar="X",
+        help="with --contamination: a record hits when at least this share of its n-grams "
+        "is in the benchmark (default: any shared n-gram)",
     )
     return p
+
+
+def _ngram_size(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if not 1 <= number <= 64:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 64, got {number}")
+    return number
+
+
+def _share(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
+    if not 0 < number <= 1:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 1, got {value}")
+    return number
 
 
 def _sample_size(value: str) -> int:
@@ -415,6 +464,11 @@ def run(args: argparse.Namespace) -> int:
         drift_judged,
     )
 
+    if args.contamination:
+        # the n-gram machinery loads only for --contamination
+        from synthdsl.cli.stats_contamination import run_contamination
+
+        return run_contamination(args)
     thresholds = Thresholds()
     chosen: list[str] = []
     path = Path(args.file)

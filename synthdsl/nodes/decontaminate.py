@@ -46,7 +46,7 @@ from synthdsl.nodes.base import (
 )
 from synthdsl.records import Record
 from synthdsl.textproc.ngram_store import default_folder, reference_set
-from synthdsl.textproc.ngrams import Match, NgramSettings, ReferenceSet
+from synthdsl.textproc.ngrams import Match, NgramSettings, ReferenceSet, is_hit, rule_text
 
 if TYPE_CHECKING:
     from synthdsl.ir import Graph, Node
@@ -76,7 +76,7 @@ class DecontaminateConfig:
     main: list[str] = field(default_factory=list)
 
     def rule(self) -> str:
-        return "any shared n-gram" if self.coverage is None else f"coverage >= {self.coverage:g}"
+        return rule_text(self.coverage)
 
 
 def _texts(record: Record, names: Sequence[str]) -> list[str]:
@@ -140,7 +140,7 @@ class _Runner:
                     break
                 found = ref.match([_texts(batch[i], self.cfg.fields) for i in todo])
                 for i, match in zip(todo, found, strict=True):
-                    if self._is_hit(match):
+                    if is_hit(match, self.cfg.coverage):
                         hits[i] = (bench.name, match)
             for rec, hit in zip(batch, hits, strict=True):
                 if hit is None:
@@ -165,11 +165,6 @@ class _Runner:
             "contamination",
             {"ngram": self.cfg.settings.n, "rule": self.cfg.rule(), "benchmarks": note},
         )
-
-    def _is_hit(self, match: Match) -> bool:
-        if self.cfg.coverage is None:
-            return match.shared > 0
-        return match.total > 0 and match.coverage >= self.cfg.coverage
 
 
 def _fields(raw: Any, ctx: CheckContext, single: str, plural: str) -> tuple[list[str], list[Span]]:

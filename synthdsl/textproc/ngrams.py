@@ -5,7 +5,8 @@ whitespace collapsing, each on by default). Output: ``words(text, settings)`` (t
 normalised words), ``ReferenceSet.build(items, settings)`` (every n-gram of the reference
 items as a sorted array of 64-bit hashes, with the first item holding each) and
 ``ReferenceSet.match(segments_batch, rule)`` (per text: the share of its n-grams found
-and the longest run of consecutive found n-grams, as a ``Match``). Never raises on
+and the longest run of consecutive found n-grams, as a ``Match``); ``is_hit`` applies
+the rule (any shared n-gram, or a coverage threshold). Never raises on
 ``str`` input.
 
 An n-gram's hash is deterministic across processes (Python's ``hash`` is salted, so it
@@ -29,7 +30,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Match", "NgramSettings", "ReferenceSet", "words"]
+__all__ = ["Match", "NgramSettings", "ReferenceSet", "is_hit", "rule_text", "words"]
 
 U64 = npt.NDArray[np.uint64]
 _MULT = np.uint64(0x100000001B3)  # the 64-bit FNV prime: odd, so the polynomial mixes
@@ -163,6 +164,19 @@ class Match:
     @property
     def coverage(self) -> float:
         return self.shared / self.total if self.total else 0.0
+
+
+def is_hit(match: Match, coverage: float | None) -> bool:
+    """The rule: any shared n-gram (``coverage`` None), or at least ``coverage`` of the
+    text's n-grams (a text shorter than ``n`` words has none, so it never hits)."""
+    if coverage is None:
+        return match.shared > 0
+    return match.total > 0 and match.coverage >= coverage
+
+
+def rule_text(coverage: float | None) -> str:
+    """The rule in words, for notes, plans and reports."""
+    return "any shared n-gram" if coverage is None else f"coverage >= {coverage:g}"
 
 
 class ReferenceSet:

@@ -241,3 +241,18 @@ def test_rejects_file_holds_every_drop(project: Path) -> None:
     items = {r["detail"]["item"] for r in rejects}
     assert items == {"gsm-7", "gsm-9"}
     assert manifest["accounting_balanced"] is True
+
+
+def test_report_shows_drops_by_benchmark(project: Path) -> None:
+    records = [{"text": GSM[0]["question"]}, {"text": MMLU[0]["question"]}, {"text": "ok"}]
+    step = "{against: {gsm8k: gsm8k_test, mmlu: mmlu_test}, field: text, ref_field: question}"
+    run_completed(recipe(project, step, records), project / "o")
+    html = (project / "o" / "report.html").read_text("utf-8")
+    section = html.split('<section id="contamination">', 1)[1].split("</section>", 1)[0]
+    assert '<a href="#contamination">Contamination</a>' in html
+    rows = section.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert rows == (
+        "<tr><td>gsm8k</td><td>gsm8k_test</td><td>2</td><td>17</td><td>built</td><td>1</td></tr>"
+        "<tr><td>mmlu</td><td>mmlu_test</td><td>1</td><td>8</td><td>built</td><td>1</td></tr>"
+    )
+    assert "records dropped per benchmark" in section
