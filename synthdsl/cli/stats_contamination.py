@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from synthdsl.analysis.contamination import ContaminationReport, overlap
-from synthdsl.cli.stats import iter_texts, pick_field, text_of
+from synthdsl.cli.texts import iter_texts, pick_field, text_of
 from synthdsl.errors import RunError
 from synthdsl.io.readers import SourceReader
 from synthdsl.textproc.ngram_store import default_folder, reference_set
