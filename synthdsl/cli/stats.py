@@ -9,6 +9,8 @@ text``) or one JSON object (``--format json``) on stdout with every metric of
 their reasons, then the metrics of installed plugins (group ``synthdsl.metrics``,
 ``analysis/diversity/plugin_metrics.py``), each with its package and version. ``run``
 returns the exit code: 0, or 1 with ``--fail-on-flags`` when any metric is flagged.
+With ``--contamination REF...`` it reports the overlap of the dataset with evaluation
+sets instead (``cli/stats_contamination.py``).
 
 Which text is measured (``--field``, default: picked from the first record):
 
@@ -40,20 +42,14 @@ from typing import TYPE_CHECKING, Any
 
 from synthdsl.cli import main as cli_main
 from synthdsl.cli.helptext import examples
-from synthdsl.errors import RunError
-from synthdsl.io.readers import SourceReader
+from synthdsl.cli.texts import TEXT_FIELDS, iter_texts, pick_field, text_of
 
 if TYPE_CHECKING:
     from synthdsl.analysis.diversity import DiversityReport, DriftReport, Flag, Thresholds
 
 __all__ = ["TEXT_FIELDS", "add_parser", "iter_texts", "main", "pick_field", "run", "text_of"]
 
-#: Fields tried, in order, when no ``--field`` is given (after messages and
-#: instruction+response).
-TEXT_FIELDS = ("response", "text", "output", "completion")
-_JOINED = "instruction+response"
 _SHOWN_MODES = 10
-_MESSAGES = "messages"
 
 
 # --------------------------------------------------------------------------- parser
@@ -114,9 +110,56 @@ def add_parser(
     p.add_argument(
         "--fail-on-flags",
         action="store_true",
-        help="exit with status 1 when any metric is flagged",
+        help="exit with status 1 when any metric is flagged (with --contamination: when "
+        "any record hits a benchmark)",
+    )
+    p.add_argument(
+        "--contamination",
+        nargs="+",
+        metavar="REF",
+        help="instead of diversity: the overlap of FILE with evaluation sets, each REF a "
+        "file or NAME=FILE (docs/decontamination.md)",
+    )
+    p.add_argument(
+        "--ref-field",
+        metavar="NAME",
+        help="text field of the --contamination files (default: --field, else picked alike)",
+    )
+    p.add_argument(
+        "--ngram",
+        type=_ngram_size,
+        default=13,
+        metavar="N",
+        help="n-gram size in words for --contamination (default 13)",
+    )
+    p.add_argument(
+        "--coverage",
+        type=_share,
+        metavar="X",
+        help="with --contamination: a record hits when at least this share of its n-grams "
+        "is in the benchmark (default: any shared n-gram)",
     )
     return p
+
+
+def _ngram_size(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if not 1 <= number <= 64:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 64, got {number}")
+    return number
+
+
+def _share(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
+    if not 0 < number <= 1:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 1, got {value}")
+    return number
 
 
 def _sample_size(value: str) -> int:
@@ -127,110 +170,6 @@ def _sample_size(value: str) -> int:
     if number < 2:
         raise argparse.ArgumentTypeError(f"must be at least 2, got {number}")
     return number
-
-
-# --------------------------------------------------------------------------- texts
-
-
-def pick_field(row: dict[str, Any]) -> str:
-    """The text field of a record when none is given (see the module docstring).
-
-    Returns a field name, ``"messages"`` or ``"instruction+response"``. Raises
-    RunError when the record has none of them.
-    """
-    if isinstance(row.get(_MESSAGES), list):
-        return _MESSAGES
-    if isinstance(row.get("instruction"), str) and isinstance(row.get("response"), str):
-        return _JOINED
-    for name in TEXT_FIELDS:
-        if isinstance(row.get(name), str):
-            return name
-    fields = ", ".join(sorted(row)) or "none"
-    raise RunError(
-        "cannot tell which field holds the text (tried messages, instruction+response, "
-        f"{', '.join(TEXT_FIELDS)}); the first record has: {fields}. Use --field NAME"
-    )
-
-
-def _message_text(messages: list[Any]) -> str | None:
-    """Contents of chat messages joined by newlines; None when it is not a chat."""
-    parts: list[str] = []
-    for message in messages:
-        if not isinstance(message, dict):
-            return None
-        content = message.get("content")
-        if content is None:
-            continue
-        if isinstance(content, str):
-            parts.append(content)
-        elif isinstance(content, list):  # OpenAI content parts: [{"type": "text", ...}]
-            parts.extend(
-                p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)
-            )
-        else:
-            return None
-    return "\n".join(parts)
-
-
-def text_of(row: dict[str, Any], field: str) -> str:
-    """The text of one record for ``field`` (a name from ``pick_field`` or ``--field``).
-
-    Raises ``KeyError`` when the field is missing and ``TypeError`` when its value is
-    not text (a string, or a list of chat messages).
-    """
-    if field == _JOINED and field not in row:
-        instruction, response = row.get("instruction"), row.get("response")
-        if not isinstance(instruction, str) or not isinstance(response, str):
-            missing = "instruction" if not isinstance(instruction, str) else "response"
-            if missing not in row or row[missing] is None:
-                raise KeyError(missing)
-            raise TypeError(f"'{missing}' is {type(row[missing]).__name__}, not text")
-        return f"{instruction}\n\n{response}"
-    if field not in row or row[field] is None:
-        raise KeyError(field)
-    value = row[field]
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        joined = _message_text(value)
-        if joined is not None:
-            return joined
-        raise TypeError(f"'{field}' is a list but not of chat messages")
-    raise TypeError(f"'{field}' is {type(value).__name__}, not text")
-
-
-def iter_texts(path: Path, field: str | None, chosen: list[str]) -> Iterator[str]:
-    """The texts of a dataset file, read lazily with ``SourceReader``.
-
-    With ``field=None`` the field is picked from the first record; the field used is
-    appended to ``chosen`` once known. Raises RunError (see the module docstring).
-    """
-    if not path.exists():
-        raise RunError(f"{path}: no such file")
-    used = field
-    count = 0
-    for number, row in enumerate(SourceReader(path), start=1):
-        if used is None:
-            try:
-                used = pick_field(row)
-            except RunError as exc:
-                raise RunError(f"{path}: {exc}") from None
-        if number == 1:
-            chosen.append(used)
-        try:
-            text = text_of(row, used)
-        except KeyError as exc:
-            fields = ", ".join(sorted(row)) or "none"
-            raise RunError(
-                f"{path}: record {number} has no {exc.args[0]!r} field (it has: {fields}); "
-                "choose the text field with --field"
-            ) from None
-        except TypeError as exc:
-            raise RunError(f"{path}: record {number}: {exc}") from None
-        yield text
-        count = number
-    if count == 0:
-        raise RunError(f"{path}: no records")
 
 
 # --------------------------------------------------------------------------- output
@@ -415,6 +354,11 @@ def run(args: argparse.Namespace) -> int:
         drift_judged,
     )
 
+    if args.contamination:
+        # the n-gram machinery loads only for --contamination
+        from synthdsl.cli.stats_contamination import run_contamination
+
+        return run_contamination(args)
     thresholds = Thresholds()
     chosen: list[str] = []
     path = Path(args.file)

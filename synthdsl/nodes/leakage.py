@@ -49,7 +49,7 @@ from synthdsl.nodes.base import (
     read_all,
 )
 from synthdsl.records import Record
-from synthdsl.textproc.ngrams import NgramIndex
+from synthdsl.textproc.copied_spans import NgramIndex
 from synthdsl.textproc.pii import SECRET_TYPES, find
 
 if TYPE_CHECKING:

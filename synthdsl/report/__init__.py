@@ -12,7 +12,8 @@ Sections: header and totals, alerts (run failure, collapse flags, mix bands, fai
 records), per-node attrition, evolution rounds of loops, judge score
 distributions, length and token-entropy
 histograms, diversity metrics (``synthdsl.analysis.diversity`` when importable), mix
-composition, models and providers, rejects with examples. See ``docs/report.md``.
+composition, contamination (drops by benchmark, when a step decontaminates), models
+and providers, rejects with examples. See ``docs/report.md``.
 
 Errors: ``RunError`` when ``run_dir`` is missing, is not a directory or has no
 readable ``manifest.json``, and when the report cannot be written.
@@ -31,7 +32,9 @@ from synthdsl.report.data import MAX_SAMPLE, RunData, load_run
 from synthdsl.report.sections import (
     alerts,
     attrition,
+    contamination,
     diversity_section,
+    has_contamination,
     has_judges,
     header,
     judge_scores,
@@ -164,6 +167,8 @@ def render(data: RunData, fields: Sequence[str] | None = None) -> str:
     parts.append(("diversity", "Diversity", diversity_section(div, ts)))
     if any(isinstance(as_dict(st).get("mix"), dict) for st in data.nodes.values()):
         parts.append(("mix", "Mix", mix(data)))
+    if has_contamination(data):
+        parts.append(("contamination", "Contamination", contamination(data)))
     parts.append(("models", "Models", models(data)))
     parts.append(("rejects", "Rejects", rejects(data)))
     nav = (

@@ -19,16 +19,21 @@ import numpy as np
 import pytest
 
 from synthdsl.analysis.collapse import (
+    LINREG_SCENARIOS,
     SCENARIOS,
     GaussianResult,
     GaussianSettings,
+    LinregSettings,
     MixtureResult,
     MixtureSettings,
+    ZipfSettings,
     collapse_table,
     gaussian_closed_form_var,
     log_variance_drift,
     simulate_gaussian,
+    simulate_linreg,
     simulate_mixture,
+    simulate_zipf,
     table_generations,
     write_plot,
 )
@@ -388,6 +393,14 @@ SMALL = [
     "300",
     "--mixture-trials",
     "40",
+    "--linreg-trials",
+    "100",
+    "--zipf-vocab",
+    "200",
+    "--zipf-tokens",
+    "500",
+    "--zipf-trials",
+    "10",
 ]
 
 
@@ -399,6 +412,9 @@ def test_command_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     out = capsys.readouterr().out
     assert "keep 10% real" in out and "accumulate" in out
     assert "mean σ² within" in out and "σ0²((N−1)/N)^n" in out
+    assert "estimator: mle (--estimator unbiased for the other)" in out
+    assert "Linear regression refit" in out and "Zipf token distribution" in out
+    assert "Σ_k 1−(1−p_k)^N" in out
     assert f"plot: {plot}" in out
     ET.parse(plot)
 
@@ -408,9 +424,14 @@ def test_command_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     doc = json.loads(capsys.readouterr().out)
     assert [g["scenario"] for g in doc["gaussian"]] == ["replace", "keep-real", "accumulate"]
     assert [m["scenario"] for m in doc["mixture"]] == ["replace", "keep-real", "accumulate"]
+    assert [m["scenario"] for m in doc["linreg"]] == ["replace", "accumulate"]
+    assert [m["scenario"] for m in doc["zipf"]] == ["replace", "keep-real", "accumulate"]
+    assert doc["linreg"][0]["settings"]["dim"] == 10
+    assert len(doc["zipf"][1]["support_mean"]) == 31
+    assert doc["zipf"][1]["settings"]["real_count"] == 50
     assert len(doc["gaussian"][0]["mean_var"]) == 31
     assert doc["gaussian"][1]["settings"]["real_count"] == 4
-    assert len(doc["closed_form_check"]) == 6
+    assert len(doc["closed_form_check"]) == 6 + 2 + 3
     assert doc["plot"].endswith("c.html")
 
 
@@ -428,3 +449,47 @@ def test_command_defaults_and_errors(capsys: pytest.CaptureFixture[str]) -> None
     assert "real_fraction must be in [0, 1]" in capsys.readouterr().err
     assert main([*SMALL, "--plot", "/nonexistent-dir/x.svg"]) == 1
     assert "cannot write the plot" in capsys.readouterr().err
+
+
+def test_command_selects_models_and_estimator(capsys: pytest.CaptureFixture[str]) -> None:
+    args = [*SMALL, "--no-plot", "--model", "linreg", "--model", "zipf"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "Linear regression refit" in out and "Zipf token distribution" in out
+    assert "Gaussian refit" not in out and "Rare mode" not in out
+    flat = " ".join(out.split())
+    assert "linear regression, accumulate: mean test error within" in flat
+    assert "the bound σ²d/(T−d−1)·Σ1/i²" in flat
+    assert main([*SMALL, "--no-plot", "--model", "gaussian", "--estimator", "unbiased"]) == 0
+    out = capsys.readouterr().out
+    assert "σ² by unbiased (÷(N−1))" in out
+    assert "estimator: unbiased (--estimator mle for the other)" in out
+    assert "0.9497·σ0² (mle) vs 1.0500·σ0² (unbiased)" not in out  # N = 40 here
+    assert "Zipf" not in out
+    assert main([*SMALL, "--no-plot", "--model", "linreg", "--linreg-samples", "11"]) == 2
+    assert "samples must be >= dim + 2" in capsys.readouterr().err
+    assert main([*SMALL, "--no-plot", "--model", "zipf", "--zipf-tail", "1"]) == 2
+    assert "tail must be in (0, 1)" in capsys.readouterr().err
+
+
+def test_plot_has_regression_and_zipf_panels(tmp_path: Path) -> None:
+    lin = [
+        simulate_linreg(LinregSettings(generations=12, trials=50, scenario=sc, seed=0))
+        for sc in LINREG_SCENARIOS
+    ]
+    zipf = [
+        simulate_zipf(
+            ZipfSettings(vocab=100, samples=300, generations=12, trials=5, scenario=sc, seed=0)
+        )
+        for sc in SCENARIOS
+    ]
+    root = ET.parse(write_plot([*lin, *zipf], tmp_path / "lz.svg")).getroot()
+    lines = root.findall(f"{SVG_NS}polyline")
+    # regression: 2 × (mean, exact) + the accumulate bound; Zipf: 2 panels × (3 + reference)
+    assert len(lines) == 5 + 8
+    for pl in lines:
+        assert len(pl.attrib["points"].split()) == 13
+    texts = ["".join(t.itertext()) for t in root.iter(f"{SVG_NS}text")]
+    assert texts.count("generation") == 3
+    assert any("test error" in t for t in texts)
+    assert any("support" in t for t in texts) and any("entropy" in t for t in texts)

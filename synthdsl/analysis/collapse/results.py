@@ -3,8 +3,10 @@
 Gives ``GaussianResult`` (fitted variance statistics over the trials, the closed forms,
 and how far the simulation is from them: ``worst_relative_error``, ``worst_z``,
 ``worst_log_z``), ``MixtureResult`` (rare-mode mass, tail mass, total variance),
-``AnyResult`` and ``by_model`` (a list of results split by model; ValueError when it is
-empty); ``to_dict`` gives each result as JSON-ready data.
+``LinregResult`` (test error of the refit regression), ``ZipfResult`` (support, entropy
+and tail mass of the refit token distribution), ``AnyResult`` and ``by_model`` (a list
+of results split by model; ValueError when it is empty); ``to_dict`` gives each result
+as JSON-ready data.
 """
 
 from __future__ import annotations
@@ -12,20 +14,30 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from synthdsl.analysis.arrays import FloatArray, IntArray
 from synthdsl.analysis.collapse.settings import (
     GaussianSettings,
+    LinregSettings,
     MixtureSettings,
+    ZipfSettings,
     scenario_label,
     settings_record,
 )
 from synthdsl.analysis.collapse.special import z_scores
 
-__all__ = ["AnyResult", "GaussianResult", "MixtureResult", "by_model"]
+__all__ = [
+    "AnyResult",
+    "ByModel",
+    "GaussianResult",
+    "LinregResult",
+    "MixtureResult",
+    "ZipfResult",
+    "by_model",
+]
 
 
 @dataclass(frozen=True)
@@ -194,15 +206,155 @@ class MixtureResult:
         return out
 
 
-AnyResult = GaussianResult | MixtureResult
+def _floats(arr: FloatArray) -> list[float]:
+    return [float(v) for v in arr]
 
 
-def by_model(
-    results: Sequence[AnyResult], caller: str
-) -> tuple[list[GaussianResult], list[MixtureResult]]:
-    """The Gaussian results and the mixture results, each in their order. Raises
-    ValueError, naming ``caller``, when ``results`` is empty."""
+@dataclass(frozen=True)
+class LinregResult:
+    """Per-generation test error (index = generation 0..G; 0 is w* itself) over the trials.
+
+    The test error of a fit ŵ is E_x[(xᵀŵ − xᵀw*)²] = ‖ŵ − w*‖² for x ~ N(0, I).
+    ``closed_form_error`` is its exact expectation; ``bound_error`` is the form
+    Gerstgrasser et al. state: n·σ²d/(T−d−1) for replace (the same, exact) and
+    σ²d/(T−d−1)·Σ_{i≤n} 1/i² for accumulate (an upper bound).
+    """
+
+    settings: LinregSettings
+    generations: IntArray
+    mean_error: FloatArray
+    error_se: FloatArray
+    median_error: FloatArray
+    closed_form_error: FloatArray
+    bound_error: FloatArray
+
+    model: str = field(default="linreg", init=False)
+
+    @property
+    def label(self) -> str:
+        return self.settings.scenario
+
+    def worst_z(self) -> tuple[float, float, int]:
+        """max over generations ≥ 1 of |mean − exact| in Monte Carlo SEs, the matching
+        largest relative error, and the generation of the worst z."""
+        if len(self.generations) < 2:
+            return 0.0, 0.0, 0
+        diff = np.abs(self.mean_error[1:] - self.closed_form_error[1:])
+        z = z_scores(diff, self.error_se[1:])
+        g = int(np.argmax(z))
+        rel = float(np.max(diff / self.closed_form_error[1:]))
+        return float(z[g]), rel, g + 1
+
+    def to_dict(self) -> dict[str, Any]:
+        s = self.settings
+        out = settings_record("linreg", s, dim=s.dim, noise=s.noise, seed=s.seed)
+        z, rel, g = self.worst_z()
+        out["worst_z"] = {"value": z, "relative_error": rel, "generation": g}
+        for name in ("mean_error", "error_se", "median_error", "closed_form_error", "bound_error"):
+            out[name] = _floats(getattr(self, name))
+        return out
+
+
+@dataclass(frozen=True)
+class ZipfResult:
+    """Per-generation statistics (index = generation 0..G) of the refit token distribution.
+
+    ``support``: tokens with positive probability; ``entropy`` in bits; ``tail_mass``:
+    the fitted mass of the original bottom ``settings.tail`` share of the ranks.
+    ``closed_form_support_1`` is the exact E[support] after one generation,
+    Σ_k 1 − (1 − p_k)^N; ``real_support_floor`` (keep-real) is Σ_k 1 − (1 − p_k)^m, the
+    expected number of tokens the m real tokens of each generation alone bring back.
+    The expected tail mass never moves (the empirical frequencies are unbiased), so its
+    exact expectation is ``original_tail_mass`` at every generation.
+    """
+
+    settings: ZipfSettings
+    generations: IntArray
+    support_mean: FloatArray
+    support_se: FloatArray
+    support_median: FloatArray
+    entropy_mean: FloatArray
+    entropy_median: FloatArray
+    tail_mass_mean: FloatArray
+    tail_mass_se: FloatArray
+    tail_mass_median: FloatArray
+    closed_form_support_1: float
+    real_support_floor: float
+    original_entropy: float
+    original_tail_mass: float
+
+    model: str = field(default="zipf", init=False)
+
+    @property
+    def label(self) -> str:
+        s = self.settings
+        return scenario_label(s.scenario, s.real_count, s.samples)
+
+    def support_1_z(self) -> float:
+        """(simulated mean support after one generation − closed form) / its SE."""
+        if len(self.generations) < 2:
+            return 0.0
+        diff = np.array([self.support_mean[1] - self.closed_form_support_1])
+        return float(z_scores(np.abs(diff), self.support_se[1:2])[0])
+
+    def tail_z(self) -> float:
+        """max over generations ≥ 1 of |mean tail mass − original| in SEs."""
+        if len(self.generations) < 2:
+            return 0.0
+        diff = np.abs(self.tail_mass_mean[1:] - self.original_tail_mass)
+        return float(np.max(z_scores(diff, self.tail_mass_se[1:])))
+
+    def to_dict(self) -> dict[str, Any]:
+        s = self.settings
+        out = settings_record(
+            "zipf",
+            s,
+            vocab=s.vocab,
+            exponent=s.exponent,
+            tail=s.tail,
+            tail_start_rank=s.tail_start + 1,
+            seed=s.seed,
+        )
+        out.update(
+            closed_form_support_1=self.closed_form_support_1,
+            real_support_floor=self.real_support_floor,
+            original_entropy=self.original_entropy,
+            original_tail_mass=self.original_tail_mass,
+        )
+        for name in (
+            "support_mean",
+            "support_se",
+            "support_median",
+            "entropy_mean",
+            "entropy_median",
+            "tail_mass_mean",
+            "tail_mass_se",
+            "tail_mass_median",
+        ):
+            out[name] = _floats(getattr(self, name))
+        return out
+
+
+AnyResult = GaussianResult | MixtureResult | LinregResult | ZipfResult
+
+
+class ByModel(NamedTuple):
+    """Results split by model, each list in the order given."""
+
+    gaussian: list[GaussianResult]
+    mixture: list[MixtureResult]
+    linreg: list[LinregResult]
+    zipf: list[ZipfResult]
+
+
+def by_model(results: Sequence[AnyResult], caller: str) -> ByModel:
+    """The results split by model, each in their order. Raises ValueError, naming
+    ``caller``, when ``results`` is empty."""
     if not results:
         raise ValueError(f"{caller} needs at least one result")
-    gauss = [r for r in results if isinstance(r, GaussianResult)]
-    return gauss, [r for r in results if isinstance(r, MixtureResult)]
+    return ByModel(
+        [r for r in results if isinstance(r, GaussianResult)],
+        [r for r in results if isinstance(r, MixtureResult)],
+        [r for r in results if isinstance(r, LinregResult)],
+        [r for r in results if isinstance(r, ZipfResult)],
+    )

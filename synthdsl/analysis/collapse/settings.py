@@ -1,12 +1,14 @@
 """The settings of a collapse experiment, validated, and the scenario vocabulary.
 
-Gives ``GaussianSettings`` and ``MixtureSettings`` (frozen; their constructors raise
-ValueError for out-of-range values: N < 2, G < 0, T < 1, a real fraction outside
-[0, 1], a non-positive σ, mixture parameters of unequal lengths or weights that do not
-sum to 1, an unknown scenario or estimator), the ``Scenario``/``Estimator`` literals and
-``SCENARIOS``, the thresholds ``COLLAPSED_SIGMA`` and ``RARE_LOST``, ``scenario_label``
-(a scenario as the tables and plots name it) and ``settings_record`` (the JSON head of
-a result).
+Gives ``GaussianSettings``, ``MixtureSettings``, ``LinregSettings`` and ``ZipfSettings``
+(frozen; their constructors raise ValueError for out-of-range values: N < 2, G < 0,
+T < 1, a real fraction outside [0, 1], a non-positive σ, mixture parameters of unequal
+lengths or weights that do not sum to 1, an unknown scenario or estimator, a regression
+with fewer than d + 2 samples, a Zipf vocabulary under 2 tokens or a tail share outside
+(0, 1)), ``AnySettings``, the ``Scenario``/``Estimator`` literals, ``SCENARIOS`` and
+``LINREG_SCENARIOS``, the thresholds ``COLLAPSED_SIGMA`` and ``RARE_LOST``,
+``scenario_label`` (a scenario as the tables and plots name it) and ``settings_record``
+(the JSON head of a result).
 """
 
 from __future__ import annotations
@@ -17,12 +19,16 @@ from typing import Any, Literal
 
 __all__ = [
     "COLLAPSED_SIGMA",
+    "LINREG_SCENARIOS",
     "RARE_LOST",
     "SCENARIOS",
+    "AnySettings",
     "Estimator",
     "GaussianSettings",
+    "LinregSettings",
     "MixtureSettings",
     "Scenario",
+    "ZipfSettings",
     "scenario_label",
     "settings_record",
 ]
@@ -31,6 +37,8 @@ Scenario = Literal["replace", "keep-real", "accumulate"]
 Estimator = Literal["mle", "unbiased"]
 
 SCENARIOS: tuple[Scenario, ...] = ("replace", "keep-real", "accumulate")
+#: Linear regression compares replacing with accumulating (Gerstgrasser et al., 2024).
+LINREG_SCENARIOS: tuple[Scenario, ...] = ("replace", "accumulate")
 COLLAPSED_SIGMA = 0.1  # a trial "collapsed" when σ < COLLAPSED_SIGMA·σ0
 RARE_LOST = 0.1  # the rare mode is "lost" when its mass < RARE_LOST × its original mass
 
@@ -128,15 +136,96 @@ class MixtureSettings:
         return round(self.real_fraction * self.samples) if self.scenario == "keep-real" else 0
 
 
+@dataclass(frozen=True)
+class LinregSettings:
+    """One linear-regression experiment (Gerstgrasser et al., 2024): x ~ N(0, I_d), the
+    true model w* (its value does not matter: errors are measured from it), each
+    generation fits OLS on ``samples`` fresh inputs labelled by the previous fit plus
+    N(0, noise²); generation 1 is labelled by w*. Scenarios: replace, accumulate."""
+
+    samples: int = 50  # T, inputs per generation
+    dim: int = 10  # d
+    noise: float = 1.0  # σ
+    generations: int = 200
+    trials: int = 1000
+    scenario: Scenario = "replace"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check_common(self.samples, self.generations, self.trials, self.scenario, 0.0)
+        if self.scenario not in LINREG_SCENARIOS:
+            raise ValueError(
+                f"linear regression scenario must be one of {', '.join(LINREG_SCENARIOS)}, "
+                f"got {self.scenario!r}"
+            )
+        if self.dim < 1:
+            raise ValueError(f"dim must be >= 1, got {self.dim}")
+        if self.samples < self.dim + 2:
+            raise ValueError(
+                f"samples must be >= dim + 2 ({self.dim + 2}) for a finite expected test "
+                f"error, got {self.samples}"
+            )
+        if not self.noise > 0 or not math.isfinite(self.noise):
+            raise ValueError(f"noise must be a positive number, got {self.noise}")
+
+    @property
+    def real_fraction(self) -> float:
+        """No keep-real scenario here: 0."""
+        return 0.0
+
+    @property
+    def real_count(self) -> int:
+        return 0
+
+
+@dataclass(frozen=True)
+class ZipfSettings:
+    """One token-distribution experiment (Shumailov et al.'s tail loss): generation 0 is
+    p_k ∝ k^−exponent over ``vocab`` tokens; each generation draws ``samples`` tokens and
+    refits p by their empirical frequencies, so unseen tokens vanish. ``tail`` is the
+    share of ranks, from the bottom, whose mass is tracked as the tail."""
+
+    samples: int = 5000  # N, tokens per generation
+    vocab: int = 1000  # V
+    exponent: float = 1.0  # s
+    tail: float = 0.5  # the bottom half of the ranks
+    generations: int = 200
+    trials: int = 50
+    scenario: Scenario = "replace"
+    real_fraction: float = 0.1
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check_common(
+            self.samples, self.generations, self.trials, self.scenario, self.real_fraction
+        )
+        if self.vocab < 2:
+            raise ValueError(f"vocab must be >= 2, got {self.vocab}")
+        if not self.exponent >= 0 or not math.isfinite(self.exponent):
+            raise ValueError(f"exponent must be a number >= 0, got {self.exponent}")
+        if not 0.0 < self.tail < 1.0:
+            raise ValueError(f"tail must be in (0, 1), got {self.tail}")
+
+    @property
+    def real_count(self) -> int:
+        return round(self.real_fraction * self.samples) if self.scenario == "keep-real" else 0
+
+    @property
+    def tail_start(self) -> int:
+        """Index (0-based rank) of the first tail token: the bottom ``tail`` of the ranks."""
+        return min(self.vocab - 1, self.vocab - max(1, round(self.tail * self.vocab)))
+
+
+AnySettings = GaussianSettings | MixtureSettings | LinregSettings | ZipfSettings
+
+
 def scenario_label(scenario: Scenario, real_count: int, samples: int) -> str:
     if scenario == "keep-real":
         return f"keep {100 * real_count / samples:g}% real"
     return scenario
 
 
-def settings_record(
-    model: str, settings: GaussianSettings | MixtureSettings, **specific: Any
-) -> dict[str, Any]:
+def settings_record(model: str, settings: AnySettings, **specific: Any) -> dict[str, Any]:
     """The head of a result's JSON: model, scenario, label and the settings (those both
     models share first, then ``specific``)."""
     s = settings

@@ -1,9 +1,9 @@
 """The collapse results as plain-text tables, and the check against the closed forms.
 
-Takes ``GaussianResult``s and ``MixtureResult``s. Gives ``collapse_table`` (one row per
-generation of ``table_generations``, one column group per result; the closed-form check
-under them) and ``closed_form_check`` (one sentence per result). ``collapse_table``
-raises ValueError when given no result.
+Takes the results of any model (Gaussian, mixture, linear regression, Zipf). Gives
+``collapse_table`` (one row per generation of ``table_generations``, one column group per
+result, a table per model; the closed-form check under them) and ``closed_form_check``
+(one sentence per result). ``collapse_table`` raises ValueError when given no result.
 """
 
 from __future__ import annotations
@@ -15,14 +15,17 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from synthdsl.analysis.arrays import FloatArray
-from synthdsl.analysis.collapse.gaussian import log_variance_drift
+from synthdsl.analysis.collapse.gaussian import gaussian_closed_form_var, log_variance_drift
+from synthdsl.analysis.collapse.linreg import linreg_step_error
 from synthdsl.analysis.collapse.results import (
     AnyResult,
     GaussianResult,
+    LinregResult,
     MixtureResult,
+    ZipfResult,
     by_model,
 )
-from synthdsl.analysis.collapse.settings import RARE_LOST
+from synthdsl.analysis.collapse.settings import RARE_LOST, GaussianSettings
 from synthdsl.analysis.collapse.special import z_scores
 
 __all__ = ["closed_form_check", "collapse_table", "table_generations"]
@@ -119,6 +122,99 @@ def _gaussian_table(results: Sequence[GaussianResult]) -> str:
     notes = [
         "E[σ²]: mean of σ_n²/σ0² over trials; theory: exact E[σ_n²]/σ0²; med σ: median σ_n/σ0;",
         "σ<.1σ0: share of trials with σ_n < 0.1·σ0.",
+        _estimator_line(s0),
+    ]
+    return _render(title, groups, rows, notes)
+
+
+def _estimator_line(s: GaussianSettings) -> str:
+    """Which variance estimator the table used, and what the other one would change."""
+    fixed = {
+        est: float(
+            gaussian_closed_form_var(
+                GaussianSettings(
+                    samples=s.samples,
+                    generations=max(1000, 20 * s.samples),
+                    scenario="keep-real",
+                    real_fraction=s.real_fraction,
+                    estimator=est,
+                )
+            )[-1]
+        )
+        for est in ("mle", "unbiased")
+    }
+    m1 = round(s.real_fraction * s.samples)
+    other = "unbiased" if s.estimator == "mle" else "mle"
+    return (
+        f"estimator: {s.estimator} (--estimator {other} for the other); keep {m1}/{s.samples} "
+        f"real settles at E[σ²] = {fixed['mle']:.4f}·σ0² (mle) vs {fixed['unbiased']:.4f}·σ0² "
+        "(unbiased)."
+    )
+
+
+def _linreg_table(results: Sequence[LinregResult]) -> str:
+    s0 = results[0].settings
+    n_gen = min(r.settings.generations for r in results)
+    c = linreg_step_error(s0)
+    title = [
+        f"Linear regression refit on its own labels: d={s0.dim}, T={s0.samples} samples per "
+        f"generation, σ={s0.noise:g}, {s0.trials} trials; one fit on real data: "
+        f"σ²d/(T−d−1) = {c:.4f}"
+    ]
+    groups = [(r.label, ["error", "exact", "paper", "median"]) for r in results]
+    rows = [
+        (
+            g,
+            [
+                [
+                    _fmt(float(r.mean_error[g])),
+                    _fmt(float(r.closed_form_error[g])),
+                    _fmt(float(r.bound_error[g])),
+                    _fmt(float(r.median_error[g])),
+                ]
+                for r in results
+            ],
+        )
+        for g in table_generations(n_gen)
+    ]
+    notes = [
+        "error: mean test error ‖w_n − w*‖² over trials; exact: its expectation; paper: "
+        "n·σ²d/(T−d−1) (replace),",
+        "σ²d/(T−d−1)·Σ_{i≤n} 1/i² (accumulate, a bound); median: median test error.",
+    ]
+    return _render(title, groups, rows, notes)
+
+
+def _zipf_table(results: Sequence[ZipfResult]) -> str:
+    s0 = results[0].settings
+    r0 = results[0]
+    n_gen = min(r.settings.generations for r in results)
+    title = [
+        f"Zipf token distribution refit on its own samples: V={s0.vocab}, s={s0.exponent:g}, "
+        f"N={s0.samples} tokens per generation, {s0.trials} trials",
+        f"tail = ranks {s0.tail_start + 1}..{s0.vocab} (bottom {100 * s0.tail:g}%), "
+        f"originally {r0.original_tail_mass:.4f} of the mass; entropy originally "
+        f"{r0.original_entropy:.3f} bits",
+    ]
+    groups = [(r.label, ["support", "entropy", "tail", "t.med"]) for r in results]
+    rows = [
+        (
+            g,
+            [
+                [
+                    _fmt(float(r.support_mean[g])),
+                    _fmt(float(r.entropy_mean[g])),
+                    _fmt(float(r.tail_mass_mean[g])),
+                    _fmt(float(r.tail_mass_median[g])),
+                ]
+                for r in results
+            ],
+        )
+        for g in table_generations(n_gen)
+    ]
+    notes = [
+        "support: mean number of tokens with p > 0; entropy: mean, in bits; tail/t.med: "
+        "mean/median fitted tail mass.",
     ]
     return _render(title, groups, rows, notes)
 
@@ -200,6 +296,12 @@ def closed_form_check(results: Iterable[AnyResult]) -> list[str]:
                 f"1..{r.settings.generations}; worst at n={g}, worst |z| {z:.1f}."
             )
             continue
+        if isinstance(r, LinregResult):
+            lines.append(_linreg_check(r))
+            continue
+        if isinstance(r, ZipfResult):
+            lines.append(_zipf_check(r))
+            continue
         s = r.settings
         rel, g = r.worst_relative_error()
         z, _ = r.worst_z()
@@ -240,16 +342,65 @@ def closed_form_check(results: Iterable[AnyResult]) -> list[str]:
     return lines
 
 
+def _linreg_check(r: LinregResult) -> str:
+    s = r.settings
+    n = s.generations
+    z, rel, g = r.worst_z()
+    head = f"linear regression, {r.label}: mean test error"
+    if s.scenario == "replace":
+        return (
+            f"{head} within {100 * rel:.1f}% of n·σ²d/(T−d−1) at every generation 1..{n} "
+            f"({float(r.closed_form_error[-1]):.4g} at n={n}); worst |z| {z:.1f} at n={g}."
+        )
+    bound = f"the bound σ²d/(T−d−1)·Σ1/i² ({float(r.bound_error[-1]):.4f} at n={n})"
+    over = r.mean_error[1:] - r.bound_error[1:]
+    if n == 0 or float(np.max(over)) <= 0:
+        verdict = f"below {bound} at every generation."
+    else:
+        verdict = (
+            f"above {bound} at {int(np.sum(over > 0))} generation(s), by at most "
+            f"{float(np.max(z_scores(over, r.error_se[1:]))):.1f} SEs."
+        )
+    return (
+        f"{head} within {100 * rel:.1f}% of σ²d·Σ_i 1/(i(iT−d−1)) at every generation 1..{n} "
+        f"({float(r.closed_form_error[-1]):.4f} at n={n}); worst |z| {z:.1f} at n={g}; {verdict}"
+    )
+
+
+def _zipf_check(r: ZipfResult) -> str:
+    s = r.settings
+    if s.generations == 0:
+        return f"Zipf, {r.label}: no generation simulated."
+    line = (
+        f"Zipf, {r.label}: mean support after one generation {float(r.support_mean[1]):.1f} vs "
+        f"Σ_k 1−(1−p_k)^N = {r.closed_form_support_1:.1f} (|z| {r.support_1_z():.1f}); "
+        f"mean tail mass within {r.tail_z():.1f} SEs of its constant expectation "
+        f"{r.original_tail_mass:.4f} at every generation"
+    )
+    if s.scenario == "keep-real":
+        low = float(np.min(r.support_mean[1:]))
+        line += (
+            f"; lowest mean support {low:.1f}, floor from the {s.real_count} real tokens "
+            f"Σ_k 1−(1−p_k)^m = {r.real_support_floor:.1f}"
+        )
+    return line + "."
+
+
 def collapse_table(results: Sequence[AnyResult]) -> str:
     """Plain-text tables, one row per generation (``table_generations``), one column group
-    per result: the Gaussian results in one table, the mixture results in two; then the
-    closed-form check. Raises ValueError when ``results`` is empty."""
-    gauss, mix = by_model(results, "collapse_table")
+    per result: the Gaussian results in one table, the mixture results in two, the linear
+    regression and the Zipf results in one each; then the closed-form check.
+    Raises ValueError when ``results`` is empty."""
+    split = by_model(results, "collapse_table")
     parts: list[str] = []
-    if gauss:
-        parts.append(_gaussian_table(gauss))
-    if mix:
-        parts.append(_mixture_tables(mix))
+    if split.gaussian:
+        parts.append(_gaussian_table(split.gaussian))
+    if split.mixture:
+        parts.append(_mixture_tables(split.mixture))
+    if split.linreg:
+        parts.append(_linreg_table(split.linreg))
+    if split.zipf:
+        parts.append(_zipf_table(split.zipf))
     check = [
         textwrap.fill(line, width=100, initial_indent="  ", subsequent_indent="    ") + "\n"
         for line in closed_form_check(results)

@@ -284,8 +284,12 @@ def _diagnose(error: Any, doc: Document, prefix: Path_ = ()) -> list[Diagnostic]
             hint = did_you_mean(text, allowed) or (
                 f"allowed keys here: {', '.join(allowed)}" if allowed else None
             )
-            if _is_step_schema(error.schema) and not did_you_mean(text, allowed):
-                hint = _step_key_hint(text)  # a step or a switch case
+            if _is_step_schema(error.schema):  # a step or a switch case
+                close = did_you_mean(text, allowed)
+                if close is None:
+                    hint = _step_key_hint(text)
+                elif os.environ.get("SYNTHDSL_NO_PLUGINS") == "1":
+                    hint = f"{close} Or {_step_key_hint(text)}"
             if isinstance(key, bool):
                 hint = f"YAML reads '{text}' as {_yaml_scalar(key)}; quote the key if you meant it"
             out.append(Diagnostic(span, f"unknown key '{text}' in {label}", hint))
