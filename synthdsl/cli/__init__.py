@@ -1,5 +1,5 @@
-"""The command line: ``synthdsl validate | plan | run | show-recipe | init | schema | stats |
-simulate | report | runs | ingest | create | curate | save-as | plugins | pack``.
+"""The command line: ``synthdsl validate | plan | run | show-recipe | init | schema |
+stats | simulate | report | runs | show | ingest | create | curate | save-as | plugins | pack``.
 
 Takes argv. Gives text on stdout/stderr and an exit code: 0 success, 2 invalid
 recipe or usage, 1 run failure, 130 interrupted (``synthdsl.cli.exits``, the one
@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("synthdsl.cli.simulate", "reproduce model collapse numerically"),
     "report": ("synthdsl.cli.report", "rebuild a run's report.html"),
     "runs": ("synthdsl.cli.runs", "list past runs: status, counts, cost"),
+    "show": ("synthdsl.cli.show", "print a run's prompts and replies, node by node"),
     "init": ("synthdsl.cli.init", "create a starter project that runs offline"),
     "schema": ("synthdsl.cli.schema", "print the recipe JSON Schema, for editors"),
     # One module registers all four document-QA verbs (docs/strategies/doc_qa.md).

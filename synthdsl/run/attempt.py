@@ -39,6 +39,7 @@ PUBLISHED = (
     "dataset.partial.provenance.jsonl",
     "dataset",  # the datasets folder of format: hf
     "rejects.jsonl",
+    "calls.jsonl",  # the prompts and replies (run/call_log.py)
 )
 
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from synthdsl.ir import CompiledRecipe
     from synthdsl.run.budget import Budget
     from synthdsl.run.cache import CallCache
+    from synthdsl.run.call_log import CallLog
 
 __all__ = ["COMMIT_EVERY_S", "RunContext"]
 
@@ -45,6 +46,8 @@ class RunContext:
     cache_reads: bool = True
     # Stops new calls at --max-calls / --max-cost (shared by sub-graph contexts).
     budget: Budget | None = None
+    # The prompts and replies, one line per answer (calls.jsonl; shared like the stats).
+    calls: CallLog | None = None
     stats: dict[str, NodeStats] = field(default_factory=dict)
     notes: dict[str, dict[str, Any]] = field(default_factory=dict)
     model_usage: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -147,10 +150,11 @@ class RunContext:
             return 1
         return max(1, sum(e.concurrency for e in decl.entries))
 
-    async def complete(self, node_id: str, request: LLMRequest) -> LLMResponse:
-        """Answer ``request``: from the cache, from an identical call already in flight
-        (both count as cache hits, so call counts do not depend on timing), or from the
-        client (its response is cached)."""
+    async def complete(self, node_id: str, request: LLMRequest, record: str = "") -> LLMResponse:
+        """Answer ``request`` (rendered from the record whose id is ``record``): from the
+        cache, from an identical call already in flight (both count as cache hits, so call
+        counts do not depend on timing), or from the client (its response is cached).
+        Every answer, and every call that failed for good, goes to the call log."""
         st = self.node_stats(node_id, "")
         st.models[request.spec.model] += 1
         usage = self.model_usage.setdefault(request.spec.model, {"calls": 0, "cache_hits": 0})
@@ -170,6 +174,7 @@ class RunContext:
                 if hit is not None:
                     st.cache_hits += 1
                     usage["cache_hits"] += 1
+                    self._log(node_id, record, request, hit.text, cached=True)
                     return hit
                 shared = asyncio.get_running_loop().create_future()
                 self._inflight[key] = shared
@@ -185,6 +190,7 @@ class RunContext:
             response = await self.client.complete(request)
         except LLMError as exc:  # a failed call's retries count too (the summary's total)
             st.retries += int(getattr(exc, "retries", 0))
+            self._log(node_id, record, request, None, cached=False, error=exc.kind)
             raise
         finally:
             if admitted and self.budget is not None:
@@ -192,6 +198,7 @@ class RunContext:
             if shared is not None and key is not None:
                 del self._inflight[key]
                 shared.set_result(response)
+        self._log(node_id, record, request, response.text, cached=False)
         st.retries += response.retries
         st.prompt_tokens += response.prompt_tokens
         st.completion_tokens += response.completion_tokens
@@ -205,6 +212,21 @@ class RunContext:
                 self._commit_scheduled = True
                 asyncio.get_running_loop().call_later(COMMIT_EVERY_S, self._commit)
         return response
+
+    def _log(
+        self,
+        node_id: str,
+        record: str,
+        request: LLMRequest,
+        reply: str | None,
+        *,
+        cached: bool,
+        error: str | None = None,
+    ) -> None:
+        if self.calls is not None:
+            self.calls.write(
+                node_id, record, request, reply=reply, cached=cached, round_=self.round, error=error
+            )
 
     def _commit(self) -> None:
         self._commit_scheduled = False

@@ -1,7 +1,8 @@
 """One run of a compiled recipe: output folder, cache, client, graph, manifest.
 
 Input: a ``CompiledRecipe``, its ``Plan`` and ``RunOptions``. Output: the dataset,
-``rejects.jsonl`` and ``manifest.json`` in the output folder, and a ``RunResult``. The
+``rejects.jsonl``, ``calls.jsonl`` (the prompts and replies, ``run/call_log.py``) and
+``manifest.json`` in the output folder, and a ``RunResult``. The
 files are written in an attempt folder and swapped in at the end (``run/attempt.py``),
 so a killed run leaves the previous run's files as they were.
 The LLM client is ``options.client`` when given (tests, other executors), else a
@@ -31,6 +32,7 @@ from synthdsl.records import Record
 from synthdsl.run import attempt
 from synthdsl.run.budget import Budget, BudgetReached
 from synthdsl.run.cache import CallCache
+from synthdsl.run.call_log import CALLS_FILE, CallLog
 from synthdsl.run.context import RunContext
 from synthdsl.run.executor import ExecContext, run_graph
 from synthdsl.run.failure_rate import FailureReport, check_failure_rate, threshold_for
@@ -72,6 +74,7 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
     cache = CallCache(cache_path)
     work = attempt.begin(out_dir)  # the previous run's files stay until the swap
     rejects = RejectsWriter(work / "rejects.jsonl")
+    calls = CallLog(work / CALLS_FILE)
     client = options.client or _provider_pool(options)
     rt = ExecContext(
         compiled=compiled,
@@ -81,6 +84,7 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
         limit=options.limit,
         concurrency=options.concurrency,
         cache_reads=not options.fresh,
+        calls=calls,
     )
     sink = DatasetSink(compiled.output, out_dir, rt, work_dir=work)
     started = time.time()
@@ -124,6 +128,7 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
             progress_task.cancel()
         sink.close(completed=status == "completed")
         rejects.close()
+        calls.close()
         outcome = Outcome(status, error, started, time.monotonic() - t0, reason, failures.to_json())
         manifest = build_manifest(compiled, plan, rt, outcome, sink, cache_path, options)
         attempt.publish(out_dir, work, manifest)

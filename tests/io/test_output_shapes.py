@@ -308,6 +308,7 @@ def test_hf_folder_is_replaced_whole_by_a_rerun(project: Path) -> None:
         == [{"instruction": "Name a prime.", "input": "", "output": "7."}]
     )
     assert sorted(p.name for p in (project / "out").iterdir()) == [
+        "calls.jsonl",
         "dataset",
         "dataset.jsonl",
         "dataset.provenance.jsonl",
