@@ -1,4 +1,4 @@
-"""The command line: ``synthdsl validate | plan | run | show-recipe | init | schema |
+"""The command line: ``synthdsl validate | plan | run | preview | show-recipe | init | schema |
 stats | simulate | report | runs | show | ingest | create | curate | save-as | plugins | pack``.
 
 Takes argv. Gives text on stdout/stderr and an exit code: 0 success, 2 invalid
@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("synthdsl.cli.core", "check a recipe and report every problem"),
     "plan": ("synthdsl.cli.core", "show the compiled DAG, call counts and cost"),
     "run": ("synthdsl.cli.core", "run a recipe and write the dataset"),
+    "preview": ("synthdsl.cli.preview", "run the first rows and print what each step did"),
     "stats": ("synthdsl.cli.stats", "diversity metrics of a dataset, drift against real data"),
     "simulate": ("synthdsl.cli.simulate", "reproduce model collapse numerically"),
     "report": ("synthdsl.cli.report", "rebuild a run's report.html"),

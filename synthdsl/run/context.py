@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from synthdsl.errors import LLMError
 from synthdsl.llm.types import LLMClient, LLMRequest, LLMResponse, ModelSpec
 from synthdsl.nodes.accounting import NodeStats
 from synthdsl.records import Record
+from synthdsl.run.trace import RecordEvent
 
 if TYPE_CHECKING:
     from synthdsl.io.writers import RejectsWriter
@@ -48,6 +50,8 @@ class RunContext:
     budget: Budget | None = None
     # The prompts and replies, one line per answer (calls.jsonl; shared like the stats).
     calls: CallLog | None = None
+    # Told of every record a node hands on, drops or fails (``synthdsl preview``).
+    on_record: Callable[[RecordEvent], None] | None = None
     stats: dict[str, NodeStats] = field(default_factory=dict)
     notes: dict[str, dict[str, Any]] = field(default_factory=dict)
     model_usage: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -245,5 +249,7 @@ class RunContext:
     def discard(self, node_id: str, record: Record, reason: str) -> None:
         """A record made by a loop body past the loop's target."""
         self.node_stats(node_id, "").discarded += 1  # the loop's stats exist by now
+        if self.on_record is not None:
+            self.on_record(RecordEvent(node_id, "dropped", record, reason))
         if self.rejects is not None:
             self.rejects.write(node_id, "dropped", reason, record)

@@ -85,6 +85,7 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
         concurrency=options.concurrency,
         cache_reads=not options.fresh,
         calls=calls,
+        on_record=options.on_record,
     )
     sink = DatasetSink(compiled.output, out_dir, rt, work_dir=work)
     started = time.time()
