@@ -28,7 +28,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from synthdsl.cli.exits import EXIT_OK
+from synthdsl.cli.exits import EXIT_BUDGET, EXIT_OK, Interrupted
 from synthdsl.cli.helptext import examples
 from synthdsl.cli.options import add_override_options, add_run_options, compile_options, positive
 from synthdsl.cli.running import compile_recipe, run_compiled
@@ -46,6 +46,11 @@ DESCRIPTION = (
 
 # In text, a value shows at most this many characters (the JSON lines keep them whole).
 MAX_VALUE = 160
+_BUDGET_STOP = (
+    "\npreview stopped at its budget ({budget}): the calls in flight finished, no new one "
+    "started; the steps above are what was done, and every finished call is cached.\n"
+    "raise the budget or leave it out to see every row\n"
+)
 _STYLE = {"passed": "green", "dropped": "yellow", "failed": "bold red"}
 
 
@@ -92,6 +97,11 @@ def run(args: argparse.Namespace) -> int:
                 on_record=trace.add,
                 summary=False,
             )
+        except Interrupted as exc:
+            if exc.code != EXIT_BUDGET:
+                raise
+            # the run's message points at its partial rows: here they are not kept
+            raise Interrupted(_BUDGET_STOP.format(budget=_budget(args)), EXIT_BUDGET) from None
         finally:  # what was traced before a stop is shown too
             _print(trace.steps(), as_json)
     t = result.manifest["totals"]
@@ -146,3 +156,9 @@ def _value(value: Any) -> str:
     text = value if isinstance(value, str) else dumps(value)
     text = json.dumps(text, ensure_ascii=False) if isinstance(value, str) else text
     return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
+
+
+def _budget(args: argparse.Namespace) -> str:
+    given = [f"--max-calls {args.max_calls}"] if args.max_calls is not None else []
+    given += [f"--max-cost {args.max_cost:g}"] if args.max_cost is not None else []
+    return ", ".join(given)

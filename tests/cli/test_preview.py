@@ -115,7 +115,8 @@ def test_preview_text_and_exit_codes(
     assert main(["preview", str(recipe), "-n", "5", "--fresh", "--max-calls", "1"]) == 3
     captured = capsys.readouterr()
     assert server.stats()["requests"] == 1
-    assert "budget reached (--max-calls 1)" in captured.err
+    assert "preview stopped at its budget (--max-calls 1)" in captured.err
+    assert "partial" not in captured.err  # no rows kept to point at
     assert {s["node"] for s in _lines(captured.out)} >= {"s", "ask"}
 
     recipe.write_text(recipe.read_text().replace("into: answer", "into: answer, bogus: 1"))
