@@ -1,5 +1,6 @@
-"""The command line: ``synthdsl validate | plan | run | show-recipe | init | schema | stats |
-simulate | report | runs | push | ingest | create | curate | save-as | plugins | pack``.
+"""The command line: ``synthdsl validate | plan | run | preview | show-recipe | init | schema |
+stats | simulate | report | runs | show | push | ingest | create | curate | save-as | plugins |
+pack``.
 
 Takes argv. Gives text on stdout/stderr and an exit code: 0 success, 2 invalid
 recipe or usage, 1 run failure, 130 interrupted (``synthdsl.cli.exits``, the one
@@ -31,10 +32,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("synthdsl.cli.core", "check a recipe and report every problem"),
     "plan": ("synthdsl.cli.core", "show the compiled DAG, call counts and cost"),
     "run": ("synthdsl.cli.core", "run a recipe and write the dataset"),
+    "preview": ("synthdsl.cli.preview", "run the first rows and print what each step did"),
     "stats": ("synthdsl.cli.stats", "diversity metrics of a dataset, drift against real data"),
     "simulate": ("synthdsl.cli.simulate", "reproduce model collapse numerically"),
     "report": ("synthdsl.cli.report", "rebuild a run's report.html"),
     "runs": ("synthdsl.cli.runs", "list past runs: status, counts, cost"),
+    "show": ("synthdsl.cli.show", "print a run's prompts and replies, node by node"),
     "push": ("synthdsl.cli.push", "upload a run's dataset and card to the Hugging Face Hub"),
     "init": ("synthdsl.cli.init", "create a starter project that runs offline"),
     "schema": ("synthdsl.cli.schema", "print the recipe JSON Schema, for editors"),

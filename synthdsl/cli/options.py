@@ -69,17 +69,21 @@ def add_run_options(
     *,
     out: Path | None = None,
     rows: str = "rows per source",
+    folder: bool = True,
 ) -> None:
     """The options of a run. ``out``: a default output directory (else the recipe's);
-    ``rows``: what ``--limit`` counts. Counts below 0 (``--limit``) and 1
-    (``--concurrency``) are usage errors (exit 2), never passed on."""
-    if out is None:
-        p.add_argument("--out", metavar="DIR", help="output directory")
-    else:
-        p.add_argument(
-            "--out", metavar="DIR", default=str(out), help=f"run directory (default {out})"
-        )
-    p.add_argument("--limit", type=non_negative, metavar="N", help=f"read at most N {rows}")
+    ``rows``: what ``--limit`` counts; ``folder``: False leaves out ``--out``,
+    ``--limit``, ``--quiet`` and ``--no-report`` (``preview`` sets them itself). Counts
+    below 0 (``--limit``) and 1 (``--concurrency``) are usage errors (exit 2), never
+    passed on."""
+    if folder:
+        if out is None:
+            p.add_argument("--out", metavar="DIR", help="output directory")
+        else:
+            p.add_argument(
+                "--out", metavar="DIR", default=str(out), help=f"run directory (default {out})"
+            )
+        p.add_argument("--limit", type=non_negative, metavar="N", help=f"read at most N {rows}")
     p.add_argument(
         "--concurrency", type=positive, metavar="N", help="max concurrent calls per model"
     )
@@ -111,8 +115,9 @@ def add_run_options(
         help="start no model call once USD dollars are spent (known prices only; with a "
         "model of unknown price, only together with --max-calls); exit 3",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress display")
-    p.add_argument("--no-report", action="store_true", help="do not write report.html")
+    if folder:
+        p.add_argument("--quiet", action="store_true", help="no progress display")
+        p.add_argument("--no-report", action="store_true", help="do not write report.html")
 
 
 def compile_options(

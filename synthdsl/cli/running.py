@@ -31,8 +31,11 @@ from synthdsl.run.progress import PlanBounds, make_progress
 from synthdsl.textproc.plural import plural
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from synthdsl.ir import CompiledRecipe
     from synthdsl.run import budget as run_budget
+    from synthdsl.run.trace import RecordEvent
 
 __all__ = ["compile_recipe", "run_compiled"]
 
@@ -50,10 +53,17 @@ def compile_recipe(
 
 
 def run_compiled(
-    compiled: CompiledRecipe, args: argparse.Namespace, *, resume: str, note: str = ""
+    compiled: CompiledRecipe,
+    args: argparse.Namespace,
+    *,
+    resume: str,
+    note: str = "",
+    on_record: Callable[[RecordEvent], None] | None = None,
+    summary: bool = True,
 ) -> api.RunResult:
-    """Run ``compiled`` with the run options in ``args`` and print the summary, whose
-    last line ends with ``note``. ``resume`` ends the message printed on Ctrl-C."""
+    """Run ``compiled`` with the run options in ``args`` and print the summary (unless
+    not ``summary``), whose last line ends with ``note``. ``resume`` ends the message
+    printed on Ctrl-C; ``on_record`` is told what each step did to each record."""
     import asyncio  # the event loop loads only when a run starts (validate stays fast)
 
     from synthdsl.run.budget import BudgetReached  # the runtime, too: only when a run starts
@@ -80,6 +90,7 @@ def run_compiled(
         max_calls=getattr(args, "max_calls", None),
         max_cost=getattr(args, "max_cost", None),
         stop_reason=lambda: "SIGTERM" if terminated else "SIGINT",
+        on_record=on_record,
     )
 
     async def execute() -> api.RunResult:
@@ -119,6 +130,8 @@ def run_compiled(
         if not terminated:
             raise
         raise Interrupted(stopped("terminated (SIGTERM)"), EXIT_TERMINATED) from None
+    if not summary:
+        return result
     t = result.manifest["totals"]
     print(
         f"wrote {plural(result.records, 'record')} to {result.dataset}\n"

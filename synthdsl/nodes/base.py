@@ -322,7 +322,9 @@ class Runtime(Protocol):
 
     def concurrency_for(self, alias: str | None) -> int: ...
 
-    async def complete(self, node_id: str, request: LLMRequest) -> LLMResponse: ...
+    async def complete(self, node_id: str, request: LLMRequest, record: str = "") -> LLMResponse:
+        """The answer to ``request``, rendered from the record with id ``record``."""
+        ...
 
     async def run_subgraph(
         self,

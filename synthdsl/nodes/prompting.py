@@ -177,7 +177,7 @@ async def call_model(
         salt=rt.salt,
     )
     try:
-        response = await rt.complete(node_id, request)
+        response = await rt.complete(node_id, request, record.id)
     except LLMError as exc:
         if exc.kind in FATAL_KINDS:
             raise RunError(

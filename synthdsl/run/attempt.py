@@ -50,6 +50,7 @@ PUBLISHED = (
     "dataset.partial.provenance.jsonl",
     "dataset",  # the datasets folder of format: hf
     "rejects.jsonl",
+    "calls.jsonl",  # the prompts and replies (run/call_log.py)
 )
 # The dataset card's names: README.md, or DATASET_CARD.md beside a README of the user's.
 CARD_FILES = ("README.md", "DATASET_CARD.md")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -19,12 +20,14 @@ from synthdsl.errors import LLMError
 from synthdsl.llm.types import LLMClient, LLMRequest, LLMResponse, ModelSpec
 from synthdsl.nodes.accounting import NodeStats
 from synthdsl.records import Record
+from synthdsl.run.trace import RecordEvent
 
 if TYPE_CHECKING:
     from synthdsl.io.writers import RejectsWriter
     from synthdsl.ir import CompiledRecipe
     from synthdsl.run.budget import Budget
     from synthdsl.run.cache import CallCache
+    from synthdsl.run.call_log import CallLog
 
 __all__ = ["COMMIT_EVERY_S", "RunContext"]
 
@@ -45,6 +48,10 @@ class RunContext:
     cache_reads: bool = True
     # Stops new calls at --max-calls / --max-cost (shared by sub-graph contexts).
     budget: Budget | None = None
+    # The prompts and replies, one line per answer (calls.jsonl; shared like the stats).
+    calls: CallLog | None = None
+    # Told of every record a node hands on, drops or fails (``synthdsl preview``).
+    on_record: Callable[[RecordEvent], None] | None = None
     stats: dict[str, NodeStats] = field(default_factory=dict)
     notes: dict[str, dict[str, Any]] = field(default_factory=dict)
     model_usage: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -147,10 +154,11 @@ class RunContext:
             return 1
         return max(1, sum(e.concurrency for e in decl.entries))
 
-    async def complete(self, node_id: str, request: LLMRequest) -> LLMResponse:
-        """Answer ``request``: from the cache, from an identical call already in flight
-        (both count as cache hits, so call counts do not depend on timing), or from the
-        client (its response is cached)."""
+    async def complete(self, node_id: str, request: LLMRequest, record: str = "") -> LLMResponse:
+        """Answer ``request`` (rendered from the record whose id is ``record``): from the
+        cache, from an identical call already in flight (both count as cache hits, so call
+        counts do not depend on timing), or from the client (its response is cached).
+        Every answer, and every call that failed for good, goes to the call log."""
         st = self.node_stats(node_id, "")
         st.models[request.spec.model] += 1
         usage = self.model_usage.setdefault(request.spec.model, {"calls": 0, "cache_hits": 0})
@@ -170,6 +178,7 @@ class RunContext:
                 if hit is not None:
                     st.cache_hits += 1
                     usage["cache_hits"] += 1
+                    self._log(node_id, record, request, hit.text, cached=True)
                     return hit
                 shared = asyncio.get_running_loop().create_future()
                 self._inflight[key] = shared
@@ -185,6 +194,7 @@ class RunContext:
             response = await self.client.complete(request)
         except LLMError as exc:  # a failed call's retries count too (the summary's total)
             st.retries += int(getattr(exc, "retries", 0))
+            self._log(node_id, record, request, None, cached=False, error=exc.kind)
             raise
         finally:
             if admitted and self.budget is not None:
@@ -192,6 +202,7 @@ class RunContext:
             if shared is not None and key is not None:
                 del self._inflight[key]
                 shared.set_result(response)
+        self._log(node_id, record, request, response.text, cached=False)
         st.retries += response.retries
         st.prompt_tokens += response.prompt_tokens
         st.completion_tokens += response.completion_tokens
@@ -205,6 +216,21 @@ class RunContext:
                 self._commit_scheduled = True
                 asyncio.get_running_loop().call_later(COMMIT_EVERY_S, self._commit)
         return response
+
+    def _log(
+        self,
+        node_id: str,
+        record: str,
+        request: LLMRequest,
+        reply: str | None,
+        *,
+        cached: bool,
+        error: str | None = None,
+    ) -> None:
+        if self.calls is not None:
+            self.calls.write(
+                node_id, record, request, reply=reply, cached=cached, round_=self.round, error=error
+            )
 
     def _commit(self) -> None:
         self._commit_scheduled = False
@@ -223,5 +249,7 @@ class RunContext:
     def discard(self, node_id: str, record: Record, reason: str) -> None:
         """A record made by a loop body past the loop's target."""
         self.node_stats(node_id, "").discarded += 1  # the loop's stats exist by now
+        if self.on_record is not None:
+            self.on_record(RecordEvent(node_id, "dropped", record, reason))
         if self.rejects is not None:
             self.rejects.write(node_id, "dropped", reason, record)

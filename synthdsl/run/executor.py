@@ -31,6 +31,7 @@ from synthdsl.nodes.base import Drop, Emit, Fail, MapRunner, Outbox, Outcome, co
 from synthdsl.records import Record
 from synthdsl.run.context import RunContext
 from synthdsl.run.reorder import ReorderBuffer
+from synthdsl.run.trace import RecordEvent
 
 __all__ = [
     "QUEUE_SIZE",
@@ -101,10 +102,14 @@ class _Reporter:
             if self.rt.scope:
                 rec.meta.setdefault("scope", self.rt.scope)
         self.stats.out += 1
+        if self.rt.on_record is not None:
+            self.rt.on_record(RecordEvent(self.node.id, "passed", rec))
         await self.channel.put(rec)
 
     def drop(self, rec: Record, reason: str, detail: dict[str, Any] | None) -> None:
         self.stats.dropped[reason] += 1
+        if self.rt.on_record is not None:
+            self.rt.on_record(RecordEvent(self.node.id, "dropped", rec, reason))
         if self.rt.rejects is not None:
             self.rt.rejects.write(
                 self.node.id, "dropped", reason, rec, detail=detail, round_=self.rt.round
@@ -115,6 +120,8 @@ class _Reporter:
     ) -> None:
         self.stats.failed[kind] += 1
         self.rt.failed(self.node.id, kind, message)
+        if self.rt.on_record is not None:
+            self.rt.on_record(RecordEvent(self.node.id, "failed", rec, kind, message))
         if self.rt.rejects is not None:
             self.rt.rejects.write(
                 self.node.id,

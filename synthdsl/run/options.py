@@ -23,6 +23,7 @@ from synthdsl.nodes.accounting import NodeStats
 
 if TYPE_CHECKING:
     from synthdsl.run.context import RunContext
+    from synthdsl.run.trace import RecordEvent
 
 __all__ = [
     "CardBuilder",
@@ -105,6 +106,8 @@ class RunOptions:
     # on calls with a known price (``run/budget.py``; the run then raises BudgetReached).
     max_calls: int | None = None
     max_cost: float | None = None
+    # Told of every record a node hands on, drops or fails (``run/trace.py``).
+    on_record: Callable[[RecordEvent], None] | None = None
     # The LLM client; None: a ProviderPool owned (and closed) by the run.
     client: LLMClient | None = None
     # What stopped an interrupted run, for the manifest's ``reason`` ("SIGINT" unless

@@ -1,11 +1,12 @@
 """One run of a compiled recipe: output folder, cache, client, graph, manifest.
 
 Input: a ``CompiledRecipe``, its ``Plan`` and ``RunOptions``. Output: the dataset,
-``rejects.jsonl``, the dataset card of a completed run (``options.card``, unless the
-recipe says ``card: false``) and ``manifest.json`` in the output folder, and a
-``RunResult``. The files are written in an attempt folder and swapped in at the end
-(``run/attempt.py``), so a killed run leaves the previous run's files as they were; a
-card that cannot be built is a warning on stderr, never the run's failure.
+``rejects.jsonl``, ``calls.jsonl`` (the prompts and replies, ``run/call_log.py``), the
+dataset card of a completed run (``options.card``, unless the recipe says ``card: false``)
+and ``manifest.json`` in the output folder, and a ``RunResult``. The files are written
+in an attempt folder and swapped in at the end (``run/attempt.py``), so a killed run
+leaves the previous run's files as they were; a card that cannot be built is a warning
+on stderr, never the run's failure.
 The LLM client is ``options.client`` when given (tests, other executors), else a
 ``ProviderPool`` made here and closed at the end. Raises ``RunError`` when the run
 cannot go on, or when a step failed more than ``max_failure_rate`` of its records
@@ -34,6 +35,7 @@ from synthdsl.records import Record
 from synthdsl.run import attempt
 from synthdsl.run.budget import Budget, BudgetReached
 from synthdsl.run.cache import CallCache
+from synthdsl.run.call_log import CALLS_FILE, CallLog
 from synthdsl.run.card_facts import recipe_facts
 from synthdsl.run.context import RunContext
 from synthdsl.run.executor import ExecContext, run_graph
@@ -76,6 +78,7 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
     cache = CallCache(cache_path)
     work = attempt.begin(out_dir)  # the previous run's files stay until the swap
     rejects = RejectsWriter(work / "rejects.jsonl")
+    calls = CallLog(work / CALLS_FILE)
     client = options.client or _provider_pool(options)
     rt = ExecContext(
         compiled=compiled,
@@ -85,6 +88,8 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
         limit=options.limit,
         concurrency=options.concurrency,
         cache_reads=not options.fresh,
+        calls=calls,
+        on_record=options.on_record,
     )
     sink = DatasetSink(compiled.output, out_dir, rt, work_dir=work)
     started = time.time()
@@ -128,6 +133,7 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
             progress_task.cancel()
         sink.close(completed=status == "completed")
         rejects.close()
+        calls.close()
         outcome = Outcome(status, error, started, time.monotonic() - t0, reason, failures.to_json())
         manifest = build_manifest(compiled, plan, rt, outcome, sink, cache_path, options)
         if status == "completed":

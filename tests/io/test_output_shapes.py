@@ -309,6 +309,7 @@ def test_hf_folder_is_replaced_whole_by_a_rerun(project: Path) -> None:
     )
     assert sorted(p.name for p in (project / "out").iterdir()) == [
         "README.md",
+        "calls.jsonl",
         "dataset",
         "dataset.jsonl",
         "dataset.provenance.jsonl",

@@ -221,7 +221,7 @@ class FakeRuntime:
     def concurrency_for(self, alias: str | None) -> int:
         return self.concurrency
 
-    async def complete(self, node_id: str, request: LLMRequest) -> LLMResponse:
+    async def complete(self, node_id: str, request: LLMRequest, record: str = "") -> LLMResponse:
         self.requests.append((node_id, request))
         assert self.replies, "the test scripted fewer replies than the node asked for"
         reply = self.replies.pop(0)
