@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+import unicodedata
+
 import pytest
 
+from synthdsl.textproc import tokens
 from synthdsl.textproc.extract import ExtractError, extract_code, extract_json, extract_list
 from synthdsl.textproc.tokens import normalize_for_exact, tokenize, words
 
@@ -30,6 +34,16 @@ def test_tokenize_non_ascii() -> None:
     assert tokenize("用Python写代码") == ["用", "python", "写", "代", "码"]
     # Full-width forms fold to ASCII.
     assert tokenize("Ｈｅｌｌｏ") == ["hello"]
+
+
+def test_the_skipped_ranges_hold_no_combining_mark() -> None:
+    """The mark scan skips ranges; it must find exactly what a scan of every code point does."""
+    every = {
+        cp for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp)).startswith("M")
+    }
+    scanned = set(tokens._code_points_that_may_be_marks())
+    assert every and every <= scanned
+    assert len(scanned) < (sys.maxunicode + 1) // 4  # the skip is what makes it fast
 
 
 def test_words_and_exact_key() -> None:
