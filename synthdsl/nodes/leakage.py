@@ -2,7 +2,8 @@
 
 ``leakage: {fields: [answer], source_fields: [text], against: [docs], against_fields:
 [body], n: 12, action: drop}`` compares each generated field with the proprietary text
-as word n-grams (``textproc/ngrams.py``: lower-cased words, punctuation ignored):
+as word n-grams (``textproc/ngrams.py``'s ``SpanIndex``, words by ``tokens.tokenize``:
+lower-cased, punctuation ignored):
 
 - ``source_fields``: fields of the same record holding the text it was made from (a
   generate step keeps its input's fields, so the source a record descends from travels
@@ -49,8 +50,9 @@ from synthdsl.nodes.base import (
     read_all,
 )
 from synthdsl.records import Record
-from synthdsl.textproc.copied_spans import NgramIndex
+from synthdsl.textproc.ngrams import SpanIndex
 from synthdsl.textproc.pii import SECRET_TYPES, find
+from synthdsl.textproc.tokens import tokenize
 
 if TYPE_CHECKING:
     from synthdsl.ir import Node
@@ -94,7 +96,7 @@ class _Runner:
         self.node = node
         self.rt = rt
         self.cfg = node.config
-        self.against = NgramIndex(self.cfg.n) if self.cfg.parts else None
+        self.against = SpanIndex(self.cfg.n, tokenize) if self.cfg.parts else None
         self.checked = self.copies = self.secrets = 0
 
     async def process(self, record: Record) -> Outcome:
@@ -112,11 +114,11 @@ class _Runner:
                     f"leakage: secret ({', '.join(kinds)}) in {name}",
                     {"field": name, "types": kinds},
                 )
-        own = NgramIndex(cfg.n)
+        own = SpanIndex(cfg.n, tokenize)
         for text in _texts(record, [n for n, _ in cfg.source_fields]):
             own.add(text)
         for name, _ in cfg.fields:
-            span = own.copied_span(str(record.data[name] or ""), self.against)
+            span = own.longest_shared_span(str(record.data[name] or ""), self.against)
             if span is None:
                 continue
             self.copies += 1

@@ -1,4 +1,4 @@
-"""Hashed word n-grams and reference sets: what decontamination compares.
+"""Hashed word n-grams: what ``decontaminate`` and ``leakage`` compare.
 
 Input: texts and ``NgramSettings`` (n-gram size; lower-casing, punctuation stripping and
 whitespace collapsing, each on by default). Output: ``words(text, settings)`` (the
@@ -6,8 +6,13 @@ normalised words), ``ReferenceSet.build(items, settings)`` (every n-gram of the 
 items as a sorted array of 64-bit hashes, with the first item holding each) and
 ``ReferenceSet.match(segments_batch, rule)`` (per text: the share of its n-grams found
 and the longest run of consecutive found n-grams, as a ``Match``); ``is_hit`` applies
-the rule (any shared n-gram, or a coverage threshold). Never raises on
-``str`` input.
+the rule (any shared n-gram, or a coverage threshold).
+
+``SpanIndex(n, tokenizer)`` is the small, growing form for ``leakage``: ``add(text)``
+a few texts cut into words by any ``tokenizer`` (leakage passes ``tokens.tokenize``),
+then ``longest_shared_span(text)``, the longest run of consecutive words of ``text``
+whose every n-gram is in the index (None when none is shared). Never raises on ``str``
+input.
 
 An n-gram's hash is deterministic across processes (Python's ``hash`` is salted, so it
 is not used): each distinct word is hashed once with 64-bit BLAKE2b, and the hash of
@@ -23,16 +28,26 @@ import hashlib
 import itertools
 import sys
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Match", "NgramSettings", "ReferenceSet", "is_hit", "rule_text", "words"]
+__all__ = [
+    "Match",
+    "NgramSettings",
+    "ReferenceSet",
+    "SpanIndex",
+    "Tokenizer",
+    "is_hit",
+    "rule_text",
+    "words",
+]
 
 U64 = npt.NDArray[np.uint64]
+Tokenizer = Callable[[str], list[str]]  # a text → its words
 _MULT = np.uint64(0x100000001B3)  # the 64-bit FNV prime: odd, so the polynomial mixes
 _MIX1 = np.uint64(0xFF51AFD7ED558CCD)
 _MIX2 = np.uint64(0xC4CEB9FE1A85EC53)
@@ -129,22 +144,36 @@ def _window_hashes(word_hashes: U64, starts: Sequence[int], n: int) -> tuple[U64
 
 
 class _Hasher:
-    """Batches of texts → their words and the hashes of their n-grams."""
+    """Batches of texts → their words (by ``split``) and the hashes of their n-grams."""
 
-    def __init__(self, settings: NgramSettings) -> None:
-        self.settings = settings
+    def __init__(self, n: int, split: Tokenizer) -> None:
+        self.n = n
+        self.split = split
         self.word_hashes = _WordHashes()
+
+    @classmethod
+    def normalising(cls, settings: NgramSettings) -> _Hasher:
+        """Words as ``words(text, settings)`` cuts them: decontamination's rules."""
+        return cls(settings.n, partial(words, settings=settings))
 
     def batch(self, texts: Sequence[str]) -> tuple[list[list[str]], U64, list[int]]:
         """Per text its words; all n-gram hashes; where each text's hashes begin."""
-        tokens = [words(t, self.settings) for t in texts]
+        tokens = [self.split(t) for t in texts]
         starts = [0]
         flat: list[int] = []
         for toks in tokens:
             flat += self.word_hashes.of(toks)
             starts.append(len(flat))
-        hashes, offsets = _window_hashes(np.array(flat, dtype=np.uint64), starts, self.settings.n)
+        hashes, offsets = _window_hashes(np.array(flat, dtype=np.uint64), starts, self.n)
         return tokens, hashes, offsets
+
+
+def _lookup(sorted_hashes: U64, hashes: U64) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+    """Where each of ``hashes`` would sit in ``sorted_hashes`` and whether it is there."""
+    if not len(sorted_hashes):
+        return np.zeros(len(hashes), dtype=np.intp), np.zeros(len(hashes), dtype=bool)
+    pos = np.minimum(np.searchsorted(sorted_hashes, hashes), len(sorted_hashes) - 1)
+    return pos, sorted_hashes[pos] == hashes
 
 
 @dataclass(frozen=True)
@@ -189,7 +218,7 @@ class ReferenceSet:
         self.hashes = hashes
         self.items = items
         self.labels = labels
-        self._hasher = _Hasher(settings)
+        self._hasher = _Hasher.normalising(settings)
 
     def __len__(self) -> int:
         return len(self.hashes)
@@ -203,7 +232,7 @@ class ReferenceSet:
     ) -> ReferenceSet:
         """The set of ``items``: (label, texts) pairs; an item's texts (its fields) are
         cut into n-grams separately."""
-        hasher = _Hasher(settings)
+        hasher = _Hasher.normalising(settings)
         labels: list[str] = []
         parts: list[U64] = []
         owners: list[npt.NDArray[np.int32]] = []
@@ -241,13 +270,7 @@ class ReferenceSet:
         """
         flat = [t for texts in records for t in texts]
         tokens, hashes, offsets = self._hasher.batch(flat)
-        if len(self.hashes):
-            pos = np.searchsorted(self.hashes, hashes)
-            pos_c = np.minimum(pos, len(self.hashes) - 1)
-            found = self.hashes[pos_c] == hashes
-        else:
-            pos_c = np.zeros(len(hashes), dtype=np.int64)
-            found = np.zeros(len(hashes), dtype=bool)
+        pos_c, found = _lookup(self.hashes, hashes)
         out: list[Match] = []
         k = 0
         for texts in records:
@@ -282,3 +305,41 @@ def _longest_run(hits: npt.NDArray[np.bool_]) -> tuple[int, int]:
     lengths = ends - begins
     i = int(np.argmax(lengths))
     return int(lengths[i]), int(begins[i])
+
+
+class SpanIndex:
+    """The n-grams of a few texts, added one by one, cut into words by ``tokenizer``.
+
+    Hashes are kept as arrays, merged into one sorted array on the first lookup after
+    an ``add``: 8 bytes per distinct n-gram.
+    """
+
+    def __init__(self, n: int, tokenizer: Tokenizer) -> None:
+        self.n = n
+        self._hasher = _Hasher(n, tokenizer)
+        self._parts: list[U64] = []
+        self._sorted: U64 = np.zeros(0, dtype=np.uint64)
+
+    def add(self, text: str) -> None:
+        _, hashes, _ = self._hasher.batch([text])
+        if len(hashes):
+            self._parts.append(hashes)
+
+    def _hashes(self) -> U64:
+        if self._parts:
+            self._sorted = np.unique(np.concatenate([self._sorted, *self._parts]))
+            self._parts.clear()
+        return self._sorted
+
+    def longest_shared_span(self, text: str, also: SpanIndex | None = None) -> str | None:
+        """The longest span of ``text`` (its words, space-joined) made of n-grams of this
+        index (or of ``also``, with the same ``n``); None when none is shared. The first
+        such span when several are equally long."""
+        [tokens], hashes, _ = self._hasher.batch([text])
+        _, found = _lookup(self._hashes(), hashes)
+        if also is not None:
+            found |= _lookup(also._hashes(), hashes)[1]
+        if not found.any():
+            return None
+        run, start = _longest_run(found)
+        return " ".join(tokens[start : start + run + self.n - 1])
