@@ -4,26 +4,32 @@ Input: the ``RunData`` sample (text fields of up to ``MAX_SAMPLE`` records) and 
 manifest's ``generated_fields`` (measured first when the dataset has them). Output:
 ``text_stats(data, fields) -> TextStats`` (per field: token count and Shannon token
 entropy per record) and ``diversity(ts) -> Diversity`` (metrics, thresholds and
-collapse flags from ``synthdsl.analysis.diversity`` when it is importable). Errors: none on
+collapse flags from ``synthdsl.analysis.diversity`` when it is importable). ``diversity``
+remembers its last results by the texts measured: a run's dataset card and its report
+measure the same sample, so the statistics and metrics are computed once per run
+(``MEMO.computed`` counts the diversity computations). Errors: none on
 purpose: a missing or failing ``synthdsl.analysis.diversity`` gives ``Diversity(available=False,
 reason=...)``; token entropy is ``synthdsl.textproc.tokens.entropy``.
 """
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import importlib
 import json
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from synthdsl.report.data import RunData
 from synthdsl.textproc.tokens import entropy, tokenize
 
 __all__ = [
     "MAX_DIVERSITY_TEXTS",
+    "MEMO",
     "METRIC_HELP",
     "MIN_TEXTS_TO_JUDGE",
     "Diversity",
@@ -35,6 +41,8 @@ __all__ = [
     "pick_fields",
     "text_stats",
 ]
+
+_T = TypeVar("_T")
 
 MAX_FIELDS = 3
 MAX_DIVERSITY_TEXTS = 10_000
@@ -98,8 +106,13 @@ def text_stats(data: RunData, fields: Sequence[str] | None) -> TextStats:
     chosen = list(fields) if fields else pick_fields(data.sample, prefer=generated(data.manifest))
     stats = TextStats(fields=chosen)
     for f in chosen:
-        texts = [row[f] for row in data.sample if f in row]
-        stats.texts[f] = texts
+        stats.texts[f] = [row[f] for row in data.sample if f in row]
+    key = MEMO.key(stats.fields, stats.texts)
+    found = MEMO.get_stats(key)
+    if found is not None:
+        return found
+    for f in chosen:
+        texts = stats.texts[f]
         counts: list[int] = []
         ent: list[float] = []
         for t in texts:
@@ -108,6 +121,7 @@ def text_stats(data: RunData, fields: Sequence[str] | None) -> TextStats:
             ent.append(entropy(tokens))
         stats.tokens[f] = counts
         stats.entropy[f] = ent
+    MEMO.put_stats(key, stats)
     return stats
 
 
@@ -207,11 +221,79 @@ def _report_dict(report: Any) -> Any:
     return {}
 
 
+class TextMemo:
+    """The last few text statistics and diversity results, by a digest of the texts measured.
+
+    A run's dataset card and its report read the same sample: the second one finds the
+    tokens, entropies and metrics of the first here instead of computing them again.
+    """
+
+    SIZE = 4
+
+    def __init__(self) -> None:
+        self.stats: dict[str, TextStats] = {}
+        self.diversity: dict[str, Diversity] = {}
+        self.computed = 0  # how many times the diversity metrics were computed
+
+    @staticmethod
+    def key(fields: Sequence[str], texts: Mapping[str, Sequence[str]]) -> str:
+        digest = hashlib.sha256()
+        for f in fields:
+            measured = texts.get(f, [])
+            digest.update(f"{len(f)}:{f}:{len(measured)}\n".encode())
+            for t in measured:
+                raw = t.encode("utf-8", "surrogatepass")
+                digest.update(f"{len(raw)}:".encode() + raw)
+        return digest.hexdigest()
+
+    def get_stats(self, key: str) -> TextStats | None:
+        return _copy(self.stats.get(key))
+
+    def put_stats(self, key: str, stats: TextStats) -> None:
+        _remember(self.stats, key, stats, self.SIZE)
+
+    def get_diversity(self, key: str) -> Diversity | None:
+        return _copy(self.diversity.get(key))
+
+    def put_diversity(self, key: str, result: Diversity) -> None:
+        _remember(self.diversity, key, result, self.SIZE)
+
+
+def _copy(found: _T | None) -> _T | None:
+    # a copy: a caller changing its result must not change the next caller's
+    return copy.deepcopy(found) if found is not None else None
+
+
+def _remember(store: dict[str, _T], key: str, value: _T, size: int) -> None:
+    store.pop(key, None)
+    store[key] = copy.deepcopy(value)
+    while len(store) > size:
+        del store[next(iter(store))]
+
+
+MEMO = TextMemo()
+
+
 def diversity(ts: TextStats) -> Diversity:
-    """Run ``synthdsl.analysis.diversity.summarize`` and ``collapse_flags`` on each field."""
+    """The diversity metrics of ``ts``: remembered if these texts were measured before by
+    the same ``synthdsl.analysis.diversity`` module."""
     mod, why = _diversity_module()
     if mod is None:
         return Diversity(False, f"the synthdsl.analysis.diversity module is not available ({why})")
+    texts = {f: ts.texts.get(f, [])[:MAX_DIVERSITY_TEXTS] for f in ts.fields}
+    key = f"{id(mod)}:{MEMO.key(ts.fields, texts)}"
+    found = MEMO.get_diversity(key)
+    if found is not None:
+        return found
+    MEMO.computed += 1
+    result = _compute(ts, mod)
+    if result.available:  # a failure is not remembered: the next caller tries again
+        MEMO.put_diversity(key, result)
+    return result
+
+
+def _compute(ts: TextStats, mod: Any) -> Diversity:
+    """Run ``summarize`` and ``collapse_flags`` of the diversity module on each field."""
     summarize = getattr(mod, "summarize", None)
     flags_fn = getattr(mod, "collapse_flags", None)
     if not callable(summarize):
