@@ -132,7 +132,11 @@ def _check_path(doc: Document, name: str, raw: dict[str, Any], base_dir: Path) -
             diags = _missing_columns(doc, name, raw, fields)
             if diags:
                 return diags
-    if not raw.get("allow_empty", False) and has_rows(path, fmt, glob=glob, split=split) is False:
+    try:
+        rows = has_rows(path, fmt, glob=glob, split=split)
+    except SourceError as exc:  # what the run would stop on, said here at the path
+        return [Diagnostic(span, str(exc), None)]
+    if not rows and not raw.get("allow_empty", False):
         return [Diagnostic(span, f"source '{name}' ({raw['path']}) has no rows", _EMPTY_HINT)]
     return []
 

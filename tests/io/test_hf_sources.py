@@ -135,13 +135,15 @@ def test_arrow_files_in_both_ipc_formats(tmp_path: Path) -> None:
     assert _run(_recipe(tmp_path, "{path: table.arrow}"), tmp_path / "b") == AS_RECORDS
 
 
-def test_a_file_that_is_not_arrow_stops_the_run_with_its_name(
+def test_a_file_that_is_not_arrow_is_refused_at_its_path(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """What the run could not read, validate does not accept (and says where)."""
     (tmp_path / "bad.arrow").write_bytes(b"not arrow at all")
     recipe = _recipe(tmp_path, "{path: bad.arrow, allow_empty: true}")
-    assert main(["run", str(recipe), "--quiet", "--out", str(tmp_path / "out")]) == 1
-    assert "bad.arrow: not an Arrow IPC file" in capsys.readouterr().err
+    err = _fails(recipe, capsys)
+    assert err.startswith(f"{recipe}:3:13: error: ")
+    assert "bad.arrow: not an Arrow IPC file" in err
 
 
 def test_a_parquet_folder_reads_its_shards_in_order(tmp_path: Path) -> None:

@@ -251,15 +251,13 @@ def has_rows(
     *,
     glob: str | None = None,
     split: str | None = None,
-) -> bool | None:
+) -> bool:
     """Whether the source yields a row: document formats yield one per file (no file
-    opened), the others are read up to their first row. None when that cannot be told
-    without an error (the run reports it with its position)."""
+    opened), the others are read up to their first row, as the run reads them. Raises
+    ``SourceError`` when that first read fails (a corrupt file, a missing library), so
+    ``validate`` refuses what the run could not read."""
     reader = SourceReader(path, fmt=fmt, glob=glob, split=split, limit=1)
-    try:
-        files = reader.files()
-        if any(reader.file_format(f) in _DOCUMENT_FIELDS for f in files):
-            return True
-        return next(iter(reader), None) is not None
-    except SourceError:
-        return None
+    files = reader.files()
+    if any(reader.file_format(f) in _DOCUMENT_FIELDS for f in files):
+        return True
+    return next(iter(reader), None) is not None
