@@ -36,18 +36,20 @@ from __future__ import annotations
 import asyncio
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import LLMError, RunError
 from synthdsl.llm.hedge import LatencyWindow, race
-from synthdsl.llm.http_backend import HTTPBackend
 from synthdsl.llm.limits import ModelLimiter, estimate_tokens
-from synthdsl.llm.litellm_backend import LiteLLMBackend
 from synthdsl.llm.local_model import ensure_local_server, repeatable, stop_local_servers
 from synthdsl.llm.pricing import price_per_token
 from synthdsl.llm.retry import RetryPolicy
 from synthdsl.llm.types import LLMRequest, LLMResponse, ModelSpec
 from synthdsl.llm.wire import OPENAI_API_BASE, Endpoint
+
+if TYPE_CHECKING:
+    from synthdsl.llm.http_backend import HTTPBackend
+    from synthdsl.llm.litellm_backend import LiteLLMBackend
 
 __all__ = ["BACKENDS", "DEAD_AFTER_ATTEMPTS", "ProviderPool", "resolve_backend"]
 
@@ -236,11 +238,18 @@ class ProviderPool:
     def _backend(self, spec: ModelSpec, endpoint: Endpoint) -> HTTPBackend | LiteLLMBackend:
         if endpoint.backend == "litellm":
             if self._litellm is None:
+                # litellm's glue loads with the first call it makes, not with the run
+                from synthdsl.llm.litellm_backend import LiteLLMBackend
+
                 self._litellm = LiteLLMBackend()
             return self._litellm
         key = (spec.model, spec.api_base)
         http = self._http.get(key)
         if http is None:
+            # aiohttp (~0.1 s to import) loads with the first call over HTTP: a run
+            # answered from the cache never pays for it
+            from synthdsl.llm.http_backend import HTTPBackend
+
             http = HTTPBackend(spec.concurrency)
             self._http[key] = http
         return http

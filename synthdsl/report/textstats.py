@@ -7,7 +7,10 @@ entropy per record) and ``diversity(ts) -> Diversity`` (metrics, thresholds and
 collapse flags from ``synthdsl.analysis.diversity`` when it is importable). ``diversity``
 remembers its last results by the texts measured: a run's dataset card and its report
 measure the same sample, so the statistics and metrics are computed once per run
-(``MEMO.computed`` counts the diversity computations). Errors: none on
+(``MEMO.computed`` counts the diversity computations). They are also kept on disk,
+in ``textstats/`` beside the call cache (``DISK``), by a digest of the texts and of the
+code that measures them: a re-run whose dataset did not change (a fully cached re-run)
+reads them back instead of tokenizing and measuring 10,000 texts again. Errors: none on
 purpose: a missing or failing ``synthdsl.analysis.diversity`` gives ``Diversity(available=False,
 reason=...)``; token entropy is ``synthdsl.textproc.tokens.entropy``.
 """
@@ -17,17 +20,25 @@ from __future__ import annotations
 import copy
 import hashlib
 import importlib
+import importlib.util
 import json
 import math
+import os
+import sys
+import tempfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from synthdsl.report.data import RunData
+from synthdsl.textproc import tokens as _tokens_module
+from synthdsl.textproc.cache_folders import beside_call_cache
 from synthdsl.textproc.tokens import entropy, tokenize
 
 __all__ = [
+    "DISK",
     "MAX_DIVERSITY_TEXTS",
     "MEMO",
     "METRIC_HELP",
@@ -51,9 +62,12 @@ MAX_DIVERSITY_TEXTS = 10_000
 MIN_TEXTS_TO_JUDGE = 50
 
 
+_DIVERSITY = "synthdsl.analysis.diversity"
+
+
 def _diversity_module() -> tuple[Any, str]:
     try:
-        return importlib.import_module("synthdsl.analysis.diversity"), ""
+        return importlib.import_module(_DIVERSITY), ""
     except Exception as exc:  # not written yet, or broken: the report still renders
         return None, f"{type(exc).__name__}: {exc}"
 
@@ -109,6 +123,10 @@ def text_stats(data: RunData, fields: Sequence[str] | None) -> TextStats:
         stats.texts[f] = [row[f] for row in data.sample if f in row]
     key = MEMO.key(stats.fields, stats.texts)
     found = MEMO.get_stats(key)
+    if found is None:
+        found = DISK.get_stats(key, stats)
+        if found is not None:
+            MEMO.put_stats(key, found)
     if found is not None:
         return found
     for f in chosen:
@@ -122,6 +140,7 @@ def text_stats(data: RunData, fields: Sequence[str] | None) -> TextStats:
         stats.tokens[f] = counts
         stats.entropy[f] = ent
     MEMO.put_stats(key, stats)
+    DISK.put_stats(key, stats)
     return stats
 
 
@@ -274,14 +293,157 @@ def _remember(store: dict[str, _T], key: str, value: _T, size: int) -> None:
 MEMO = TextMemo()
 
 
+class DiskMemo:
+    """Text statistics and diversity results as small JSON files, by content digest.
+
+    ``folder=None`` means ``textstats/`` beside the call cache, looked up at each use (the
+    environment may change between runs in one process, as it does in tests). A file that
+    does not read back as expected is ignored (and rewritten); a folder that cannot be
+    written only costs the next run the computation. At most ``KEEP`` files are kept:
+    the oldest go first.
+    """
+
+    FORMAT = "synthdsl-textstats-1"  # in every key: a new layout never reads an old file
+    KEEP = 64
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder
+        self.reads = 0  # results read back from disk (tests and benchmarks look)
+        self._code: dict[str, str] = {}
+
+    def where(self) -> Path:
+        return self.folder if self.folder is not None else beside_call_cache("textstats")
+
+    def code_digest(self, origin: str) -> str:
+        """A digest of the code that measures: this file, the tokenizer and the package
+        whose ``__init__`` is ``origin`` (names, sizes and modification times, not
+        contents: cheap, and an edit changes them)."""
+        found = self._code.get(origin)
+        if found is not None:
+            return found
+        files = [Path(__file__), Path(str(_tokens_module.__file__))]
+        files.extend(sorted(Path(origin).parent.glob("*.py")))
+        h = hashlib.blake2b(self.FORMAT.encode(), digest_size=16)
+        for f in files:
+            try:
+                st = f.stat()
+            except OSError:
+                continue
+            h.update(f"{f.name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+        self._code[origin] = digest = h.hexdigest()
+        return digest
+
+    def _path(self, kind: str, key: str) -> Path:
+        name = hashlib.blake2b(f"{self.FORMAT}:{kind}:{key}".encode(), digest_size=20)
+        return self.where() / f"{kind}-{name.hexdigest()}.json"
+
+    def _read(self, path: Path) -> Any:
+        try:
+            with path.open(encoding="utf-8") as fh:
+                found = json.load(fh)
+        except (OSError, ValueError):
+            return None
+        if not isinstance(found, dict) or found.get("format") != self.FORMAT:
+            return None
+        return found
+
+    def _write(self, path: Path, body: dict[str, Any]) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    json.dump({"format": self.FORMAT, **body}, fh, separators=(",", ":"))
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            self._prune(path.parent)
+        except OSError:
+            return  # a read-only or full disk: the next run computes again
+
+    def _prune(self, folder: Path) -> None:
+        files = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
+        for old in files[: max(0, len(files) - self.KEEP)]:
+            old.unlink(missing_ok=True)
+
+    def get_stats(self, key: str, like: TextStats) -> TextStats | None:
+        found = self._read(self._path("stats", key))
+        if found is None:
+            return None
+        try:
+            tokens = {f: [int(x) for x in found["tokens"][f]] for f in like.fields}
+            ent = {f: [float(x) for x in found["entropy"][f]] for f in like.fields}
+        except (KeyError, TypeError, ValueError):
+            return None
+        if any(len(tokens[f]) != len(like.texts[f]) for f in like.fields):
+            return None
+        self.reads += 1
+        return TextStats(
+            list(like.fields), tokens, ent, {f: list(like.texts[f]) for f in like.fields}
+        )
+
+    def put_stats(self, key: str, stats: TextStats) -> None:
+        self._write(self._path("stats", key), {"tokens": stats.tokens, "entropy": stats.entropy})
+
+    def get_diversity(self, key: str) -> Diversity | None:
+        found = self._read(self._path("diversity", key))
+        if found is None:
+            return None
+        try:
+            result = Diversity(
+                True,
+                metrics={
+                    str(f): {str(k): opt_float(v) for k, v in m.items()}
+                    for f, m in found["metrics"].items()
+                },
+                thresholds={
+                    str(k): (str(op), float(limit))
+                    for k, (op, limit) in found["thresholds"].items()
+                },
+                flags=[
+                    FlagRow(str(f), str(metric), opt_float(v), opt_float(t), str(msg))
+                    for f, metric, v, t, msg in found["flags"]
+                ],
+                too_few={str(k): int(v) for k, v in found["too_few"].items()},
+            )
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None
+        self.reads += 1
+        return result
+
+    def put_diversity(self, key: str, result: Diversity) -> None:
+        body = {
+            "metrics": result.metrics,
+            "thresholds": {k: list(v) for k, v in result.thresholds.items()},
+            "flags": [[r.field, r.metric, r.value, r.threshold, r.message] for r in result.flags],
+            "too_few": result.too_few,
+        }
+        self._write(self._path("diversity", key), body)
+
+
+DISK = DiskMemo()
+
+
 def diversity(ts: TextStats) -> Diversity:
     """The diversity metrics of ``ts``: remembered if these texts were measured before by
-    the same ``synthdsl.analysis.diversity`` module."""
+    the same ``synthdsl.analysis.diversity`` module (in this process, or on disk by a
+    digest of its code; a disk hit does not even import it, nor numpy)."""
+    texts = {f: ts.texts.get(f, [])[:MAX_DIVERSITY_TEXTS] for f in ts.fields}
+    text_key = MEMO.key(ts.fields, texts)
+    loaded = sys.modules.get(_DIVERSITY)
+    origin = getattr(loaded, "__file__", None) if loaded is not None else _origin(_DIVERSITY)
+    disk_key = f"{DISK.code_digest(origin)}:{text_key}" if origin else None
+    key = f"{id(loaded)}:{text_key}" if loaded is not None else None
+    found = MEMO.get_diversity(key) if key is not None else None
+    if found is None and disk_key is not None:
+        found = DISK.get_diversity(disk_key)
+    if found is not None:
+        return found
     mod, why = _diversity_module()
     if mod is None:
         return Diversity(False, f"the synthdsl.analysis.diversity module is not available ({why})")
-    texts = {f: ts.texts.get(f, [])[:MAX_DIVERSITY_TEXTS] for f in ts.fields}
-    key = f"{id(mod)}:{MEMO.key(ts.fields, texts)}"
+    key = f"{id(mod)}:{text_key}"
     found = MEMO.get_diversity(key)
     if found is not None:
         return found
@@ -289,7 +451,18 @@ def diversity(ts: TextStats) -> Diversity:
     result = _compute(ts, mod)
     if result.available:  # a failure is not remembered: the next caller tries again
         MEMO.put_diversity(key, result)
+        if disk_key is not None and getattr(mod, "__file__", None) == origin:
+            DISK.put_diversity(disk_key, result)
     return result
+
+
+def _origin(name: str) -> str | None:
+    """The file a module would load from, without importing it (None: not found)."""
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    return spec.origin if spec is not None else None
 
 
 def _compute(ts: TextStats, mod: Any) -> Diversity:

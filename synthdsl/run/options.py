@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from synthdsl.llm.types import LLMClient
 from synthdsl.nodes.accounting import NodeStats
+from synthdsl.textproc.cache_folders import call_cache_path
 
 if TYPE_CHECKING:
     from synthdsl.run.context import RunContext
@@ -128,5 +129,4 @@ class RunResult:
 
 
 def default_cache_path() -> Path:
-    env = os.environ.get("SYNTHDSL_CACHE")
-    return Path(env) if env else Path(".synthdsl") / "cache.sqlite"
+    return call_cache_path()

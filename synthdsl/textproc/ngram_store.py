@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from synthdsl.textproc.cache_folders import beside_call_cache
 from synthdsl.textproc.ngrams import NgramSettings, ReferenceSet
 
 __all__ = ["FORMAT", "content_key", "default_folder", "reference_set"]
@@ -30,8 +31,7 @@ FORMAT = "synthdsl-ngrams-1"  # in the key: a new layout never reads an old file
 
 def default_folder() -> Path:
     """``ngrams/`` beside the call cache (``$SYNTHDSL_CACHE``), else ``.synthdsl/ngrams``."""
-    env = os.environ.get("SYNTHDSL_CACHE")
-    return (Path(env).parent if env else Path(".synthdsl")) / "ngrams"
+    return beside_call_cache("ngrams")
 
 
 def content_key(items: Sequence[tuple[str, Sequence[str]]], settings: NgramSettings) -> str:
