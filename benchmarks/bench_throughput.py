@@ -4,13 +4,15 @@
 latency (server in its own process). Compared side by side:
 - raw aiohttp: one session, a semaphore, POST and parse JSON (the ceiling);
 - synthdsl, lean HTTP backend (`backend: http`, the default for OpenAI-compatible);
-- synthdsl, litellm backend (`backend: litellm`), for reference.
+- synthdsl, litellm backend (`backend: litellm`), and a plain `litellm.acompletion` loop
+  (a semaphore and gather, what a user writes by hand), with --litellm.
 Each client runs in its own process; CPU is that process's user+sys time.
 Targets: synthdsl calls/s ≥ 0.8× raw; synthdsl CPU per call ≤ 2× raw. synthdsl runs
 with --no-report: report.html is post-processing the raw client has no equivalent of
 (bench_memory.py runs with it).
 
 Run: python benchmarks/bench_throughput.py [CALLS] [CONCURRENCY] [LATENCY] [--litellm]
+[--repeats=N]
 """
 
 from __future__ import annotations
@@ -43,6 +45,25 @@ async def main(url, n, conc):
 asyncio.run(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])))
 """
 
+LITELLM_LOOP = r"""
+import asyncio, sys, time
+import litellm
+
+async def main(url, n, conc):
+    sem = asyncio.Semaphore(conc)
+    async def one(i):
+        async with sem:
+            r = await litellm.acompletion(
+                model="openai/fake", api_base=url, api_key="unused", max_tokens=32,
+                messages=[{"role": "user", "content": f"question {i}"}])
+            return r.choices[0].message.content
+    t0 = time.perf_counter()
+    out = await asyncio.gather(*(one(i) for i in range(n)))
+    print(len(out), time.perf_counter() - t0)
+
+asyncio.run(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])))
+"""
+
 RECIPE = """
 synthdsl: 1
 name: throughput
@@ -66,6 +87,10 @@ def _run_clients(
     out: dict[str, Measured] = {
         "raw aiohttp": measure([PY, str(work / "raw.py"), url, str(n), str(conc)])
     }
+    if "litellm" in backends:
+        out["plain litellm loop"] = measure(
+            [PY, str(work / "litellm_loop.py"), url, str(n), str(conc)]
+        )
     for backend in backends:
         recipe = work / f"{backend}-{n}.yaml"
         recipe.write_text(
@@ -95,13 +120,14 @@ def main() -> None:
     n = int(args[0]) if len(args) > 0 else 5000
     conc = int(args[1]) if len(args) > 1 else 128
     latency = float(args[2]) if len(args) > 2 else 0.2
-    repeats = 3
+    repeats = int(next((a.split("=")[1] for a in sys.argv if a.startswith("--repeats=")), 3))
     small = max(n // 5, conc)
     backends = ["http"] + (["litellm"] if "--litellm" in sys.argv else [])
     runs: dict[int, list[dict[str, Measured]]] = {n: [], small: []}
     with tempfile.TemporaryDirectory() as tmp, fake_server(latency) as url:
         work = Path(tmp)
         (work / "raw.py").write_text(RAW_CLIENT, encoding="utf-8")
+        (work / "litellm_loop.py").write_text(LITELLM_LOOP, encoding="utf-8")
         for _ in range(repeats):  # interleaved, so machine noise hits every client alike
             for size in (n, small):
                 runs[size].append(_run_clients(work, url, size, conc, backends))

@@ -106,11 +106,13 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
             _write_report(output_dir(compiled, options))
 
 
-def _build_card(run_dir: Path, manifest: Any, facts: dict[str, Any]) -> str:
+def _build_card(
+    run_dir: Path, manifest: Any, facts: dict[str, Any], sample: list[dict[str, str]] | None
+) -> str:
     """The dataset card of a completed run (``synthdsl.report.card``)."""
     from synthdsl.report.card import build_card  # the report layer: only when a run ends
 
-    return build_card(run_dir, manifest, facts)
+    return build_card(run_dir, manifest, facts, sample)
 
 
 def _write_report(out_dir: Path) -> None:

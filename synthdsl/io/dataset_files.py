@@ -23,6 +23,7 @@ from typing import Any
 from synthdsl.io.hf_dataset import require_datasets, write_hf_dataset
 from synthdsl.io.json_text import SinkError
 from synthdsl.io.provenance import beside_path
+from synthdsl.io.row_sample import RowSample
 from synthdsl.io.writers import JsonlWriter, open_writer
 
 __all__ = ["DATASET_FORMATS", "DatasetFiles"]
@@ -46,6 +47,7 @@ class DatasetFiles:
         if self.folder is not None:
             require_datasets()  # missing, it stops the run before any call is made
         self.rows = 0
+        self.sample = RowSample()  # what the dataset card measures, taken as rows are written
         self._rows = open_writer(self.path, "jsonl" if fmt == "hf" else fmt)
         self._beside: JsonlWriter | None = None
 
@@ -58,6 +60,7 @@ class DatasetFiles:
                     self._beside = JsonlWriter(self.provenance_path)
                 self._beside.write({"row": self.rows, "provenance": provenance})
         self._rows.write(row)
+        self.sample.add(row)
         self.rows += 1
 
     def flush(self) -> None:

@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 
 from synthdsl.report import textstats
-from synthdsl.report.data import load_run
+from synthdsl.report.data import RunData, load_run
 from synthdsl.report.sections import markup as mk
 from synthdsl.report.sections.mix import synthetic_share
 
@@ -67,9 +67,19 @@ def size_category(n: int) -> str:
     return "n>1B"
 
 
-def build_card(run_dir: Path, manifest: Mapping[str, Any], facts: Mapping[str, Any]) -> str:
-    """The card of the run in ``run_dir`` (see the module docstring)."""
-    data = load_run(run_dir, manifest=manifest)
+def build_card(
+    run_dir: Path,
+    manifest: Mapping[str, Any],
+    facts: Mapping[str, Any],
+    sample: Sequence[Mapping[str, str]] | None = None,
+) -> str:
+    """The card of the run in ``run_dir`` (see the module docstring). ``sample``: the
+    text fields of the rows the sink sampled as it wrote them (``io/row_sample.py``);
+    None: the dataset file is read for it."""
+    if sample is not None:
+        data = RunData(run_dir=run_dir, manifest=dict(manifest), sample=[dict(r) for r in sample])
+    else:
+        data = load_run(run_dir, manifest=manifest)
     ts = textstats.text_stats(data, None)
     div = textstats.diversity(ts)
     m = data.manifest

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import bisect
 import json
-import random
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from synthdsl.errors import RunError
+from synthdsl.io.row_sample import MAX_SAMPLE, RowSample, text_fields
 
 __all__ = [
     "MAX_SAMPLE",
@@ -39,10 +39,8 @@ __all__ = [
     "text_fields",
 ]
 
-MAX_SAMPLE = 20_000
 MAX_EXAMPLES = 3
 MAX_GROUPS = 500
-MAX_TEXT_CHARS = 100_000
 _ROUND_SUFFIX = re.compile(r"@r\d+")
 
 
@@ -137,32 +135,6 @@ def loop_of(node: str, loops: list[str]) -> str | None:
         if (node == lp or node.startswith(lp + ".")) and (best is None or len(lp) > len(best)):
             best = lp
     return best
-
-
-def text_fields(row: dict[str, Any]) -> dict[str, str]:
-    """The text of a dataset row by field name; chat shapes give one field per role.
-
-    Top-level string fields (``_provenance`` aside) keep their names. A list of
-    messages gives ``<field>.<role>``: ``messages`` (OpenAI/ChatML shapes), a
-    conversational preference row's ``prompt``/``chosen``/``rejected``; ``conversations``
-    (ShareGPT) gives ``conversations.<from>``; several turns of one role are joined by
-    newlines.
-    """
-    out: dict[str, str] = {}
-    for key, value in row.items():
-        if key.startswith("_"):
-            continue
-        if isinstance(value, str):
-            out[key] = value[:MAX_TEXT_CHARS]
-        elif isinstance(value, list):  # messages, or a preference row's message lists
-            role_key, text_key = ("role", "content") if key == "messages" else ("from", "value")
-            turns: dict[str, list[str]] = {}
-            for turn in value:
-                if isinstance(turn, dict) and isinstance(turn.get(text_key), str):
-                    turns.setdefault(str(turn.get(role_key, "?")), []).append(turn[text_key])
-            for role, texts in turns.items():
-                out[f"{key}.{role}"] = "\n".join(texts)[:MAX_TEXT_CHARS]
-    return out
 
 
 def _read_manifest(run_dir: Path) -> dict[str, Any]:
@@ -266,8 +238,7 @@ def _read_dataset(data: RunData, max_sample: int) -> None:
         rows: Iterator[dict[str, Any]] = _parquet_rows(path)
     else:
         rows = _jsonl_rows(path, bad)
-    rng = random.Random(0)
-    reservoir: list[tuple[int, dict[str, str]]] = []
+    reservoir = RowSample(max_sample)
     first: list[tuple[tuple[bool, str, int], dict[str, Any]]] = []
     loops = data.loops
     try:
@@ -278,18 +249,12 @@ def _read_dataset(data: RunData, max_sample: int) -> None:
             rnd, node = _round_of(row)
             if rnd is not None:
                 _add_round(data, loops, loop_of(node, loops), "in dataset", rnd)
-            if len(reservoir) < max_sample:
-                reservoir.append((i, text_fields(row)))
-            else:
-                j = rng.randrange(i + 1)
-                if j < max_sample:
-                    reservoir[j] = (i, text_fields(row))
+            reservoir.add(row)
     except Exception as exc:  # a damaged Parquet file: report what was read
         data.dataset_note = f"{path.name}: stopped reading after {data.records_read} rows ({exc})"
     data.bad_dataset_lines = bad[0]
     data.kept_examples = [_trim(row) for _, row in first]
-    reservoir.sort(key=lambda item: item[0])
-    data.sample = [fields for _, fields in reservoir]
+    data.sample = reservoir.rows()
 
 
 def _trim(value: Any, limit: int = 300, depth: int = 0) -> Any:

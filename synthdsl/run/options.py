@@ -76,10 +76,11 @@ class Manifest(TypedDict):
 
 
 # The dataset card of a completed run, as text: from the attempt folder (the dataset and
-# rejects, not yet published), the manifest and the recipe's facts
-# (``run/card_facts.py``). The report layer has it (``synthdsl.report.card.build_card``);
+# rejects, not yet published), the manifest, the recipe's facts (``run/card_facts.py``)
+# and the sample of written rows the sink took (``io/row_sample.py``; None: read the
+# dataset file). The report layer has it (``synthdsl.report.card.build_card``);
 # ``api.execute`` passes it in.
-CardBuilder = Callable[[Path, Manifest, dict[str, Any]], str]
+CardBuilder = Callable[[Path, Manifest, dict[str, Any], "list[dict[str, str]] | None"], str]
 
 
 @dataclass

@@ -137,7 +137,8 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
         outcome = Outcome(status, error, started, time.monotonic() - t0, reason, failures.to_json())
         manifest = build_manifest(compiled, plan, rt, outcome, sink, cache_path, options)
         if status == "completed":
-            manifest["card"] = _write_card(options, work, out_dir, compiled, plan, manifest)
+            sample = sink.files.sample.rows()  # the rows as written: no reading them back
+            manifest["card"] = _write_card(options, work, out_dir, compiled, plan, manifest, sample)
         attempt.publish(out_dir, work, manifest)
         if options.on_finish is not None:
             options.on_finish(manifest)
@@ -156,13 +157,14 @@ def _write_card(
     compiled: CompiledRecipe,
     plan: Plan,
     manifest: Manifest,
+    sample: list[dict[str, str]],
 ) -> str | None:
     """The card's file name once written into the attempt folder; None: no card."""
     if options.card is None or not compiled.output.card:
         return None
     name = attempt.card_name(out_dir)
     try:
-        text = options.card(work, manifest, recipe_facts(compiled, plan))
+        text = options.card(work, manifest, recipe_facts(compiled, plan), sample)
         (work / name).write_text(attempt.mark_card(text), encoding="utf-8", newline="\n")
     except Exception as exc:  # the data is written: a card problem must not lose it
         sys.stderr.write(f"synthdsl: warning: could not write the dataset card: {exc}\n")

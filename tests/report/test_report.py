@@ -227,7 +227,13 @@ def test_manifest_without_node_order_keeps_its_own_order(
 
 def test_report_depends_on_the_run_directory_only() -> None:
     """The report package imports no front end (lang, compile, plan) and no runtime."""
-    allowed = ("synthdsl.report", "synthdsl.charts", "synthdsl.errors", "synthdsl.textproc")
+    allowed = (
+        "synthdsl.report",
+        "synthdsl.charts",
+        "synthdsl.errors",
+        "synthdsl.textproc",
+        "synthdsl.io",  # data formats (the row sample), below the runtime
+    )
     pkg = Path(synthdsl.report.__file__).parent
     for path in sorted(pkg.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
