@@ -84,13 +84,16 @@ def _combining_mark_class() -> str:
 
 @functools.lru_cache(maxsize=1)
 def _word_re() -> re.Pattern[str]:
-    """A token: a run of letters and digits of any script, combining marks included.
-
-    ``[^\\W_]`` is "word character but not underscore"; everything else separates
-    tokens. Built on first use (scanning the Unicode tables takes ~0.1 s), so importing
-    this module stays cheap for ``validate`` and ``plan``.
+    """A run of word characters (``\\w``: letters, digits, underscore, of any script)
+    and combining marks, as one character class (an alternation per character is ~3x
+    slower). ``tokenize`` then splits runs at underscores: a token is a run of letters,
+    digits and marks. Built on first use (scanning the Unicode tables takes ~0.1 s), so
+    importing this module stays cheap for ``validate`` and ``plan``.
     """
-    return re.compile(f"(?:[^\\W_]|[{_combining_mark_class()}])+")
+    return re.compile(f"[\\w{_combining_mark_class()}]+")
+
+
+_ASCII_WORD_RE = re.compile(r"[a-z0-9]+")
 
 
 def tokenize(text: str) -> list[str]:
@@ -111,9 +114,14 @@ def tokenize(text: str) -> list[str]:
     >>> tokenize("Hello, World! Привет, мир. 你好世界")
     ['hello', 'world', 'привет', 'мир', '你', '好', '世', '界']
     """
+    if text.isascii():  # NFKC changes no ASCII text, and it has no marks nor CJK
+        return _ASCII_WORD_RE.findall(text.lower())
     text = unicodedata.normalize("NFKC", text).lower()
     text = _CJK_RE.sub(r" \g<0> ", text)
-    return _word_re().findall(text)
+    runs = _word_re().findall(text)
+    if "_" not in text:
+        return runs
+    return [part for run in runs for part in run.split("_") if part]
 
 
 def words(text: str) -> int:

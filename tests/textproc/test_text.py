@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import random
+import re
 import sys
 import unicodedata
 
@@ -176,3 +179,31 @@ def test_extract_code_indented_in_list_item() -> None:
 def test_extract_code_error() -> None:
     with pytest.raises(ExtractError, match="no fenced code block"):
         extract_code("def f(): pass", "python")
+
+
+@functools.lru_cache(maxsize=1)
+def _by_alternation() -> re.Pattern[str]:
+    """The tokenizer's definition, written the slow way: runs of (word character but not
+    underscore) or combining mark."""
+    return re.compile(f"(?:[^\\W_]|[{tokens._combining_mark_class()}])+")
+
+
+def _tokenize_by_alternation(text: str) -> list[str]:
+    text = unicodedata.normalize("NFKC", text).lower()
+    return _by_alternation().findall(tokens._CJK_RE.sub(r" \g<0> ", text))
+
+
+def test_the_fast_tokenizer_paths_agree_with_the_definition() -> None:
+    alphabet = (
+        "abcXYZ019 _-.,!?'\"\t\n"  # ASCII, underscores, punctuation
+        "éÉñßŒﬁＡｂ１"  # accents, ligature, full-width forms
+        "\u0301\u0308\u093f\u0e31"  # combining marks: acute, diaeresis, Devanagari, Thai
+        "नमस्तेสวัสดี你好カタｶﾀ한국어Привет"  # other scripts
+        "\u200d\U0001f600_"  # joiner, emoji
+    )
+    rng = random.Random(7)
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        assert tokenize(text) == _tokenize_by_alternation(text), repr(text)
+    for text in ("snake_case_name and __dunder__", "a_b_ c__d", "ASCII only, 42 words!"):
+        assert tokenize(text) == _tokenize_by_alternation(text)
