@@ -6,7 +6,8 @@ status (and why: ``reason``, ``error``, ``failure_rate``), per-node counts (in =
 + dropped + failed, + ``pending`` when the run stopped before the end), calls, cache
 hits, retries, tokens and cost, model usage, provider stats, the node order, the output
 fields a model wrote (``generated_fields``: field → node), the plugins the recipe used
-(name, package, version) and the dataset card's file name (set by the session once the
+(name, package, version), the batches submitted to or collected from batch APIs (id,
+model, state, lines, counts, wall time) and the dataset card's file name (set by the session once the
 card is written). Raises nothing.
 """
 
@@ -108,6 +109,7 @@ def build_manifest(
         "node_order": [*node_order(compiled.graph), "output"],
         "generated_fields": dict(compiled.generated_fields),
         "plugins": list(plan.plugins),
+        "batches": rt.batches.summary() if rt.batches is not None else [],
         "card": None,
     }
 
