@@ -9,13 +9,13 @@ leaves the previous run's files as they were; a card that cannot be built is a w
 on stderr, never the run's failure.
 The LLM client is ``options.client`` when given (tests, other executors), else a
 ``ProviderPool`` made here and closed at the end, with the run's batch state
-(``run/batch_state.py``, in ``<out>/.batches/``) for aliases in batch mode. Raises ``RunError`` when the run
-cannot go on, or when a step failed more than ``max_failure_rate`` of its records
-(``run/failure_rate.py``; the manifest then says ``failed`` and why); a cancellation
-leaves the manifest ``interrupted`` and every finished call cached. With a budget
-(``max_calls``, ``max_cost``; ``run/budget.py``), no call starts past it: the calls in
-flight finish, the run stops, the manifest says ``stopped`` and ``BudgetReached`` is
-raised.
+(``run/batch_state.py``, in ``<out>/.batches/``) for aliases in batch mode. Raises
+``RunError`` when the run cannot go on, or when a step failed more than
+``max_failure_rate`` of its records (``run/failure_rate.py``; the manifest then says
+``failed`` and why); a cancellation leaves the manifest ``interrupted`` and every
+finished call cached. With a budget (``max_calls``, ``max_cost``; ``run/budget.py``), no
+call starts past it: the calls in flight finish, the run stops, the manifest says
+``stopped`` and ``BudgetReached`` is raised.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from synthdsl.llm.types import LLMClient
 from synthdsl.plan import Plan
 from synthdsl.records import Record
 from synthdsl.run import attempt
-from synthdsl.run.budget import Budget, BudgetReached
 from synthdsl.run.batch_state import BATCH_DIR, BatchState
+from synthdsl.run.budget import Budget, BudgetReached
 from synthdsl.run.cache import CallCache
 from synthdsl.run.call_log import CALLS_FILE, CallLog
 from synthdsl.run.card_facts import recipe_facts
