@@ -32,9 +32,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from synthdsl.errors import LLMError
 from synthdsl.llm.batch_lines import (
@@ -45,51 +45,16 @@ from synthdsl.llm.batch_lines import (
     request_line,
     result_lines,
 )
-from synthdsl.llm.batch_support import BatchSettings
+from synthdsl.llm.batch_support import BatchLedger, BatchSettings, LedgerEntry
 from synthdsl.llm.http_backend import HTTPBackend
 from synthdsl.llm.types import LLMRequest, LLMResponse
 from synthdsl.llm.wire import Endpoint
 
-__all__ = ["POLL_ERRORS", "BatchLedger", "BatchQueue", "LedgerEntry"]
+__all__ = ["POLL_ERRORS", "BatchQueue"]
 
 POLL_ERRORS = 8  # transient errors in a row while following a batch before giving up
 _BACKOFF = 1.5
 _CAP = 10.0  # the longest wait between polls, in poll intervals
-
-
-@dataclass(frozen=True)
-class LedgerEntry:
-    """A batch the ledger knows and has not collected: its lines' keys, and how far its
-    submission got (``file_id`` once uploaded, ``batch_id`` once created)."""
-
-    local: str
-    keys: tuple[str, ...]
-    file_id: str | None
-    batch_id: str | None
-
-
-class BatchLedger(Protocol):
-    """Where a run records its batches, each fact before the step that depends on it."""
-
-    def prepared(self, model: str, api_base: str, data: bytes, keys: Sequence[str]) -> str:
-        """Keep a batch's request lines; its local name."""
-        ...
-
-    def uploaded(self, local: str, file_id: str) -> None: ...
-
-    def submitted(self, local: str, batch_id: str) -> None: ...
-
-    def state(self, local: str, status: str, counts: Mapping[str, int]) -> None: ...
-
-    def answered(self, key: str, response: LLMResponse) -> None:
-        """A line's answer (the run caches it at once)."""
-        ...
-
-    def collected(self, local: str, outcome: str) -> None:
-        """Every line of the batch is resolved (or it was abandoned): never resume it."""
-        ...
-
-    def unfinished(self, model: str, api_base: str) -> list[LedgerEntry]: ...
 
 
 @dataclass

@@ -3,8 +3,9 @@
 Input: a model string and its backend; the batch options of a model alias (``batch``,
 ``batch_window``, ``max_batch_requests``, ``max_batch_bytes``, ``poll_interval``,
 ``batch_fallback``, as (name, value) pairs). Output: ``batch_supported`` (no I/O) and
-``BatchSettings`` with the defaults filled in (None: the alias runs online). Raises
-nothing: the recipe schema has checked the values.
+``BatchSettings`` with the defaults filled in (None: the alias runs online); the
+``BatchLedger`` protocol a run's batch state implements (``run/batch_state.py``) and
+its ``LedgerEntry``. Raises nothing: the recipe schema has checked the values.
 
 Covered: OpenAI-compatible endpoints on the lean HTTP path (``openai/...``, or any
 model with ``backend: http``), which serve ``/files`` and ``/batches``. Not covered:
@@ -14,11 +15,20 @@ the embedded ``local/`` model (its server has no batch API) and litellm's provid
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-__all__ = ["BATCH_KEYS", "BatchSettings", "batch_settings", "batch_supported"]
+from synthdsl.llm.types import LLMResponse
+
+__all__ = [
+    "BATCH_KEYS",
+    "BatchLedger",
+    "BatchSettings",
+    "LedgerEntry",
+    "batch_settings",
+    "batch_supported",
+]
 
 BATCH_KEYS = (
     "batch",
@@ -63,3 +73,38 @@ def batch_supported(model: str, backend: str) -> bool:
     if backend == "http":
         return True
     return backend == "auto" and model.startswith("openai/")
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """A batch the ledger knows and has not collected: its lines' keys, and how far its
+    submission got (``file_id`` once uploaded, ``batch_id`` once created)."""
+
+    local: str
+    keys: tuple[str, ...]
+    file_id: str | None
+    batch_id: str | None
+
+
+class BatchLedger(Protocol):
+    """Where a run records its batches, each fact before the step that depends on it."""
+
+    def prepared(self, model: str, api_base: str, data: bytes, keys: Sequence[str]) -> str:
+        """Keep a batch's request lines; its local name."""
+        ...
+
+    def uploaded(self, local: str, file_id: str) -> None: ...
+
+    def submitted(self, local: str, batch_id: str) -> None: ...
+
+    def state(self, local: str, status: str, counts: Mapping[str, int]) -> None: ...
+
+    def answered(self, key: str, response: LLMResponse) -> None:
+        """A line's answer (the run caches it at once)."""
+        ...
+
+    def collected(self, local: str, outcome: str) -> None:
+        """Every line of the batch is resolved (or it was abandoned): never resume it."""
+        ...
+
+    def unfinished(self, model: str, api_base: str) -> list[LedgerEntry]: ...

@@ -45,8 +45,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synthdsl.errors import LLMError, RunError
-from synthdsl.llm.batch import BatchLedger, BatchQueue
-from synthdsl.llm.batch_support import batch_settings
+from synthdsl.llm.batch import BatchQueue
+from synthdsl.llm.batch_support import BatchLedger, batch_settings
 from synthdsl.llm.hedge import LatencyWindow, race
 from synthdsl.llm.http_backend import HTTPBackend
 from synthdsl.llm.limits import ModelLimiter, estimate_tokens

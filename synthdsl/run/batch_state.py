@@ -1,8 +1,8 @@
 """A run's batch state: what it submitted to batch APIs, kept so a re-run pays nothing twice.
 
 Input: the output folder's ``.batches/`` (outside the attempt folder: it survives a
-killed run) and the call cache. Output: a ``BatchLedger`` for the provider pool
-(``llm/batch.py``): each batch's request lines in ``<n>.jsonl`` (written and synced
+killed run) and the call cache. Output: a ``BatchLedger`` (``llm/batch_support.py``)
+for the provider pool: each batch's request lines in ``<n>.jsonl`` (written and synced
 before the upload; ``custom_id`` is the line's cache key), and ``journal.jsonl``, one
 event per line (prepared, uploaded, submitted, state, collected), synced as written;
 every answer goes into the call cache as it is downloaded. ``unfinished`` gives a
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from synthdsl.errors import RunError
-from synthdsl.llm.batch import LedgerEntry
+from synthdsl.llm.batch_support import LedgerEntry
 from synthdsl.llm.types import LLMResponse
 from synthdsl.run.cache import CallCache
 

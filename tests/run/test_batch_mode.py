@@ -142,8 +142,9 @@ def _spawn(recipe: Path, cache: Path) -> subprocess.Popen[bytes]:
     )
 
 
+@pytest.mark.parametrize("lost_id", [False, True], ids=["batch id kept", "batch id lost"])
 def test_a_killed_run_collects_its_batches_instead_of_submitting_again(
-    server: FakeOpenAIServer, project: Path
+    server: FakeOpenAIServer, project: Path, lost_id: bool
 ) -> None:
     recipe = _recipe(project, server.base_url, [""], f", batch: true, {FAST}")
     cache = project / "cache.sqlite"
@@ -158,6 +159,11 @@ def test_a_killed_run_collects_its_batches_instead_of_submitting_again(
         proc.wait()
         journal = read_jsonl(project / "out" / ".batches" / "journal.jsonl")
         assert [e["event"] for e in journal] == ["prepared", "uploaded", "submitted"]
+        if lost_id:  # killed between creating the batch and writing its id down
+            lines = (project / "out" / ".batches" / "journal.jsonl").read_text().splitlines()
+            (project / "out" / ".batches" / "journal.jsonl").write_text(
+                "\n".join(lines[:2]) + "\n"
+            )
         assert server.stats()["batches_created"] == 1
         server.set_batch_delay(0.05)
         assert main(["run", str(recipe), "--quiet", "--out", "out"]) == 0
