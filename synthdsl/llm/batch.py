@@ -10,13 +10,16 @@ policy decides what happens next (a later batch, or online).
 
 One ``BatchQueue`` per (model, api_base). Lines wait in the queue until it holds
 ``max_requests`` lines, the next one would pass ``max_bytes``, or ``window`` seconds
-after the first came in; then one task per batch writes the lines to the ledger,
-uploads them (``POST /files``, purpose ``batch``), records the file id, creates the
-batch (``POST /batches``), records its id, and polls ``GET /batches/{id}`` after
-``poll_interval``, each wait 1.5x the last up to 10x (transient poll errors are
-retried ``POLL_ERRORS`` times in a row). When the batch ends it downloads the output
-and error files and resolves every line: an answer, the line's error, or the error of
-the batch's ending (expired, cancelled, failed). Identical keys share one line.
+after the first came in; then one task per batch writes the lines to the ledger, uploads
+them (``POST /files``, purpose ``batch``), records the file id, creates the batch
+(``POST /batches``), records its id, and polls ``GET /batches/{id}`` after
+``poll_interval``, each wait 1.5x the last up to 10x (transient poll errors are retried
+``POLL_ERRORS`` times in a row; past that, or after an error that is not transient, the
+lines fail with the kind "batch_unfollowed", not retried: the batch may still be
+answered and paid for, and the ledger keeps it for a re-run). When the batch ends it
+downloads the output and error files and resolves every line: an answer, the line's
+error, or the error of the batch's ending (expired, cancelled, failed). Identical keys
+share one line.
 
 Resume: the first call of a queue reads the ledger's unfinished batches for its
 endpoint. A batch with an id is polled again (the first poll at once); an uploaded
@@ -197,8 +200,17 @@ class BatchQueue:
                     ledger.state(local, status, _counts(batch))
             answers = await self._results(batch)
         except LLMError as exc:
-            # the batch may still end at the provider: the ledger keeps it for a re-run
-            self._settle(futures, exc)
+            # The batch may still end at the provider, paid for: its lines fail for good
+            # here (a retry would pay again) and the ledger keeps it for a re-run.
+            self._settle(
+                futures,
+                LLMError(
+                    f"{self._model}: batch {batch_id} could not be followed ({exc}); it "
+                    "stays in the run's batch state: re-run to collect it",
+                    kind="batch_unfollowed",
+                    transient=False,
+                ),
+            )
             return
         for key, answer in answers.items():
             if key in futures and isinstance(answer, LLMResponse) and ledger is not None:
@@ -263,14 +275,17 @@ class BatchQueue:
     ) -> None:
         try:
             if entry.batch_id is not None:
-                batch: Mapping[str, Any] = {"id": entry.batch_id, "status": "unknown"}
+                batch: Mapping[str, Any] = await self._json("GET", f"/batches/{entry.batch_id}")
             else:
                 batch = await self._made_from(entry.file_id or "") or await self._create(
                     entry.file_id or ""
                 )
         except LLMError as exc:
-            self._release(entry, futures, exc)
-            return
+            if exc.transient and entry.batch_id is not None:  # follow it: it polls again
+                batch = {"id": entry.batch_id, "status": "unknown"}
+            else:  # gone, or refused: nothing more to collect
+                self._release(entry, futures, exc)
+                return
         await self._follow(entry.local, batch, futures, first_wait=0.0)
         for key in futures:
             self._adopted.pop(key, None)

@@ -142,9 +142,9 @@ def _spawn(recipe: Path, cache: Path) -> subprocess.Popen[bytes]:
     )
 
 
-@pytest.mark.parametrize("lost_id", [False, True], ids=["batch id kept", "batch id lost"])
+@pytest.mark.parametrize("case", ["kept", "id lost", "batch gone"])
 def test_a_killed_run_collects_its_batches_instead_of_submitting_again(
-    server: FakeOpenAIServer, project: Path, lost_id: bool
+    server: FakeOpenAIServer, project: Path, case: str
 ) -> None:
     recipe = _recipe(project, server.base_url, [""], f", batch: true, {FAST}")
     cache = project / "cache.sqlite"
@@ -152,29 +152,35 @@ def test_a_killed_run_collects_its_batches_instead_of_submitting_again(
     try:
         proc = _spawn(recipe, cache)
         deadline = time.monotonic() + 30
-        while server.stats()["batches_created"] < 1:
+        path = project / "out" / ".batches" / "journal.jsonl"
+        while not (path.exists() and "submitted" in path.read_text()):
             assert proc.poll() is None and time.monotonic() < deadline
             time.sleep(0.01)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        journal = read_jsonl(project / "out" / ".batches" / "journal.jsonl")
+        journal = read_jsonl(path)
         assert [e["event"] for e in journal] == ["prepared", "uploaded", "submitted"]
-        if lost_id:  # killed between creating the batch and writing its id down
-            lines = (project / "out" / ".batches" / "journal.jsonl").read_text().splitlines()
-            (project / "out" / ".batches" / "journal.jsonl").write_text(
-                "\n".join(lines[:2]) + "\n"
-            )
+        lines = path.read_text().splitlines()
+        if case == "id lost":  # killed between creating the batch and writing its id down
+            path.write_text("\n".join(lines[:2]) + "\n")
+        elif case == "batch gone":  # the provider no longer knows it: submit again
+            path.write_text("\n".join([*lines[:2], lines[2].replace("batch-", "batch-x")]) + "\n")
         assert server.stats()["batches_created"] == 1
         server.set_batch_delay(0.05)
         assert main(["run", str(recipe), "--quiet", "--out", "out"]) == 0
     finally:
         server.set_batch_delay(0.05)
     stats = server.stats()
-    # the first step's batch was collected, not made again: one more, for the second step
-    assert stats["batches_created"] == 2 and stats["files_uploaded"] == 2
-    assert stats["batch_lines"] == 2 * N and stats["requests"] == 0
     m = json.loads((project / "out" / "manifest.json").read_text("utf-8"))
     assert m["status"] == "completed" and m["output"]["records"] == N
+    assert stats["requests"] == 0
+    if case == "batch gone":
+        assert stats["batches_created"] == 3 and stats["batch_lines"] == 2 * N
+        assert m["provider"]["openai/fake"]["errors"] == {"batch_lost": N}
+        return
+    # the first step's batch was collected, not made again: one more, for the second step
+    assert stats["batches_created"] == 2 and stats["files_uploaded"] == 2
+    assert stats["batch_lines"] == 2 * N
     assert [b["lines"] for b in m["batches"]] == [N, N]
     assert not (project / "out" / ".batches").exists()
 
