@@ -8,7 +8,8 @@ Input: each document's ``models:`` (parsed by ``lang.decls``) and the ``--model`
 ``--api-base`` / ``--batch`` options. Output: ``Compiler.models``, every alias resolved to its
 entries, a ``default`` alias always present. Problems (an unknown ``--model ALIAS=``,
 a ``local/`` model file that is missing, ``batch: true`` on a model without a batch
-API) become diagnostics or warnings.
+API: an error in the recipe, a warning when ``--model`` chose the model, which then
+runs online) become diagnostics or warnings.
 """
 
 from __future__ import annotations
@@ -122,8 +123,10 @@ def finish_models(c: Compiler) -> None:
                 replacement
                 and batch_settings(e.batch)
                 and not batch_supported(changed.model, changed.backend)
-            ):
-                c.error(Diagnostic(decl.span, *_batch_refusal(alias, changed)))
+            ):  # --model chose a model without a batch API: it runs online
+                message = f"{_batch_refusal(alias, changed)[0]}: it runs online"
+                c.warning(Diagnostic(decl.span, message, severity="warning"))
+                changed = replace(changed, batch=())
             entries.append(_batched(changed, opts.batch))
         c.models[alias] = ModelDecl(alias, tuple(entries), decl.span)
     _check_local_models(c)

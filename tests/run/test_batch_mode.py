@@ -210,6 +210,13 @@ def test_batch_true_on_a_model_without_a_batch_api_is_a_recipe_error(
     # --batch leaves a model without a batch API online instead
     recipe.write_text("synthdsl: 1\nmodels:\n  gen: {model: local/smollm2}\n" + steps)
     assert main(["validate", str(recipe), "--batch"]) == 0
+    # and so does --model choosing one for a batch alias, with a warning
+    recipe.write_text("synthdsl: 1\nmodels:\n  gen: {model: openai/x, batch: true}\n" + steps)
+    capsys.readouterr()
+    assert main(["validate", str(recipe), "--model", "gen=local/smollm2"]) == 0
+    assert "warning: model 'gen' (local/smollm2) cannot run in batch mode: it runs online" in (
+        capsys.readouterr().err
+    )
 
 
 def test_plan_prices_batch_aliases_at_half(project: Path, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
