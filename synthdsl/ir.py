@@ -56,6 +56,8 @@ class ModelEntry:
     max_retries: int = 6
     backend: str = "auto"
     extra: tuple[tuple[str, Any], ...] = ()
+    # batch, batch_window, ... as written (``batch: true`` sends calls as batches).
+    batch: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)

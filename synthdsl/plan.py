@@ -3,9 +3,10 @@
 Input: a ``CompiledRecipe``. Output: a ``Plan``: the expanded nodes (``PlanNode``: origin,
 inputs, fields, the kind's config summary, a loop's body) with a ``NodeEstimate`` each
 (upper bounds of records and LLM calls, from the node's kind; a cost where litellm's
-bundled price table knows the model), the models, the output, the totals, and the
-recipe hash, a digest of everything that affects results (estimates excluded; the
-plugins the recipe uses, with their versions, included). It
+bundled price table knows the model, at the batch price for aliases in batch mode),
+the models, the output, the totals, and the recipe hash, a digest of everything that
+affects results (estimates and batch settings excluded; the plugins the recipe uses,
+with their versions, included). It
 renders as JSON (``plan_version`` 1), text or Graphviz dot. Nothing here touches the
 network or imports litellm. Raises nothing.
 """
@@ -17,7 +18,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from synthdsl.ir import CompiledRecipe, Graph, Node
-from synthdsl.llm.pricing import price_per_token
+from synthdsl.llm.batch_support import batch_settings
+from synthdsl.llm.pricing import batch_price_per_token, price_per_token
 from synthdsl.nodes import node_kind
 from synthdsl.records import stable_hash
 
@@ -135,6 +137,15 @@ def _models(compiled: CompiledRecipe) -> dict[str, Any]:
                 if getattr(e, key) is not None:
                     entry[key] = getattr(e, key)
             entry["concurrency"] = e.concurrency
+            settings = batch_settings(e.batch)
+            if settings is not None:  # priced at the batch price; not part of the hash
+                entry["batch"] = {
+                    "window_s": settings.window,
+                    "max_requests": settings.max_requests,
+                    "max_bytes": settings.max_bytes,
+                    "poll_interval_s": settings.poll_interval,
+                    "fallback": settings.fallback,
+                }
             entries.append(entry)
         out[alias] = entries
     return out
@@ -160,7 +171,8 @@ def _cost(
     for e in decl.entries:
         if e.model.startswith("local/"):
             continue
-        price = price_per_token(e.model)
+        batched = batch_settings(e.batch) is not None
+        price = batch_price_per_token(e.model) if batched else price_per_token(e.model)
         if price is None:
             return None
         share = calls * e.weight / total_w
@@ -291,6 +303,10 @@ def build_plan(compiled: CompiledRecipe) -> Plan:
     )
     digest_input = {k: v for k, v in plan.data.items() if k != "totals"}
     digest_input["recipe"] = {"name": compiled.name}
+    digest_input["models"] = {  # how calls travel (batch or not) does not change results
+        alias: [{k: v for k, v in e.items() if k != "batch"} for e in entries]
+        for alias, entries in plan.models.items()
+    }
     return replace(plan, recipe_hash=stable_hash(_strip_estimates(digest_input), length=16))
 
 
@@ -348,7 +364,8 @@ def _render_text(data: dict[str, Any]) -> str:
         for e in entries:
             weight = f" weight={e['weight']}" if "weight" in e else ""
             base = f" api_base={e['api_base']}" if "api_base" in e else ""
-            lines.append(f"  {alias:<12} {e['model']}{weight}{base}")
+            batch = " (batch API)" if "batch" in e else ""
+            lines.append(f"  {alias:<12} {e['model']}{weight}{base}{batch}")
     lines.append("nodes:")
     _render_nodes(data["nodes"], "  ", lines)
     out = data["output"]
@@ -361,6 +378,8 @@ def _render_text(data: dict[str, Any]) -> str:
         if cost is None
         else f"estimated cost ≤ ${cost:.4f}"
     )
+    if cost is not None and any("batch" in e for es in data["models"].values() for e in es):
+        cost_text += " (batch-mode aliases at the batch price)"
     lines.append(f"total: ≤ {calls} LLM calls, {cost_text}")
     if data.get("plugins"):
         lines.append("plugins:")

@@ -1,7 +1,7 @@
 """The option groups several commands share, defined once.
 
 - ``add_override_options``: ``--model NAME|ALIAS=NAME``, ``--api-base URL``,
-  ``--set PATH=VALUE``, ``--allow-read DIR``: running a recipe on your own model and
+  ``--batch``, ``--set PATH=VALUE``, ``--allow-read DIR``: running a recipe on your own model and
   settings (and letting packs read a folder of yours);
   ``compile_options`` turns them into the ``CompileOptions`` they ask for.
 - ``add_run_options``: ``--out --limit --concurrency --fresh --cache
@@ -46,6 +46,12 @@ def add_override_options(p: argparse.ArgumentParser, set_help: str = _SET_HELP) 
         help="use NAME for every model alias, or ALIAS=NAME for one (repeatable)",
     )
     p.add_argument("--api-base", metavar="URL", help="endpoint for the replaced models")
+    p.add_argument(
+        "--batch",
+        action="store_true",
+        help="send the calls of every model that supports it through the provider's batch "
+        "API (about half the price; docs/batch.md)",
+    )
     p.add_argument(
         "--set",
         dest="set_values",
@@ -123,11 +129,14 @@ def add_run_options(
 def compile_options(
     args: argparse.Namespace, set_values: list[str] | None = None
 ) -> CompileOptions:
-    """The compile options ``--model``, ``--api-base`` and ``--set`` ask for;
+    """The compile options ``--model``, ``--api-base``, ``--batch`` and ``--set`` ask for;
     ``set_values`` replaces the ``--set`` values when given."""
     sets = list(args.set_values) if set_values is None else list(set_values)
     opts = CompileOptions(
-        set_values=sets, api_base=args.api_base, allow_read=list(getattr(args, "allow_read", []))
+        set_values=sets,
+        api_base=args.api_base,
+        allow_read=list(getattr(args, "allow_read", [])),
+        batch=bool(getattr(args, "batch", False)),
     )
     for m in args.model:
         if "=" in m:

@@ -5,9 +5,11 @@ used in step ``qa`` is ``qa.gen`` in the run (``compile.scope.qualify_alias``); 
 using recipe passes its own alias in through a ``model``-typed parameter.
 
 Input: each document's ``models:`` (parsed by ``lang.decls``) and the ``--model`` /
-``--api-base`` options. Output: ``Compiler.models``, every alias resolved to its
+``--api-base`` / ``--batch`` options. Output: ``Compiler.models``, every alias resolved to its
 entries, a ``default`` alias always present. Problems (an unknown ``--model ALIAS=``,
-a ``local/`` model file that is missing) become diagnostics or warnings.
+a ``local/`` model file that is missing, ``batch: true`` on a model without a batch
+API: an error in the recipe, a warning when ``--model`` chose the model, which then
+runs online) become diagnostics or warnings.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from synthdsl.errors import Diagnostic, RunError, Span, did_you_mean
 from synthdsl.ir import Graph, ModelDecl, ModelEntry, default_model
 from synthdsl.lang.decls import parse_models
 from synthdsl.lang.load import Document
+from synthdsl.llm.batch_support import batch_settings, batch_supported
 from synthdsl.nodes import node_kind
 
 __all__ = ["add_models", "finish_models", "prune_models"]
@@ -32,9 +35,39 @@ def add_models(c: Compiler, doc: Document, prefix: str = "") -> None:
         if prefix and alias == "default":
             continue  # a strategy does not choose the run's default model
         entries = tuple(_local_path(e, doc) for e in decl.entries)
+        _check_batch(c, doc, alias, entries)
         c.models[prefix + alias] = replace(decl, alias=prefix + alias, entries=entries)
         if prefix:
             c.scoped_models.add(prefix + alias)
+
+
+def _check_batch(c: Compiler, doc: Document, alias: str, entries: tuple[ModelEntry, ...]) -> None:
+    """``batch: true`` needs a model with a batch API (an error at that value)."""
+    pool = len(entries) > 1 or "pool" in (doc.data.get("models") or {}).get(alias, {})
+    for i, e in enumerate(entries):
+        if batch_settings(e.batch) is None or batch_supported(e.model, e.backend):
+            continue
+        path = ("models", alias, "pool", i, "batch") if pool else ("models", alias, "batch")
+        c.error(Diagnostic(doc.spans.value(path), *_batch_refusal(alias, e)))
+
+
+def _batch_refusal(alias: str, e: ModelEntry) -> tuple[str, str]:
+    """The message and hint for an alias that asks for a batch API its model has not."""
+    return (
+        f"model '{alias}' ({e.model}) cannot run in batch mode",
+        "batch: true needs an OpenAI-compatible endpoint (openai/... or backend: http); "
+        "the embedded local/ model and litellm's providers run online (docs/batch.md)",
+    )
+
+
+def _batched(e: ModelEntry, opts_batch: bool) -> ModelEntry:
+    """``--batch``: the entry in batch mode when its model can be and the recipe does not
+    say ``batch: false``."""
+    options = dict(e.batch)
+    if not opts_batch or options.get("batch") is False or not batch_supported(e.model, e.backend):
+        return e
+    options["batch"] = True
+    return replace(e, batch=tuple(sorted(options.items())))
 
 
 def _local_path(entry: ModelEntry, doc: Document) -> ModelEntry:
@@ -64,7 +97,8 @@ def prune_models(c: Compiler, graph: Graph) -> None:
 
 
 def finish_models(c: Compiler) -> None:
-    """Add the default alias, apply ``--model`` and ``--api-base``, check local models."""
+    """Add the default alias, apply ``--model``, ``--api-base`` and ``--batch``, check
+    local models."""
     if "default" not in c.models:
         c.models["default"] = ModelDecl(
             "default", (ModelEntry(model=default_model()),), Span("<default>", 1, 1)
@@ -82,9 +116,18 @@ def finish_models(c: Compiler) -> None:
             api_key_env = e.api_key_env
             if replacement and api_base != e.api_base:
                 api_key_env = None
-            entries.append(
-                replace(e, model=replacement or e.model, api_base=api_base, api_key_env=api_key_env)
+            changed = replace(
+                e, model=replacement or e.model, api_base=api_base, api_key_env=api_key_env
             )
+            if (
+                replacement
+                and batch_settings(e.batch)
+                and not batch_supported(changed.model, changed.backend)
+            ):  # --model chose a model without a batch API: it runs online
+                message = f"{_batch_refusal(alias, changed)[0]}: it runs online"
+                c.warning(Diagnostic(decl.span, message, severity="warning"))
+                changed = replace(changed, batch=())
+            entries.append(_batched(changed, opts.batch))
         c.models[alias] = ModelDecl(alias, tuple(entries), decl.span)
     _check_local_models(c)
     for alias in opts.model_aliases:

@@ -32,6 +32,7 @@ class CompileOptions:
     model: str | None = None  # replaces every model alias
     model_aliases: dict[str, str] = field(default_factory=dict)  # alias -> model string
     api_base: str | None = None
+    batch: bool = False  # every alias that can, through its provider's batch API
     allow_read: list[str] = field(default_factory=list)  # folders packs may read besides
     display: str | None = None  # how messages name the recipe file (a pack's: pack:N@V/...)
     boundary: ReadBoundary | None = None  # where the recipe may read (checking a pack)

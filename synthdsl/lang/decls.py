@@ -15,6 +15,7 @@ from synthdsl.io.provenance import placement
 from synthdsl.ir import ModelDecl, ModelEntry, OutputDecl, PairsFrom, SourceDecl
 from synthdsl.lang.load import Document, Path_
 from synthdsl.lang.source_checks import check_source_data
+from synthdsl.llm.batch_support import BATCH_KEYS
 from synthdsl.llm.local_model import local_slots
 
 __all__ = ["SAMPLING_KEYS", "parse_models", "parse_output", "parse_sources"]
@@ -45,6 +46,7 @@ def _entry(raw: dict[str, Any], weight: float = 1.0) -> ModelEntry:
         max_retries=int(raw.get("max_retries", 6)),
         backend=str(raw.get("backend", "auto")),
         extra=extra,
+        batch=tuple(sorted((k, raw[k]) for k in BATCH_KEYS if k in raw)),
     )
 
 

@@ -15,6 +15,10 @@ For each spec the pool resolves an ``Endpoint`` and a backend:
 - ``local/...`` starts the embedded llama.cpp server once and calls it like a remote
   OpenAI-compatible endpoint (see ``local_model``).
 
+A spec in batch mode (``batch: true``, OpenAI-compatible on the HTTP path) skips the
+limiter and hedging: each attempt is a line of a batch (``batch``), priced at the batch
+price, retried by the same policy in a later batch (or online, ``batch_fallback``).
+
 One ``ModelLimiter`` per (model string, api_base) is shared by every caller (the first
 spec seen sets its limits and adapts its concurrency to 429s, see ``limits``).
 
@@ -34,15 +38,19 @@ at call time and scrubbed from any error message that would echo one.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import LLMError, RunError
+from synthdsl.llm.batch import BatchQueue
+from synthdsl.llm.batch_support import BatchLedger, batch_settings
 from synthdsl.llm.hedge import LatencyWindow, race
 from synthdsl.llm.limits import ModelLimiter, estimate_tokens
 from synthdsl.llm.local_model import ensure_local_server, repeatable, stop_local_servers
-from synthdsl.llm.pricing import price_per_token
+from synthdsl.llm.pricing import batch_price_per_token, price_per_token
 from synthdsl.llm.retry import RetryPolicy
 from synthdsl.llm.types import LLMRequest, LLMResponse, ModelSpec
 from synthdsl.llm.wire import OPENAI_API_BASE, Endpoint
@@ -108,9 +116,12 @@ class _ModelStats:
     backoff_s: float = 0.0
     latency_s: float = 0.0
     hedged: int = 0
+    batched: int = 0  # calls answered through a batch API
 
     def as_dict(self) -> dict[str, Any]:
+        extra = {"batched": self.batched} if self.batched else {}
         return {
+            **extra,
             "backend": self.backend,
             "calls": self.calls,
             "ok": self.ok,
@@ -149,10 +160,19 @@ class ProviderPool:
     when done (it closes HTTP sessions and stops the local servers it started).
     ``retry_base``/``retry_cap`` set the exponential backoff (seconds); ``hedge``
     lets an attempt far slower than its model's recent ones get a twin (``hedge``).
+    Specs in batch mode go through one ``BatchQueue`` per (model, api_base): each line's
+    ``custom_id`` is ``batch_keys(request)`` (the runtime's cache key; by default a
+    number), and ``batch_ledger`` is the run's batch state (resume; None: none kept).
     """
 
     def __init__(
-        self, *, retry_base: float = 0.5, retry_cap: float = 30.0, hedge: bool = True
+        self,
+        *,
+        retry_base: float = 0.5,
+        retry_cap: float = 30.0,
+        hedge: bool = True,
+        batch_keys: Callable[[LLMRequest], str] | None = None,
+        batch_ledger: BatchLedger | None = None,
     ) -> None:
         self._policy = RetryPolicy(base=retry_base, cap=retry_cap)
         self._endpoints: dict[tuple[str, str | None, str | None, str, bool], Endpoint] = {}
@@ -165,6 +185,10 @@ class ProviderPool:
         self._latencies: dict[tuple[str, str | None], LatencyWindow] = {}
         self._hedge = hedge
         self._local_used = False
+        self._batches: dict[tuple[str, str | None], BatchQueue] = {}
+        numbers = itertools.count(1)
+        self._batch_keys = batch_keys or (lambda _request: f"call-{next(numbers)}")
+        self._batch_ledger = batch_ledger
 
     # ------------------------------------------------------------------ resolution
 
@@ -254,6 +278,20 @@ class ProviderPool:
             self._http[key] = http
         return http
 
+    def _batch_queue(self, spec: ModelSpec, endpoint: Endpoint) -> BatchQueue | None:
+        """The batch queue of a spec in batch mode on the HTTP path, else None."""
+        settings = batch_settings(spec.batch)
+        if settings is None or endpoint.backend != "http":
+            return None
+        key = (spec.model, spec.api_base)
+        queue = self._batches.get(key)
+        if queue is None:
+            http = self._backend(spec, endpoint)
+            assert isinstance(http, HTTPBackend)
+            queue = BatchQueue(endpoint, settings, http, self._batch_ledger)
+            self._batches[key] = queue
+        return queue
+
     def _stats_for(self, model: str) -> _ModelStats:
         stats = self._stats.get(model)
         if stats is None:
@@ -324,13 +362,35 @@ class ProviderPool:
                 stats.hedged += 1
             return response
 
+        queue = self._batch_queue(spec, endpoint)
+        tries = 0
+        via_batch = False
+
+        async def batch_attempt() -> LLMResponse:
+            # the first attempt joins a batch; retries too, unless they may go online
+            nonlocal tries, via_batch
+            tries += 1
+            assert queue is not None
+            if tries > 1 and queue.settings.fallback == "online":
+                via_batch = False
+                return await hedged_attempt()
+            via_batch = True
+            started = loop.time()
+            try:
+                return await queue.call(request, self._batch_keys(request))
+            except LLMError as exc:
+                stats.errors[exc.kind] = stats.errors.get(exc.kind, 0) + 1
+                raise
+            finally:
+                stats.latency_s += loop.time() - started
+
         def on_retry(error: LLMError, sleep: float) -> None:
             stats.retries += 1
             stats.backoff_s += sleep
 
         try:
             response, retries = await self._policy.run(
-                hedged_attempt,
+                hedged_attempt if queue is None else batch_attempt,
                 max_retries=spec.max_retries,
                 on_retry=on_retry,
             )
@@ -345,7 +405,10 @@ class ProviderPool:
                 ) from None
             raise
         response.retries = retries
-        if response.cost is None:  # the HTTP path, or a model litellm cannot price
+        if via_batch:
+            stats.batched += 1
+            response.cost = _price(spec.model, response, batch=True)
+        elif response.cost is None:  # the HTTP path, or a model litellm cannot price
             response.cost = _price(spec.model, response)
         stats.ok += 1
         stats.prompt_tokens += response.prompt_tokens
@@ -359,11 +422,16 @@ class ProviderPool:
         """Per model string: calls, ok, failed, retries, errors (failed attempts by
         kind), failures (failed calls by kind), prompt/completion tokens, cost (None when
         unknown), rate_limit_wait_s (cool-down and rpm/tpm waits), backoff_s, latency_s,
-        hedged (attempts that got a twin)."""
+        hedged (attempts that got a twin); batched (calls answered through a batch API),
+        when any."""
         return {model: stats.as_dict() for model, stats in sorted(self._stats.items())}
 
     async def aclose(self) -> None:
-        """Close HTTP sessions, litellm's cached clients and the local servers started."""
+        """Stop following batches (the provider's go on), close HTTP sessions, litellm's
+        cached clients and the local servers started."""
+        queues, self._batches = list(self._batches.values()), {}
+        for queue in queues:
+            await queue.aclose()
         http, self._http = list(self._http.values()), {}
         for backend in http:
             await backend.aclose()
@@ -394,8 +462,8 @@ def _secret(endpoint: Endpoint) -> str | None:
     return value if value and len(value) >= 4 else None
 
 
-def _price(model: str, response: LLMResponse) -> float | None:
-    prices = price_per_token(model)
+def _price(model: str, response: LLMResponse, *, batch: bool = False) -> float | None:
+    prices = batch_price_per_token(model) if batch else price_per_token(model)
     if prices is None:
         return None
     return prices[0] * response.prompt_tokens + prices[1] * response.completion_tokens

@@ -2,10 +2,11 @@
 
 Input: an ``LLMRequest`` and its resolved ``Endpoint`` (api_base, wire model name, the
 name of the variable holding the key). Output: one ``LLMResponse`` per call (one
-attempt: retries and limits are the pool's job). Raises ``LLMError`` classified as in
-``wire``: "timeout" / "connection" / "unreachable" / "rate_limit" / "server_error" /
-"malformed" (transient), "bad_request" / "context_length" / "auth" / "not_found" /
-"missing_api_key" (not).
+attempt: retries and limits are the pool's job); ``send`` makes the Batch API's other
+requests (files, batches) on the same session and gives their bodies. Raises
+``LLMError`` classified as in ``wire``: "timeout" / "connection" / "unreachable" /
+"rate_limit" / "server_error" / "malformed" (transient), "bad_request" /
+"context_length" / "auth" / "not_found" / "missing_api_key" (not).
 
 One ``aiohttp.ClientSession`` per backend, created lazily inside the running loop, its
 connector sized to the model's concurrency. Keys go into the Authorization header
@@ -125,6 +126,83 @@ class HTTPBackend:
         except (ValueError, UnicodeDecodeError) as exc:
             raise malformed(model, f"invalid JSON ({len(raw)} bytes)") from exc
         return parse_completion(body, model=model)
+
+    async def send(
+        self,
+        endpoint: Endpoint,
+        method: str,
+        path: str,
+        *,
+        json_body: dict[str, Any] | None = None,
+        upload: tuple[str, bytes, dict[str, str]] | None = None,
+        timeout: float = 300.0,
+    ) -> bytes:
+        """One request to ``{api_base}{path}`` besides chat completions (the Batch API's
+        files and batches): a JSON body, or ``upload`` = (file name, bytes, other form
+        fields) as multipart. Gives the 200 body; raises LLMError classified like a chat
+        call's (an error status, a timeout, no connection)."""
+        if endpoint.api_base is None:
+            raise LLMError(
+                f"{endpoint.model}: no api_base for the HTTP backend",
+                kind="bad_request",
+                transient=False,
+            )
+        key = read_api_key(endpoint.api_key_env, optional=endpoint.key_optional)
+        headers = {"Accept": "application/json"}
+        if key is not None:
+            headers["Authorization"] = f"Bearer {key}"
+        url = endpoint.api_base.rstrip("/") + path
+        data: Any = None
+        if json_body is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(json_body, ensure_ascii=False).encode()
+        elif upload is not None:
+            name, content, fields = upload
+            form = aiohttp.FormData()
+            for field, value in fields.items():
+                form.add_field(field, value)
+            form.add_field("file", content, filename=name, content_type="application/jsonl")
+            data = form
+        model = endpoint.model
+        session = self._get_session()
+        try:
+            async with session.request(
+                method,
+                url,
+                data=data,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=timeout),
+            ) as resp:
+                status = resp.status
+                retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+                raw = await resp.read()
+        except asyncio.TimeoutError as exc:
+            raise LLMError(
+                f"{model}: {method} {path}: no reply within {timeout:g} s",
+                kind="timeout",
+                transient=True,
+            ) from exc
+        except aiohttp.ClientConnectorError as exc:
+            raise LLMError(
+                f"{model}: cannot connect to {_safe_url(url)}: {_connection_reason(exc)}",
+                kind="unreachable",
+                transient=True,
+            ) from exc
+        except (aiohttp.ClientError, ConnectionError) as exc:
+            raise LLMError(
+                f"{model}: cannot reach {_safe_url(url)}: {_connection_reason(exc)}",
+                kind="connection",
+                transient=True,
+            ) from exc
+        if status != 200:
+            raise error_for_status(
+                status,
+                _decode_error(raw),
+                model=f"{model} ({method} {path})",
+                retry_after=retry_after,
+                key_note=endpoint.key_note(key is not None),
+            )
+        return raw
 
     async def aclose(self) -> None:
         """Close the session (a later call opens a new one)."""

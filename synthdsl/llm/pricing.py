@@ -1,7 +1,8 @@
 """Per-token prices for cost estimates, without importing litellm.
 
 Input: a model string ("openai/gpt-4o-mini", "gpt-4o-mini", "local/smollm2").
-Output: ``(input, output)`` USD per token, or None when the price is unknown.
+Output: ``(input, output)`` USD per token, or None when the price is unknown; the
+same through a batch API (``batch_price_per_token``: the table's batch prices, else half).
 Raises nothing: a missing or unreadable table means "unknown".
 
 Prices come from the JSON table bundled with the installed litellm package
@@ -19,7 +20,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-__all__ = ["price_per_token", "price_table_path"]
+__all__ = ["BATCH_DISCOUNT", "batch_price_per_token", "price_per_token", "price_table_path"]
+
+# The share of the online price a batch call costs when the table has no batch price.
+BATCH_DISCOUNT = 0.5
 
 _TABLE_NAME = "model_prices_and_context_window_backup.json"
 
@@ -69,6 +73,32 @@ def _prices(entry: object) -> tuple[float, float] | None:
     return float(cost_in), float(cost_out)
 
 
+def _names(model: str) -> list[str]:
+    return [model, model.split("/", 1)[1]] if "/" in model else [model]
+
+
+def batch_price_per_token(model: str) -> tuple[float, float] | None:
+    """``(input, output)`` USD per token for a call through a batch API: the table's
+    ``*_cost_per_token_batches`` when it has them, else ``BATCH_DISCOUNT`` times the
+    online price; None when unknown."""
+    online = price_per_token(model)
+    if online is None:
+        return None
+    table = _table()
+    for name in _names(model):
+        entry = table.get(name)
+        if isinstance(entry, dict):
+            found = _prices(
+                {
+                    "input_cost_per_token": entry.get("input_cost_per_token_batches"),
+                    "output_cost_per_token": entry.get("output_cost_per_token_batches"),
+                }
+            )
+            if found is not None:
+                return found
+    return online[0] * BATCH_DISCOUNT, online[1] * BATCH_DISCOUNT
+
+
 def price_per_token(model: str) -> tuple[float, float] | None:
     """``(input, output)`` USD per token for ``model``, or None when unknown.
 
@@ -78,10 +108,7 @@ def price_per_token(model: str) -> tuple[float, float] | None:
     if model.startswith("local/"):
         return (0.0, 0.0)
     table = _table()
-    candidates = [model]
-    if "/" in model:
-        candidates.append(model.split("/", 1)[1])
-    for name in candidates:
+    for name in _names(model):
         found = _prices(table.get(name))
         if found is not None:
             return found

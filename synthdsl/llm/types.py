@@ -23,7 +23,7 @@ class ModelSpec:
     ``api_key_env`` names the environment variable holding the key: the key itself is
     read at call time and never stored in a spec, a plan, a cache or a log.
     ``backend`` is "auto" (lean HTTP path for OpenAI-compatible endpoints, litellm
-    otherwise), "litellm" or "http".
+    otherwise), "litellm" or "http". ``batch`` holds the alias's batch options.
     """
 
     alias: str
@@ -37,6 +37,9 @@ class ModelSpec:
     timeout: float = 120.0
     max_retries: int = 6
     backend: str = "auto"
+    # The alias's batch options as (name, value) pairs (``llm/batch_support.py``); its
+    # calls go through the provider's batch API when they say ``batch: true``.
+    batch: tuple[tuple[str, Any], ...] = ()
 
     def param_dict(self) -> dict[str, Any]:
         return dict(self.params)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import LLMError
+from synthdsl.llm.batch_support import batch_settings
 from synthdsl.llm.types import LLMClient, LLMRequest, LLMResponse, ModelSpec
 from synthdsl.nodes.accounting import NodeStats
 from synthdsl.records import Record
@@ -24,7 +25,8 @@ from synthdsl.run.trace import RecordEvent
 
 if TYPE_CHECKING:
     from synthdsl.io.writers import RejectsWriter
-    from synthdsl.ir import CompiledRecipe
+    from synthdsl.ir import CompiledRecipe, ModelEntry
+    from synthdsl.run.batch_state import BatchState
     from synthdsl.run.budget import Budget
     from synthdsl.run.cache import CallCache
     from synthdsl.run.call_log import CallLog
@@ -52,6 +54,8 @@ class RunContext:
     calls: CallLog | None = None
     # Told of every record a node hands on, drops or fails (``synthdsl preview``).
     on_record: Callable[[RecordEvent], None] | None = None
+    # What the run submitted to batch APIs (``run/batch_state.py``; the manifest's batches).
+    batches: BatchState | None = None
     stats: dict[str, NodeStats] = field(default_factory=dict)
     notes: dict[str, dict[str, Any]] = field(default_factory=dict)
     model_usage: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -120,7 +124,7 @@ class RunContext:
                 entry = entries[-1]
         params = dict(entry.params)
         params.update(overrides)
-        concurrency = self.concurrency or entry.concurrency
+        concurrency = self.concurrency or _waiting_calls(entry)
         spec = ModelSpec(
             alias=decl.alias,
             model=entry.model,
@@ -133,6 +137,7 @@ class RunContext:
             timeout=entry.timeout,
             max_retries=entry.max_retries,
             backend=entry.backend,
+            batch=entry.batch,
         )
         if memo_key is not None:
             self._specs[memo_key] = spec
@@ -152,7 +157,7 @@ class RunContext:
         decl = self.compiled.models.get(alias or "default")
         if decl is None:
             return 1
-        return max(1, sum(e.concurrency for e in decl.entries))
+        return max(1, sum(_waiting_calls(e) for e in decl.entries))
 
     async def complete(self, node_id: str, request: LLMRequest, record: str = "") -> LLMResponse:
         """Answer ``request`` (rendered from the record whose id is ``record``): from the
@@ -253,3 +258,12 @@ class RunContext:
             self.on_record(RecordEvent(node_id, "dropped", record, reason))
         if self.rejects is not None:
             self.rejects.write(node_id, "dropped", reason, record)
+
+
+def _waiting_calls(entry: ModelEntry) -> int:
+    """How many calls of ``entry`` a node keeps under way: its concurrency, or in batch
+    mode at least a full batch (records wait for a batch to fill)."""
+    settings = batch_settings(entry.batch)
+    if settings is None:
+        return entry.concurrency
+    return max(entry.concurrency, settings.max_requests)

@@ -1,13 +1,14 @@
 """The manifest of a run: what ran, what it cost, and where every record went.
 
-Input: the compiled recipe, its plan, the run context after (or during) the run, and
-the sink. Output: ``build_manifest(...) -> dict`` (JSON-able, ``manifest_version`` 1):
+Input: the compiled recipe, its plan, the run context after (or during) the run, and the
+sink. Output: ``build_manifest(...) -> dict`` (JSON-able, ``manifest_version`` 1):
 status (and why: ``reason``, ``error``, ``failure_rate``), per-node counts (in = passed
 + dropped + failed, + ``pending`` when the run stopped before the end), calls, cache
 hits, retries, tokens and cost, model usage, provider stats, the node order, the output
 fields a model wrote (``generated_fields``: field → node), the plugins the recipe used
-(name, package, version) and the dataset card's file name (set by the session once the
-card is written). Raises nothing.
+(name, package, version), the batches submitted to or collected from batch APIs (id,
+model, state, lines, counts, wall time) and the dataset card's file name (set by the
+session once the card is written). Raises nothing.
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ def build_manifest(
         "node_order": [*node_order(compiled.graph), "output"],
         "generated_fields": dict(compiled.generated_fields),
         "plugins": list(plan.plugins),
+        "batches": rt.batches.summary() if rt.batches is not None else [],
         "card": None,
     }
 

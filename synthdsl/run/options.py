@@ -72,6 +72,7 @@ class Manifest(TypedDict):
     node_order: list[str]
     generated_fields: dict[str, str]  # output field a model wrote -> the node that wrote it
     plugins: list[dict[str, str]]  # used by the recipe: group, name, package, version
+    batches: list[dict[str, Any]]  # batch API batches: id, model, state, lines, wall_s, ...
     card: str | None  # the dataset card's file name beside the data; None: not written
 
 

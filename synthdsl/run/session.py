@@ -8,13 +8,14 @@ in an attempt folder and swapped in at the end (``run/attempt.py``), so a killed
 leaves the previous run's files as they were; a card that cannot be built is a warning
 on stderr, never the run's failure.
 The LLM client is ``options.client`` when given (tests, other executors), else a
-``ProviderPool`` made here and closed at the end. Raises ``RunError`` when the run
-cannot go on, or when a step failed more than ``max_failure_rate`` of its records
-(``run/failure_rate.py``; the manifest then says ``failed`` and why); a cancellation
-leaves the manifest ``interrupted`` and every finished call cached. With a budget
-(``max_calls``, ``max_cost``; ``run/budget.py``), no call starts past it: the calls in
-flight finish, the run stops, the manifest says ``stopped`` and ``BudgetReached`` is
-raised.
+``ProviderPool`` made here and closed at the end, with the run's batch state
+(``run/batch_state.py``, in ``<out>/.batches/``) for aliases in batch mode. Raises
+``RunError`` when the run cannot go on, or when a step failed more than
+``max_failure_rate`` of its records (``run/failure_rate.py``; the manifest then says
+``failed`` and why); a cancellation leaves the manifest ``interrupted`` and every
+finished call cached. With a budget (``max_calls``, ``max_cost``; ``run/budget.py``), no
+call starts past it: the calls in flight finish, the run stops, the manifest says
+``stopped`` and ``BudgetReached`` is raised.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from synthdsl.llm.types import LLMClient
 from synthdsl.plan import Plan
 from synthdsl.records import Record
 from synthdsl.run import attempt
+from synthdsl.run.batch_state import BATCH_DIR, BatchState
 from synthdsl.run.budget import Budget, BudgetReached
 from synthdsl.run.cache import CallCache
 from synthdsl.run.call_log import CALLS_FILE, CallLog
@@ -58,12 +60,16 @@ def output_dir(compiled: CompiledRecipe, options: RunOptions) -> Path:
     return Path("out") / compiled.name
 
 
-def _provider_pool(options: RunOptions) -> LLMClient:
+def _provider_pool(options: RunOptions, cache: CallCache, batches: BatchState) -> LLMClient:
     # aiohttp and the provider backends load only when no client is passed in
     from synthdsl.llm.client import ProviderPool
 
     return ProviderPool(
-        retry_base=options.retry_base, retry_cap=options.retry_cap, hedge=options.hedge
+        retry_base=options.retry_base,
+        retry_cap=options.retry_cap,
+        hedge=options.hedge,
+        batch_keys=cache.key_for,
+        batch_ledger=batches,
     )
 
 
@@ -79,7 +85,8 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
     work = attempt.begin(out_dir)  # the previous run's files stay until the swap
     rejects = RejectsWriter(work / "rejects.jsonl")
     calls = CallLog(work / CALLS_FILE)
-    client = options.client or _provider_pool(options)
+    batches = BatchState(out_dir / BATCH_DIR, cache)  # outside the attempt: survives a kill
+    client = options.client or _provider_pool(options, cache, batches)
     rt = ExecContext(
         compiled=compiled,
         client=client,
@@ -90,6 +97,7 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
         cache_reads=not options.fresh,
         calls=calls,
         on_record=options.on_record,
+        batches=batches,
     )
     sink = DatasetSink(compiled.output, out_dir, rt, work_dir=work)
     started = time.time()
@@ -120,6 +128,7 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
             reason = "max_failure_rate"
             raise RunError(failures.message)
         status, reason = "completed", None
+        batches.finish()
     except asyncio.CancelledError:
         status, reason = "interrupted", options.stop_reason()
         raise

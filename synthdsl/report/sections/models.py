@@ -1,9 +1,10 @@
 """Models and providers: requests, tokens, errors, latency and cost per model string.
 
 Input: a ``RunData`` (the manifest's ``models``, the requests the nodes made, and
-``provider``, what the provider layer saw). Output: ``models(data)`` → the
-``<section id="models">`` HTML: request, token and error charts and a table, one row
-per model. Errors: none; a run without LLM calls gives a note.
+``provider``, what the provider layer saw; ``batches``, those sent through batch APIs).
+Output: ``models(data)`` → the ``<section id="models">`` HTML: request, token and error
+charts and a table, one row per model, then a table of the batches. Errors: none; a run
+without LLM calls gives a note.
 """
 
 from __future__ import annotations
@@ -143,4 +144,32 @@ def models(data: RunData) -> str:
         mk.figure(hbar_chart(title, bars, x_label=x_label, legend=legend, desc=desc))
         for title, bars, x_label, legend, desc in charts
     )
-    return mk.section("models", TITLE, body + mk.data_table(HEAD, rows), LEAD)
+    table = mk.data_table(HEAD, rows)
+    return mk.section("models", TITLE, body + table + _batches(m.get("batches")), LEAD)
+
+
+BATCH_HEAD = ["batch", "model", "state", "lines", "completed", "failed", "wall time"]
+
+
+def _batches(listed: Any) -> str:
+    """The batches the run sent through batch APIs (none: nothing)."""
+    rows = []
+    for b in listed if isinstance(listed, list) else []:
+        b = mk.as_dict(b)
+        state = str(b.get("state", "")) + ("" if b.get("collected") else " (not collected)")
+        rows.append(
+            f'<tr data-batch="{esc(str(b.get("id")))}"><td class="name"><code>'
+            f"{mk.cell(b.get('id'))}</code></td><td><code>{mk.cell(b.get('model'))}</code></td>"
+            f"<td>{esc(state)}</td><td class='num'>{mk.cell(b.get('lines'))}</td>"
+            f"<td class='num'>{mk.cell(b.get('completed'))}</td>"
+            f"<td class='num'>{mk.cell(b.get('failed'))}</td>"
+            f"<td class='num'>{esc(mk.seconds(b.get('wall_s')))}</td></tr>"
+        )
+    if not rows:
+        return ""
+    lead = (
+        f"<h3>Batches</h3><p class='small'>{mk.plural(len(rows), 'batch', 'batches')} sent "
+        "through a provider's batch API (or collected from an earlier run); wall time is "
+        "from submission to the end.</p>"
+    )
+    return lead + mk.data_table(BATCH_HEAD, rows)

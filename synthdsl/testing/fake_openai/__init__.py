@@ -6,7 +6,10 @@ with sha256 and fed to a small counter-based generator. Raises nothing at import
 see ``server`` for what starting one raises.
 
 Endpoints: ``POST /v1/chat/completions`` (also ``/chat/completions``),
-``GET /v1/models``, ``GET /health``, ``GET /stats`` and ``POST /reset``.
+``GET /v1/models``, ``GET /health``, ``GET /stats`` and ``POST /reset``; the Batch
+API's ``/v1/files`` and ``/v1/batches`` (``batches``: lines answered like chat
+requests after a configurable delay, with partial line failures, expiry, cancellation
+and a count of batch creations in ``stats()``).
 
 Directives in the last user message drive the server (``[[name: argument]]``, the
 argument ends at the first ``]]``):
@@ -39,10 +42,10 @@ latency of ``latency + uniform(0, jitter)`` seconds per chat request, thread-saf
 counters (``stats()``), the messages of the last 1,000 requests (``conversations()``).
 
 The package, by concern: ``words`` (the deterministic generator and text),
-``schema_replies`` (JSON-schema-shaped values), ``faults`` (fault specs, attempt
-counters, the rpm window), ``replies`` (directives and the completion payload),
-``app`` (the aiohttp application), ``server`` (``FakeOpenAIServer``, a background
-thread), ``cli`` (the command line). Use it from tests
+``schema_replies`` (JSON-schema-shaped values), ``batches`` (files and batches),
+``faults`` (fault specs, attempt counters, the rpm window), ``replies`` (directives and
+the completion payload), ``app`` (the aiohttp application), ``server``
+(``FakeOpenAIServer``, a background thread), ``cli`` (the command line). Use it from tests
 (``with FakeOpenAIServer() as srv: ... srv.base_url``) or as a subprocess::
 
     python -m synthdsl.testing.fake_openai --port 0 --latency 0.2

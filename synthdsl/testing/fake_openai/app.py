@@ -1,12 +1,14 @@
 """The fake server's aiohttp application: routes, handlers, counters, lifecycle.
 
-Takes a bound listening socket and the server settings (latency, jitter, an optional
-API key, an optional requests-per-minute limit); serves ``POST /v1/chat/completions``
-(also ``/chat/completions``), ``GET /v1/models`` (also ``/models``), ``GET /health``,
-``GET /stats`` and ``POST /reset`` on it, answering with ``replies`` and injecting the
-faults of ``faults``. Gives thread-safe counters (``stats()``) and the messages of
-the last requests (``conversations()``). Bad requests are
-answered with OpenAI-shaped error bodies, never raised.
+Takes a bound listening socket and the server settings (latency, jitter, an optional API
+key, an optional requests-per-minute limit); serves ``POST /v1/chat/completions`` (also
+``/chat/completions``), ``GET /v1/models`` (also ``/models``), ``GET /health``, ``GET
+/stats`` and ``POST /reset`` on it, answering with ``replies`` and injecting the faults
+of ``faults``; and OpenAI's Batch API (``POST /v1/files``, ``GET
+/v1/files/{id}[/content]``, ``POST/GET /v1/batches``, ``GET /v1/batches/{id}``, ``POST
+/v1/batches/{id}/cancel``) kept by ``batches.BatchStore``. Gives thread-safe counters
+(``stats()``) and the messages of the last requests (``conversations()``). Bad requests
+are answered with OpenAI-shaped error bodies, never raised.
 
 Server-side behaviour: 401 without ``Authorization: Bearer KEY`` when a key is set,
 429 with ``Retry-After`` over the rpm limit, a latency of ``latency + uniform(0,
@@ -26,8 +28,9 @@ import threading
 from collections import deque
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
+from synthdsl.testing.fake_openai.batches import BatchStore, Problem
 from synthdsl.testing.fake_openai.faults import (
     Attempts,
     RateWindow,
@@ -91,6 +94,12 @@ def _json_response(payload: Any) -> web.Response:
     return web.Response(body=json.dumps(payload).encode(), content_type="application/json")
 
 
+def _json_response_or_error(found: dict[str, Any] | Problem) -> web.Response:
+    if isinstance(found, Problem):
+        return _error(found.status, found.message)
+    return _json_response(found)
+
+
 class ServerCore:
     """The aiohttp application, its counters and its lifecycle (one event loop)."""
 
@@ -101,6 +110,7 @@ class ServerCore:
         jitter: float,
         require_api_key: str | None,
         rpm_limit: int | None,
+        batch_delay: float = 0.05,
     ) -> None:
         self.latency = latency
         self.jitter = jitter
@@ -114,6 +124,7 @@ class ServerCore:
         self._max_in_flight = 0
         self._auth_seen = 0
         self._attempts = Attempts()
+        self.batches = BatchStore(self._attempts, delay=batch_delay)
         self._models_seen: dict[str, None] = {}
         self._conversations: deque[list[Any]] = deque(maxlen=_KEPT_CONVERSATIONS)
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -122,9 +133,12 @@ class ServerCore:
     # -- counters -------------------------------------------------------------------
 
     def stats(self) -> dict[str, Any]:
-        """requests, by_status, max_in_flight, in_flight, prompts, auth_headers_seen."""
+        """requests, by_status, max_in_flight, in_flight, prompts, auth_headers_seen,
+        and the batch counts: batches_created, files_uploaded, batch_lines."""
+        batch_counts = self.batches.counts()
         with self._lock:
             return {
+                **batch_counts,
                 "requests": self._requests,
                 "by_status": dict(self._by_status),
                 "max_in_flight": self._max_in_flight,
@@ -150,6 +164,7 @@ class ServerCore:
             self._auth_seen = 0
             self._attempts.clear()
             self._rate.clear()
+        self.batches.reset()
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -159,6 +174,14 @@ class ServerCore:
             app.router.add_post(path, self._chat)
         app.router.add_get("/v1/models", self._models)
         app.router.add_get("/models", self._models)
+        for prefix in ("/v1", ""):
+            app.router.add_post(f"{prefix}/files", self._upload)
+            app.router.add_get(f"{prefix}/files/{{file_id}}", self._file)
+            app.router.add_get(f"{prefix}/files/{{file_id}}/content", self._file_content)
+            app.router.add_post(f"{prefix}/batches", self._create_batch)
+            app.router.add_get(f"{prefix}/batches", self._list_batches)
+            app.router.add_get(f"{prefix}/batches/{{batch_id}}", self._retrieve_batch)
+            app.router.add_post(f"{prefix}/batches/{{batch_id}}/cancel", self._cancel_batch)
         app.router.add_get("/health", self._health)
         app.router.add_get("/stats", self._stats)
         app.router.add_post("/reset", self._reset)
@@ -209,6 +232,78 @@ class ServerCore:
             for name in names
         ]
         return _json_response({"object": "list", "data": data})
+
+    # -- files and batches ----------------------------------------------------------
+
+    def _refused(self, request: web.Request) -> web.Response | None:
+        """The 401 for a request without the expected key, else None."""
+        if self._expected_auth is not None and (
+            request.headers.get("Authorization") != self._expected_auth
+        ):
+            return _error(401, "Incorrect API key provided.")
+        return None
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """A file: multipart (``purpose`` and ``file`` fields), or the raw body with
+        ``?purpose=`` and ``?filename=``."""
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
+        purpose = request.query.get("purpose", "")
+        filename = request.query.get("filename", "upload.jsonl")
+        data: bytes | None = None
+        if request.content_type.startswith("multipart/"):
+            reader = await request.multipart()
+            async for part in reader:
+                if not isinstance(part, BodyPartReader):
+                    continue
+                if part.name == "purpose":
+                    purpose = (await part.read()).decode()
+                elif part.name == "file":
+                    filename = part.filename or filename
+                    data = bytes(await part.read())
+        else:
+            data = await request.read()
+        if data is None:
+            return _error(400, "No file was uploaded.")
+        if purpose != "batch":
+            return _error(400, f"'purpose' must be 'batch', not {purpose!r}.")
+        return _json_response(self.batches.upload(filename, purpose, data))
+
+    async def _file(self, request: web.Request) -> web.Response:
+        return self._answer(request, self.batches.file(request.match_info["file_id"]))
+
+    async def _file_content(self, request: web.Request) -> web.Response:
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
+        found = self.batches.content(request.match_info["file_id"])
+        if isinstance(found, Problem):
+            return _error(found.status, found.message)
+        return web.Response(body=found, content_type="application/jsonl")
+
+    async def _create_batch(self, request: web.Request) -> web.Response:
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
+        try:
+            body = json.loads(await request.read())
+        except ValueError as exc:
+            return _error(400, f"Invalid JSON body: {exc}")
+        return _json_response_or_error(self.batches.create(body))
+
+    async def _retrieve_batch(self, request: web.Request) -> web.Response:
+        return self._answer(request, self.batches.retrieve(request.match_info["batch_id"]))
+
+    async def _cancel_batch(self, request: web.Request) -> web.Response:
+        return self._answer(request, self.batches.cancel(request.match_info["batch_id"]))
+
+    async def _list_batches(self, request: web.Request) -> web.Response:
+        return self._answer(request, self.batches.listing())
+
+    def _answer(self, request: web.Request, found: dict[str, Any] | Problem) -> web.Response:
+        refused = self._refused(request)
+        return refused if refused is not None else _json_response_or_error(found)
 
     # -- chat completions -----------------------------------------------------------
 

@@ -1,9 +1,10 @@
 """The fake server's command line: ``python -m synthdsl.testing.fake_openai``.
 
 Takes ``--host``, ``--port`` (0 picks a free port), ``--latency``, ``--jitter``,
-``--require-api-key KEY`` and ``--rpm-limit N``; serves until SIGTERM/SIGINT, after
-printing ``READY http://HOST:PORT/v1`` on stdout once listening. Gives exit status 0.
-Raises OSError when the address cannot be bound; argparse exits 2 on bad arguments.
+``--require-api-key KEY``, ``--rpm-limit N`` and ``--batch-delay S``; serves until
+SIGTERM/SIGINT, after printing ``READY http://HOST:PORT/v1`` on stdout once listening.
+Gives exit status 0. Raises OSError when the address cannot be bound; argparse exits 2
+on bad arguments.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ async def _serve(args: argparse.Namespace) -> int:
         jitter=args.jitter,
         require_api_key=args.require_api_key,
         rpm_limit=args.rpm_limit,
+        batch_delay=args.batch_delay,
     )
     sock = bind(args.host, args.port)
     await core.open(sock)
@@ -55,6 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--jitter", type=float, default=0.0, help="extra uniform(0, J) s")
     parser.add_argument("--require-api-key", default=None, metavar="KEY")
     parser.add_argument("--rpm-limit", type=int, default=None, metavar="N")
+    parser.add_argument(
+        "--batch-delay", type=float, default=0.05, help="seconds until a batch ends"
+    )
     args = parser.parse_args(argv)
     try:
         return asyncio.run(_serve(args))

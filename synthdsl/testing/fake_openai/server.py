@@ -1,12 +1,13 @@
 """``FakeOpenAIServer``: the fake server in a background thread, for tests.
 
 Takes the server settings (latency, jitter, an optional API key, an optional rpm limit,
-host and port; port 0 picks a free one); gives a running server
-(``with FakeOpenAIServer() as srv: ... srv.base_url``) with its own event loop in a
-daemon thread, usable from sync code and from any asyncio loop, plus ``stats()``,
-``reset()`` and ``set_latency()``. ``start()`` raises RuntimeError when the server is
-already started or cannot start, OSError when the address cannot be bound; ``base_url``
-and ``port`` raise RuntimeError before ``start()``.
+host and port, port 0 picking a free one; a batch's completion delay); gives a running
+server (``with FakeOpenAIServer() as srv: ... srv.base_url``) with its own event loop in
+a daemon thread, usable from sync code and from any asyncio loop, plus ``stats()``,
+``reset()``, ``set_latency()``, ``set_batch_delay()`` and ``queue_batch_endings()``.
+``start()`` raises RuntimeError when the server is already started or cannot start,
+OSError when the address cannot be bound; ``base_url`` and ``port`` raise RuntimeError
+before ``start()``.
 """
 
 from __future__ import annotations
@@ -58,9 +59,14 @@ class FakeOpenAIServer:
         rpm_limit: int | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        batch_delay: float = 0.05,
     ) -> None:
         self._core = ServerCore(
-            latency=latency, jitter=jitter, require_api_key=require_api_key, rpm_limit=rpm_limit
+            latency=latency,
+            jitter=jitter,
+            require_api_key=require_api_key,
+            rpm_limit=rpm_limit,
+            batch_delay=batch_delay,
         )
         self._host = host
         self._requested_port = port
@@ -146,7 +152,7 @@ class FakeOpenAIServer:
 
     def stats(self) -> dict[str, Any]:
         """A snapshot: requests, by_status, max_in_flight, in_flight, prompts,
-        auth_headers_seen."""
+        auth_headers_seen, batches_created, files_uploaded, batch_lines."""
         return self._core.stats()
 
     def conversations(self) -> list[list[Any]]:
@@ -157,6 +163,15 @@ class FakeOpenAIServer:
         """Clear counters, per-prompt attempt counters, the rpm window and the kept
         conversations."""
         self._core.reset()
+
+    def queue_batch_endings(self, *endings: str) -> None:
+        """The next batches created end this way, in order: "expired", "cancelled",
+        "failed" or "completed" (the default once the queue is empty)."""
+        self._core.batches.queue_endings(list(endings))
+
+    def set_batch_delay(self, seconds: float) -> None:
+        """Seconds from a batch's creation until it ends."""
+        self._core.batches.delay = seconds
 
     def set_latency(self, latency: float, jitter: float = 0.0) -> None:
         self._core.latency = latency
