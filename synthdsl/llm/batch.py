@@ -37,7 +37,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import LLMError
 from synthdsl.llm.batch_lines import (
@@ -49,9 +49,11 @@ from synthdsl.llm.batch_lines import (
     result_lines,
 )
 from synthdsl.llm.batch_support import BatchLedger, BatchSettings, LedgerEntry
-from synthdsl.llm.http_backend import HTTPBackend
 from synthdsl.llm.types import LLMRequest, LLMResponse
 from synthdsl.llm.wire import Endpoint
+
+if TYPE_CHECKING:  # the pool hands one in: importing this module loads no aiohttp
+    from synthdsl.llm.http_backend import HTTPBackend
 
 __all__ = ["POLL_ERRORS", "BatchQueue"]
 

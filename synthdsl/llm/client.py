@@ -267,6 +267,9 @@ class ProviderPool:
 
                 self._litellm = LiteLLMBackend()
             return self._litellm
+        return self._http_backend(spec)
+
+    def _http_backend(self, spec: ModelSpec) -> HTTPBackend:
         key = (spec.model, spec.api_base)
         http = self._http.get(key)
         if http is None:
@@ -286,8 +289,7 @@ class ProviderPool:
         key = (spec.model, spec.api_base)
         queue = self._batches.get(key)
         if queue is None:
-            http = self._backend(spec, endpoint)
-            assert isinstance(http, HTTPBackend)
+            http = self._http_backend(spec)
             queue = BatchQueue(endpoint, settings, http, self._batch_ledger)
             self._batches[key] = queue
         return queue
