@@ -37,6 +37,7 @@ from synthdsl.nodes.base import (
 )
 from synthdsl.nodes.mix_split import STAGE_BANDS, ShareRules, split
 from synthdsl.records import Record
+from synthdsl.textproc.plural import plural
 
 __all__ = ["KIND", "STAGE_BANDS", "MixConfig", "MixPart", "quotas"]
 
@@ -194,7 +195,7 @@ class _Runner:
             real = achieved - synth
             self.rt.violation(
                 nid,
-                f"mix '{nid}' wrote {real} real of {achieved} records "
+                f"mix '{nid}' wrote {real} real of {plural(achieved, 'record')} "
                 f"({real / achieved:.1%}), below min_real {cfg.min_real:.0%}; taken: {taken}",
                 fatal=True,
             )
@@ -203,7 +204,7 @@ class _Runner:
             lo, hi = STAGE_BANDS[cfg.stage]
             self.rt.violation(
                 nid,
-                f"mix '{nid}' wrote {synth} synthetic of {achieved} records "
+                f"mix '{nid}' wrote {synth} synthetic of {plural(achieved, 'record')} "
                 f"({synth / achieved:.1%}), outside the {cfg.stage} band {lo:.0%}-{hi:.0%}; "
                 f"taken: {taken}",
                 fatal=status == "fail",
