@@ -18,8 +18,10 @@ An n-gram's hash is deterministic across processes (Python's ``hash`` is salted,
 is not used): each distinct word is hashed once with 64-bit BLAKE2b, and the hash of
 ``n`` consecutive words is a polynomial in their word hashes modulo 2**64, computed for
 all windows of a batch at once in numpy, then mixed (a murmur-style finaliser). Lookups
-are ``searchsorted`` on the sorted array: 8 bytes per distinct reference n-gram plus 4
-for its first item.
+go through a bitmap of the hashes' top bits first (``_BitFilter``, built on the first
+match: ~4 bytes per distinct n-gram), and only hashes it cannot rule out are
+``searchsorted`` in the sorted array: 8 bytes per distinct reference n-gram plus 4 for
+its first item.
 """
 
 from __future__ import annotations
