@@ -118,8 +118,8 @@ def main() -> int:
     print(f"check: {checked:,} records in {check:.2f} s = {checked / check:,.0f} records/s")
     print(f"hits: {found:,} of {planted:,} planted copies found, {false_hits:,} other hits")
     print(f"peak RSS: {rss_mb:,.0f} MB")
-    load = " / ".join(f"{x:.1f}" for x in (*load_before, *os.getloadavg()))
-    print(f"load average (1, 5, 15 min) before / after: {load} on {os.cpu_count()} cores")
+    before, after = (" ".join(f"{x:.1f}" for x in avg) for avg in (load_before, os.getloadavg()))
+    print(f"load average (1, 5, 15 min): {before} before, {after} after, {os.cpu_count()} cores")
     return 0 if found == planted else 1
 
 
