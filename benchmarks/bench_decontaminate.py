@@ -9,17 +9,19 @@ each), of which 1 % carry a 20-word copy of a reference item. Then measures:
 - records/s checking the records against it in batches of 1,024, as the
   ``decontaminate`` step does (any shared 13-gram), with the hits found (all planted
   copies must be found);
-- peak RSS of the process.
+- peak RSS of the process, and the machine's load average before and after (the
+  machine is shared: records/s depend on it).
 
-Run: ``.venv/bin/python benchmarks/bench_decontaminate.py`` (full size: minutes and
-~2 GB of RAM, do not run it on a shared machine); ``--records 20000 --reference 2000``
-for a quick check. Texts are generated on the fly in batches, so the records never sit
-in memory all at once.
+Run: ``.venv/bin/python benchmarks/bench_decontaminate.py`` (full size: a few minutes,
+most of it making the records, which is not timed; ~300 MB of RAM);
+``--records 20000 --reference 2000`` for a quick check. Texts are generated on the fly
+in batches, so the records never sit in memory all at once.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import sys
@@ -73,6 +75,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
+    load_before = os.getloadavg()
     rng = random.Random(args.seed)
     words, weights = _vocabulary(rng)
     reference = [_text(rng, words, weights, 40) for _ in range(args.reference)]
@@ -115,6 +118,8 @@ def main() -> int:
     print(f"check: {checked:,} records in {check:.2f} s = {checked / check:,.0f} records/s")
     print(f"hits: {found:,} of {planted:,} planted copies found, {false_hits:,} other hits")
     print(f"peak RSS: {rss_mb:,.0f} MB")
+    before, after = (" ".join(f"{x:.1f}" for x in avg) for avg in (load_before, os.getloadavg()))
+    print(f"load average (1, 5, 15 min): {before} before, {after} after, {os.cpu_count()} cores")
     return 0 if found == planted else 1
 
 

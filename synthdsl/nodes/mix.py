@@ -3,8 +3,12 @@
 Ratios must sum to 1 and hold on the counts that reach the mix (after every upstream
 filter). With ``total`` the mix aims for that many rows; when a part is short, the total
 shrinks until every ratio holds, and the manifest says which part limited it. Without
-``total`` the mix takes the largest total the parts allow. Which rows are kept is a
-seeded, deterministic choice; rows not taken are recorded drops ("over quota").
+``total`` the mix takes the largest total the parts allow. Rows per part are rounded so
+that the written mix holds the stage band and the real floor whenever some split can
+(``nodes/mix_split.py``); a total no split can hold is a validate error (or warning, by
+policy), and a written mix outside them is a run violation: fatal for a ``strict`` band
+and for ``min_real``, else a warning. Which rows are kept is a seeded, deterministic
+choice; rows not taken are recorded drops ("over quota").
 """
 
 from __future__ import annotations
@@ -31,19 +35,11 @@ from synthdsl.nodes.base import (
     link_refs,
     read_all,
 )
+from synthdsl.nodes.mix_split import STAGE_BANDS, ShareRules, split
 from synthdsl.records import Record
+from synthdsl.textproc.plural import plural
 
 __all__ = ["KIND", "STAGE_BANDS", "MixConfig", "MixPart", "quotas"]
-
-# Synthetic share of the training mix that each stage tolerates (inclusive bounds).
-# Pre-training: rephrased real content may sit toward the top of its band, text
-# generated from scratch toward the bottom.
-STAGE_BANDS: dict[str, tuple[float, float]] = {
-    "pretraining": (0.20, 0.35),
-    "instruction_tuning": (0.40, 0.60),
-    "reasoning": (0.70, 0.90),
-    "domain_adaptation": (0.50, 0.80),
-}
 
 
 @dataclass
@@ -74,48 +70,48 @@ class MixConfig:
     min_real: float | None = None
     span: Span | None = None
     refill: Refill | None = None
+    total_span: Span | None = None
 
     def synthetic_share(self) -> float:
         return sum(p.ratio for p in self.parts if p.synthetic)
 
-    def band_status(self, share: float) -> str:
-        """ "ok", or "warn"/"fail" (by policy) when ``share`` is outside the band."""
-        if self.stage is None:
+    def rules(self) -> ShareRules:
+        band = STAGE_BANDS[self.stage] if self.stage is not None else None
+        return ShareRules(band, self.min_real)
+
+    def band_status(self, synthetic: int, total: int) -> str:
+        """ "ok", or "warn"/"fail" (by policy) when the share is outside the band (an
+        empty mix has no share and holds)."""
+        if self.rules().band_holds(synthetic, total):
             return "ok"
-        lo, hi = STAGE_BANDS[self.stage]
-        if lo - 1e-9 <= share <= hi + 1e-9:
+        return "fail" if self.stage_policy == "strict" else "warn"
+
+    def ratio_band_status(self) -> str:
+        """``band_status`` of the configured ratios."""
+        if self.rules().share_in_band(self.synthetic_share()):
             return "ok"
         return "fail" if self.stage_policy == "strict" else "warn"
 
 
 def quotas(
-    counts: list[int], ratios: list[float], total: int | None
+    counts: list[int],
+    ratios: list[float],
+    total: int | None,
+    synthetic: list[bool] | None = None,
+    rules: ShareRules | None = None,
 ) -> tuple[list[int], int, int | None]:
-    """Per-part row counts whose shares match ``ratios``.
+    """Per-part row counts whose shares match ``ratios`` (and hold ``rules`` when some
+    split can): (quotas, achieved total, index of the limiting part or None). A part
+    with ratio 0 gets 0 rows; see ``mix_split.split`` for the rounding."""
+    done = split(counts, ratios, total, synthetic, rules)
+    return done.quotas, done.total, done.limiting
 
-    Returns (quotas, achieved total, index of the limiting part or None). A part with
-    ratio 0 gets 0 rows. Quotas are rounded by largest remainder so they sum exactly.
-    """
-    limit_total: float = math.inf
-    limiting: int | None = None
-    for i, (n, r) in enumerate(zip(counts, ratios, strict=True)):
-        if r > 0 and n / r < limit_total:
-            limit_total, limiting = n / r, i
-    achievable = math.floor(limit_total + 1e-9) if limit_total != math.inf else 0
-    if total is None:
-        target = achievable
-    elif total <= achievable:
-        target, limiting = total, None
-    else:
-        target = achievable
-    raw = [target * r for r in ratios]
-    base = [math.floor(x + 1e-9) for x in raw]
-    remainder = target - sum(base)
-    order = sorted(range(len(raw)), key=lambda i: (-(raw[i] - base[i]), i))
-    for i in order[:remainder]:
-        base[i] += 1
-    base = [min(b, n) for b, n in zip(base, counts, strict=True)]
-    return base, sum(base), limiting
+
+def _taken_text(parts: list[MixPart], counts: list[int], qs: list[int]) -> str:
+    return ", ".join(
+        f"{p.source} {q} of {n} ({'synthetic' if p.synthetic else 'real'})"
+        for p, n, q in zip(parts, counts, qs, strict=True)
+    )
 
 
 class _Runner:
@@ -188,8 +184,33 @@ class _Runner:
             "cost_usd": round(cost - cost0, 6),
         }
 
-    async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
+    def _report_breaches(
+        self, note: dict[str, Any], counts: list[int], qs: list[int], achieved: int
+    ) -> None:
+        """Tell the runtime when the written mix is outside its band or under its floor."""
+        cfg, nid = self.cfg, self.node.id
+        synth = note["synthetic_taken"]
+        taken = _taken_text(cfg.parts, counts, qs)
+        if note.get("real_status") == "fail" and cfg.min_real is not None:
+            real = achieved - synth
+            self.rt.violation(
+                nid,
+                f"mix '{nid}' wrote {real} real of {plural(achieved, 'record')} "
+                f"({real / achieved:.1%}), below min_real {cfg.min_real:.0%}; taken: {taken}",
+                fatal=True,
+            )
+        status = note.get("status", "ok")
+        if status != "ok" and cfg.stage is not None:
+            lo, hi = STAGE_BANDS[cfg.stage]
+            self.rt.violation(
+                nid,
+                f"mix '{nid}' wrote {synth} synthetic of {plural(achieved, 'record')} "
+                f"({synth / achieved:.1%}), outside the {cfg.stage} band {lo:.0%}-{hi:.0%}; "
+                f"taken: {taken}",
+                fatal=status == "fail",
+            )
 
+    async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
         buckets = await read_all(inputs)
         out.count_in(sum(len(b) for b in buckets.values()))
         refill_note = None
@@ -198,7 +219,8 @@ class _Runner:
         parts = self.cfg.parts
         counts = [len(buckets.get(p.node, [])) for p in parts]
         ratios = [p.ratio for p in parts]
-        qs, achieved, limiting = quotas(counts, ratios, self.cfg.total)
+        flags = [bool(p.synthetic) for p in parts]
+        qs, achieved, limiting = quotas(counts, ratios, self.cfg.total, flags, self.cfg.rules())
         rng = random.Random(self.cfg.seed)
         chosen: list[Record] = []
         for part, q in zip(parts, qs, strict=True):
@@ -213,17 +235,24 @@ class _Runner:
                 else:
                     out.drop(rec, f"mix: over quota for part '{part.source}'", None)
         rng.shuffle(chosen)
-        taken_synth = sum(q for p, q in zip(parts, qs, strict=True) if p.synthetic)
+        taken_synth = sum(q for f, q in zip(flags, qs, strict=True) if f)
         share = taken_synth / achieved if achieved else 0.0
-        stage_note: dict[str, Any] = {"synthetic_share": round(share, 4)}
+        stage_note: dict[str, Any] = {
+            "synthetic_share": round(share, 4),
+            "synthetic_taken": taken_synth,
+            "configured_share": round(self.cfg.synthetic_share(), 4),
+        }
         if self.cfg.stage is not None:
             stage_note["stage"] = self.cfg.stage
             stage_note["band"] = list(STAGE_BANDS[self.cfg.stage])
-            stage_note["status"] = self.cfg.band_status(share)
+            stage_note["status"] = self.cfg.band_status(taken_synth, achieved)
         if self.cfg.min_real is not None:
             stage_note["min_real"] = self.cfg.min_real
+            held = self.cfg.rules().floor_holds(taken_synth, achieved)
+            stage_note["real_status"] = "ok" if held else "fail"
         if refill_note is not None:
             stage_note["refill"] = refill_note
+        self._report_breaches(stage_note, counts, qs, achieved)
         self.rt.note(
             self.node.id,
             "mix",
@@ -290,7 +319,8 @@ class MixKind(NodeKind[MixConfig]):
             if cfg.refill is not None and part.synthetic and part.node in graph.nodes:
                 part.refill_graph = graph.upstream(part.node)
         share = cfg.synthetic_share()
-        if cfg.min_real is not None and 1.0 - share < cfg.min_real - 1e-9:
+        rules = cfg.rules()
+        if not rules.share_above_floor(share):
             report.error(
                 Diagnostic(
                     cfg.span,
@@ -299,7 +329,7 @@ class MixKind(NodeKind[MixConfig]):
                     "raise the ratios of real parts (or mark parts with synthetic: false)",
                 )
             )
-        status = cfg.band_status(share)
+        status = cfg.ratio_band_status()
         if status != "ok" and cfg.stage is not None:
             lo, hi = STAGE_BANDS[cfg.stage]
             diag = Diagnostic(
@@ -312,6 +342,41 @@ class MixKind(NodeKind[MixConfig]):
                 severity="error" if status == "fail" else "warning",
             )
             (report.error if status == "fail" else report.warning)(diag)
+        elif rules.share_above_floor(share):
+            self._check_total(node, report)
+
+    def _check_total(self, node: Node[MixConfig], report: GraphReport) -> None:
+        """With a fixed ``total``, some split of it must hold the band and the floor."""
+        cfg = node.config
+        total = cfg.total
+        if not isinstance(total, int) or total <= 0 or cfg.total_span is None:
+            return
+        rules = cfg.rules()
+        has_synth = any(p.synthetic and p.ratio > 0 for p in cfg.parts)
+        has_real = any(not p.synthetic and p.ratio > 0 for p in cfg.parts)
+        lo_s, hi_s = (0 if has_real else total), (total if has_synth else 0)
+        if rules.synthetic_range(total, lo_s, hi_s):
+            return
+        floor_only = ShareRules(None, cfg.min_real)
+        fatal = not floor_only.synthetic_range(total, lo_s, hi_s) or cfg.stage_policy == "strict"
+        what = []
+        if cfg.stage is not None:
+            lo, hi = STAGE_BANDS[cfg.stage]
+            what.append(f"the {cfg.stage} band {lo:.0%}-{hi:.0%} synthetic")
+        if cfg.min_real is not None:
+            what.append(f"min_real {cfg.min_real:.0%}")
+        nearby = rules.feasible_totals(total, 3, has_synth, has_real)
+        hint = "totals that can: " + ", ".join(map(str, nearby)) if nearby else None
+        if not fatal:
+            hint = (hint + "; " if hint else "") + "set stage_policy: strict to make this an error"
+        diag = Diagnostic(
+            cfg.total_span,
+            f"mix '{node.id}': no split of total {total} into whole records holds "
+            + " and ".join(what),
+            hint,
+            severity="error" if fatal else "warning",
+        )
+        (report.error if fatal else report.warning)(diag)
 
     def configure(self, raw: Any, ctx: CheckContext) -> MixConfig:
         parts = [
@@ -340,6 +405,7 @@ class MixKind(NodeKind[MixConfig]):
             min_real=raw.get("min_real"),
             span=ctx.key_span("stage") if "stage" in raw else ctx.span(),
             refill=self._refill_config(raw, ctx),
+            total_span=ctx.span("total") if "total" in raw else None,
         )
 
     def _refill_config(self, raw: Any, ctx: CheckContext) -> Refill | None:

@@ -34,6 +34,7 @@ from synthdsl.report import textstats
 from synthdsl.report.data import RunData, load_run
 from synthdsl.report.sections import markup as mk
 from synthdsl.report.sections.mix import synthetic_share
+from synthdsl.report.textstats import opt_float
 
 __all__ = ["DATA_FILES", "PROVENANCE_FILE", "build_card", "data_files", "size_category"]
 
@@ -263,11 +264,20 @@ def _mixes(m: Mapping[str, Any]) -> str:
         if not note:
             continue
         share = synthetic_share(note)
-        line = f"### Mix `{nid}`\n\nSynthetic share {mk.share(share)}"
+        line = f"### Mix `{nid}`\n\nWritten synthetic share {mk.share(share)}"
+        configured = opt_float(note.get("configured_share"))
+        if configured is not None:
+            line += f" (configured {mk.share(configured)})"
         if note.get("stage") is not None:
             line += f" for stage `{_text(note['stage'])}`"
         if isinstance(note.get("band"), list):
             line += f", band {mk.band_text(note['band'])} ({_text(note.get('status', '?'))})"
+        floor = opt_float(note.get("min_real"))
+        if floor is not None:
+            line += (
+                f"; written real share {mk.share(1.0 - share)}, min_real {mk.share(floor)} "
+                f"({_text(note.get('real_status', '?'))})"
+            )
         line += f"; {mk.as_int(note.get('achieved_total'))} records taken"
         if note.get("limited_by"):
             line += f", limited by `{_text(note['limited_by'])}`"

@@ -62,6 +62,9 @@ class RunContext:
     # The first error message of each (node, failure kind): the failure-rate report's
     # examples (shared by sub-graph contexts, like the stats).
     failure_examples: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Rules of the recipe the written records break (``Runtime.violation``; shared by
+    # sub-graph contexts): {"node", "message", "fatal"}.
+    violations: list[dict[str, Any]] = field(default_factory=list)
     # What the enclosing runner hands a sub-graph (a loop round's pools), by feed key.
     feeds: dict[str, list[Record]] = field(default_factory=dict)
     _commit_scheduled: bool = False
@@ -250,6 +253,9 @@ class RunContext:
 
     def note(self, node_id: str, name: str, value: Any) -> None:
         self.notes.setdefault(node_id, {})[name] = value
+
+    def violation(self, node_id: str, message: str, fatal: bool) -> None:
+        self.violations.append({"node": node_id, "message": message, "fatal": fatal})
 
     def discard(self, node_id: str, record: Record, reason: str) -> None:
         """A record made by a loop body past the loop's target."""

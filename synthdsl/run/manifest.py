@@ -2,13 +2,13 @@
 
 Input: the compiled recipe, its plan, the run context after (or during) the run, and the
 sink. Output: ``build_manifest(...) -> dict`` (JSON-able, ``manifest_version`` 1):
-status (and why: ``reason``, ``error``, ``failure_rate``), per-node counts (in = passed
-+ dropped + failed, + ``pending`` when the run stopped before the end), calls, cache
-hits, retries, tokens and cost, model usage, provider stats, the node order, the output
-fields a model wrote (``generated_fields``: field → node), the plugins the recipe used
-(name, package, version), the batches submitted to or collected from batch APIs (id,
-model, state, lines, counts, wall time) and the dataset card's file name (set by the
-session once the card is written). Raises nothing.
+status (and why: ``reason``, ``error``, ``failure_rate``, ``violations``), per-node
+counts (in = passed + dropped + failed, + ``pending`` when the run stopped before the
+end), calls, cache hits, retries, tokens and cost, model usage, provider stats, the node
+order, the output fields a model wrote (``generated_fields``: field → node), the plugins
+the recipe used (name, package, version), the batches submitted to or collected from
+batch APIs (id, model, state, lines, counts, wall time) and the dataset card's file name
+(set by the session once the card is written). Raises nothing.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class Outcome:
     error: str | None
     started: float  # epoch seconds
     wall: float  # seconds
-    reason: str | None = None  # error | max_failure_rate | SIGINT | SIGTERM
+    reason: str | None = None  # error | max_failure_rate | violation | SIGINT | SIGTERM
     failure_rate: dict[str, Any] = field(default_factory=dict)
 
 
@@ -103,6 +103,7 @@ def build_manifest(
         "totals": totals,
         "accounting_balanced": all(s.balanced for s in stats),
         "failure_rate": outcome.failure_rate,
+        "violations": list(rt.violations),
         "models": dict(sorted(rt.model_usage.items())),
         "provider": rt.client.stats(),
         "nodes": nodes,

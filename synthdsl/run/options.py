@@ -54,7 +54,8 @@ class Manifest(TypedDict):
     manifest_version: int
     recipe: dict[str, str]
     status: str  # completed | failed | interrupted | stopped (budget reached)
-    # why it is not completed: error | max_failure_rate | SIGINT | SIGTERM | max_calls | max_cost
+    # why it is not completed: error | max_failure_rate | violation | SIGINT | SIGTERM |
+    # max_calls | max_cost
     reason: str | None
     error: str | None
     started_at: str
@@ -66,6 +67,8 @@ class Manifest(TypedDict):
     totals: Totals
     accounting_balanced: bool
     failure_rate: dict[str, Any]  # {"max": threshold, "exceeded": [per node over it]}
+    # rules of the recipe the written data breaks: [{node, message, fatal}]
+    violations: list[dict[str, Any]]
     models: dict[str, dict[str, int]]
     provider: dict[str, dict[str, Any]]
     nodes: dict[str, dict[str, Any]]  # per node: NodeStats plus the kind's notes

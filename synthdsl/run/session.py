@@ -10,12 +10,14 @@ on stderr, never the run's failure.
 The LLM client is ``options.client`` when given (tests, other executors), else a
 ``ProviderPool`` made here and closed at the end, with the run's batch state
 (``run/batch_state.py``, in ``<out>/.batches/``) for aliases in batch mode. Raises
-``RunError`` when the run cannot go on, or when a step failed more than
-``max_failure_rate`` of its records (``run/failure_rate.py``; the manifest then says
-``failed`` and why); a cancellation leaves the manifest ``interrupted`` and every
-finished call cached. With a budget (``max_calls``, ``max_cost``; ``run/budget.py``), no
-call starts past it: the calls in flight finish, the run stops, the manifest says
-``stopped`` and ``BudgetReached`` is raised.
+``RunError`` when the run cannot go on, when a step failed more than
+``max_failure_rate`` of its records (``run/failure_rate.py``), or when the written data
+breaks a rule a node reported as fatal (``Runtime.violation``: a mix outside a strict
+stage band or under ``min_real``; the manifest then says ``failed`` and why); a
+cancellation leaves the manifest ``interrupted`` and every finished call cached. With a
+budget (``max_calls``, ``max_cost``; ``run/budget.py``), no call starts past it: the
+calls in flight finish, the run stops, the manifest says ``stopped`` and
+``BudgetReached`` is raised.
 """
 
 from __future__ import annotations
@@ -123,6 +125,11 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
         elif await _within_budget(run_graph(rt, compiled.graph, consume), budget, rt, sink):
             status, reason = "stopped", budget.reason
             raise BudgetReached(budget, out_dir, sink.partial_path)
+        _warn_violations(rt)
+        fatal = [v["message"] for v in rt.violations if v["fatal"]]
+        if fatal:
+            reason = "violation"
+            raise RunError("\n  ".join(["the written data breaks the recipe's rules:", *fatal]))
         failures = check_failure_rate(rt.stats, rt.failure_examples, threshold)
         if failures.exceeded:
             reason = "max_failure_rate"
@@ -157,6 +164,13 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
         finally:
             cache.close()
     return RunResult(out_dir, sink.path, manifest, status, sink.written, rt.stats)
+
+
+def _warn_violations(rt: RunContext) -> None:
+    """Non-fatal violations (a mix outside a band under stage_policy: warn) on stderr."""
+    for v in rt.violations:
+        if not v["fatal"]:
+            sys.stderr.write(f"synthdsl: warning: {v['message']}\n")
 
 
 def _write_card(

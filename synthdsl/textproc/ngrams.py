@@ -18,8 +18,10 @@ An n-gram's hash is deterministic across processes (Python's ``hash`` is salted,
 is not used): each distinct word is hashed once with 64-bit BLAKE2b, and the hash of
 ``n`` consecutive words is a polynomial in their word hashes modulo 2**64, computed for
 all windows of a batch at once in numpy, then mixed (a murmur-style finaliser). Lookups
-are ``searchsorted`` on the sorted array: 8 bytes per distinct reference n-gram plus 4
-for its first item.
+go through a bitmap of the hashes' top bits first (``_BitFilter``, built on the first
+match: ~4 bytes per distinct n-gram), and only hashes it cannot rule out are
+``searchsorted`` in the sorted array: 8 bytes per distinct reference n-gram plus 4 for
+its first item.
 """
 
 from __future__ import annotations
@@ -100,17 +102,17 @@ class _WordHashes:
         self.known: dict[str, int] = {}
 
     def of(self, tokens: Sequence[str]) -> list[int]:
+        """The hash of each token (loops in C: a set difference finds the new words)."""
         known = self.known
-        out = []
-        for tok in tokens:
-            h = known.get(tok)
-            if h is None:
-                if len(known) >= _WORD_CACHE_MAX:
-                    known.clear()
-                h = int.from_bytes(hashlib.blake2b(tok.encode("utf-8"), digest_size=8).digest())
-                known[tok] = h
-            out.append(h)
-        return out
+        new = set(tokens).difference(known)
+        if new:
+            if len(known) + len(new) > _WORD_CACHE_MAX:
+                known.clear()
+                new = set(tokens)
+            for tok in new:
+                digest = hashlib.blake2b(tok.encode("utf-8"), digest_size=8).digest()
+                known[tok] = int.from_bytes(digest)
+        return list(map(known.__getitem__, tokens))
 
 
 def _window_hashes(word_hashes: U64, starts: Sequence[int], n: int) -> tuple[U64, list[int]]:
@@ -159,11 +161,8 @@ class _Hasher:
     def batch(self, texts: Sequence[str]) -> tuple[list[list[str]], U64, list[int]]:
         """Per text its words; all n-gram hashes; where each text's hashes begin."""
         tokens = [self.split(t) for t in texts]
-        starts = [0]
-        flat: list[int] = []
-        for toks in tokens:
-            flat += self.word_hashes.of(toks)
-            starts.append(len(flat))
+        starts = [0, *itertools.accumulate(map(len, tokens))]
+        flat = self.word_hashes.of(list(itertools.chain.from_iterable(tokens)))
         hashes, offsets = _window_hashes(np.array(flat, dtype=np.uint64), starts, self.n)
         return tokens, hashes, offsets
 
@@ -174,6 +173,44 @@ def _lookup(sorted_hashes: U64, hashes: U64) -> tuple[npt.NDArray[np.intp], npt.
         return np.zeros(len(hashes), dtype=np.intp), np.zeros(len(hashes), dtype=bool)
     pos = np.minimum(np.searchsorted(sorted_hashes, hashes), len(sorted_hashes) - 1)
     return pos, sorted_hashes[pos] == hashes
+
+
+class _BitFilter:
+    """A bitmap over the top bits of a sorted hash array (about 32 bits per hash): a
+    clear bit proves a hash absent, so only the few set ones are binary-searched. Most
+    n-grams of a checked text are not in a reference, and one bitmap read is far
+    cheaper than a binary search that misses the cache at every step."""
+
+    def __init__(self, sorted_hashes: U64) -> None:
+        bits = min(max(int(len(sorted_hashes) * 32).bit_length(), 10), 34)
+        self.shift = np.uint64(64 - bits)
+        slots = sorted_hashes >> self.shift
+        self.bitmap = np.zeros(1 << (bits - 3), dtype=np.uint8)
+        np.bitwise_or.at(
+            self.bitmap,
+            (slots >> np.uint64(3)).astype(np.intp),
+            np.left_shift(np.uint8(1), (slots & np.uint64(7)).astype(np.uint8)),
+        )
+
+    def maybe(self, hashes: U64) -> npt.NDArray[np.bool_]:
+        slots = hashes >> self.shift
+        byte = self.bitmap[(slots >> np.uint64(3)).astype(np.intp)]
+        return ((byte >> (slots & np.uint64(7)).astype(np.uint8)) & 1).astype(bool)
+
+
+def _lookup_filtered(
+    sorted_hashes: U64, bit_filter: _BitFilter, hashes: U64
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+    """``_lookup``, binary-searching only the hashes the filter cannot rule out."""
+    pos = np.zeros(len(hashes), dtype=np.intp)
+    found = np.zeros(len(hashes), dtype=bool)
+    if not len(sorted_hashes) or not len(hashes):
+        return pos, found
+    candidates = np.flatnonzero(bit_filter.maybe(hashes))
+    cpos, cfound = _lookup(sorted_hashes, hashes[candidates])
+    pos[candidates] = cpos
+    found[candidates] = cfound
+    return pos, found
 
 
 @dataclass(frozen=True)
@@ -219,6 +256,7 @@ class ReferenceSet:
         self.items = items
         self.labels = labels
         self._hasher = _Hasher.normalising(settings)
+        self._filter: _BitFilter | None = None  # built on the first match
 
     def __len__(self) -> int:
         return len(self.hashes)
@@ -270,7 +308,12 @@ class ReferenceSet:
         """
         flat = [t for texts in records for t in texts]
         tokens, hashes, offsets = self._hasher.batch(flat)
-        pos_c, found = _lookup(self.hashes, hashes)
+        if self._filter is None:
+            self._filter = _BitFilter(self.hashes)
+        pos_c, found = _lookup_filtered(self.hashes, self._filter, hashes)
+        # shared n-grams per text: a running count read at the texts' boundaries
+        running = np.concatenate(([0], np.cumsum(found, dtype=np.int64)))
+        counts = (running[offsets[1:]] - running[offsets[:-1]]).tolist()
         out: list[Match] = []
         k = 0
         for texts in records:
@@ -278,12 +321,11 @@ class ReferenceSet:
             best = (0, -1, 0)  # run length, text index, first window
             for _ in texts:
                 a, b = offsets[k], offsets[k + 1]
-                hits = found[a:b]
                 total += b - a
-                count = int(hits.sum())
+                count = counts[k]
                 shared += count
                 if count:
-                    run, start = _longest_run(hits)
+                    run, start = _longest_run(found[a:b])
                     if run > best[0]:
                         best = (run, k, start)
                 k += 1

@@ -176,6 +176,7 @@ class FakeRuntime:
     concurrency: int = 3
     notes: dict[str, dict[str, Any]] = field(default_factory=dict)
     discards: list[tuple[str, Record, str]] = field(default_factory=list)
+    violations: list[tuple[str, str, bool]] = field(default_factory=list)
     requests: list[tuple[str, LLMRequest]] = field(default_factory=list)
     subgraph_calls: list[tuple[Graph, dict[str, list[Record]], int | None, str | None]] = field(
         default_factory=list
@@ -206,6 +207,9 @@ class FakeRuntime:
 
     def discard(self, node_id: str, record: Record, reason: str) -> None:
         self.discards.append((node_id, record, reason))
+
+    def violation(self, node_id: str, message: str, fatal: bool) -> None:
+        self.violations.append((node_id, message, fatal))
 
     def spec_for(self, alias: str | None, key: str, overrides: dict[str, Any]) -> ModelSpec:
         params = {**self.model_params, **overrides}

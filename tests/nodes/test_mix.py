@@ -312,3 +312,52 @@ async def test_a_real_short_part_cannot_be_refilled() -> None:
     synth = make_records(*({"s": i} for i in range(4)), node="synth")
     await mix(cfg, {"real": [], "synth": synth}, rt)
     assert rt.notes["m"]["mix"]["refill"]["outcome"] == "a short part cannot be refilled: real"
+
+
+async def test_runner_rounds_into_the_band_and_reports_what_it_cannot_hold() -> None:
+    strict = (
+        "{parts: [{from: real, ratio: 0.65}, {from: synth, ratio: 0.35}], "
+        "stage: pretraining, stage_policy: strict, min_real: 0.65"
+    )
+    cfg = config(strict + ", total: 5}")
+    cfg.parts[1].synthetic = True
+    real = make_records(*({"r": i} for i in range(6)), node="real")
+    synth = make_records(*({"s": i} for i in range(6)), node="synth")
+    rt = FakeRuntime()
+    out = await mix(cfg, {"real": real, "synth": synth}, rt)
+    note = rt.notes["m"]["mix"]
+    assert [p["taken"] for p in note["parts"]] == [4, 1] and out.balanced
+    assert (note["synthetic_share"], note["status"], note["real_status"]) == (0.2, "ok", "ok")
+    assert rt.violations == []
+    # One real row: no total holds the band; strict makes the breach fatal.
+    cfg = config(strict + "}")
+    cfg.parts[1].synthetic = True
+    rt = FakeRuntime()
+    out = await mix(cfg, {"real": real[:1], "synth": synth}, rt)
+    assert len(out.emitted) == 1 and out.balanced
+    assert rt.violations == [
+        (
+            "m",
+            "mix 'm' wrote 0 synthetic of 1 record (0.0%), outside the pretraining band "
+            "20%-35%; taken: real 1 of 1 (real), synth 0 of 6 (synthetic)",
+            True,
+        )
+    ]
+
+
+def test_check_graph_refuses_a_total_no_split_can_hold() -> None:
+    cfg = config(
+        "{parts: [{from: real, ratio: 0.65}, {from: synth, ratio: 0.35}], total: 2, "
+        "stage: pretraining}"
+    )
+    node, graph = graph_with(cfg)
+    report = FakeReport()
+    KIND.check_graph(node, graph, report)
+    (warning,) = report.warnings  # stage_policy: warn
+    assert warning.message == (
+        "mix 'm': no split of total 2 into whole records holds the pretraining band "
+        "20%-35% synthetic"
+    )
+    assert warning.span == cfg.total_span and warning.hint == (
+        "totals that can: 3, 4, 5; set stage_policy: strict to make this an error"
+    )

@@ -359,14 +359,21 @@ def test_mix_band_chart_and_alert(server: FakeOpenAIServer, project: Path) -> No
             "stage": "instruction_tuning",
             "band": [0.2, 0.4],
             "synthetic_share": 0.5,
+            "configured_share": 0.3,
             "status": "fail",
+            "min_real": 0.6,
+            "real_status": "fail",
         }
     )
     (run_dir / "manifest.json").write_text(json.dumps(m), "utf-8")
     html = build_report(run_dir)
-    assert "Mix train: synthetic share vs instruction_tuning band" in chart_titles(html)
+    assert "Mix train: written synthetic share vs instruction_tuning band" in chart_titles(html)
     assert "50% · fail" in html
-    assert "outside the instruction_tuning band 20.0%–40.0%" in html
+    assert "written synthetic share 50.0% is outside the instruction_tuning band 20.0%–40.0%" in (
+        html
+    )
+    assert "written real share 50.0% is under min_real 60.0%" in html
+    assert "configured synthetic share" in html and "30.0%" in html
 
 
 def test_sample_size_and_fields(server: FakeOpenAIServer, project: Path) -> None:

@@ -43,3 +43,21 @@ def test_adding_after_a_lookup_is_seen() -> None:
     assert index.longest_shared_span("two three") is None
     index.add("two three")
     assert index.longest_shared_span("one two three") == "one two three"
+
+
+def test_the_bit_filter_never_rules_out_a_present_hash() -> None:
+    import numpy as np  # numpy only for this test's arrays
+
+    from synthdsl.textproc.ngrams import _BitFilter, _lookup, _lookup_filtered
+
+    rng = np.random.default_rng(3)
+    ref = np.unique(rng.integers(0, 2**64 - 1, 50_000, dtype=np.uint64))
+    queries = np.concatenate([ref[::7], rng.integers(0, 2**64 - 1, 20_000, dtype=np.uint64)])
+    bit_filter = _BitFilter(ref)
+    assert bit_filter.maybe(ref).all()
+    pos, found = _lookup_filtered(ref, bit_filter, queries)
+    plain_pos, plain_found = _lookup(ref, queries)
+    assert (found == plain_found).all() and found.sum() == len(ref[::7])
+    assert (pos[found] == plain_pos[found]).all()
+    ruled_out = (~bit_filter.maybe(queries[len(ref[::7]) :])).mean()
+    assert ruled_out > 0.9  # the point of it: most absent hashes need no search

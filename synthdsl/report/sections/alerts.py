@@ -59,10 +59,19 @@ def alerts(data: RunData, div: Diversity) -> list[Alert]:
             out.append(
                 Alert(
                     "danger" if status_band == "fail" else "warn",
-                    f"<b>Mix <code>{esc(nid)}</code>:</b> synthetic share "
+                    f"<b>Mix <code>{esc(nid)}</code>:</b> written synthetic share "
                     f"{esc(mk.share(synthetic_share(note)))} is outside the "
                     f"{esc(note.get('stage', 'stage'))} band "
                     f"{esc(mk.band_text(note.get('band')))} ({esc(status_band)}).",
+                )
+            )
+        if note.get("real_status") == "fail":
+            out.append(
+                Alert(
+                    "danger",
+                    f"<b>Mix <code>{esc(nid)}</code>:</b> written real share "
+                    f"{esc(mk.share(1.0 - synthetic_share(note)))} is under min_real "
+                    f"{esc(mk.share(mk.as_float(note.get('min_real'))))}.",
                 )
             )
     if m.get("accounting_balanced") is False:

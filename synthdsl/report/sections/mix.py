@@ -1,7 +1,8 @@
 """Mix composition: what each mix took from its parts, against ratios and bands.
 
 Input: a ``RunData`` (the ``mix`` note of every mix node in the manifest: parts with
-ratio, available and taken, totals, ``limited_by``, and the stage band). Output:
+ratio, available and taken, totals, ``limited_by``, the written and configured
+synthetic shares, the stage band and ``min_real``). Output:
 ``mix(data)`` → the ``<section id="mix">`` HTML: per mix, its facts as cards, the
 composition, taken-of-available and band charts and a table of its parts;
 ``synthetic_share(note)`` → the share of synthetic records in a mix. Errors: none.
@@ -26,8 +27,9 @@ NOT_TAKEN = "#e3e7ee"
 HEAD = ["part", "kind", "target ratio", "available", "taken", "share"]
 LEAD = (
     "Ratios hold on the records that reach the mix; when a part is short the total "
-    "shrinks and <b>limited by</b> names that part. Records not taken are drops "
-    "(<i>over quota</i>)."
+    "shrinks and <b>limited by</b> names that part. Rows are rounded to hold the stage "
+    "band and <code>min_real</code> when some split can; the shares shown are those "
+    "written. Records not taken are drops (<i>over quota</i>)."
 )
 
 
@@ -50,12 +52,19 @@ def _mix_block(nid: str, note: Mapping[str, Any]) -> str:
         ("requested total", mk.cell(note.get("requested_total"))),
         ("achieved total", mk.cell(note.get("achieved_total"))),
         ("limited by", mk.cell(note.get("limited_by"))),
-        ("synthetic share", esc(mk.share(synthetic_share(note)))),
+        ("written synthetic share", esc(mk.share(synthetic_share(note)))),
     ]
+    configured = opt_float(note.get("configured_share"))
+    if configured is not None:
+        facts.append(("configured synthetic share", esc(mk.share(configured))))
     if note.get("stage") is not None:
         facts.append(("stage", mk.cell(note.get("stage"))))
     if isinstance(note.get("band"), list):
         facts.append(("band", esc(mk.band_text(note.get("band")))))
+    floor = opt_float(note.get("min_real"))
+    if floor is not None:
+        real = esc(mk.share(1.0 - synthetic_share(note)))
+        facts.append(("written real share", f"{real} (min_real {esc(mk.share(floor))})"))
     rows, bars, comp = [], [], []
     for i, p in enumerate(parts):
         color = mk.palette(mk.PART_COLORS, i)
@@ -104,7 +113,7 @@ def _mix_block(nid: str, note: Mapping[str, Any]) -> str:
         status = str(note.get("status", "ok"))
         body += mk.figure(
             band_chart(
-                f"Mix {nid}: synthetic share vs {note.get('stage', 'stage')} band",
+                f"Mix {nid}: written synthetic share vs {note.get('stage', 'stage')} band",
                 synthetic_share(note),
                 (mk.as_float(band[0]), mk.as_float(band[1])),
                 status,
