@@ -15,8 +15,10 @@ For each spec the pool resolves an ``Endpoint`` and a backend:
 - ``local/...`` starts the embedded llama.cpp server once and calls it like a remote
   OpenAI-compatible endpoint (see ``local_model``).
 
-One ``ModelLimiter`` per (model string, api_base) is shared by every caller (the first
-spec seen sets its limits and adapts its concurrency to 429s, see ``limits``).
+One limiter per (model string, api_base) is shared by every caller (the first spec seen
+sets its limits and adapts its concurrency to 429s, see ``limits``): a ``ModelLimiter``
+in this process, or what the ``limiters`` factory gives (a limiter service several
+processes share).
 
 An attempt far slower than the model's recent ones (several times their 95th
 percentile) gets a twin and the first answer wins (``hedge``), so a hung connection
@@ -35,13 +37,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from synthdsl.errors import LLMError, RunError
 from synthdsl.llm.hedge import LatencyWindow, race
 from synthdsl.llm.http_backend import HTTPBackend
-from synthdsl.llm.limits import ModelLimiter, estimate_tokens
+from synthdsl.llm.limits import Limiter, ModelLimiter, estimate_tokens
 from synthdsl.llm.litellm_backend import LiteLLMBackend
 from synthdsl.llm.local_model import ensure_local_server, repeatable, stop_local_servers
 from synthdsl.llm.pricing import price_per_token
@@ -150,12 +153,19 @@ class ProviderPool:
     """
 
     def __init__(
-        self, *, retry_base: float = 0.5, retry_cap: float = 30.0, hedge: bool = True
+        self,
+        *,
+        retry_base: float = 0.5,
+        retry_cap: float = 30.0,
+        hedge: bool = True,
+        limiters: Callable[[ModelSpec], Limiter] | None = None,
     ) -> None:
         self._policy = RetryPolicy(base=retry_base, cap=retry_cap)
+        # Where a model's limits come from (None: a ModelLimiter in this process).
+        self._make_limiter = limiters
         self._endpoints: dict[tuple[str, str | None, str | None, str, bool], Endpoint] = {}
         self._endpoint_locks: dict[str, asyncio.Lock] = {}
-        self._limiters: dict[tuple[str, str | None], ModelLimiter] = {}
+        self._limiters: dict[tuple[str, str | None], Limiter] = {}
         self._http: dict[tuple[str, str | None], HTTPBackend] = {}
         self._litellm: LiteLLMBackend | None = None
         self._stats: dict[str, _ModelStats] = {}
@@ -224,12 +234,15 @@ class ProviderPool:
         self._endpoints[key] = endpoint
         return endpoint
 
-    def limiter_for(self, spec: ModelSpec) -> ModelLimiter:
+    def limiter_for(self, spec: ModelSpec) -> Limiter:
         """The limiter shared by every caller of (model, api_base)."""
         key = (spec.model, spec.api_base)
         limiter = self._limiters.get(key)
         if limiter is None:
-            limiter = ModelLimiter(spec.concurrency, spec.rpm, spec.tpm)
+            if self._make_limiter is not None:
+                limiter = self._make_limiter(spec)
+            else:
+                limiter = ModelLimiter(spec.concurrency, spec.rpm, spec.tpm)
             self._limiters[key] = limiter
         return limiter
 

@@ -2,8 +2,8 @@
 
 ``RunOptions``: output folder, row limit, concurrency, cache, retry timing, report,
 failure-rate threshold, budget (calls, cost), progress callback, the LLM client (None:
-the run makes and closes a provider pool) and the dataset card's builder
-(``CardBuilder``; None: no card).
+the run makes and closes a provider pool), the dataset card's builder
+(``CardBuilder``; None: no card) and the executor (``ClusterOptions``: Ray; None: local).
 ``RunResult``: the output folder, dataset path, manifest (``Manifest``, the shape of
 ``manifest.json``), status, record count and per-node stats.
 ``default_cache_path()``: ``$SYNTHDSL_CACHE`` or ``.synthdsl/cache.sqlite``. Plain
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CardBuilder",
+    "ClusterOptions",
     "Manifest",
     "RunOptions",
     "RunResult",
@@ -81,6 +82,17 @@ class Manifest(TypedDict):
 CardBuilder = Callable[[Path, Manifest, dict[str, Any]], str]
 
 
+@dataclass(frozen=True)
+class ClusterOptions:
+    """Run on Ray (``run/cluster/``): ``address`` of a running cluster (None: start one
+    on this machine; "auto": the one this machine belongs to; ``ray://HOST:PORT``),
+    ``workers`` (None: one per CPU of the cluster) and the records sent per batch."""
+
+    address: str | None = None
+    workers: int | None = None
+    batch: int = 32
+
+
 @dataclass
 class RunOptions:
     out_dir: str | None = None
@@ -115,6 +127,9 @@ class RunOptions:
     stop_reason: Callable[[], str] = lambda: "SIGINT"
     # Writes the dataset card of a completed run (None: no card, whatever the recipe says).
     card: CardBuilder | None = None
+    # Run the record-at-a-time model and sandbox steps on a Ray cluster (None: in this
+    # process, the local executor).
+    cluster: ClusterOptions | None = None
 
 
 @dataclass
