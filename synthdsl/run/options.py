@@ -22,6 +22,8 @@ from synthdsl.llm.types import LLMClient
 from synthdsl.nodes.accounting import NodeStats
 
 if TYPE_CHECKING:
+    from typing import NotRequired  # Python 3.11; annotations are not evaluated at run time
+
     from synthdsl.run.context import RunContext
     from synthdsl.run.trace import RecordEvent
 
@@ -73,6 +75,8 @@ class Manifest(TypedDict):
     generated_fields: dict[str, str]  # output field a model wrote -> the node that wrote it
     plugins: list[dict[str, str]]  # used by the recipe: group, name, package, version
     card: str | None  # the dataset card's file name beside the data; None: not written
+    # --executor ray: workers, batches, the nodes run on them, the workers' CPU seconds
+    cluster: NotRequired[dict[str, Any]]
 
 
 # The dataset card of a completed run, as text: from the attempt folder (the dataset and

@@ -173,6 +173,8 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
         calls.close()
         outcome = Outcome(status, error, started, time.monotonic() - t0, reason, failures.to_json())
         manifest = build_manifest(compiled, plan, rt, outcome, sink, cache_path, options)
+        if cluster is not None:
+            manifest["cluster"] = cluster.summary()
         if status == "completed":
             manifest["card"] = _write_card(options, work, out_dir, compiled, plan, manifest)
         attempt.publish(out_dir, work, manifest)

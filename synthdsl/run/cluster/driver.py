@@ -194,17 +194,30 @@ class Cluster:
         self.dispatch = _Dispatch(self.pool, len(workers))
         self.owned = owned
         self.provider_stats: dict[str, dict[str, Any]] = {}
+        self.worker_cpu_s = 0.0  # of the workers' last lives (a dead one's is lost)
+
+    def summary(self) -> dict[str, Any]:
+        """For the manifest: workers, batches sent, the nodes that ran on the workers and
+        the CPU seconds the workers used."""
+        return {
+            "workers": len(self.workers),
+            "batches": self.pool.batches_sent,
+            "remote_nodes": list(self.dispatch.remote),
+            "worker_cpu_s": round(self.worker_cpu_s, 3),
+        }
 
     async def close(self) -> None:
         """Stop the workers (their provider statistics are kept) and the service; shut
         Ray down when this run started it."""
         self.pool.cancel()
         try:
-            for stats in await asyncio.gather(
+            for got in await asyncio.gather(
                 *(w.close.remote() for w in self.workers), return_exceptions=True
             ):
-                if isinstance(stats, dict):
+                if isinstance(got, tuple):
+                    stats, cpu = got
                     self.provider_stats = add_provider_stats(self.provider_stats, stats)
+                    self.worker_cpu_s += cpu
         finally:
             for actor in [*self.workers, self.limiter]:
                 self.ray.kill(actor, no_restart=True)
@@ -268,4 +281,12 @@ def start_cluster(options: ClusterOptions, setup: WorkerSetup) -> Cluster:
         runtime_env=env,
     )
     workers = [actor.remote(packed, service, f"worker-{i}") for i in range(n)]
+    try:  # wait for them: start-up is not the run's time, and a setup error shows here
+        ray.get([w.pid.remote() for w in workers])
+    except Exception as exc:
+        for a in [*workers, limiter]:
+            ray.kill(a, no_restart=True)
+        if owned:
+            ray.shutdown()
+        raise ClusterError(f"the Ray workers could not start: {exc}") from None
     return Cluster(ray, workers, limiter, options, owned)

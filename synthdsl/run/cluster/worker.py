@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -133,10 +134,11 @@ class MapWorker:
             stop,
         )
 
-    async def close(self) -> dict[str, dict[str, Any]]:
-        """Commit the cache, close the clients; the provider statistics of this life."""
+    async def close(self) -> tuple[dict[str, dict[str, Any]], float]:
+        """Commit the cache, close the clients; the provider statistics of this life and
+        the CPU seconds this process used."""
         stats = self.client.stats()
         await self.client.aclose()
         if not self.cache.closed:
             self.cache.commit()
-        return stats
+        return stats, time.process_time()

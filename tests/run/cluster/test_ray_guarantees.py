@@ -78,7 +78,7 @@ def test_secret_reaches_workers_only_through_the_environment(
         batch = Batch("ask", None, "", [Record("r1", {"topic": "x"})])
         from ray import cloudpickle  # what Ray pickles a batch with
 
-        assert SECRET.encode() not in cloudpickle.dumps(batch)
+        assert SECRET.encode() not in cloudpickle.dumps(batch)  # type: ignore[no-untyped-call]
         # the environment is the way: the worker's calls carry the key (401 otherwise)
         assert worker_env(compiled)["RAY_TEST_KEY"] == SECRET
         assert _run(recipe, project / "out", "--executor", "ray", "--workers", "2") == 0
