@@ -22,10 +22,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from synthdsl.api import ClusterOptions, CompileOptions
+from synthdsl.api import CompileOptions
 from synthdsl.cli.exits import UsageError
 from synthdsl.errors import RecipeError
+
+if TYPE_CHECKING:
+    from synthdsl.run.options import ClusterOptions
 
 __all__ = [
     "add_executor_options",
@@ -164,6 +168,8 @@ def executor_options(args: argparse.Namespace) -> ClusterOptions | None:
                 f"{flag} is not supported with --executor ray yet: the budget is counted "
                 "in one process (run it with the local executor)"
             )
+    from synthdsl.run.options import ClusterOptions  # the runtime's types: only for a run
+
     return ClusterOptions(address=args.address, workers=args.workers)
 
 
