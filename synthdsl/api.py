@@ -25,13 +25,14 @@ from synthdsl.ir import CompiledRecipe
 
 if TYPE_CHECKING:
     from synthdsl.plan import Plan, build_plan
-    from synthdsl.run.options import RunOptions, RunResult, default_cache_path
+    from synthdsl.run.options import ClusterOptions, RunOptions, RunResult, default_cache_path
 
 # Loaded on first use (PEP 562), so that ``validate`` loads neither the planner nor the
 # runtime's types: name -> module.
 _LAZY = {
     "Plan": "synthdsl.plan",
     "build_plan": "synthdsl.plan",
+    "ClusterOptions": "synthdsl.run.options",
     "RunOptions": "synthdsl.run.options",
     "RunResult": "synthdsl.run.options",
     "default_cache_path": "synthdsl.run.options",
@@ -48,6 +49,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "ClusterOptions",
     "CompileOptions",
     "RunOptions",
     "RunResult",

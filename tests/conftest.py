@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import write_pack
@@ -21,6 +22,19 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 def fake_server() -> Iterator[FakeOpenAIServer]:
     with FakeOpenAIServer() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def ray_instance() -> Iterator[Any]:
+    """One local Ray (``ray.init(num_cpus=2)``) for every Ray executor test of the
+    session: starting Ray takes seconds. The executor finds it running and leaves it."""
+    import logging  # the level Ray logs at, set below
+
+    import ray  # only the Ray executor's tests start Ray
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+    yield ray
+    ray.shutdown()
 
 
 @pytest.fixture

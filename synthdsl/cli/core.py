@@ -6,7 +6,8 @@
   ``json`` or ``dot``).
 - ``run``: runs the recipe (``synthdsl.cli.running.run_compiled``) and prints the
   summary; on Ctrl-C, the command line that resumes it. ``--dry-run [-n N]`` prints
-  the plan and the first prompts instead, calling nothing (``synthdsl.cli.dry_run``).
+  the plan and the first prompts instead, calling nothing (``synthdsl.cli.dry_run``);
+  ``--executor ray [--address A] [--workers N]`` runs it on Ray (``docs/scale.md``).
 
 Takes the parsed arguments (``add_parser`` registers the three commands); gives
 output on stdout and exit code 0. Raises ``RecipeError`` (exit 2), ``RunError``
@@ -22,6 +23,7 @@ from synthdsl import api
 from synthdsl.cli.exits import EXIT_OK
 from synthdsl.cli.helptext import examples
 from synthdsl.cli.options import (
+    add_executor_options,
     add_override_options,
     add_run_options,
     compile_options,
@@ -91,6 +93,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     _add_recipe_options(r)
     add_run_options(r)
+    add_executor_options(r)
     r.add_argument(
         "--dry-run",
         action="store_true",

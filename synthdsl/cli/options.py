@@ -7,11 +7,14 @@
 - ``add_run_options``: ``--out --limit --concurrency --fresh --cache
   --max-failure-rate --no-hedge --max-calls --max-cost --quiet --no-report``, read by
   ``synthdsl.cli.running.run_compiled``.
+- ``add_executor_options``: ``--executor local|ray --address --workers`` (``run``
+  only); ``executor_options`` turns them into ``ClusterOptions`` (None: local).
 - ``positive`` / ``non_negative``: argparse types for counts; ``share``: 0 to 1;
   ``usd``: an amount of dollars above 0.
 
 Takes argparse parsers and parsed arguments; gives registered options and
-``CompileOptions``. Raises ``RecipeError`` (exit 2) for a malformed ``--model``;
+``CompileOptions``. Raises ``RecipeError`` (exit 2) for a malformed ``--model``,
+``UsageError`` (exit 2) for Ray flags without ``--executor ray`` or with a budget;
 the argparse types raise ``ArgumentTypeError`` (a usage error, exit 2).
 """
 
@@ -19,14 +22,21 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from synthdsl.api import CompileOptions
+from synthdsl.cli.exits import UsageError
 from synthdsl.errors import RecipeError
 
+if TYPE_CHECKING:
+    from synthdsl.run.options import ClusterOptions
+
 __all__ = [
+    "add_executor_options",
     "add_override_options",
     "add_run_options",
     "compile_options",
+    "executor_options",
     "non_negative",
     "positive",
     "share",
@@ -124,6 +134,49 @@ def add_run_options(
     if folder:
         p.add_argument("--quiet", action="store_true", help="no progress display")
         p.add_argument("--no-report", action="store_true", help="do not write report.html")
+
+
+def add_executor_options(p: argparse.ArgumentParser) -> None:
+    """``--executor local|ray``, ``--address`` and ``--workers`` (``executor_options``
+    checks them together)."""
+    p.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default="local",
+        help="where the steps run: this process (default), or a Ray cluster (model "
+        "and verify steps on its workers; pip install 'synthdsl[ray]')",
+    )
+    p.add_argument(
+        "--address",
+        metavar="ADDR",
+        help="with --executor ray: the cluster (auto, or ray://HOST:PORT; default: start "
+        "Ray on this machine)",
+    )
+    p.add_argument(
+        "--workers",
+        type=positive,
+        metavar="N",
+        help="with --executor ray: worker processes (default: one per CPU of the cluster)",
+    )
+
+
+def executor_options(args: argparse.Namespace) -> ClusterOptions | None:
+    """The Ray executor's options (None: the local executor); raises ``UsageError``
+    for Ray flags without ``--executor ray`` and for a budget with it."""
+    if getattr(args, "executor", "local") != "ray":
+        for flag in ("address", "workers"):
+            if getattr(args, flag, None) is not None:
+                raise UsageError(f"--{flag} needs --executor ray")
+        return None
+    for flag, value in (("--max-calls", args.max_calls), ("--max-cost", args.max_cost)):
+        if value is not None:
+            raise UsageError(
+                f"{flag} is not supported with --executor ray yet: the budget is counted "
+                "in one process (run it with the local executor)"
+            )
+    from synthdsl.run.options import ClusterOptions  # the runtime's types: only for a run
+
+    return ClusterOptions(address=args.address, workers=args.workers)
 
 
 def compile_options(

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from synthdsl import api
 from synthdsl.cli.exits import EXIT_BUDGET, EXIT_TERMINATED, Interrupted, UsageError
+from synthdsl.cli.options import executor_options
 from synthdsl.errors import render_diagnostics
 from synthdsl.run.progress import PlanBounds, make_progress
 from synthdsl.textproc.plural import plural
@@ -69,6 +70,18 @@ def run_compiled(
     from synthdsl.run.budget import BudgetReached  # the runtime, too: only when a run starts
 
     _check_budget(compiled, args)
+    cluster = executor_options(args)
+    if cluster is not None:
+        batched = sorted(
+            alias
+            for alias, decl in compiled.models.items()
+            if any(dict(e.batch).get("batch") is True for e in decl.entries)
+        )
+        if batched:
+            raise UsageError(
+                f"batch mode ({', '.join(batched)}) is not supported with --executor ray yet: "
+                "batches are collected by one process (run it with the local executor)"
+            )
     plan = api.build_plan(compiled)
     # the plan's call bound does not know --limit: no ETA against it then
     bounds = PlanBounds(
@@ -91,6 +104,7 @@ def run_compiled(
         max_cost=getattr(args, "max_cost", None),
         stop_reason=lambda: "SIGTERM" if terminated else "SIGINT",
         on_record=on_record,
+        cluster=cluster,
     )
 
     async def execute() -> api.RunResult:

@@ -113,6 +113,11 @@ class _Cache:
         self.ast: nodes.Template | None = None
         self.compiled: jinja2.Template | None = None
 
+    def __reduce__(self) -> tuple[type[_Cache], tuple[()]]:
+        # a template sent to another process (a Ray worker) is parsed again there: the
+        # compiled form holds its Jinja environment, which does not pickle
+        return (_Cache, ())
+
 
 @dataclass(frozen=True)
 class Template:

@@ -19,8 +19,10 @@ A spec in batch mode (``batch: true``, OpenAI-compatible on the HTTP path) skips
 limiter and hedging: each attempt is a line of a batch (``batch``), priced at the batch
 price, retried by the same policy in a later batch (or online, ``batch_fallback``).
 
-One ``ModelLimiter`` per (model string, api_base) is shared by every caller (the first
-spec seen sets its limits and adapts its concurrency to 429s, see ``limits``).
+One limiter per (model string, api_base) is shared by every caller (the first spec seen
+sets its limits and adapts its concurrency to 429s, see ``limits``): a ``ModelLimiter``
+in this process, or what the ``limiters`` factory gives (a limiter service several
+processes share).
 
 An attempt far slower than the model's recent ones (several times their 95th
 percentile) gets a twin and the first answer wins (``hedge``), so a hung connection
@@ -48,7 +50,7 @@ from synthdsl.errors import LLMError, RunError
 from synthdsl.llm.batch import BatchQueue
 from synthdsl.llm.batch_support import BatchLedger, batch_settings
 from synthdsl.llm.hedge import LatencyWindow, race
-from synthdsl.llm.limits import ModelLimiter, estimate_tokens
+from synthdsl.llm.limits import Limiter, ModelLimiter, estimate_tokens
 from synthdsl.llm.local_model import ensure_local_server, repeatable, stop_local_servers
 from synthdsl.llm.pricing import batch_price_per_token, price_per_token
 from synthdsl.llm.retry import RetryPolicy
@@ -173,11 +175,14 @@ class ProviderPool:
         hedge: bool = True,
         batch_keys: Callable[[LLMRequest], str] | None = None,
         batch_ledger: BatchLedger | None = None,
+        limiters: Callable[[ModelSpec], Limiter] | None = None,
     ) -> None:
         self._policy = RetryPolicy(base=retry_base, cap=retry_cap)
+        # Where a model's limits come from (None: a ModelLimiter in this process).
+        self._make_limiter = limiters
         self._endpoints: dict[tuple[str, str | None, str | None, str, bool], Endpoint] = {}
         self._endpoint_locks: dict[str, asyncio.Lock] = {}
-        self._limiters: dict[tuple[str, str | None], ModelLimiter] = {}
+        self._limiters: dict[tuple[str, str | None], Limiter] = {}
         self._http: dict[tuple[str, str | None], HTTPBackend] = {}
         self._litellm: LiteLLMBackend | None = None
         self._stats: dict[str, _ModelStats] = {}
@@ -250,12 +255,15 @@ class ProviderPool:
         self._endpoints[key] = endpoint
         return endpoint
 
-    def limiter_for(self, spec: ModelSpec) -> ModelLimiter:
+    def limiter_for(self, spec: ModelSpec) -> Limiter:
         """The limiter shared by every caller of (model, api_base)."""
         key = (spec.model, spec.api_base)
         limiter = self._limiters.get(key)
         if limiter is None:
-            limiter = ModelLimiter(spec.concurrency, spec.rpm, spec.tpm)
+            if self._make_limiter is not None:
+                limiter = self._make_limiter(spec)
+            else:
+                limiter = ModelLimiter(spec.concurrency, spec.rpm, spec.tpm)
             self._limiters[key] = limiter
         return limiter
 

@@ -23,6 +23,10 @@ bucket is full and leaves it in debt, so an oversized call waits instead of hang
 
 One ``ModelLimiter`` exists per (model string, api_base) and is shared by every node
 calling that model; ``ProviderPool`` owns them. A limiter belongs to one event loop.
+``Limiter`` is what ``ProviderPool`` needs of one: ``ModelLimiter`` is the local
+implementation; another process may serve the same limits to several processes (the
+Ray executor's limiter service, ``run/cluster/limiter.py``), so a limit holds across
+all of them.
 """
 
 from __future__ import annotations
@@ -30,10 +34,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from contextlib import AbstractAsyncContextManager
 from types import TracebackType
+from typing import Protocol
 
 __all__ = [
     "SUSTAINED_SHARE",
+    "HeldPermit",
+    "Limiter",
     "ModelLimiter",
     "Permit",
     "TokenBucket",
@@ -158,6 +166,30 @@ class Permit:
             self._limiter._leave()
 
 
+class HeldPermit(Protocol):
+    """What a caller holds while its call runs (``Permit`` is one)."""
+
+    @property
+    def waited(self) -> float: ...
+
+    @property
+    def epoch(self) -> int:
+        """The limiter's count of concurrency decreases when the call started."""
+        ...
+
+    def settle(self, actual_tokens: int) -> None: ...
+
+
+class Limiter(Protocol):
+    """The limits of one model, as ``ProviderPool`` uses them (``ModelLimiter`` is one)."""
+
+    def slot(self, estimated_tokens: int = 0) -> AbstractAsyncContextManager[HeldPermit]: ...
+
+    def answered(self, grow: bool = True) -> None: ...
+
+    def rate_limited(self, retry_after: float | None, permit: HeldPermit | None = None) -> None: ...
+
+
 class ModelLimiter:
     """Concurrency (adaptive under 429s), rpm and tpm limits and a shared cool-down for
     one model.
@@ -212,7 +244,7 @@ class ModelLimiter:
             self.current = min(float(self.concurrency), self.current + 1.0 / self.current)
             self._wake()
 
-    def rate_limited(self, retry_after: float | None, permit: Permit | None = None) -> None:
+    def rate_limited(self, retry_after: float | None, permit: HeldPermit | None = None) -> None:
         """An attempt (``permit``) got a 429: when 429s are frequent, halve the
         concurrency and hold every caller for ``retry_after`` (see the module docstring)."""
         self._recent.append(True)

@@ -381,6 +381,11 @@ class NodeKind(Generic[C]):
     # Every step of the kind handles one record at a time: it may carry ``when:`` and be
     # a case of a ``switch:`` (the default ``supports_when``; the schema of switch cases).
     record_at_a_time: ClassVar[bool] = False
+    # Its map runner's work per record is heavy (a model call, a sandboxed run) and
+    # depends on that record alone: an executor may run it in another process (the
+    # Ray executor's workers) and hand the outcome back. Light kinds stay where the
+    # records are: shipping a record costs more than a filter or a set.
+    ship_records: ClassVar[bool] = False
 
     # -- compile ------------------------------------------------------------------------
 

@@ -192,6 +192,7 @@ def _plugin_schema(ref: str, ctx: CheckContext) -> dict[str, Any] | bool:
 
 class GenerateKind(NodeKind[GenerateConfig]):
     name = "generate"
+    ship_records = True
 
     def supports_when(self, config: GenerateConfig) -> bool:
         return True

@@ -128,6 +128,7 @@ class _Runner:
 
 class JudgeKind(NodeKind[JudgeConfig]):
     name = "judge"
+    ship_records = True
 
     def supports_when(self, config: JudgeConfig) -> bool:
         return True

@@ -385,6 +385,7 @@ def _pytest_autoload_flag() -> list[str]:
 
 class VerifyKind(NodeKind[VerifyConfig]):
     name = "verify"
+    ship_records = True
 
     def configure(self, raw: Any, ctx: CheckContext) -> VerifyConfig:
         raw = raw or {}

@@ -2,7 +2,9 @@
 
 Input: every answer ``RunContext.complete`` gives a node (a call made, a cache hit, an
 identical call's answer shared, or a call that failed for good). Output: ``CallLog``
-appends one JSON line per answer to ``calls.jsonl`` in the run's attempt folder, which
+appends one JSON line per answer (``call_row``) to ``calls.jsonl`` in the run's attempt
+folder (a worker of the Ray executor keeps its lines in a ``CallBuffer`` and sends them
+to the driver, which writes them), which
 ``run/attempt.py`` publishes with the other run files; ``read_calls(run_dir)`` reads the
 lines back as ``LoggedCall`` for ``synthdsl show``.
 
@@ -32,9 +34,37 @@ from synthdsl.errors import RunError
 from synthdsl.io.json_text import SinkError, json_line
 from synthdsl.llm.types import LLMRequest
 
-__all__ = ["CALLS_FILE", "CallLog", "LoggedCall", "read_calls"]
+__all__ = ["CALLS_FILE", "CallBuffer", "CallLog", "LoggedCall", "call_row", "read_calls"]
 
 CALLS_FILE = "calls.jsonl"
+
+
+def call_row(
+    node: str,
+    record: str,
+    request: LLMRequest,
+    reply: str | None,
+    cached: bool,
+    round_: int | None,
+    error: str | None,
+) -> dict[str, Any]:
+    """One line of ``calls.jsonl``, as plain data."""
+    row: dict[str, Any] = {
+        "node": node,
+        "record": record,
+        "sample": request.sample_index,
+        "turn": sum(1 for m in request.messages if m.get("role") == "assistant"),
+        "alias": request.spec.alias,
+        "model": request.spec.model,
+        "messages": [{"role": m["role"], "content": m["content"]} for m in request.messages],
+        "reply": reply,
+        "cached": cached,
+    }
+    if round_ is not None:
+        row["round"] = round_
+    if error is not None:
+        row["error"] = error
+    return row
 
 
 class CallLog:
@@ -58,23 +88,12 @@ class CallLog:
         round_: int | None = None,
         error: str | None = None,
     ) -> None:
+        self.write_row(call_row(node, record, request, reply, cached, round_, error))
+
+    def write_row(self, row: dict[str, Any]) -> None:
+        """A line made by ``call_row`` (here, or in another process: ``CallBuffer``)."""
         if self._fh is None:
             return  # the run is over: a call still settling is not part of it
-        row: dict[str, Any] = {
-            "node": node,
-            "record": record,
-            "sample": request.sample_index,
-            "turn": sum(1 for m in request.messages if m.get("role") == "assistant"),
-            "alias": request.spec.alias,
-            "model": request.spec.model,
-            "messages": [{"role": m["role"], "content": m["content"]} for m in request.messages],
-            "reply": reply,
-            "cached": cached,
-        }
-        if round_ is not None:
-            row["round"] = round_
-        if error is not None:
-            row["error"] = error
         try:
             self._fh.write(json_line(row))
         except OSError as exc:
@@ -84,6 +103,23 @@ class CallLog:
         if self._fh is not None:
             fh, self._fh = self._fh, None
             fh.close()
+
+
+class CallBuffer(CallLog):
+    """The lines of calls made in a worker process, kept until the driver takes them
+    (``take``) and writes them into the run's ``CallLog``."""
+
+    def __init__(self) -> None:
+        self.path = Path(CALLS_FILE)
+        self._fh = None
+        self._rows: list[dict[str, Any]] = []
+
+    def write_row(self, row: dict[str, Any]) -> None:
+        self._rows.append(row)
+
+    def take(self) -> list[dict[str, Any]]:
+        rows, self._rows = self._rows, []
+        return rows
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from synthdsl.errors import RunError
 from synthdsl.ir import Case, Graph, Node
@@ -38,6 +38,7 @@ __all__ = [
     "REORDER_MEMORY",
     "REORDER_WINDOW",
     "ExecContext",
+    "MapDispatch",
     "collect_subgraph",
     "run_graph",
 ]
@@ -343,6 +344,8 @@ async def run_graph(
         try:
             kind = node_kind(node.kind)
             mapper = kind.map_runner(node, rt)
+            if mapper is not None and rt.dispatch is not None:
+                mapper = rt.dispatch.runner(node, mapper, rt) or mapper
             if mapper is not None:
                 await _run_map(mapper, concat_streams([_iterate(q) for q in inbound[node.id]]), rep)
                 finish = getattr(mapper, "finish", None)  # a ``Finishing`` runner
@@ -383,9 +386,21 @@ async def collect_subgraph(rt: ExecContext, graph: Graph) -> list[Record]:
     return out
 
 
+class MapDispatch(Protocol):
+    """Runs a map node's records somewhere else (the Ray executor's workers)."""
+
+    def runner(self, node: Node[Any], local: MapRunner, rt: ExecContext) -> MapRunner | None:
+        """A runner that sends ``node``'s records away and hands back their outcomes
+        (``local`` is the node's own runner, here; None: run them here)."""
+        ...
+
+
 @dataclass
 class ExecContext(RunContext):
-    """The run context nodes get from this executor: it can run sub-graphs."""
+    """The run context nodes get from this executor: it can run sub-graphs, and hand a
+    map node's records to a ``MapDispatch`` (None: every node runs in this process)."""
+
+    dispatch: MapDispatch | None = None
 
     async def run_subgraph(
         self,

@@ -126,4 +126,6 @@ def _options(options: RunOptions) -> dict[str, Any]:
         out["max_calls"] = options.max_calls
     if options.max_cost is not None:
         out["max_cost_usd"] = options.max_cost
+    if options.cluster is not None:
+        out["executor"] = "ray"
     return out

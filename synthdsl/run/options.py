@@ -2,8 +2,8 @@
 
 ``RunOptions``: output folder, row limit, concurrency, cache, retry timing, report,
 failure-rate threshold, budget (calls, cost), progress callback, the LLM client (None:
-the run makes and closes a provider pool) and the dataset card's builder
-(``CardBuilder``; None: no card).
+the run makes and closes a provider pool), the dataset card's builder
+(``CardBuilder``; None: no card) and the executor (``ClusterOptions``: Ray; None: local).
 ``RunResult``: the output folder, dataset path, manifest (``Manifest``, the shape of
 ``manifest.json``), status, record count and per-node stats.
 ``default_cache_path()``: ``$SYNTHDSL_CACHE`` or ``.synthdsl/cache.sqlite``. Plain
@@ -23,11 +23,14 @@ from synthdsl.nodes.accounting import NodeStats
 from synthdsl.textproc.cache_folders import call_cache_path
 
 if TYPE_CHECKING:
+    from typing import NotRequired  # Python 3.11; annotations are not evaluated at run time
+
     from synthdsl.run.context import RunContext
     from synthdsl.run.trace import RecordEvent
 
 __all__ = [
     "CardBuilder",
+    "ClusterOptions",
     "Manifest",
     "RunOptions",
     "RunResult",
@@ -77,6 +80,8 @@ class Manifest(TypedDict):
     plugins: list[dict[str, str]]  # used by the recipe: group, name, package, version
     batches: list[dict[str, Any]]  # batch API batches: id, model, state, lines, wall_s, ...
     card: str | None  # the dataset card's file name beside the data; None: not written
+    # --executor ray: workers, batches, the nodes run on them, the workers' CPU seconds
+    cluster: NotRequired[dict[str, Any]]
 
 
 # The dataset card of a completed run, as text: from the attempt folder (the dataset and
@@ -85,6 +90,17 @@ class Manifest(TypedDict):
 # dataset file). The report layer has it (``synthdsl.report.card.build_card``);
 # ``api.execute`` passes it in.
 CardBuilder = Callable[[Path, Manifest, dict[str, Any], "list[dict[str, str]] | None"], str]
+
+
+@dataclass(frozen=True)
+class ClusterOptions:
+    """Run on Ray (``run/cluster/``): ``address`` of a running cluster (None: start one
+    on this machine; "auto": the one this machine belongs to; ``ray://HOST:PORT``),
+    ``workers`` (None: one per CPU of the cluster) and the records sent per batch."""
+
+    address: str | None = None
+    workers: int | None = None
+    batch: int = 32
 
 
 @dataclass
@@ -121,6 +137,9 @@ class RunOptions:
     stop_reason: Callable[[], str] = lambda: "SIGINT"
     # Writes the dataset card of a completed run (None: no card, whatever the recipe says).
     card: CardBuilder | None = None
+    # Run the record-at-a-time model and sandbox steps on a Ray cluster (None: in this
+    # process, the local executor).
+    cluster: ClusterOptions | None = None
 
 
 @dataclass

@@ -9,14 +9,15 @@ leaves the previous run's files as they were; a card that cannot be built is a w
 on stderr, never the run's failure.
 The LLM client is ``options.client`` when given (tests, other executors), else a
 ``ProviderPool`` made here and closed at the end, with the run's batch state
-(``run/batch_state.py``, in ``<out>/.batches/``) for aliases in batch mode. Raises
-``RunError`` when the run cannot go on, when a step failed more than
-``max_failure_rate`` of its records (``run/failure_rate.py``), or when the written data
-breaks a rule a node reported as fatal (``Runtime.violation``: a mix outside a strict
-stage band or under ``min_real``; the manifest then says ``failed`` and why); a
-cancellation leaves the manifest ``interrupted`` and every finished call cached. With a
-budget (``max_calls``, ``max_cost``; ``run/budget.py``), no call starts past it: the
-calls in flight finish, the run stops, the manifest says ``stopped`` and
+(``run/batch_state.py``, in ``<out>/.batches/``) for aliases in batch mode. With
+``options.cluster`` the heavy record-at-a-time steps run on Ray (``run/cluster/``);
+everything else stays here. Raises ``RunError`` when the run cannot go on, when a step
+failed more than ``max_failure_rate`` of its records (``run/failure_rate.py``), or when
+the written data breaks a rule a node reported as fatal (``Runtime.violation``: a mix
+outside a strict stage band or under ``min_real``; the manifest then says ``failed`` and
+why); a cancellation leaves the manifest ``interrupted`` and every finished call cached.
+With a budget (``max_calls``, ``max_cost``; ``run/budget.py``), no call starts past it:
+the calls in flight finish, the run stops, the manifest says ``stopped`` and
 ``BudgetReached`` is raised.
 """
 
@@ -27,7 +28,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import RunError
 from synthdsl.io.writers import RejectsWriter
@@ -47,6 +48,9 @@ from synthdsl.run.failure_rate import FailureReport, check_failure_rate, thresho
 from synthdsl.run.manifest import Outcome, build_manifest
 from synthdsl.run.options import Manifest, RunOptions, RunResult, default_cache_path
 from synthdsl.run.output import DatasetSink
+
+if TYPE_CHECKING:
+    from synthdsl.run.cluster.driver import Cluster
 
 __all__ = ["SETTLE_S", "execute", "output_dir"]
 
@@ -75,6 +79,32 @@ def _provider_pool(options: RunOptions, cache: CallCache, batches: BatchState) -
     )
 
 
+def _start_cluster(compiled: CompiledRecipe, cache_path: Path, options: RunOptions) -> Cluster:
+    # Ray loads only when a run asks for it (the ray extra)
+    from synthdsl.run.cluster.driver import start_cluster
+    from synthdsl.run.cluster.setup import WorkerSetup
+
+    assert options.cluster is not None
+    setup = WorkerSetup.make(
+        compiled,
+        cache_path,
+        fresh=options.fresh,
+        concurrency=options.concurrency,
+        limit=options.limit,
+        retry_base=options.retry_base,
+        retry_cap=options.retry_cap,
+        hedge=options.hedge,
+    )
+    return start_cluster(options.cluster, setup)
+
+
+def cluster_client(local: LLMClient, cluster: Cluster) -> LLMClient:
+    # the Ray executor's module is loaded already: _start_cluster made the cluster
+    from synthdsl.run.cluster.driver import ClusterClient
+
+    return ClusterClient(local, cluster)
+
+
 async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> RunResult:
     """Run a compiled recipe and write its outputs (the report is the caller's)."""
     out_dir = output_dir(compiled, options)
@@ -89,6 +119,10 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
     calls = CallLog(work / CALLS_FILE)
     batches = BatchState(out_dir / BATCH_DIR, cache)  # outside the attempt: survives a kill
     client = options.client or _provider_pool(options, cache, batches)
+    cluster = None
+    if options.cluster is not None:
+        cluster = _start_cluster(compiled, cache_path, options)
+        client = cluster_client(client, cluster)
     rt = ExecContext(
         compiled=compiled,
         client=client,
@@ -100,6 +134,7 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
         calls=calls,
         on_record=options.on_record,
         batches=batches,
+        dispatch=cluster.dispatch if cluster is not None else None,
     )
     sink = DatasetSink(compiled.output, out_dir, rt, work_dir=work)
     started = time.time()
@@ -147,11 +182,15 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
     finally:
         if progress_task is not None:
             progress_task.cancel()
+        if cluster is not None:
+            await cluster.close()  # the workers' provider statistics, for the manifest
         sink.close(completed=status == "completed")
         rejects.close()
         calls.close()
         outcome = Outcome(status, error, started, time.monotonic() - t0, reason, failures.to_json())
         manifest = build_manifest(compiled, plan, rt, outcome, sink, cache_path, options)
+        if cluster is not None:
+            manifest["cluster"] = cluster.summary()
         if status == "completed":
             sample = sink.files.sample.rows()  # the rows as written: no reading them back
             manifest["card"] = _write_card(options, work, out_dir, compiled, plan, manifest, sample)

@@ -20,6 +20,7 @@ from synthdsl.errors import LLMError, RunError
 from synthdsl.llm import client as client_module
 from synthdsl.llm.client import ProviderPool
 from synthdsl.llm.hedge import HEDGE_MIN_S, MIN_SAMPLES, LatencyWindow
+from synthdsl.llm.limits import ModelLimiter
 from synthdsl.llm.types import LLMRequest, LLMResponse, ModelSpec
 from synthdsl.llm.wire import OPENAI_API_BASE
 from synthdsl.testing.fake_openai import FakeOpenAIServer
@@ -206,6 +207,7 @@ async def test_a_sporadic_429_pauses_only_its_own_call(
     assert other.text == "b" and other.retries == 0
     assert not first.done()  # still waiting for its own Retry-After
     limiter = pool.limiter_for(spec)
+    assert isinstance(limiter, ModelLimiter)  # the local limiter: no factory was given
     assert limiter.cooling_for == 0 and limiter.current == spec.concurrency
     assert (await first).retries == 1
 
@@ -258,6 +260,7 @@ async def test_a_sustained_rate_limit_shrinks_concurrency_without_a_storm(
         await runner.cleanup()
     assert [r.text for r in results] == ["ok"] * 200 and counts["ok"] == 200
     limiter = pool.limiter_for(spec)
+    assert isinstance(limiter, ModelLimiter)
     assert limiter.decreases >= 2  # 32 -> 16 -> 8 -> ... towards the provider's 4
     # A fixed concurrency of 32 meets a 429 on most attempts (28 of every 32); adapted,
     # the 429s are a small share of the calls.

@@ -7,8 +7,9 @@ key, an optional requests-per-minute limit); serves ``POST /v1/chat/completions`
 of ``faults``; and OpenAI's Batch API (``POST /v1/files``, ``GET
 /v1/files/{id}[/content]``, ``POST/GET /v1/batches``, ``GET /v1/batches/{id}``, ``POST
 /v1/batches/{id}/cancel``) kept by ``batches.BatchStore``. Gives thread-safe counters
-(``stats()``) and the messages of the last requests (``conversations()``). Bad requests
-are answered with OpenAI-shaped error bodies, never raised.
+(``stats()``), the messages of the last requests (``conversations()``) and when each
+answer was sent (``answers()``). Bad requests are answered with OpenAI-shaped error
+bodies, never raised.
 
 Server-side behaviour: 401 without ``Authorization: Bearer KEY`` when a key is set,
 429 with ``Retry-After`` over the rpm limit, a latency of ``latency + uniform(0,
@@ -25,6 +26,7 @@ import json
 import random
 import socket
 import threading
+import time
 from collections import deque
 from typing import Any
 
@@ -47,6 +49,7 @@ from synthdsl.testing.fake_openai.replies import (
 __all__ = ["ServerCore"]
 
 _KEPT_CONVERSATIONS = 1000
+_KEPT_ANSWERS = 100_000
 _CHAT_PATHS = ("/v1/chat/completions", "/chat/completions")
 
 _STATUS_ERRORS: dict[int, tuple[str, str | None]] = {
@@ -127,6 +130,8 @@ class ServerCore:
         self.batches = BatchStore(self._attempts, delay=batch_delay)
         self._models_seen: dict[str, None] = {}
         self._conversations: deque[list[Any]] = deque(maxlen=_KEPT_CONVERSATIONS)
+        # (time.monotonic(), content key) of each answer sent, oldest first
+        self._answers: deque[tuple[float, str]] = deque(maxlen=_KEPT_ANSWERS)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._runner: web.AppRunner | None = None
 
@@ -153,11 +158,19 @@ class ServerCore:
         with self._lock:
             return [list(m) for m in self._conversations]
 
+    def answers(self) -> list[tuple[float, str]]:
+        """When each answer (a 200 with a completion) was sent, with its request's content
+        key, oldest first (at most ``_KEPT_ANSWERS``): what a test checks the pace of the
+        calls and their repeats with (``time.monotonic()`` of this process)."""
+        with self._lock:
+            return list(self._answers)
+
     def reset(self) -> None:
         """Clear counters, per-prompt attempt counters, the rpm window and the kept
-        conversations."""
+        conversations and answers."""
         with self._lock:
             self._conversations.clear()
+            self._answers.clear()
             self._requests = 0
             self._by_status.clear()
             self._max_in_flight = self._in_flight
@@ -402,4 +415,6 @@ class ServerCore:
                 data = json.dumps(payload).encode()
                 return web.Response(body=data[: len(data) // 2], content_type="application/json")
             apply_body_fault(payload, fault)
+        with self._lock:
+            self._answers.append((time.monotonic(), content_key.hex()))
         return _json_response(payload)

@@ -159,6 +159,10 @@ class FakeOpenAIServer:
         """The messages of the last (up to 1,000) chat requests, oldest first."""
         return self._core.conversations()
 
+    def answers(self) -> list[tuple[float, str]]:
+        """(``time.monotonic()``, content key) of each answer sent, oldest first."""
+        return self._core.answers()
+
     def reset(self) -> None:
         """Clear counters, per-prompt attempt counters, the rpm window and the kept
         conversations."""
