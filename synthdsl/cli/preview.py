@@ -20,6 +20,7 @@ the budget was reached, 130 / 143 interrupted.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
@@ -82,6 +83,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run(args: argparse.Namespace) -> int:
     """Run the preview; raises what ``run`` raises (see the module docstring)."""
     compiled = compile_recipe(args.recipe, compile_options(args))
+    # no dataset card: its folder is thrown away, and measuring its texts would leave
+    # their statistics in the cache folder for nothing
+    compiled = dataclasses.replace(
+        compiled, output=dataclasses.replace(compiled.output, card=False)
+    )
     trace = Trace()
     as_json = args.format == "json" or (args.format == "auto" and not sys.stdout.isatty())
     resume = " ".join(["synthdsl", "preview", *sys.argv[2:]]) if len(sys.argv) > 2 else ""
