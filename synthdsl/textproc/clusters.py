@@ -7,9 +7,10 @@ Input: texts. Output:
   ``1 + log tf``, smoothed ``idf = log((1 + N) / (1 + df)) + 1``), unit rows (a text
   with no alphabetic word is a zero row);
 - ``kmeans(vectors, k, seed)`` → a cluster index per row: spherical k-means (cosine),
-  seeded k-means++ start, Lloyd iterations until no row moves (at most 100); an empty
-  cluster takes the row farthest from its centre. Clusters are renumbered by their
-  first row, so the result depends only on the rows, ``k`` and ``seed``;
+  ten seeded k-means++ starts, each iterated (Lloyd) until no row moves (at most 100),
+  the run with the largest summed cosine to its centres kept; an empty cluster takes
+  the row farthest from its centre. Clusters are renumbered by their first row, so
+  the result depends only on the rows, ``k`` and ``seed``;
 - ``auto_k(n)`` → ``max(1, round(sqrt(n / 2)))``, the usual rule of thumb, never more
   than ``n``;
 - ``top_terms(texts, labels, cluster, count)`` → the words with the largest summed
@@ -34,6 +35,7 @@ __all__ = ["auto_k", "kmeans", "lexical_vectors", "top_terms"]
 
 F64 = npt.NDArray[np.float64]
 _MAX_ITER = 100
+_RESTARTS = 10  # k-means++ starts tried; the best run is kept
 
 
 def _terms(text: str) -> list[str]:
@@ -87,18 +89,9 @@ def _plus_plus(x: F64, k: int, rng: np.random.Generator) -> F64:
     return np.stack(centres)
 
 
-def kmeans(vectors: npt.ArrayLike, k: int, seed: int = 0) -> list[int]:
-    """A cluster index (0 .. k'-1, k' ≤ k) per row, numbered by first appearance."""
-    x = _unit(np.asarray(vectors, dtype=np.float64))
-    if x.ndim != 2:
-        raise ValueError(f"vectors must be a 2-D array, got {x.ndim} dimensions")
-    if k < 1:
-        raise ValueError(f"k must be at least 1, got {k}")
+def _lloyd(x: F64, k: int, rng: np.random.Generator) -> tuple[npt.NDArray[np.int64], float]:
+    """One k-means run from a k-means++ start: labels and the summed cosine to centres."""
     n = len(x)
-    if n == 0:
-        return []
-    k = min(k, n)
-    rng = np.random.default_rng(seed)
     centres = _plus_plus(x, k, rng)
     labels = np.full(n, -1, dtype=np.int64)
     for _ in range(_MAX_ITER):
@@ -114,10 +107,33 @@ def kmeans(vectors: npt.ArrayLike, k: int, seed: int = 0) -> list[int]:
             else:  # an empty cluster restarts at the row least like its own centre
                 worst = int(np.argmin(similarity[np.arange(n), labels]))
                 centres[c] = x[worst]
+    score = float((x @ centres.T)[np.arange(n), labels].sum())
+    return labels, score
+
+
+def kmeans(vectors: npt.ArrayLike, k: int, seed: int = 0) -> list[int]:
+    """A cluster index (0 .. k'-1, k' ≤ k) per row, numbered by first appearance: the
+    best (largest summed cosine to the centres) of ``_RESTARTS`` seeded runs."""
+    x = _unit(np.asarray(vectors, dtype=np.float64))
+    if x.ndim != 2:
+        raise ValueError(f"vectors must be a 2-D array, got {x.ndim} dimensions")
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    n = len(x)
+    if n == 0:
+        return []
+    k = min(k, n)
+    rng = np.random.default_rng(seed)
+    best: tuple[npt.NDArray[np.int64], float] | None = None
+    for _ in range(_RESTARTS):
+        found = _lloyd(x, k, rng)
+        if best is None or found[1] > best[1] + 1e-12:
+            best = found
+    assert best is not None
     renumber: dict[int, int] = {}
-    for label in labels.tolist():
+    for label in best[0].tolist():
         renumber.setdefault(int(label), len(renumber))
-    return [renumber[int(label)] for label in labels.tolist()]
+    return [renumber[int(label)] for label in best[0].tolist()]
 
 
 def top_terms(
