@@ -158,7 +158,7 @@ def test_exponents_change_the_split_and_a_small_budget_leaves_failures_out(
 
 
 def test_scores_and_the_failed_expression(tmp_path: Path) -> None:
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"prompt": "p1", "score": 0.2, "category": "x"},
         {"prompt": "p2", "score": 0.9, "category": "x"},
         {"prompt": "p3", "category": "x"},  # neither correct nor score
