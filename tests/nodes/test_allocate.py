@@ -44,11 +44,11 @@ EVAL = [
 ]
 
 
-def _project(tmp_path: Path, rows: list[dict[str, Any]], allocate: str) -> Path:
-    (tmp_path / "evals.jsonl").write_text(
+def _project(project: Path, rows: list[dict[str, Any]], allocate: str) -> Path:
+    (project / "evals.jsonl").write_text(
         "".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8"
     )
-    recipe = tmp_path / "r.yaml"
+    recipe = project / "r.yaml"
     recipe.write_text(
         "synthdsl: 1\nname: alloc\nsources:\n  evals: {path: evals.jsonl}\n"
         f"steps:\n  - id: groups\n    from: evals\n    allocate: {allocate}\n",
@@ -57,9 +57,9 @@ def _project(tmp_path: Path, rows: list[dict[str, Any]], allocate: str) -> Path:
     return recipe
 
 
-def _run(tmp_path: Path, rows: list[dict[str, Any]], allocate: str) -> tuple[Any, Any, Any]:
-    recipe = _project(tmp_path, rows, allocate)
-    data, rejects, manifest = run_completed(recipe, tmp_path / "out")
+def _run(project: Path, rows: list[dict[str, Any]], allocate: str) -> tuple[Any, Any, Any]:
+    recipe = _project(project, rows, allocate)
+    data, rejects, manifest = run_completed(recipe, project / "out")
     return data, rejects, manifest["nodes"]["groups"]
 
 
@@ -95,8 +95,8 @@ def test_largest_remainder_sums_to_the_budget() -> None:
 # --- by category -----------------------------------------------------------------------
 
 
-def test_budget_split_by_category_follows_the_formula(tmp_path: Path) -> None:
-    data, rejects, node = _run(tmp_path, EVAL, "{budget: 10, by: category}")
+def test_budget_split_by_category_follows_the_formula(project: Path) -> None:
+    data, rejects, node = _run(project, EVAL, "{budget: 10, by: category}")
     note = node["allocation"]
     groups = note["groups"]
     assert set(groups) == {"alpha", "beta", "gamma", "delta"}
@@ -136,10 +136,10 @@ def test_budget_split_by_category_follows_the_formula(tmp_path: Path) -> None:
 
 
 def test_exponents_change_the_split_and_a_small_budget_leaves_failures_out(
-    tmp_path: Path,
+    project: Path,
 ) -> None:
     # rate only (b = 0): alpha .75, beta .2, gamma 1.0 -> quotas 3 * w / 1.95
-    _, rejects, node = _run(tmp_path, EVAL, "{budget: 3, by: category, size_power: 0}")
+    _, rejects, node = _run(project, EVAL, "{budget: 3, by: category, size_power: 0}")
     groups = node["allocation"]["groups"]
     weights = {"alpha": 0.75, "beta": 0.2, "gamma": 1.0, "delta": 0.0}
     total = sum(weights.values())
@@ -157,19 +157,19 @@ def test_exponents_change_the_split_and_a_small_budget_leaves_failures_out(
     assert sorted(r["record"]["id"] for r in no_budget) == ["a2", "a3", "b1"]
 
 
-def test_scores_and_the_failed_expression(tmp_path: Path) -> None:
+def test_scores_and_the_failed_expression(project: Path) -> None:
     rows: list[dict[str, Any]] = [
         {"prompt": "p1", "score": 0.2, "category": "x"},
         {"prompt": "p2", "score": 0.9, "category": "x"},
         {"prompt": "p3", "category": "x"},  # neither correct nor score
     ]
-    recipe = _project(tmp_path, rows, "{budget: 2, by: category}")
-    assert main(["run", str(recipe), "--quiet", "--out", str(tmp_path / "o")]) == 0
-    node = json.loads((tmp_path / "o" / "manifest.json").read_text())["nodes"]["groups"]
+    recipe = _project(project, rows, "{budget: 2, by: category}")
+    assert main(["run", str(recipe), "--quiet", "--out", str(project / "o")]) == 0
+    node = json.loads((project / "o" / "manifest.json").read_text())["nodes"]["groups"]
     assert node["failed"] == {"no_outcome": 1} and node["out"] == 2
     assert node["allocation"]["groups"]["x"]["failures"] == 1
     # a stricter rule given as an expression: both scored items fail
-    _, _, node = _run(tmp_path, rows[:2], '{budget: 2, by: category, failed: "score < 0.95"}')
+    _, _, node = _run(project, rows[:2], '{budget: 2, by: category, failed: "score < 0.95"}')
     assert node["allocation"]["groups"]["x"]["failures"] == 2
     assert node["allocation"]["failed"] == "score < 0.95"
 
@@ -208,9 +208,9 @@ def _topic_of(group_ids: list[str]) -> set[str]:
 
 
 @pytest.mark.parametrize("method", ["lexical", "embedding"])
-def test_items_without_a_category_are_clustered(tmp_path: Path, method: str) -> None:
+def test_items_without_a_category_are_clustered(project: Path, method: str) -> None:
     data, _, node = _run(
-        tmp_path, _topics(), f"{{budget: 5, by: category, cluster: {{method: {method}, k: 2}}}}"
+        project, _topics(), f"{{budget: 5, by: category, cluster: {{method: {method}, k: 2}}}}"
     )
     note = node["allocation"]
     assert note["clustering"]["method"] == method and note["clustering"]["clusters"] == 2
@@ -232,25 +232,25 @@ def test_items_without_a_category_are_clustered(tmp_path: Path, method: str) -> 
 
 
 def test_auto_falls_back_to_tfidf_when_the_embedding_model_is_missing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # the real lookup of the model package, pointed at a distribution that is not there
     monkeypatch.setattr("synthdsl.textproc.embed.MODEL_PACKAGE", "no-such-embedding-model")
-    _, _, node = _run(tmp_path, _topics(), "{budget: 5, cluster: {k: 2}}")
+    _, _, node = _run(project, _topics(), "{budget: 5, cluster: {k: 2}}")
     clustering = node["allocation"]["clustering"]
     assert clustering["requested"] == "auto" and clustering["method"] == "lexical"
     assert "no-such-embedding-model" in clustering["fallback"]
     # asked for by name, the missing model stops the run (exit 1), naming the step
-    recipe = _project(tmp_path, _topics(), "{budget: 5, cluster: {method: embedding}}")
-    assert main(["run", str(recipe), "--quiet", "--out", str(tmp_path / "o2")]) == 1
+    recipe = _project(project, _topics(), "{budget: 5, cluster: {method: embedding}}")
+    assert main(["run", str(recipe), "--quiet", "--out", str(project / "o2")]) == 1
 
 
 # --- errors at file:line:col -------------------------------------------------------------
 
 
-def test_config_errors_are_located(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_config_errors_are_located(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     recipe = _project(
-        tmp_path, EVAL, '{budget: 3, failed: "not (correct", pass_score: 0.4, by: target}'
+        project, EVAL, '{budget: 3, failed: "not (correct", pass_score: 0.4, by: target}'
     )
     assert main(["validate", str(recipe)]) == 2
     err = capsys.readouterr().err
@@ -262,14 +262,14 @@ def test_config_errors_are_located(tmp_path: Path, capsys: pytest.CaptureFixture
         ("{budget: 3, cluster: {method: words}}", "8:45"),
         ("{budget: 3, rate_power: -1}", "8:39"),
     ):
-        recipe = _project(tmp_path, EVAL, bad)
+        recipe = _project(project, EVAL, bad)
         assert main(["validate", str(recipe)]) == 2
         assert f"{recipe}:{where}: error" in capsys.readouterr().err, bad
 
 
-def test_rejects_name_each_item(tmp_path: Path) -> None:
-    _run(tmp_path, EVAL, "{budget: 1, by: category}")
-    rejects = read_jsonl(tmp_path / "out" / "rejects.jsonl")
+def test_rejects_name_each_item(project: Path) -> None:
+    _run(project, EVAL, "{budget: 1, by: category}")
+    rejects = read_jsonl(project / "out" / "rejects.jsonl")
     left_out = {r["record"]["id"] for r in rejects if r["reason"].startswith("no budget")}
     # quotas .5, .17, .33: the one slot goes to alpha, and within it to a1
     assert left_out == {"a2", "a3", "b1", "g1", "g2"}
