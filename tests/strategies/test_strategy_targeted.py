@@ -10,6 +10,7 @@ code item and its tests, or (no directive) with the server's own random JSON.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -209,3 +210,39 @@ def test_the_report_shows_the_groups(server: FakeOpenAIServer, project: Path) ->
     assert 'id="targeted"' in html
     for cell in ("alpha", "gamma", "contaminated (evaluation)", "answered correctly"):
         assert cell in html
+
+
+@pytest.mark.slow
+def test_the_example_runs_on_the_embedded_model(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """examples/targeted.yaml on SmolLM2 (real llama.cpp), with a budget of 2 to stay
+    quick: whatever the tiny model writes, every slot ends kept, dropped or failed, and
+    nothing it keeps is an evaluation item."""
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    monkeypatch.chdir(examples.parent)
+    out = project / "out"
+    rows, rejects, manifest = run_completed(
+        examples / "targeted.yaml",
+        out,
+        "--set",
+        "steps.0.with.budget=2",
+        "--set",
+        "steps.0.with.examples=1",
+        "--set",
+        "models.default.max_tokens=120",
+    )
+    assert set(manifest["models"]) == {"local/smollm2"}
+    node = manifest["nodes"]["targeted.groups"]
+    # 14 results in 3 categories: arithmetic 4 of 6 failed, python 2 of 4, units 1 of 4;
+    # weights 4, 2, 1 and a budget of 2: quotas 1.14, .57, .29 -> arithmetic 1, python 1
+    allocated = {g: v["allocated"] for g, v in node["allocation"]["groups"].items()}
+    assert allocated == {"arithmetic": 1, "python": 1, "units": 0}
+    for name, counts in node.get("by_group", {}).items():
+        made = counts["kept"] + sum(counts["dropped"].values()) + sum(counts["failed"].values())
+        assert made == allocated[name]
+    evals = [json.loads(x) for x in (examples / "data" / "eval_results.jsonl").open()]
+    prompts = {_words(r["prompt"]) for r in evals}
+    assert all(_words(r["prompt"]) not in prompts for r in rows)
+    unused = Counter(r["reason"] for r in rejects if r["node"] == "targeted.groups")
+    assert unused == {"answered correctly": 7, "no budget left for this failure": 5}
