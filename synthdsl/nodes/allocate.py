@@ -106,6 +106,7 @@ class _Group:
     label: str = ""
     size: int = 0
     failures: list[int] = field(default_factory=list)  # positions in the input
+    rank: dict[int, int] = field(default_factory=dict)  # input position -> index in failures
 
 
 def _truth(value: Any) -> bool | None:
@@ -177,7 +178,7 @@ class _Runner:
             info["method"] = "lexical"
         labels = kmeans(vectors, k, c.seed)
         info["clusters"] = len(set(labels))
-        names = [", ".join(top_terms(texts, labels, i)) for i in range(len(set(labels)))]
+        names = [", ".join(terms) for terms in top_terms(texts, labels)]
         return labels, names, info
 
     async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
@@ -214,6 +215,7 @@ class _Runner:
             group = groups.setdefault(name, _Group(name, cluster_labels.get(name, "")))
             group.size += 1
             if failed[i]:
+                group.rank[i] = len(group.failures)
                 group.failures.append(i)
         ordered = list(groups.values())
         weights = [
@@ -256,7 +258,7 @@ class _Runner:
     ) -> Record:
         cfg = self.cfg
         fails = group.failures
-        own = fails.index(index)
+        own = group.rank[index]
         rec = records[index]
         # the group's other failures, starting further along with each variant
         others = fails[own + 1 :] + fails[:own]
@@ -279,7 +281,10 @@ class _Runner:
             "examples": examples,
         }
         return rec.child(
-            self.node.id, data, index=variant, target={"node": self.node.id, "group": group.name}
+            self.rt.node_key(self.node.id),
+            data,
+            index=variant,
+            target={"node": self.node.id, "group": group.name},
         )
 
     def _note(

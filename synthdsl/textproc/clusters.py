@@ -3,18 +3,21 @@
 Input: texts. Output:
 
 - ``lexical_vectors(texts)`` → float64 array ``(len(texts), vocabulary)``: TF-IDF over
-  the alphabetic word tokens of ``tokens.tokenize`` (sublinear term frequency
-  ``1 + log tf``, smoothed ``idf = log((1 + N) / (1 + df)) + 1``), unit rows (a text
-  with no alphabetic word is a zero row);
+  the alphabetic word tokens of three letters or more of ``tokens.tokenize``
+  (sublinear term frequency ``1 + log tf``, smoothed ``idf = log((1 + N) / (1 + df))
+  + 1``); the vocabulary is the terms found in at least two texts (a term in one text
+  links nothing), at most the 1,024 most frequent; unit rows (a text with none of
+  those terms is a zero row, and joins the first cluster);
 - ``kmeans(vectors, k, seed)`` → a cluster index per row: spherical k-means (cosine),
-  ten seeded k-means++ starts, each iterated (Lloyd) until no row moves (at most 100),
-  the run with the largest summed cosine to its centres kept; an empty cluster takes
-  the row farthest from its centre. Clusters are renumbered by their first row, so
+  ten seeded k-means++ starts (three when rows × k exceeds 200,000), each iterated
+  (Lloyd) until no row moves (past 1,000 rows: at most 0.1 % of them; at most 50
+  iterations), the run with the largest summed cosine to its centres kept; an empty
+  cluster takes the row farthest from its centre. Clusters are renumbered by their first row, so
   the result depends only on the rows, ``k`` and ``seed``;
 - ``auto_k(n)`` → ``max(1, round(sqrt(n / 2)))``, the usual rule of thumb, never more
   than ``n``;
-- ``top_terms(texts, labels, cluster, count)`` → the words with the largest summed
-  TF-IDF weight in a cluster (a label a person can read).
+- ``top_terms(texts, labels, count)`` → per cluster, the words with the largest summed
+  TF-IDF weight in it (a label a person can read).
 
 Embedding vectors come from ``textproc/embed.py``'s ``TextEncoder`` (unit rows), which
 the caller loads. Errors: ``ValueError`` for ``k < 1`` or vectors that are not 2-D.
@@ -25,6 +28,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -34,8 +38,12 @@ from synthdsl.textproc.tokens import tokenize
 __all__ = ["auto_k", "kmeans", "lexical_vectors", "top_terms"]
 
 F64 = npt.NDArray[np.float64]
-_MAX_ITER = 100
+F32 = npt.NDArray[np.float32]
+_MAX_TERMS = 1024  # columns of a TF-IDF matrix: memory is texts x this x 8 bytes
 _RESTARTS = 10  # k-means++ starts tried; the best run is kept
+_RESTARTS_LARGE = 3  # when rows x clusters exceed _SMALL
+_SMALL = 200_000
+_MAX_ITER = 50
 
 
 def _terms(text: str) -> list[str]:
@@ -43,10 +51,13 @@ def _terms(text: str) -> list[str]:
 
 
 def _vocabulary(docs: Sequence[list[str]]) -> tuple[dict[str, int], F64]:
+    """The terms that can link two texts (in at least two of them), at most
+    ``_MAX_TERMS`` of the most frequent, with their idf."""
     df: Counter[str] = Counter()
     for doc in docs:
         df.update(set(doc))
-    vocab = {term: i for i, term in enumerate(sorted(df))}
+    shared = sorted((t for t, c in df.items() if c >= 2), key=lambda t: (-df[t], t))
+    vocab = {term: i for i, term in enumerate(sorted(shared[:_MAX_TERMS]))}
     n = len(docs)
     idf = np.array([math.log((1 + n) / (1 + df[t])) + 1.0 for t in vocab], dtype=np.float64)
     return vocab, idf
@@ -59,7 +70,9 @@ def lexical_vectors(texts: Sequence[str]) -> F64:
     out = np.zeros((len(docs), max(1, len(vocab))), dtype=np.float64)
     for row, doc in enumerate(docs):
         for term, tf in Counter(doc).items():
-            out[row, vocab[term]] = (1.0 + math.log(tf)) * idf[vocab[term]]
+            col = vocab.get(term)
+            if col is not None:
+                out[row, col] = (1.0 + math.log(tf)) * idf[col]
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     np.divide(out, norms, out=out, where=norms > 0)
     return out
@@ -70,26 +83,30 @@ def auto_k(n: int) -> int:
     return max(1, min(n, round(math.sqrt(n / 2))))
 
 
-def _unit(rows: F64) -> F64:
+def _unit(rows: Any) -> Any:
     norms = np.linalg.norm(rows, axis=1, keepdims=True)
-    out: F64 = np.divide(rows, norms, out=np.zeros_like(rows), where=norms > 0)
-    return out
+    return np.divide(rows, norms, out=np.zeros_like(rows), where=norms > 0)
 
 
-def _plus_plus(x: F64, k: int, rng: np.random.Generator) -> F64:
-    centres = [x[int(rng.integers(len(x)))]]
+def _plus_plus(x: F32, k: int, rng: np.random.Generator) -> F32:
+    """k-means++: each next centre drawn with probability ∝ its cosine distance to the
+    nearest centre so far (kept up to date one centre at a time)."""
+    first = int(rng.integers(len(x)))
+    centres = [x[first]]
+    nearest = x @ x[first]
     for _ in range(1, k):
-        distance = 1.0 - np.max(x @ np.stack(centres).T, axis=1)
-        distance = np.clip(distance, 0.0, None)
+        distance = np.clip(1.0 - nearest, 0.0, None)
         total = float(distance.sum())
-        pick = (
-            int(rng.integers(len(x))) if total <= 0 else int(rng.choice(len(x), p=distance / total))
-        )
+        if total <= 0:
+            pick = int(rng.integers(len(x)))
+        else:
+            pick = int(rng.choice(len(x), p=distance / total))
         centres.append(x[pick])
+        np.maximum(nearest, x @ x[pick], out=nearest)
     return np.stack(centres)
 
 
-def _lloyd(x: F64, k: int, rng: np.random.Generator) -> tuple[npt.NDArray[np.int64], float]:
+def _lloyd(x: F32, k: int, rng: np.random.Generator) -> tuple[npt.NDArray[np.int64], float]:
     """One k-means run from a k-means++ start: labels and the summed cosine to centres."""
     n = len(x)
     centres = _plus_plus(x, k, rng)
@@ -97,16 +114,17 @@ def _lloyd(x: F64, k: int, rng: np.random.Generator) -> tuple[npt.NDArray[np.int
     for _ in range(_MAX_ITER):
         similarity = x @ centres.T
         new = np.argmax(similarity, axis=1)
-        if np.array_equal(new, labels):
-            break
+        moved = int(np.count_nonzero(new != labels))
         labels = new
-        for c in range(k):
-            members = x[labels == c]
-            if len(members):
-                centres[c] = _unit(members.sum(axis=0, keepdims=True))[0]
-            else:  # an empty cluster restarts at the row least like its own centre
-                worst = int(np.argmin(similarity[np.arange(n), labels]))
-                centres[c] = x[worst]
+        if moved <= n // 1000:  # none moved (or, past 1,000 rows, under 0.1 %)
+            break
+        order = np.argsort(labels, kind="stable")
+        present, starts = np.unique(labels[order], return_index=True)
+        centres[present] = _unit(np.add.reduceat(x[order], starts, axis=0))
+        for c in sorted(set(range(k)) - set(present.tolist())):
+            # an empty cluster restarts at the row least like its own centre
+            worst = int(np.argmin(similarity[np.arange(n), labels]))
+            centres[c] = x[worst]
     score = float((x @ centres.T)[np.arange(n), labels].sum())
     return labels, score
 
@@ -114,7 +132,7 @@ def _lloyd(x: F64, k: int, rng: np.random.Generator) -> tuple[npt.NDArray[np.int
 def kmeans(vectors: npt.ArrayLike, k: int, seed: int = 0) -> list[int]:
     """A cluster index (0 .. k'-1, k' ≤ k) per row, numbered by first appearance: the
     best (largest summed cosine to the centres) of ``_RESTARTS`` seeded runs."""
-    x = _unit(np.asarray(vectors, dtype=np.float64))
+    x = _unit(np.asarray(vectors, dtype=np.float32))
     if x.ndim != 2:
         raise ValueError(f"vectors must be a 2-D array, got {x.ndim} dimensions")
     if k < 1:
@@ -125,7 +143,7 @@ def kmeans(vectors: npt.ArrayLike, k: int, seed: int = 0) -> list[int]:
     k = min(k, n)
     rng = np.random.default_rng(seed)
     best: tuple[npt.NDArray[np.int64], float] | None = None
-    for _ in range(_RESTARTS):
+    for _ in range(_RESTARTS if n * k <= _SMALL else _RESTARTS_LARGE):
         found = _lloyd(x, k, rng)
         if best is None or found[1] > best[1] + 1e-12:
             best = found
@@ -136,18 +154,19 @@ def kmeans(vectors: npt.ArrayLike, k: int, seed: int = 0) -> list[int]:
     return [renumber[int(label)] for label in best[0].tolist()]
 
 
-def top_terms(
-    texts: Sequence[str], labels: Sequence[int], cluster: int, count: int = 3
-) -> list[str]:
-    """The ``count`` words weighing most (summed TF-IDF) in one cluster's texts."""
+def top_terms(texts: Sequence[str], labels: Sequence[int], count: int = 3) -> list[list[str]]:
+    """Per cluster (0 .. max label), the ``count`` words weighing most (summed TF-IDF)."""
     docs = [_terms(t) for t in texts]
     vocab, idf = _vocabulary(docs)
-    weight: dict[str, float] = {}
+    clusters = max(labels, default=-1) + 1
+    weight: list[dict[str, float]] = [{} for _ in range(clusters)]
     for doc, label in zip(docs, labels, strict=True):
-        if label != cluster:
-            continue
+        mine = weight[label]
         for term, tf in Counter(doc).items():
-            add = (1.0 + math.log(tf)) * float(idf[vocab[term]])
-            weight[term] = weight.get(term, 0.0) + add
-    ranked = sorted(weight.items(), key=lambda item: (-item[1], item[0]))
-    return [term for term, _ in ranked[:count]]
+            col = vocab.get(term)
+            if col is not None:
+                mine[term] = mine.get(term, 0.0) + (1.0 + math.log(tf)) * float(idf[col])
+    return [
+        [t for t, _ in sorted(w.items(), key=lambda item: (-item[1], item[0]))[:count]]
+        for w in weight
+    ]
