@@ -15,9 +15,10 @@ from typing import Any
 
 __all__ = ["INHERITED_META", "Record", "canonical_json", "derive_id", "stable_hash"]
 
-# Metadata that children inherit: {loop id: id of the round input it descends from}, and
-# {switch id: index of the case taking the record} while a record is inside a switch.
-INHERITED_META = ("loop_parents", "switch")
+# Metadata that children inherit: {loop id: id of the round input it descends from},
+# {switch id: index of the case taking the record} while a record is inside a switch, and
+# {node, group}: the ``allocate`` step and the group of failures a record was made for.
+INHERITED_META = ("loop_parents", "switch", "target")
 
 
 def canonical_json(value: Any) -> str:

@@ -387,6 +387,11 @@ class VerifyKind(NodeKind[VerifyConfig]):
     name = "verify"
     ship_records = True
 
+    def supports_when(self, config: VerifyConfig) -> bool:
+        # one record, one check: a record the condition leaves out passes by; not with
+        # ``group`` (pass@k needs every sample of a group)
+        return config.group is None
+
     def configure(self, raw: Any, ctx: CheckContext) -> VerifyConfig:
         raw = raw or {}
 

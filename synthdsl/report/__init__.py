@@ -12,7 +12,8 @@ Sections: header and totals, alerts (run failure, collapse flags, mix bands, fai
 records), per-node attrition, evolution rounds of loops, judge score
 distributions, length and token-entropy
 histograms, diversity metrics (``synthdsl.analysis.diversity`` when importable), mix
-composition, contamination (drops by benchmark, when a step decontaminates), models
+composition, contamination (drops by benchmark, when a step decontaminates), targeted groups
+(allocation and outcome per group of failures, when a step allocates), models
 and providers, rejects with examples. See ``docs/report.md``.
 
 Errors: ``RunError`` when ``run_dir`` is missing, is not a directory or has no
@@ -36,6 +37,7 @@ from synthdsl.report.sections import (
     diversity_section,
     has_contamination,
     has_judges,
+    has_targeted,
     header,
     judge_scores,
     lengths,
@@ -44,6 +46,7 @@ from synthdsl.report.sections import (
     models,
     rejects,
     render_alerts,
+    targeted,
 )
 from synthdsl.report.sections.markup import as_dict
 
@@ -169,6 +172,8 @@ def render(data: RunData, fields: Sequence[str] | None = None) -> str:
         parts.append(("mix", "Mix", mix(data)))
     if has_contamination(data):
         parts.append(("contamination", "Contamination", contamination(data)))
+    if has_targeted(data):
+        parts.append(("targeted", "Targeted", targeted(data)))
     parts.append(("models", "Models", models(data)))
     parts.append(("rejects", "Rejects", rejects(data)))
     nav = (

@@ -21,6 +21,7 @@ from synthdsl.llm.batch_support import batch_settings
 from synthdsl.llm.types import LLMClient, LLMRequest, LLMResponse, ModelSpec
 from synthdsl.nodes.accounting import NodeStats
 from synthdsl.records import Record
+from synthdsl.run.group_tally import GroupTally
 from synthdsl.run.trace import RecordEvent
 
 if TYPE_CHECKING:
@@ -57,6 +58,8 @@ class RunContext:
     # What the run submitted to batch APIs (``run/batch_state.py``; the manifest's batches).
     batches: BatchState | None = None
     stats: dict[str, NodeStats] = field(default_factory=dict)
+    # What became of the records made for each group of an ``allocate`` step.
+    tally: GroupTally = field(default_factory=GroupTally)
     notes: dict[str, dict[str, Any]] = field(default_factory=dict)
     model_usage: dict[str, dict[str, int]] = field(default_factory=dict)
     # The first error message of each (node, failure kind): the failure-rate report's
@@ -260,6 +263,7 @@ class RunContext:
     def discard(self, node_id: str, record: Record, reason: str) -> None:
         """A record made by a loop body past the loop's target."""
         self.node_stats(node_id, "").discarded += 1  # the loop's stats exist by now
+        self.tally.dropped(record, reason)
         if self.on_record is not None:
             self.on_record(RecordEvent(node_id, "dropped", record, reason))
         if self.rejects is not None:

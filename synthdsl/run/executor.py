@@ -103,12 +103,14 @@ class _Reporter:
             if self.rt.scope:
                 rec.meta.setdefault("scope", self.rt.scope)
         self.stats.out += 1
+        self.rt.tally.emitted(self.node.id, rec)
         if self.rt.on_record is not None:
             self.rt.on_record(RecordEvent(self.node.id, "passed", rec))
         await self.channel.put(rec)
 
     def drop(self, rec: Record, reason: str, detail: dict[str, Any] | None) -> None:
         self.stats.dropped[reason] += 1
+        self.rt.tally.dropped(rec, reason)
         if self.rt.on_record is not None:
             self.rt.on_record(RecordEvent(self.node.id, "dropped", rec, reason))
         if self.rt.rejects is not None:
@@ -120,6 +122,7 @@ class _Reporter:
         self, rec: Record, kind: str, message: str, detail: dict[str, Any] | None = None
     ) -> None:
         self.stats.failed[kind] += 1
+        self.rt.tally.failed(rec, kind)
         self.rt.failed(self.node.id, kind, message)
         if self.rt.on_record is not None:
             self.rt.on_record(RecordEvent(self.node.id, "failed", rec, kind, message))

@@ -8,7 +8,9 @@ end), calls, cache hits, retries, tokens and cost, model usage, provider stats, 
 order, the output fields a model wrote (``generated_fields``: field → node), the plugins
 the recipe used (name, package, version), the batches submitted to or collected from
 batch APIs (id, model, state, lines, counts, wall time) and the dataset card's file name
-(set by the session once the card is written). Raises nothing.
+(set by the session once the card is written); an ``allocate`` step's entry gets
+``by_group``, what became of each group's records (``run/group_tally.py``). Raises
+nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from synthdsl import __version__
 from synthdsl.ir import CompiledRecipe, Graph
+from synthdsl.nodes import is_step_kind, node_kind
 from synthdsl.plan import Plan
 from synthdsl.run.context import RunContext
 from synthdsl.run.options import Manifest, RunOptions, Totals
@@ -65,6 +68,10 @@ def build_manifest(
                 nodes[nid]["pending"] = st.records_in - settled
     for nid, notes in rt.notes.items():
         nodes.setdefault(nid, {}).update(notes)
+    order = node_order(compiled.graph)
+    writers = [nid for nid in order if nid in rt.stats and _writes(rt.stats[nid].kind)]
+    for nid, groups in rt.tally.to_json(writers).items():
+        nodes.setdefault(nid, {})["by_group"] = groups
     stats = rt.stats.values()
     totals = Totals(
         calls=sum(s.calls for s in stats),
@@ -113,6 +120,11 @@ def build_manifest(
         "batches": rt.batches.summary() if rt.batches is not None else [],
         "card": None,
     }
+
+
+def _writes(kind: str) -> bool:
+    """Whether a node of ``kind`` writes new content with a model."""
+    return is_step_kind(kind) and node_kind(kind).writes_content
 
 
 def _options(options: RunOptions) -> dict[str, Any]:

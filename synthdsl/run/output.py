@@ -38,14 +38,17 @@ class _Accounting:
 
     def kept(self, item: Record) -> None:
         self.stats.passed += 1
+        self.rt.tally.kept(item)
 
     def dropped(self, item: Record, reason: str) -> None:
         self.stats.dropped[reason] += 1
+        self.rt.tally.dropped(item, reason)
         if self.rt.rejects is not None:
             self.rt.rejects.write(OUTPUT_NODE, "dropped", reason, item)
 
     def failed(self, item: Record, error: str) -> None:
         self.stats.failed["shape"] += 1
+        self.rt.tally.failed(item, "shape")
         self.rt.failed(OUTPUT_NODE, "shape", error)
         if self.rt.rejects is not None:
             self.rt.rejects.write(OUTPUT_NODE, "failed", "shape", item, error=error)

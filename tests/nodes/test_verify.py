@@ -111,7 +111,8 @@ def test_read_fields_point_at_their_keys_or_the_step() -> None:
         ("task", Span(FILE, 3, 36)),
     ]
     assert KIND.output_fields(cfg, ["verification", "code"]) == ["code", "verification"]
-    assert KIND.supports_when(cfg) is False
+    assert KIND.supports_when(cfg) is False  # pass@k over groups needs every sample
+    assert KIND.supports_when(config("{tests: checks}")) is True
 
 
 def test_estimate_and_describe() -> None:

@@ -5,7 +5,7 @@ Input: a ``RunData`` (``report/data.py``) and, for the text sections, the
 every string from the run directory escaped, with inline SVG charts from
 ``synthdsl.charts``: ``header``, ``alerts``/``render_alerts``, ``attrition``,
 ``loops``, ``judge_scores``, ``lengths``, ``diversity_section``, ``mix``,
-``contamination``, ``models`` and ``rejects``, in the order of the page. ``markup``
+``contamination``, ``targeted``, ``models`` and ``rejects``, in the order of the page. ``markup``
 holds the HTML pieces and number formats they
 share. Errors: none on purpose: a manifest missing keys renders as "—"/"no data", and
 the optional ``synthdsl.analysis.diversity`` module failing in any way turns its
@@ -25,6 +25,7 @@ from synthdsl.report.sections.mix import mix
 from synthdsl.report.sections.models import models
 from synthdsl.report.sections.rejects import rejects
 from synthdsl.report.sections.scores import has_judges, judge_scores
+from synthdsl.report.sections.targeted import has_targeted, targeted
 
 __all__ = [
     "Alert",
@@ -34,6 +35,7 @@ __all__ = [
     "diversity_section",
     "has_contamination",
     "has_judges",
+    "has_targeted",
     "header",
     "judge_scores",
     "lengths",
@@ -43,4 +45,5 @@ __all__ = [
     "node_order",
     "rejects",
     "render_alerts",
+    "targeted",
 ]
