@@ -159,6 +159,7 @@ class _EmbeddingDedup:
 
 class _Runner:
     concurrency = 1
+    quick = True  # process() never waits: it may run in its producer's task
 
     def __init__(self, node: Node[DedupConfig], rt: Runtime) -> None:
         self.node = node
