@@ -72,7 +72,7 @@ class DigestTable:
         while True:
             at = i * _SLOT
             found = buf[at : at + 16]
-            if found == digest or found == _EMPTY:
+            if found in (digest, _EMPTY):
                 return at
             i = (i + 1) & mask
 
@@ -146,7 +146,7 @@ class DigestTable:
         self._slots *= 2
         size = self._slots * _SLOT
         if size > self.spill_bytes:
-            self._file = tempfile.TemporaryFile(prefix="synthdsl-dedup-")
+            self._file = tempfile.TemporaryFile(prefix="synthdsl-dedup-")  # noqa: SIM115 - closed by close() or the next _grow()
             self._file.truncate(size)
             self._buf = mmap.mmap(self._file.fileno(), size)
         else:

@@ -33,7 +33,7 @@ def test_answers_like_a_dict_through_growth(spill: int) -> None:
     ]
     keys[10] = keys[20] = bytes(16)  # the all-zero digest marks empty slots: still a key
     ids = _ids(rng, n)
-    table, ref = DigestTable(spill_bytes=spill), {}
+    table, ref = DigestTable(spill_bytes=spill), dict[bytes, str]()
     for i, (key, rid) in enumerate(zip(keys, ids, strict=True)):
         if i % 2:
             assert table.first(key, rid) == ref.get(key)
@@ -51,7 +51,7 @@ def test_answers_like_a_dict_through_growth(spill: int) -> None:
 def test_entries_whose_home_is_at_the_end_wrap_around() -> None:
     """Digests whose home slots are the last ones fill the table's end and wrap to its
     start, in place and when the table grows."""
-    table, ref = DigestTable(), {}
+    table, ref = DigestTable(), dict[bytes, str]()
     for i in range(3000):
         key = (2**64 - 1 - i % 7).to_bytes(8, "little") + i.to_bytes(8, "little")
         rid = f"{i:016x}"
