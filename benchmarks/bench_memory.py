@@ -5,13 +5,18 @@ and a plain Python loop doing the same work (read JSONL, filter, exact dedup by 
 write JSONL). Target: synthdsl's peak RSS ≤ 300 MB, and flat in the number of records
 (measured at 50,000 and 200,000).
 
-Run: python benchmarks/bench_memory.py [N]
+Run: python benchmarks/bench_memory.py [N] [--baseline REV]
+
+``--baseline REV`` also runs synthdsl as of git REV (its ``synthdsl/`` unpacked to a
+temporary folder, first on PYTHONPATH) on the same rows, and checks that both runs wrote
+the same dataset (byte for byte) and the same rejects lines.
 """
 
 from __future__ import annotations
 
+import argparse
 import random
-import sys
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -85,46 +90,85 @@ def make_rows(path: Path, n: int) -> None:
             fh.write(f'{{"id": {i}, "text": "{text}", "score": {rng.randint(1, 5)}}}\n')
 
 
+def _baseline_tree(rev: str, into: Path) -> Path:
+    """synthdsl as of git ``rev``, unpacked under ``into`` (run with PYTHONPATH)."""
+    root = Path(__file__).resolve().parents[1]
+    archive = subprocess.run(
+        ["git", "archive", rev, "synthdsl"], cwd=root, capture_output=True, check=True
+    ).stdout
+    into.mkdir()
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def _same_outputs(a: Path, b: Path) -> str:
+    """Whether two runs wrote the same dataset (bytes) and the same rejects (lines)."""
+    data = (a / "dataset.jsonl").read_bytes() == (b / "dataset.jsonl").read_bytes()
+    rejects = sorted((a / "rejects.jsonl").read_bytes().splitlines()) == sorted(
+        (b / "rejects.jsonl").read_bytes().splitlines()
+    )
+    return (
+        f"dataset {'identical' if data else 'DIFFERS'}, rejects {'same' if rejects else 'DIFFER'}"
+    )
+
+
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("n", nargs="?", type=int, default=200_000)
+    ap.add_argument("--baseline", default="", metavar="REV", help="also run synthdsl at git REV")
+    args = ap.parse_args()
+    n = args.n
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        base_tree = _baseline_tree(args.baseline, work / "baseline") if args.baseline else None
+        (work / "plain.py").write_text(PLAIN, "utf-8")
         results = []
         for size in (n // 4, n):
             rows = work / f"rows-{size}.jsonl"
             make_rows(rows, size)
             recipe = work / f"memory-{size}.yaml"
             recipe.write_text(RECIPE.format(rows=rows.name), "utf-8")
-            (work / "plain.py").write_text(PLAIN, "utf-8")
             base = measure([PY, "-c", "import synthdsl.cli"])
             plain = measure([PY, str(work / "plain.py"), str(rows), str(work / "plain.jsonl")])
-            ours = measure(
-                [
-                    PY,
-                    "-m",
-                    "synthdsl.cli",
-                    "run",
-                    str(recipe),
-                    "--quiet",
-                    "--out",
-                    str(work / "out"),
-                ],
-                env={"SYNTHDSL_CACHE": str(work / "cache.sqlite")},
-                cwd=str(work),
-            )
-            results.append((size, base, plain, ours))
+            runs = {}
+            for label, tree in (("synthdsl", None), (args.baseline, base_tree)):
+                if label == "":
+                    continue
+                env = {"SYNTHDSL_CACHE": str(work / "cache.sqlite")}
+                if tree is not None:
+                    env["PYTHONPATH"] = str(tree)
+                out = work / f"out-{label}-{size}"
+                runs[label] = measure(
+                    [PY, "-m", "synthdsl.cli", "run", str(recipe), "--quiet", "--out", str(out)],
+                    env=env,
+                    cwd=str(work),
+                )
+            same = ""
+            if args.baseline:
+                same = _same_outputs(
+                    work / f"out-synthdsl-{size}", work / f"out-{args.baseline}-{size}"
+                )
+            results.append((size, base, plain, runs, same))
     print(
-        f"{'records':>8} {'import-only MB':>15} {'plain loop MB':>14} {'synthdsl MB':>12} "
-        f"{'synthdsl s':>10} {'plain s':>8} {'time ratio':>10}"
+        f"{'records':>8} {'run':>10} {'peak MB':>8} {'wall s':>7} {'cpu s':>7} "
+        f"{'× plain wall':>12} {'× plain cpu':>11}"
     )
-    for size, base, plain, ours in results:
+    for size, base, plain, runs, same in results:
+        print(f"{size:>8} {'import':>10} {base.max_rss_kb / 1024:>8.0f}")
         print(
-            f"{size:>8} {base.max_rss_kb / 1024:>15.0f} {plain.max_rss_kb / 1024:>14.0f} "
-            f"{ours.max_rss_kb / 1024:>12.0f} {ours.wall:>10.2f} {plain.wall:>8.2f} "
-            f"{ours.wall / plain.wall:>9.1f}x"
+            f"{size:>8} {'plain loop':>10} {plain.max_rss_kb / 1024:>8.0f} {plain.wall:>7.2f} "
+            f"{plain.cpu:>7.2f}"
         )
-    peak = results[-1][3].max_rss_kb / 1024
-    growth = (results[-1][3].max_rss_kb - results[0][3].max_rss_kb) / 1024
+        for label, ours in runs.items():
+            print(
+                f"{size:>8} {label[:10]:>10} {ours.max_rss_kb / 1024:>8.0f} {ours.wall:>7.2f} "
+                f"{ours.cpu:>7.2f} {ours.wall / plain.wall:>11.2f}x {ours.cpu / plain.cpu:>10.2f}x"
+            )
+        if same:
+            print(f"{size:>8} outputs of synthdsl and {args.baseline}: {same}")
+    small, large = results[0][3]["synthdsl"], results[-1][3]["synthdsl"]
+    peak = large.max_rss_kb / 1024
+    growth = (large.max_rss_kb - small.max_rss_kb) / 1024
     print(
         f"\npeak RSS at {n} records: {peak:.0f} MB (target ≤ 300): "
         f"{'OK' if peak <= 300 else 'MISSED'}; growth from {n // 4} to {n} records: "

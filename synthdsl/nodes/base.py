@@ -208,7 +208,12 @@ Outcome = Emit | Drop | Fail
 
 
 class MapRunner(Protocol):
-    """Processes one record at a time; ``concurrency`` calls may run at once."""
+    """Processes one record at a time; ``concurrency`` calls may run at once.
+
+    A runner may also say ``quick = True``: its ``process`` never waits (no model call,
+    no thread, no sleep), so the executor may run it inside the task of the node that
+    feeds it instead of behind a queue (``run/executor.py``).
+    """
 
     concurrency: int
 
@@ -246,17 +251,20 @@ async def read_all(inputs: dict[str, AsyncIterator[Record]]) -> dict[str, list[R
     return buffers
 
 
-async def concat_streams(streams: list[AsyncIterator[Record]]) -> AsyncIterator[Record]:
+def concat_streams(streams: list[AsyncIterator[Record]]) -> AsyncIterator[Record]:
     """Inputs in order: the first fully, then the next; later ones buffer meanwhile.
 
     Later inputs are drained concurrently, so inputs sharing an upstream can't block.
+    One input is handed back as it is (no generator in between).
     """
+    if len(streams) == 1:
+        return streams[0]
+    return _concat(streams)
+
+
+async def _concat(streams: list[AsyncIterator[Record]]) -> AsyncIterator[Record]:
     import asyncio
 
-    if len(streams) == 1:
-        async for rec in streams[0]:
-            yield rec
-        return
     buffers: list[list[Record]] = [[] for _ in streams]
     done = [asyncio.Event() for _ in streams]
 
@@ -342,6 +350,12 @@ class Runtime(Protocol):
 
 
 class StreamRunner(Protocol):
+    """Reads its input streams and reports through an ``Outbox``.
+
+    A runner may also say ``serial = True``: it awaits each ``emit`` before the next
+    (never two at once, from one task), so a quick node it alone feeds may run inline.
+    """
+
     async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None: ...
 
 

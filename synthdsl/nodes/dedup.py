@@ -1,7 +1,9 @@
 """The ``dedup`` node: drop exact and near duplicates, keeping the first seen.
 
 ``method: exact`` compares normalised text (Unicode NFKC, case-folded, whitespace
-collapsed) by hash, so memory holds one digest per distinct record. ``method: rouge_l``
+collapsed) by hash, so memory holds one digest per distinct record: a 16-byte digest
+and the first record's id in ``textproc/digest_table.py``'s flat table, ~55 bytes per
+distinct record (a memory-mapped temporary file past 256 MiB). ``method: rouge_l``
 drops a record whose ROUGE-L F against any kept record is ≥ ``threshold`` (default 0.7),
 using an exact pruned index; the drop records the nearest neighbour and its score.
 ``method: minhash`` drops a record whose estimated Jaccard similarity of word
@@ -46,6 +48,7 @@ from synthdsl.nodes.base import (
     read_all,
 )
 from synthdsl.records import Record
+from synthdsl.textproc.digest_table import DigestTable
 from synthdsl.textproc.tokens import normalize_for_exact, tokenize
 
 if TYPE_CHECKING:
@@ -159,11 +162,13 @@ class _EmbeddingDedup:
 
 class _Runner:
     concurrency = 1
+    quick = True  # process() never waits: it may run in its producer's task
 
     def __init__(self, node: Node[DedupConfig], rt: Runtime) -> None:
         self.node = node
         self.cfg = node.config
-        self.seen: dict[bytes, str] = {}
+        self.seen = DigestTable()
+        self.exact_only = self.cfg.method == "exact"
         self.index: Any = None
         self.minhash: _MinHashIndex | None = None
         self.embedding: _EmbeddingDedup | None = None
@@ -180,9 +185,8 @@ class _Runner:
         """Index a record of an ``against`` input: later records near it are duplicates."""
         text = _key_text(record, self.cfg.fields)
         digest = hashlib.blake2b(normalize_for_exact(text).encode("utf-8"), digest_size=16).digest()
-        if digest in self.seen:
+        if self.seen.first(digest, record.id) is not None:
             return
-        self.seen[digest] = record.id
         if self.index is not None and record.id not in self.index:
             self.index.add(record.id, text)
         if self.minhash is not None:
@@ -210,6 +214,11 @@ class _Runner:
     async def process(self, record: Record) -> Outcome:
         text = _key_text(record, self.cfg.fields)
         digest = hashlib.blake2b(normalize_for_exact(text).encode("utf-8"), digest_size=16).digest()
+        if self.exact_only:  # one probe: the digest is noted as it is looked up
+            first = self.seen.first(digest, record.id)
+            if first is not None:
+                return Drop("duplicate (exact)", {"duplicate_of": first})
+            return Emit([record])
         first = self.seen.get(digest)
         if first is not None:
             return Drop("duplicate (exact)", {"duplicate_of": first})
@@ -238,7 +247,7 @@ class _Runner:
                     f"near duplicate (minhash jaccard >= {self.cfg.threshold})",
                     {"duplicate_of": other, "score": round(score, 4)},
                 )
-        self.seen[digest] = record.id
+        self.seen.add(digest, record.id)
         return Emit([record])
 
 

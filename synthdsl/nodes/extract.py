@@ -52,6 +52,7 @@ class ExtractConfig:
 
 class _Runner:
     concurrency = 1
+    quick = True  # process() never waits: it may run in its producer's task
 
     def __init__(self, node: Node[ExtractConfig], rt: Runtime) -> None:
         self.node = node

@@ -84,6 +84,7 @@ def _note_thresholds(node: Node[FilterConfig], rt: Runtime) -> None:
 
 class _Runner:
     concurrency = 1
+    quick = True  # process() never waits: it may run in its producer's task
 
     def __init__(self, node: Node[FilterConfig], rt: Runtime) -> None:
         self.cfg = node.config

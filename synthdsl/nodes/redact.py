@@ -65,6 +65,7 @@ def _finder(pattern: str) -> PatternFinder:
 
 class _Runner:
     concurrency = 1
+    quick = True  # process() never waits: it may run in its producer's task
 
     def __init__(self, node: Node[RedactConfig], rt: Runtime) -> None:
         self.node = node

@@ -30,6 +30,7 @@ class SelectConfig:
 
 class _Runner:
     concurrency = 1
+    quick = True  # process() never waits: it may run in its producer's task
 
     def __init__(self, node: Node[SelectConfig], rt: Runtime) -> None:
         self.cfg = node.config

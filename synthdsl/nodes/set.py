@@ -87,6 +87,7 @@ class SetConfig:
 
 class _Runner:
     concurrency = 1
+    quick = True  # process() never waits: it may run in its producer's task
 
     def __init__(self, node: Node[SetConfig], rt: Runtime) -> None:
         self.node = node

@@ -72,6 +72,8 @@ def source_node(node_id: str, decl: SourceDecl, origin: str | None) -> Node[Sour
 
 
 class _Runner:
+    serial = True  # emits one record at a time: a quick node it feeds may run inline
+
     def __init__(self, node: Node[SourceDecl], rt: Runtime) -> None:
         self.node = node
         self.rt = rt

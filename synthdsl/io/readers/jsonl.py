@@ -4,6 +4,11 @@ Input: a ``.jsonl``/``.ndjson`` file and the ``ReadContext`` of the reader drivi
 Output: each line's JSON object as a ``dict``, lazily (the file is read line by line;
 blank lines and a leading UTF-8 BOM are skipped).
 
+Each line is parsed by the standard library's scanner directly (``json.loads`` minus
+its per-call set-up, ~1.3 µs against ~2.9 µs for a short row); a line it does not take
+whole is parsed again by ``json.loads``, so what is accepted and every error message
+stay exactly ``json.loads``'s.
+
 Raises nothing itself: a line that is not UTF-8, not JSON, or not a JSON object is
 reported through ``ctx.problem`` (``file:line`` and the reason), which raises
 ``SourceError`` or records the line and moves on. ``OSError`` passes through.
@@ -12,7 +17,7 @@ reported through ``ctx.problem`` (``file:line`` and the reason), which raises
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +25,25 @@ from synthdsl.io.readers.base import ReadContext, strip_bom
 
 __all__ = ["read_jsonl"]
 
+_SPACE = " \t\n\r"  # what json.loads skips around a value
+
+
+def _parse(scan: Callable[[str, int], tuple[Any, int]], text: str) -> Any:
+    """``json.loads(text)``: the scanner alone when it takes the whole line (blanks
+    aside), else ``json.loads`` itself (it raises the error, or takes what the scanner
+    did not start on, such as leading blanks)."""
+    try:
+        value, end = scan(text, 0)
+    except (StopIteration, ValueError, RecursionError):
+        return json.loads(text)
+    if end != len(text) and text[end:].strip(_SPACE):
+        return json.loads(text)  # extra data: json.loads words the error
+    return value
+
 
 def read_jsonl(file: Path, ctx: ReadContext) -> Iterator[dict[str, Any]]:
     """The JSON objects of ``file``, one per non-blank line."""
+    scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
     with file.open("rb") as fh:
         for number, raw in enumerate(fh, start=1):
             if number == 1:
@@ -35,7 +56,7 @@ def read_jsonl(file: Path, ctx: ReadContext) -> Iterator[dict[str, Any]]:
                 ctx.problem(file, number, f"not UTF-8: {exc}")
                 continue
             try:
-                value = json.loads(text)
+                value = _parse(scan, text)
             except json.JSONDecodeError as exc:
                 ctx.problem(file, number, f"invalid JSON: {exc}")
                 continue
