@@ -46,11 +46,20 @@ def _nodes(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {nid: {k: row.get(k) for k in NODE_FIELDS} for nid, row in manifest["nodes"].items()}
 
 
+def _untimed(value: Any) -> Any:
+    """``value`` without wall-clock fields (a sandbox run's ``duration_s``)."""
+    if isinstance(value, dict):
+        return {k: _untimed(v) for k, v in value.items() if k != "duration_s"}
+    if isinstance(value, list):
+        return [_untimed(v) for v in value]
+    return value
+
+
 def _sorted_rejects(out: Path) -> list[str]:
     path = out / "rejects.jsonl"
     if not path.exists():
         return []
-    return sorted(json.dumps(r, sort_keys=True) for r in read_jsonl(path))
+    return sorted(json.dumps(_untimed(r), sort_keys=True) for r in read_jsonl(path))
 
 
 @pytest.fixture(scope="module")
