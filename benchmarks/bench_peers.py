@@ -9,8 +9,9 @@ table gives medians and ratios from that one sitting.
 
 Each peer lives in its own virtual environment under ``--cache`` (default
 ``~/.cache/synthdsl-bench/peers/<name>``) with exact versions from PyPI, created on first
-use and reused after (a marker file holds the pinned requirements; ``pip freeze`` is
-kept beside it). Nothing is installed into the project's environment. A peer whose
+use and reused after. Each peer's own version is pinned, and ``peer_locks/<name>.txt``
+(the ``pip freeze`` of the venv measured here) constrains every dependency under it, so
+a rerun gets the same stack. Nothing is installed into the project's environment. A peer whose
 install fails is skipped with the reason printed, so the output says which peers ran.
 
 Every client runs as its own process with the peer's caches, viewers and telemetry
@@ -41,6 +42,7 @@ from pathlib import Path
 from _common import PY, Measured, fake_server, measure, median
 from bench_throughput import RAW_CLIENT, run_synthdsl
 
+LOCKS = Path(__file__).resolve().parent / "peer_locks"
 RAW = "raw aiohttp"
 OURS = "synthdsl (http)"
 
@@ -245,29 +247,24 @@ def tiktoken_dir() -> str | None:
 
 
 def ensure_venv(peer: Peer, cache: Path) -> tuple[Path | None, str]:
-    """The peer's python, installing its venv when the pinned requirements changed;
-    (None, reason) when the install fails."""
+    """The peer's python, (re)installing its venv when its pinned requirements or its
+    lock (``peer_locks/<name>.txt``, used as pip constraints) changed; (None, reason)
+    when the install fails."""
     folder = cache / peer.name
     marker = folder / "synthdsl-pinned.txt"
     python = folder / "bin" / "python"
-    wanted = "\n".join(peer.requirements) + "\n"
+    lock = LOCKS / f"{peer.name}.txt"
+    wanted = (
+        "\n".join(peer.requirements) + "\n" + (lock.read_text("utf-8") if lock.exists() else "")
+    )
     if python.exists() and marker.exists() and marker.read_text("utf-8") == wanted:
         return python, ""
     shutil.rmtree(folder, ignore_errors=True)
     print(f"installing {peer.name} ({' '.join(peer.requirements)}) into {folder} ...", flush=True)
-    steps = [
-        [PY, "-m", "venv", str(folder)],
-        [
-            str(python),
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--disable-pip-version-check",
-            *peer.requirements,
-        ],
-    ]
-    for cmd in steps:
+    pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    if lock.exists():
+        pip += ["-c", str(lock)]
+    for cmd in ([PY, "-m", "venv", str(folder)], [*pip, *peer.requirements]):
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
         except (OSError, subprocess.TimeoutExpired) as exc:
@@ -280,6 +277,8 @@ def ensure_venv(peer: Peer, cache: Path) -> tuple[Path | None, str]:
     )
     (folder / "freeze.txt").write_text(freeze.stdout, "utf-8")
     marker.write_text(wanted, "utf-8")
+    if not lock.exists():
+        print(f"  no lock for {peer.name}: {folder / 'freeze.txt'} is what got installed")
     return python, ""
 
 
