@@ -268,10 +268,12 @@ def ensure_venv(peer: Peer, cache: Path) -> tuple[Path | None, str]:
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
         except (OSError, subprocess.TimeoutExpired) as exc:
+            shutil.rmtree(folder, ignore_errors=True)
             return None, f"{cmd[2]} failed: {exc}"
         if done.returncode != 0:
+            shutil.rmtree(folder, ignore_errors=True)
             lines = [ln for ln in done.stderr.splitlines() if not ln.startswith("WARNING")]
-            return None, f"{cmd[2]} exited {done.returncode}: {' | '.join(lines[-3:])}"
+            return None, f"{cmd[2]} exited {done.returncode}: {(lines or ['?'])[-1][:300]}"
     freeze = subprocess.run(
         [str(python), "-m", "pip", "freeze"], capture_output=True, text=True, check=False
     )
