@@ -11,8 +11,8 @@ Default sizes keep the whole run under 15 minutes on the project's 2-core machin
 records × 100k items), which take much longer and need ~2 GB of RAM.
 ``--peers`` adds the ``peers`` step (``bench_peers.py``: the 2,000-call workload through
 Curator, distilabel, NeMo Data Designer and sdg_hub). It is opt-in because its first run
-installs each peer into its own venv from PyPI (~10 minutes on this machine, once;
-later runs reuse the venvs) and the step itself takes ~5 minutes.
+installs each peer into its own venv from PyPI (3–5 minutes a peer on this machine,
+once; later runs reuse the venvs) and the step itself takes ~6 minutes.
 ``--only NAME[,NAME]`` runs a subset (names as printed; ``--only peers`` needs no
 ``--peers``).
 
