@@ -6,6 +6,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -44,18 +45,21 @@ class Measured:
 def measure(
     cmd: Sequence[str], env: dict[str, str] | None = None, cwd: str | None = None
 ) -> Measured:
-    """Run ``cmd``; return its wall time, CPU time (user+sys) and peak RSS."""
+    """Run ``cmd``; return its wall time, CPU time (user+sys) and peak RSS.
+
+    Output goes to temporary files, not pipes: a child that prints more than a pipe
+    holds (64 KiB) would block on a pipe nobody reads while we wait for it."""
     merged = dict(os.environ)
     if env:
         merged.update(env)
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, env=merged, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    out = proc.stdout.read() if proc.stdout else ""
-    err = proc.stderr.read() if proc.stderr else ""
+    with tempfile.TemporaryFile("w+") as out_f, tempfile.TemporaryFile("w+") as err_f:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=merged, cwd=cwd, stdout=out_f, stderr=err_f, text=True)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        out_f.seek(0)
+        err_f.seek(0)
+        out, err = out_f.read(), err_f.read()
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{out}\n{err}")
     return Measured(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, out)

@@ -78,12 +78,34 @@ steps:
 """
 
 
-def _run_clients(
-    work: Path, url: str, n: int, conc: int, backends: list[str]
-) -> dict[str, Measured]:
+def run_synthdsl(work: Path, url: str, n: int, conc: int, backend: str) -> Measured:
+    """``synthdsl run`` of RECIPE over ``n`` questions ("question 0" ...) in ``work``."""
     rows = work / f"rows-{n}.jsonl"
     if not rows.exists():
         rows.write_text("".join(f'{{"q": "question {i}"}}\n' for i in range(n)), "utf-8")
+    recipe = work / f"{backend}-{n}.yaml"
+    recipe.write_text(RECIPE.format(url=url, conc=conc, backend=backend, rows=rows.name), "utf-8")
+    return measure(
+        [
+            PY,
+            "-m",
+            "synthdsl.cli",
+            "run",
+            str(recipe),
+            "--quiet",
+            "--fresh",
+            "--no-report",  # the report is post-processing the raw client does not do
+            "--out",
+            str(work / f"out-{backend}"),
+        ],
+        env={"SYNTHDSL_CACHE": str(work / f"cache-{backend}.sqlite")},
+        cwd=str(work),
+    )
+
+
+def _run_clients(
+    work: Path, url: str, n: int, conc: int, backends: list[str]
+) -> dict[str, Measured]:
     out: dict[str, Measured] = {
         "raw aiohttp": measure([PY, str(work / "raw.py"), url, str(n), str(conc)])
     }
@@ -92,26 +114,7 @@ def _run_clients(
             [PY, str(work / "litellm_loop.py"), url, str(n), str(conc)]
         )
     for backend in backends:
-        recipe = work / f"{backend}-{n}.yaml"
-        recipe.write_text(
-            RECIPE.format(url=url, conc=conc, backend=backend, rows=rows.name), "utf-8"
-        )
-        out[f"synthdsl ({backend})"] = measure(
-            [
-                PY,
-                "-m",
-                "synthdsl.cli",
-                "run",
-                str(recipe),
-                "--quiet",
-                "--fresh",
-                "--no-report",  # the report is post-processing the raw client does not do
-                "--out",
-                str(work / f"out-{backend}"),
-            ],
-            env={"SYNTHDSL_CACHE": str(work / f"cache-{backend}.sqlite")},
-            cwd=str(work),
-        )
+        out[f"synthdsl ({backend})"] = run_synthdsl(work, url, n, conc, backend)
     return out
 
 

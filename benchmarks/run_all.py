@@ -9,9 +9,14 @@ so its ratios come from one sitting. The output is printed and saved, with the m
 Default sizes keep the whole run under 15 minutes on the project's 2-core machine;
 ``--full`` adds the large sizes of the page (ROUGE-L at 300k, decontamination at 1M
 records × 100k items), which take much longer and need ~2 GB of RAM.
-``--only NAME[,NAME]`` runs a subset (names as printed).
+``--peers`` adds the ``peers`` step (``bench_peers.py``: the 2,000-call workload through
+Curator, distilabel, NeMo Data Designer and sdg_hub). It is opt-in because its first run
+installs each peer into its own venv from PyPI (3–5 minutes a peer on this machine,
+once; later runs reuse the venvs) and the step itself takes ~6 minutes.
+``--only NAME[,NAME]`` runs a subset (names as printed; ``--only peers`` needs no
+``--peers``).
 
-Run: python benchmarks/run_all.py [--full] [--only throughput,rouge] [--out FILE]
+Run: python benchmarks/run_all.py [--full] [--peers] [--only throughput,rouge] [--out FILE]
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 PY = sys.executable
 
 
-def steps(full: bool) -> list[tuple[str, list[str]]]:
+def steps(full: bool, peers: bool = False) -> list[tuple[str, list[str]]]:
     """(name, argv) of every benchmark on the page, in the page's order."""
     out: list[tuple[str, list[str]]] = [
         ("throughput-16", ["bench_throughput.py", "600", "16", "0.2", "--repeats=2"]),
@@ -45,6 +50,8 @@ def steps(full: bool) -> list[tuple[str, list[str]]]:
             ["bench_decontaminate.py", "--records", "100000", "--reference", "10000"],
         ),
     ]
+    if peers:  # the throughput-64 workload, so it sits right after it
+        out.insert(2, ("peers", ["bench_peers.py"]))
     if full:
         out += [
             ("rouge-300k", ["bench_rouge_dedup.py", "--sizes", "300000", "--brute-max", "0"]),
@@ -75,12 +82,16 @@ def git_rev() -> str:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--full", action="store_true")
+    ap.add_argument("--peers", action="store_true")
     ap.add_argument("--only", default="")
     ap.add_argument("--out", default="")
     args = ap.parse_args()
     today = datetime.date.today().isoformat()
     out = Path(args.out) if args.out else HERE / f"results-{today}.md"
-    chosen = [s for s in steps(args.full) if not args.only or s[0] in args.only.split(",")]
+    only = args.only.split(",") if args.only else []
+    chosen = [
+        s for s in steps(args.full, args.peers or "peers" in only) if not only or s[0] in only
+    ]
     head = (
         f"# synthdsl benchmarks, {today}\n\nrevision {git_rev()}; {os.cpu_count()} cores; "
         f"Python {platform.python_version()}; {platform.platform()}\n"
