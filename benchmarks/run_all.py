@@ -16,7 +16,7 @@ once; later runs reuse the venvs) and the step itself takes ~6 minutes.
 ``--only NAME[,NAME]`` runs a subset (names as printed; ``--only peers`` needs no
 ``--peers``).
 
-Run: python benchmarks/run_all.py [--full] [--peers] [--only throughput,rouge] [--out FILE]
+Run: python benchmarks/run_all.py [--baseline REV] [--full] [--peers] [--only throughput,rouge] [--out FILE]
 """
 
 from __future__ import annotations
@@ -31,18 +31,21 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# The revision the side-by-side figures compare with: main before the 2026-12-06 session
+# (override with --baseline REV).
+BASELINE = "134afe0"
 PY = sys.executable
 
 
-def steps(full: bool, peers: bool = False) -> list[tuple[str, list[str]]]:
+def steps(full: bool, peers: bool = False, baseline: str = BASELINE) -> list[tuple[str, list[str]]]:
     """(name, argv) of every benchmark on the page, in the page's order."""
     out: list[tuple[str, list[str]]] = [
         ("throughput-16", ["bench_throughput.py", "600", "16", "0.2", "--repeats=2"]),
         ("throughput-64", ["bench_throughput.py", "2000", "64", "0.2", "--litellm"]),
         ("throughput-256", ["bench_throughput.py", "6000", "256", "0.2", "--repeats=2"]),
         ("throughput-1024", ["bench_throughput.py", "10000", "1024", "0.2", "--repeats=2"]),
-        ("cached-rerun", ["bench_cached_rerun.py", "--repeats", "3"]),
-        ("pipeline-1m", ["bench_memory.py", "1000000"]),
+        ("cached-rerun", ["bench_cached_rerun.py", "--repeats", "3", "--baseline", baseline]),
+        ("pipeline-1m", ["bench_memory.py", "1000000", "--baseline", baseline]),
         ("cold-start", ["bench_cold_start.py"]),
         ("rouge", ["bench_rouge_dedup.py", "--sizes", "10000,30000,100000"]),
         (
@@ -85,12 +88,15 @@ def main() -> int:
     ap.add_argument("--peers", action="store_true")
     ap.add_argument("--only", default="")
     ap.add_argument("--out", default="")
+    ap.add_argument("--baseline", default=BASELINE, metavar="REV")
     args = ap.parse_args()
     today = datetime.date.today().isoformat()
     out = Path(args.out) if args.out else HERE / f"results-{today}.md"
     only = args.only.split(",") if args.only else []
     chosen = [
-        s for s in steps(args.full, args.peers or "peers" in only) if not only or s[0] in only
+        s
+        for s in steps(args.full, args.peers or "peers" in only, args.baseline)
+        if not only or s[0] in only
     ]
     head = (
         f"# synthdsl benchmarks, {today}\n\nrevision {git_rev()}; {os.cpu_count()} cores; "
