@@ -73,45 +73,18 @@ class HTTPBackend:
             headers["Authorization"] = f"Bearer {key}"
         url = endpoint.api_base.rstrip("/") + "/chat/completions"
         payload = json.dumps(build_body(request, endpoint.wire_model), ensure_ascii=False)
-        timeout = aiohttp.ClientTimeout(total=request.spec.timeout)
         model = endpoint.model
-        session = self._get_session()
-        try:
-            async with session.post(
-                url, data=payload.encode(), headers=headers, timeout=timeout
-            ) as resp:
-                status = resp.status
-                retry_after = parse_retry_after(resp.headers.get("Retry-After"))
-                raw = await resp.read()
-        except asyncio.TimeoutError as exc:
-            raise LLMError(
-                f"{model}: no reply within {request.spec.timeout:g} s",
-                kind="timeout",
-                transient=True,
-            ) from exc
-        except aiohttp.InvalidURL as exc:
-            raise LLMError(
-                f"{model}: invalid api_base {endpoint.api_base!r}",
-                kind="bad_request",
-                transient=False,
-            ) from exc
-        except aiohttp.ClientPayloadError as exc:
-            raise malformed(model, f"truncated body ({type(exc).__name__})") from exc
-        except aiohttp.ClientConnectorError as exc:  # refused, unknown host, TLS
-            raise LLMError(
-                f"{model}: cannot connect to {_safe_url(url)}: {_connection_reason(exc)}",
-                kind="unreachable",
-                transient=True,
-            ) from exc
-        except (aiohttp.ClientConnectionError, ConnectionError) as exc:
-            raise LLMError(
-                f"{model}: cannot reach {_safe_url(url)}: {_connection_reason(exc)}",
-                kind="connection",
-                transient=True,
-            ) from exc
-        except aiohttp.ClientResponseError as exc:
-            raise malformed(model, f"unreadable response ({exc.message})") from exc
-
+        status, retry_after, raw = await _exchange(
+            self._get_session(),
+            "POST",
+            url,
+            data=payload.encode(),
+            headers=headers,
+            timeout=request.spec.timeout,
+            model=model,
+            label=model,
+            api_base=endpoint.api_base,
+        )
         if status != 200:
             detail = _decode_error(raw)
             raise error_for_status(
@@ -164,36 +137,17 @@ class HTTPBackend:
             form.add_field("file", content, filename=name, content_type="application/jsonl")
             data = form
         model = endpoint.model
-        session = self._get_session()
-        try:
-            async with session.request(
-                method,
-                url,
-                data=data,
-                headers=headers,
-                timeout=aiohttp.ClientTimeout(total=timeout),
-            ) as resp:
-                status = resp.status
-                retry_after = parse_retry_after(resp.headers.get("Retry-After"))
-                raw = await resp.read()
-        except asyncio.TimeoutError as exc:
-            raise LLMError(
-                f"{model}: {method} {path}: no reply within {timeout:g} s",
-                kind="timeout",
-                transient=True,
-            ) from exc
-        except aiohttp.ClientConnectorError as exc:
-            raise LLMError(
-                f"{model}: cannot connect to {_safe_url(url)}: {_connection_reason(exc)}",
-                kind="unreachable",
-                transient=True,
-            ) from exc
-        except (aiohttp.ClientError, ConnectionError) as exc:
-            raise LLMError(
-                f"{model}: cannot reach {_safe_url(url)}: {_connection_reason(exc)}",
-                kind="connection",
-                transient=True,
-            ) from exc
+        status, retry_after, raw = await _exchange(
+            self._get_session(),
+            method,
+            url,
+            data=data,
+            headers=headers,
+            timeout=timeout,
+            model=model,
+            label=f"{model}: {method} {path}",
+            api_base=endpoint.api_base,
+        )
         if status != 200:
             raise error_for_status(
                 status,
@@ -210,6 +164,52 @@ class HTTPBackend:
         self._loop = None
         if session is not None and not session.closed:
             await session.close()
+
+
+async def _exchange(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    *,
+    data: Any,
+    headers: dict[str, str],
+    timeout: float,
+    model: str,
+    label: str,
+    api_base: str,
+) -> tuple[int, float | None, bytes]:
+    """One HTTP request: (status, Retry-After, body), or the ``LLMError`` its failure
+    means (``label`` starts the message: the model, and for the Batch API the route)."""
+    try:
+        async with session.request(
+            method, url, data=data, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)
+        ) as resp:
+            retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+            return resp.status, retry_after, await resp.read()
+    except asyncio.TimeoutError as exc:
+        raise LLMError(
+            f"{label}: no reply within {timeout:g} s", kind="timeout", transient=True
+        ) from exc
+    except aiohttp.InvalidURL as exc:
+        raise LLMError(
+            f"{model}: invalid api_base {api_base!r}", kind="bad_request", transient=False
+        ) from exc
+    except aiohttp.ClientPayloadError as exc:
+        raise malformed(model, f"truncated body ({type(exc).__name__})") from exc
+    except aiohttp.ClientConnectorError as exc:  # refused, unknown host, TLS
+        raise LLMError(
+            f"{model}: cannot connect to {_safe_url(url)}: {_connection_reason(exc)}",
+            kind="unreachable",
+            transient=True,
+        ) from exc
+    except aiohttp.ClientResponseError as exc:
+        raise malformed(model, f"unreadable response ({exc.message})") from exc
+    except (aiohttp.ClientError, ConnectionError) as exc:
+        raise LLMError(
+            f"{model}: cannot reach {_safe_url(url)}: {_connection_reason(exc)}",
+            kind="connection",
+            transient=True,
+        ) from exc
 
 
 def _decode_error(raw: bytes) -> str:
