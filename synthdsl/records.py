@@ -21,8 +21,28 @@ __all__ = ["INHERITED_META", "Record", "canonical_json", "derive_id", "stable_ha
 INHERITED_META = ("loop_parents", "switch", "target")
 
 
+def _canonical_encoder() -> Any:
+    """``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+    default=str)``'s C encoder, made once: the same text, without building a
+    ``JSONEncoder`` per call (cache keys are computed for every call of a run)."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - CPython always has _json
+        return None
+    # markers, default, string encoder, indent, key separator, item separator,
+    # sort_keys, skipkeys, allow_nan (as JSONEncoder.iterencode passes them)
+    return make(None, str, json.encoder.encode_basestring, None, ":", ",", True, False, True)
+
+
+_CANONICAL = _canonical_encoder()
+
+
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no whitespace: the input of every content hash."""
+    if _CANONICAL is not None:
+        try:
+            return "".join(_CANONICAL(value, 0))
+        except RecursionError:  # a cycle or deep nesting: json.dumps says which
+            pass
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
