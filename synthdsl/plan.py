@@ -218,7 +218,10 @@ def _graph_nodes(
     out: list[PlanNode] = []
     for node in graph.nodes.values():
         kind = node_kind(node.kind)
-        ins = [estimates.get(i) for i in node.inputs]
+        counted = node.inputs
+        if kind.references_stay:  # ``against:`` inputs are read, not passed on
+            counted = list(getattr(node.config, "main", None) or node.inputs)
+        ins = [estimates.get(i) for i in counted]
         n_in = None if not ins or any(x is None for x in ins) else sum(x or 0 for x in ins)
         est_ctx = _Estimator(compiled, pool_records, totals)
         est = kind.estimate(node, n_in, est_ctx)

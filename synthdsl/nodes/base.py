@@ -400,6 +400,9 @@ class NodeKind(Generic[C]):
     # Ray executor's workers) and hand the outcome back. Light kinds stay where the
     # records are: shipping a record costs more than a filter or a set.
     ship_records: ClassVar[bool] = False
+    # Its reference inputs (what ``link`` returns: ``against:`` of dedup, decontaminate,
+    # leakage) are read, never passed on: the plan counts its main inputs only.
+    references_stay: ClassVar[bool] = False
 
     # -- compile ------------------------------------------------------------------------
 

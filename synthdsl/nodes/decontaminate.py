@@ -180,6 +180,7 @@ def _fields(raw: Any, ctx: CheckContext, single: str, plural: str) -> tuple[list
 
 class DecontaminateKind(NodeKind[DecontaminateConfig]):
     name = "decontaminate"
+    references_stay = True
 
     def configure(self, raw: Any, ctx: CheckContext) -> DecontaminateConfig:
         fields, spans = _fields(raw, ctx, "field", "fields")

@@ -253,6 +253,7 @@ class _Runner:
 
 class DedupKind(NodeKind[DedupConfig]):
     name = "dedup"
+    references_stay = True
 
     def field_types(self, cfg: DedupConfig, upstream: dict[str, FieldType]) -> dict[str, FieldType]:
         return dict(upstream)  # values pass unchanged

@@ -175,6 +175,7 @@ class _Runner:
 
 class LeakageKind(NodeKind[LeakageConfig]):
     name = "leakage"
+    references_stay = True
 
     def link(self, config: LeakageConfig, main: list[str], resolve: Resolve) -> list[str]:
         config.main = list(main)
