@@ -19,7 +19,9 @@ the executor only call these hooks. Runners come in two shapes:
 - ``MapRunner``: one input record → an ``Outcome`` (``Emit`` one or more records,
   ``Drop`` with a reason, or ``Fail`` with an error). The executor runs it with bounded,
   order-preserving concurrency and does all the accounting; a runner with a
-  ``finish()`` method has it called once after its last record (``Finishing``).
+  ``finish()`` method has it called once after its last record (``Finishing``), and
+  one that also has ``observe(record, outcome)`` (``Tallying``) is told each outcome
+  where the accounting is made, so its ``process`` may run in another process.
 - ``StreamRunner``: reads its input streams and reports through an ``Outbox`` (sources,
   mix, loop, set-at-a-time steps).
 
@@ -65,6 +67,7 @@ __all__ = [
     "Resolve",
     "Runtime",
     "StreamRunner",
+    "Tallying",
     "concat_streams",
     "count_references",
     "link_refs",
@@ -213,6 +216,12 @@ class MapRunner(Protocol):
     A runner may also say ``quick = True``: its ``process`` never waits (no model call,
     no thread, no sleep), so the executor may run it inside the task of the node that
     feeds it instead of behind a queue (``run/executor.py``).
+
+    Or ``cpu_bound = True``: its ``process`` spends the CPU of the machine it runs on (a
+    sandboxed program), not a remote service's time. An executor that spreads records
+    over processes (the Ray executor's workers) runs at most a process's CPU share of
+    them at once there, and hands them out a few at a time, so no process waits idle
+    while another works through a long batch.
     """
 
     concurrency: int
@@ -224,6 +233,22 @@ class Finishing(Protocol):
     """A map runner with work after its last record (notes for the manifest)."""
 
     def finish(self) -> None: ...
+
+
+class Tallying(Finishing, Protocol):
+    """A finishing map runner whose notes are a tally of its records' outcomes.
+
+    ``process`` does a record's work and keeps nothing of it; the executor tells
+    ``observe`` every outcome ``process`` returned (records a ``when:`` left out are not
+    processed, so not observed), in the process that keeps the accounting, and calls
+    ``finish`` after the last one. So ``process`` may run elsewhere (a Ray worker) while
+    the tally, and the notes ``finish`` writes from it, stay with the accounting: the
+    notes are the same wherever the records were processed. ``observe`` is called in
+    the order records finish, which may differ from input order: a tally must not
+    depend on it.
+    """
+
+    def observe(self, record: Record, outcome: Outcome) -> None: ...
 
 
 @dataclass

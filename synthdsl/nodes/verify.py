@@ -10,7 +10,9 @@ exit_code, timed_out, duration_s, stderr_tail, reason, error}``. With ``keep: pa
 default) failing code is a recorded drop (``verify: 2 of 5 tests failed``, ``verify:
 timed out after 10 s``, ``verify: collection error``, ...) whose detail is that object;
 ``keep: all`` annotates and emits every record. With ``group: <field>`` the manifest
-gets pass@1 and pass@k over the groups (the k samples of one problem).
+gets pass@1 and pass@k over the groups (the k samples of one problem). The notes are a
+tally of the outcomes (``Tallying``): the checks may run on Ray workers, the tally is
+made where the accounting is.
 
 Errors: configuration problems are compile-time diagnostics (a language other than
 python, ``runner: pytest`` without pytest installed); a sandbox that cannot run (no
@@ -241,6 +243,12 @@ def judge_result(
 
 
 class _Runner:
+    """``process`` runs one check; ``observe`` tallies the outcomes and ``finish``
+    writes the ``verify`` and ``pass_at_k`` notes (``Tallying``), so under the Ray
+    executor the checks run on the workers and the tally in the driver."""
+
+    cpu_bound = True  # a check is a local process burning CPU (``MapRunner``)
+
     def __init__(self, node: Node[VerifyConfig], rt: Runtime) -> None:
         import sys
 
@@ -319,13 +327,6 @@ class _Runner:
             "reason": reason,
             "error": verdict.error,
         }
-        self.counts["checked"] += 1
-        self.counts["passed"] += int(passed)
-        self.counts["timed_out"] += int(result.timed_out)
-        if cfg.group is not None:
-            tally = self.groups.setdefault(canonical_json(record.data[cfg.group]), [0, 0])
-            tally[0] += 1
-            tally[1] += int(passed)
         if passed or cfg.keep == "all":
             data = {**record.data, cfg.into: verification}
             return Emit([record.child(self.rt.node_key(self.node.id), data)])
@@ -334,6 +335,27 @@ class _Runner:
 
     async def process(self, record: Record) -> Outcome:
         return await self.check(record)
+
+    def observe(self, record: Record, outcome: Outcome) -> None:
+        """Count a finished check (``Tallying``): its verification is the emitted
+        record's ``into`` field or the drop's detail; a failure was no check."""
+        if isinstance(outcome, Emit) and outcome.records:
+            verification = outcome.records[0].data.get(self.cfg.into)
+        elif isinstance(outcome, Drop):
+            verification = outcome.detail
+        else:
+            return
+        if not isinstance(verification, dict):
+            return
+        passed = verification.get("passed") is True
+        self.counts["checked"] += 1
+        self.counts["passed"] += int(passed)
+        self.counts["timed_out"] += int(verification.get("timed_out") is True)
+        group = self.cfg.group
+        if group is not None and group in record.data:
+            tally = self.groups.setdefault(canonical_json(record.data[group]), [0, 0])
+            tally[0] += 1
+            tally[1] += int(passed)
 
     def finish(self) -> None:
         self.write_notes()
@@ -352,15 +374,18 @@ class _Runner:
         )
         if self.cfg.group is None or not self.groups:
             return
-        k = min(n for n, _ in self.groups.values())
-        p1 = [pass_at_k(n, c, 1) for n, c in self.groups.values()]
-        pk = [pass_at_k(n, c, k) for n, c in self.groups.values()]
+        # by group key, not by the order checks finished in: the sums are the same
+        # floats however the records were scheduled (and wherever)
+        tallies = [self.groups[key] for key in sorted(self.groups)]
+        k = min(n for n, _ in tallies)
+        p1 = [pass_at_k(n, c, 1) for n, c in tallies]
+        pk = [pass_at_k(n, c, k) for n, c in tallies]
         self.rt.note(
             self.node.id,
             "pass_at_k",
             {
-                "groups": len(self.groups),
-                "samples": sum(n for n, _ in self.groups.values()),
+                "groups": len(tallies),
+                "samples": sum(n for n, _ in tallies),
                 "pass@1": round(sum(p1) / len(p1), 6),
                 "pass@k": round(sum(pk) / len(pk), 6),
                 "k": k,

@@ -261,12 +261,7 @@ class _Inline:
         rep.stats.records_in += 1
         admitted = self.gate.admit(rec)
         if isinstance(admitted, Record):
-            try:
-                outcome = self.gate.settled(await self.runner.process(admitted))
-            except (asyncio.CancelledError, RunError):
-                raise
-            except Exception as exc:  # a bug in a node must not lose the record
-                outcome = _fail_reason(exc)
+            outcome = self.gate.settled(await _processed(self.runner, admitted))
         else:
             outcome = admitted
         await rep.settle(rec, outcome)
@@ -280,16 +275,26 @@ def _choose(case: Case, rec: Record) -> int:
     return -1
 
 
+async def _processed(runner: MapRunner, admitted: Record) -> Outcome:
+    """``runner``'s outcome for an admitted record, told to a ``Tallying`` runner's
+    ``observe``; an exception a node did not expect becomes the record's failure."""
+    try:
+        outcome = await runner.process(admitted)
+        observe = getattr(runner, "observe", None)
+        if observe is not None:
+            observe(admitted, outcome)
+    except (asyncio.CancelledError, RunError):
+        raise  # cancelled, or the run cannot go on (configuration, provider)
+    except Exception as exc:  # a bug in a node must not lose the record
+        return _fail_reason(exc)
+    return outcome
+
+
 async def _run_map(runner: MapRunner, inputs: AsyncIterator[Record], rep: _Reporter) -> None:
     gate = _Gate(rep.node, rep)
 
     async def process(admitted: Record) -> Outcome:
-        try:
-            return gate.settled(await runner.process(admitted))
-        except (asyncio.CancelledError, RunError):
-            raise  # cancelled, or the run cannot go on (configuration, provider)
-        except Exception as exc:  # a bug in a node must not lose the record
-            return _fail_reason(exc)
+        return gate.settled(await _processed(runner, admitted))
 
     concurrency = max(1, int(getattr(runner, "concurrency", 1)))
     if concurrency == 1:

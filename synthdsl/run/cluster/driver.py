@@ -5,10 +5,14 @@ Input: ``ClusterOptions`` (address, workers, batch size) and a ``WorkerSetup``. 
 (``run/executor.py: MapDispatch``) and whose ``close()`` gives the workers' provider
 statistics. Which nodes go to the workers: a kind that says its per-record work is worth
 shipping (``NodeKind.ship_records``: model calls, sandboxed runs) and whose runner has no
-``finish()``; every other node runs in the driver as in the local executor, reading the
-streams the workers' results come back on. The executor's own machinery (``when:`` and
-switch gates, the reorder buffer, accounting, rejects) stays in the driver, so records,
-their ids, their order and the accounting are the local executor's.
+``finish()``, or tallies the outcomes it is told (``Tallying``: verify's pass@k; the
+tally stays here, made by the node's own runner, so its notes are the local
+executor's); every other node runs in the driver as in the local executor, reading the
+streams the workers' results come back on. A ``cpu_bound`` runner's records go out one
+worker's CPU share at a time (``worker.py: cpu_slots``), two shares per worker in flight.
+The executor's own machinery (``when:`` and switch gates, the reorder buffer,
+accounting, rejects) stays in the driver, so records, their ids, their order and the
+accounting are the local executor's.
 
 Batches: a node's records are gathered for up to ``FLUSH_S`` or ``ClusterOptions.batch``
 records, then sent to the worker with the fewest records outstanding. Workers restart
@@ -25,18 +29,18 @@ import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from synthdsl.errors import RunError
 from synthdsl.ir import Node
 from synthdsl.llm.types import LLMClient, LLMRequest, LLMResponse
 from synthdsl.nodes import node_kind
-from synthdsl.nodes.base import MapRunner, Outcome
+from synthdsl.nodes.base import MapRunner, Outcome, Tallying
 from synthdsl.records import Record
 from synthdsl.run.cluster.counts import add_counts, add_provider_stats
 from synthdsl.run.cluster.limiter import LimiterService
 from synthdsl.run.cluster.setup import WorkerSetup, pack, worker_env
-from synthdsl.run.cluster.worker import Batch, BatchResult, MapWorker
+from synthdsl.run.cluster.worker import Batch, BatchResult, MapWorker, cpu_slots
 from synthdsl.run.executor import ExecContext
 from synthdsl.run.options import ClusterOptions
 
@@ -78,7 +82,11 @@ class WorkerPool:
         self._tasks: set[asyncio.Task[None]] = set()
         self.batches_sent = 0
 
-    def submit(self, rt: ExecContext, node: str, record: Record) -> asyncio.Future[Outcome]:
+    def submit(
+        self, rt: ExecContext, node: str, record: Record, batch: int | None = None
+    ) -> asyncio.Future[Outcome]:
+        """``record``'s outcome, once a worker has processed it; ``batch`` caps this
+        node's batches (default: the pool's size)."""
         key = (node, rt.round, rt.scope)
         pending = self._pending.get(key)
         if pending is None:
@@ -86,7 +94,7 @@ class WorkerPool:
         fut: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         pending.records.append(record)
         pending.futures.append(fut)
-        if len(pending.records) >= self.batch:
+        if len(pending.records) >= (batch or self.batch):
             self._flush(rt, key)
         elif pending.timer is None:
             pending.timer = asyncio.get_running_loop().call_later(FLUSH_S, self._flush, rt, key)
@@ -151,47 +159,92 @@ def _lost(exc: BaseException) -> RunError:
 class _RemoteRunner:
     """A map runner whose records are processed by the workers."""
 
-    def __init__(self, pool: WorkerPool, node: Node[Any], rt: ExecContext, concurrency: int):
+    def __init__(
+        self,
+        pool: WorkerPool,
+        node: Node[Any],
+        rt: ExecContext,
+        concurrency: int,
+        batch: int | None = None,
+    ):
         self.pool = pool
         self.node = node.id
         self.rt = rt
         self.concurrency = concurrency
+        self.batch = batch
 
     async def process(self, record: Record) -> Outcome:
-        return await self.pool.submit(self.rt, self.node, record)
+        return await self.pool.submit(self.rt, self.node, record, self.batch)
+
+
+class _RemoteTallyingRunner(_RemoteRunner):
+    """Records processed by the workers, their outcomes tallied here by the node's own
+    runner (``Tallying``: ``observe`` and ``finish`` are the local runner's)."""
+
+    def __init__(self, local: Tallying, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.local = local
+
+    def observe(self, record: Record, outcome: Outcome) -> None:
+        self.local.observe(record, outcome)
+
+    def finish(self) -> None:
+        self.local.finish()
 
 
 class _Dispatch:
     """The executor's ``MapDispatch``: which map nodes go to the workers."""
 
-    def __init__(self, pool: WorkerPool, workers: int) -> None:
+    def __init__(self, pool: WorkerPool, workers: int, cpu_slots: int) -> None:
         self.pool = pool
         self.workers = workers
+        self.cpu_slots = cpu_slots  # a worker's CPU-bound records at once (``worker.py``)
         self.remote: list[str] = []
 
     def runner(self, node: Node[Any], local: MapRunner, rt: ExecContext) -> MapRunner | None:
+        """Ship a kind that says its records are worth it (``ship_records``) unless its
+        runner finishes with what only it saw: a ``finish()`` without ``observe()``."""
         kind = node_kind(node.kind)
-        if not getattr(kind, "ship_records", False) or hasattr(local, "finish"):
+        tallying = hasattr(local, "observe") and hasattr(local, "finish")
+        if not getattr(kind, "ship_records", False) or (hasattr(local, "finish") and not tallying):
             return None
         if node.id not in self.remote:
             self.remote.append(node.id)
-        # enough records in flight to keep every worker's batches full; the model's
-        # own concurrency (global, in the limiter service) still bounds the calls
-        concurrency = max(int(getattr(local, "concurrency", 1)), 2 * self.workers * self.pool.batch)
-        return _RemoteRunner(self.pool, node, rt, concurrency)
+        batch: int | None = None
+        if getattr(local, "cpu_bound", False):
+            # each worker runs its CPU share at once and has as many waiting, sent a few
+            # at a time: a long batch would leave another worker idle at the end
+            batch = self.cpu_slots
+            concurrency = 2 * self.workers * self.cpu_slots
+        else:
+            # enough records in flight to keep every worker's batches full; the model's
+            # own concurrency (global, in the limiter service) still bounds the calls
+            concurrency = 2 * self.workers * self.pool.batch
+        concurrency = max(int(getattr(local, "concurrency", 1)), concurrency)
+        if tallying:
+            return _RemoteTallyingRunner(
+                cast(Tallying, local), self.pool, node, rt, concurrency, batch
+            )
+        return _RemoteRunner(self.pool, node, rt, concurrency, batch)
 
 
 class Cluster:
     """Ray, the workers and the limiter service of one run."""
 
     def __init__(
-        self, ray: Any, workers: list[Any], limiter: Any, options: ClusterOptions, owned: bool
+        self,
+        ray: Any,
+        workers: list[Any],
+        limiter: Any,
+        options: ClusterOptions,
+        owned: bool,
+        worker_cpus: float = 1.0,
     ) -> None:
         self.ray = ray
         self.workers = workers
         self.limiter = limiter
         self.pool = WorkerPool(workers, options.batch)
-        self.dispatch = _Dispatch(self.pool, len(workers))
+        self.dispatch = _Dispatch(self.pool, len(workers), cpu_slots(worker_cpus))
         self.owned = owned
         self.provider_stats: dict[str, dict[str, Any]] = {}
         self.worker_cpu_s = 0.0  # of the workers' last lives (a dead one's is lost)
@@ -273,8 +326,9 @@ def start_cluster(options: ClusterOptions, setup: WorkerSetup) -> Cluster:
         .remote()
     )
     packed = pack(setup)
+    worker_cpus = min(1.0, cpus / n)
     actor = ray.remote(MapWorker).options(
-        num_cpus=min(1.0, cpus / n),
+        num_cpus=worker_cpus,
         max_restarts=-1,
         max_task_retries=-1,
         max_concurrency=_ACTOR_CONCURRENCY,
@@ -289,4 +343,4 @@ def start_cluster(options: ClusterOptions, setup: WorkerSetup) -> Cluster:
         if owned:
             ray.shutdown()
         raise ClusterError(f"the Ray workers could not start: {exc}") from None
-    return Cluster(ray, workers, limiter, options, owned)
+    return Cluster(ray, workers, limiter, options, owned, worker_cpus)

@@ -6,7 +6,8 @@ the whole run, its own ``ProviderPool`` (limits through the limiter service,
 ``limiter.py``), the shared call cache (the same SQLite file
 as the driver: ``run/cache.py`` lets several processes open it) and one runner per
 (node, loop round, mix scope), made by the node's kind exactly as the local executor
-makes it. ``run(batch)`` processes the batch's records concurrently and gives back, per
+makes it. ``run(batch)`` processes the batch's records concurrently (a ``cpu_bound``
+runner's at most ``cpu_slots`` at once, over all batches) and gives back, per
 record and in order, its ``Outcome``, plus what the worker counted (``counts.py``), the
 call log lines and the notes; a ``RunError`` (the run cannot go on: a missing key, a dead
 endpoint) comes back as ``stop``, which the driver raises. An exception a node did not
@@ -36,7 +37,13 @@ from synthdsl.run.cluster.limiter import RemoteLimiters
 from synthdsl.run.cluster.setup import unpack
 from synthdsl.run.executor import ExecContext
 
-__all__ = ["Batch", "BatchResult", "MapWorker"]
+__all__ = ["Batch", "BatchResult", "MapWorker", "cpu_slots"]
+
+
+def cpu_slots(num_cpus: float) -> int:
+    """How many records of ``cpu_bound`` runners (sandboxed checks) a worker holding
+    ``num_cpus`` CPUs (its actor's resource) runs at once: its whole CPUs, at least one."""
+    return max(1, int(num_cpus))
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,12 @@ class MapWorker:
         self.nodes = {n.id: n for n in setup.compiled.graph.walk()}
         self.runners: dict[tuple[str, int | None, str], MapRunner] = {}
         self.counts = CountsReporter()
+        # the CPU-bound records (sandboxed checks) of every node at once: this actor's
+        # CPU share of them
+        context: Any = ray.get_runtime_context()
+        cpus = context.get_assigned_resources().get("CPU", 1.0)
+        self.cpu_slots = cpu_slots(float(cpus))
+        self._cpu: asyncio.Semaphore | None = None
 
     def pid(self) -> int:
         return os.getpid()
@@ -112,8 +125,15 @@ class MapWorker:
         except RunError as exc:
             return self._result([Fail("internal", str(exc))] * len(batch.records), str(exc))
 
+        cpu = None
+        if getattr(runner, "cpu_bound", False):
+            cpu = self._cpu = self._cpu or asyncio.Semaphore(self.cpu_slots)
+
         async def one(rec: Record) -> Outcome:
             try:
+                if cpu is not None:
+                    async with cpu:
+                        return await runner.process(rec)
                 return await runner.process(rec)
             except RunError as exc:  # the run cannot go on: the driver stops it
                 stop.append(str(exc))
