@@ -302,9 +302,15 @@ async def run_stream(runner: StreamRunner | None, inputs: dict[str, list[Record]
 
 
 async def run_map(runner: MapRunner | None, records: Iterable[Record]) -> list[Outcome]:
-    """Run a map runner over records in order, then its ``finish`` if it has one."""
+    """Run a map runner over records in order, telling a ``Tallying`` runner's
+    ``observe`` each outcome as the executor does, then its ``finish`` if it has one."""
     assert runner is not None, "the kind made no map runner"
-    outcomes = [await runner.process(rec) for rec in records]
+    observe = getattr(runner, "observe", None)
+    outcomes = []
+    for rec in records:
+        outcomes.append(await runner.process(rec))
+        if observe is not None:
+            observe(rec, outcomes[-1])
     finish = getattr(runner, "finish", None)
     if finish is not None:
         finish()
