@@ -23,6 +23,7 @@ Run: python benchmarks/bench_ray.py [CALLS] [REPEATS]
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -84,13 +85,99 @@ def _workload(url: str, n: int, conc: int, repeats: int, title: str) -> None:
     )
 
 
+VERIFY_RECIPE = """
+synthdsl: 1
+name: bench-ray-verify
+sources:
+  s: {{path: {rows}}}
+steps:
+  - id: v
+    verify: {{group: problem, concurrency: {conc}, timeout: 120, cpu: 60}}
+"""
+# Loop turns of one program's test: ~70 ms of pure Python on this machine, unloaded.
+BURN = 1_200_000
+VERIFY_CONFIGS = [("local", []), ("ray, 1 worker", ["1"]), ("ray, 2 workers", ["2"])]
+
+
+def _programs(n: int) -> str:
+    """``n`` programs (2 samples per problem), each checked by a test that burns CPU in
+    the solution's process: a loop of ``BURN`` turns, a little longer for each."""
+    rows = []
+    for i in range(n):
+        turns = BURN + i
+        expected = sum(k * k % 7 for k in range(turns))
+        code = "def burn(n):\n    t = 0\n    for k in range(n):\n        t += k * k % 7\n    return t\n"
+        tests = f"assert burn({turns}) == {expected}\n"
+        rows.append(json.dumps({"problem": i // 2, "code": code, "tests": tests}))
+    return "\n".join(rows) + "\n"
+
+
+def _verify_one(work: Path, recipe: Path, workers: list[str]) -> tuple[float, float, float]:
+    """(run wall s, whole process wall s, CPU s: driver, workers and their sandboxes)."""
+    out = work / f"vout-{len(workers) and workers[0]}"
+    cmd = [PY, "-m", "synthdsl.cli", "run", str(recipe), "--quiet", "--no-report"]
+    cmd += ["--out", str(out)]
+    if workers:
+        cmd += ["--executor", "ray", "--workers", workers[0]]
+    m = measure(cmd, env={"SYNTHDSL_CACHE": str(work / "cache.sqlite")}, cwd=str(work))
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    assert manifest["status"] == "completed", manifest["error"]
+    checked = manifest["nodes"]["v"]["verify"]
+    assert checked["passed"] == checked["checked"], checked
+    worker_cpu = manifest.get("cluster", {}).get("worker_cpu_s", 0.0)
+    return manifest["wall_time_s"], m.wall, m.cpu + worker_cpu
+
+
+def verify_workload(n: int, repeats: int) -> None:
+    """CPU-heavy: ``n`` verify checks, each a sandboxed program whose test burns ~70 ms
+    of pure Python (plus the sandbox's own start: two Python processes). The local
+    executor runs 2 checks at once (the step's concurrency, this machine's cores); a
+    Ray worker runs its CPU share, one (``worker.py: cpu_slots``). Checks/s and CPU per
+    check, the scaling 1 → 2 workers."""
+    conc = 2
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        rows = work / "programs.jsonl"
+        rows.write_text(_programs(n), "utf-8")
+        recipe = work / "recipe.yaml"
+        recipe.write_text(VERIFY_RECIPE.format(conc=conc, rows=rows.name), "utf-8")
+        got: dict[str, list[tuple[float, float, float]]] = {n: [] for n, _ in VERIFY_CONFIGS}
+        for _ in range(repeats):
+            for name, workers in VERIFY_CONFIGS:
+                got[name].append(_verify_one(work, recipe, workers))
+    print(f"\nCPU-heavy verify: {n} checks (~70 ms of Python each + the sandbox), local")
+    print(f"concurrency {conc}; medians of {repeats} interleaved runs; load {_load()}")
+    print(f"{'executor':<16} {'run s':>6} {'checks/s':>8} {'process s':>9} {'CPU ms/check':>12}")
+    rate: dict[str, float] = {}
+    for name, _ in VERIFY_CONFIGS:
+        run = median([g[0] for g in got[name]])
+        whole = median([g[1] for g in got[name]])
+        cpu = median([g[2] for g in got[name]])
+        rate[name] = n / run
+        print(f"{name:<16} {run:>6.2f} {rate[name]:>8.2f} {whole:>9.2f} {cpu / n * 1000:>12.1f}")
+    print(
+        f"scaling 2 workers / 1 worker: {rate['ray, 2 workers'] / rate['ray, 1 worker']:.2f}x; "
+        f"ray 2 workers / local: {rate['ray, 2 workers'] / rate['local']:.2f}x checks/s"
+    )
+
+
+def _load() -> str:
+    """The 1-minute load average now (other users share the machine)."""
+    return f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["verify"]:  # the verify workload alone
+        n = int(sys.argv[2]) if len(sys.argv) > 2 else 200
+        verify_workload(n, int(sys.argv[3]) if len(sys.argv) > 3 else 3)
+        return
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 4000
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     with fake_server(0.2) as url:
         _workload(url, n, 128, repeats, "throughput (200 ms server latency)")
     with fake_server(0.0) as url:
-        _workload(url, n, 64, repeats, "CPU-heavy (no server latency)")
+        _workload(url, n, 64, repeats, "client-bound generate (no server latency)")
+    verify_workload(max(20, n // 20), repeats)
 
 
 if __name__ == "__main__":

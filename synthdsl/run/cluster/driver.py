@@ -247,7 +247,8 @@ class Cluster:
         self.dispatch = _Dispatch(self.pool, len(workers), cpu_slots(worker_cpus))
         self.owned = owned
         self.provider_stats: dict[str, dict[str, Any]] = {}
-        self.worker_cpu_s = 0.0  # of the workers' last lives (a dead one's is lost)
+        # of the workers' last lives and the sandboxes they ran (a dead one's is lost)
+        self.worker_cpu_s = 0.0
 
     def summary(self) -> dict[str, Any]:
         """For the manifest: workers, batches sent, the nodes that ran on the workers and

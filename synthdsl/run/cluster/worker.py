@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -156,9 +157,11 @@ class MapWorker:
 
     async def close(self) -> tuple[dict[str, dict[str, Any]], float]:
         """Commit the cache, close the clients; the provider statistics of this life and
-        the CPU seconds this process used."""
+        the CPU seconds this process and the children it waited for (sandboxed
+        checks) used."""
         stats = self.client.stats()
         await self.client.aclose()
         if not self.cache.closed:
             self.cache.commit()
-        return stats, time.process_time()
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return stats, time.process_time() + children.ru_utime + children.ru_stime
