@@ -1,11 +1,12 @@
-"""What a worker counted, sent back to the driver as differences, and added there.
+"""What a worker counted for one batch, sent back with its outcomes and added there.
 
-Input: a worker's per-node ``NodeStats``, its per-model usage (``RunContext.model_usage``)
-and, at the end, its provider pool's ``stats()``. Output: ``Counts`` (plain data: what
-changed since the worker's last report) and ``add_counts`` / ``add_provider_stats``, which
-add them to the driver's. Every count a worker makes happens while one of its batches
-runs and is reported when a batch ends, so the driver's totals are the workers' sums
-whatever order the batches finish in. Raises nothing.
+Input: a batch's per-node ``NodeStats`` and per-model usage (``RunContext.model_usage``;
+the worker gives each batch a context of its own, so they hold that batch's counts
+alone) and, at the end, a worker's provider pool's ``stats()``. Output: ``Counts``
+(plain data, ``counts_of``) and ``add_counts`` / ``add_provider_stats``, which add them
+to the driver's. A batch's counts travel with its outcomes: the driver adds them once
+per batch it settles, whatever order batches finish in, and a batch that dies with its
+worker takes its counts along (its retry counts its records once). Raises nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from synthdsl.nodes.accounting import NodeStats
 
-__all__ = ["Counts", "CountsReporter", "add_counts", "add_provider_stats"]
+__all__ = ["Counts", "add_counts", "add_provider_stats", "counts_of"]
 
 # NodeStats fields that are not counts.
 _NOT_COUNTS = {"kind", "started", "finished"}
@@ -58,28 +59,18 @@ def _minus(now: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class CountsReporter:
-    """Remembers what a worker reported, so each report holds only what is new."""
-
-    def __init__(self) -> None:
-        self._nodes: dict[str, dict[str, Any]] = {}
-        self._usage: dict[str, dict[str, int]] = {}
-
-    def report(self, stats: dict[str, NodeStats], usage: dict[str, dict[str, int]]) -> Counts:
-        out = Counts()
-        for node_id, st in list(stats.items()):
-            now = _snapshot(st)
-            diff = _minus(now, self._nodes.get(node_id, {}))
-            self._nodes[node_id] = now
-            if diff:
-                out.nodes[node_id] = diff
-        for model, counts in list(usage.items()):
-            now_usage = dict(counts)
-            diff = _minus(now_usage, self._usage.get(model, {}))
-            self._usage[model] = now_usage
-            if diff:
-                out.usage[model] = {"calls": 0, "cache_hits": 0, **diff}
-        return out
+def counts_of(stats: dict[str, NodeStats], usage: dict[str, dict[str, int]]) -> Counts:
+    """The counts in ``stats`` and ``usage`` (one batch's: nothing else counts there)."""
+    out = Counts()
+    for node_id, st in list(stats.items()):
+        diff = _minus(_snapshot(st), {})
+        if diff:
+            out.nodes[node_id] = diff
+    for model, counts in list(usage.items()):
+        diff = _minus(dict(counts), {})
+        if diff:
+            out.usage[model] = {"calls": 0, "cache_hits": 0, **diff}
+    return out
 
 
 def add_counts(stats: dict[str, NodeStats], usage: dict[str, dict[str, int]], c: Counts) -> None:

@@ -3,13 +3,14 @@
 ``MapWorker`` is the body of one Ray actor (``driver.py`` starts them). It gets a
 packed ``WorkerSetup`` (``setup.py``) and the limiter service's name once, and keeps, for
 the whole run, its own ``ProviderPool`` (limits through the limiter service,
-``limiter.py``), the shared call cache (the same SQLite file
-as the driver: ``run/cache.py`` lets several processes open it) and one runner per
-(node, loop round, mix scope), made by the node's kind exactly as the local executor
-makes it. ``run(batch)`` processes the batch's records concurrently (a ``cpu_bound``
-runner's at most ``cpu_slots`` at once, over all batches) and gives back, per
-record and in order, its ``Outcome``, plus what the worker counted (``counts.py``), the
-call log lines and the notes; a ``RunError`` (the run cannot go on: a missing key, a dead
+``limiter.py``) and the shared call cache (the same SQLite file as the driver:
+``run/cache.py`` lets several processes open it). ``run(batch)`` makes the node's
+runner, as the local executor makes it, in a context of the batch's own, processes the
+batch's records concurrently (a ``cpu_bound`` runner's at most ``cpu_slots`` at once,
+over all batches) and gives back, per record and in order, its ``Outcome``, plus what
+the batch counted (``counts.py``: its own counts only, so a batch lost with its worker
+takes them along and its retry counts once), its call log lines and notes; a
+``RunError`` (the run cannot go on: a missing key, a dead
 endpoint) comes back as ``stop``, which the driver raises. An exception a node did not
 expect becomes a failure of its record, as in the local executor. Finished calls are
 committed to the cache within ``COMMIT_EVERY_S``, so a batch retried after the worker
@@ -33,7 +34,7 @@ from synthdsl.nodes.base import Fail, MapRunner, Outcome
 from synthdsl.records import Record
 from synthdsl.run.cache import CallCache
 from synthdsl.run.call_log import CallBuffer
-from synthdsl.run.cluster.counts import Counts, CountsReporter
+from synthdsl.run.cluster.counts import Counts, counts_of
 from synthdsl.run.cluster.limiter import RemoteLimiters
 from synthdsl.run.cluster.setup import unpack
 from synthdsl.run.executor import ExecContext
@@ -84,7 +85,6 @@ class MapWorker:
             hedge=setup.hedge,
             limiters=RemoteLimiters(limiter, name, generation),
         )
-        self.calls = CallBuffer()
         self.rt = ExecContext(
             compiled=setup.compiled,
             client=self.client,
@@ -93,11 +93,8 @@ class MapWorker:
             limit=setup.limit,
             concurrency=setup.concurrency,
             cache_reads=not setup.fresh,
-            calls=self.calls,
         )
         self.nodes = {n.id: n for n in setup.compiled.graph.walk()}
-        self.runners: dict[tuple[str, int | None, str], MapRunner] = {}
-        self.counts = CountsReporter()
         # the CPU-bound records (sandboxed checks) of every node at once: this actor's
         # CPU share of them
         context: Any = ray.get_runtime_context()
@@ -108,23 +105,31 @@ class MapWorker:
     def pid(self) -> int:
         return os.getpid()
 
-    def _runner(self, batch: Batch) -> MapRunner:
-        key = (batch.node, batch.round, batch.scope)
-        runner = self.runners.get(key)
-        if runner is None:
-            node = self.nodes[batch.node]
-            rt = replace(self.rt, round=batch.round, scope=batch.scope)
-            made = node_kind(node.kind).map_runner(node, rt)
-            assert made is not None, f"node {node.id} has no map runner"
-            runner = self.runners[key] = made
-        return runner
+    def _context(self, batch: Batch) -> ExecContext:
+        """A context of the batch's own: what its records count (calls, cache hits,
+        tokens, call log lines, notes) is theirs alone and goes back with their
+        outcomes. The cache, the client and the calls in flight are the worker's."""
+        return replace(
+            self.rt,
+            round=batch.round,
+            scope=batch.scope,
+            stats={},
+            model_usage={},
+            notes={},
+            calls=CallBuffer(),
+        )
 
     async def run(self, batch: Batch) -> BatchResult:
         stop: list[str] = []
+        rt = self._context(batch)
         try:
-            runner = self._runner(batch)
+            node = self.nodes[batch.node]
+            made = node_kind(node.kind).map_runner(node, rt)
+            assert made is not None, f"node {node.id} has no map runner"
+            runner: MapRunner = made
         except RunError as exc:
-            return self._result([Fail("internal", str(exc))] * len(batch.records), str(exc))
+            failed: list[Outcome] = [Fail("internal", str(exc))] * len(batch.records)
+            return self._result(rt, failed, str(exc))
 
         cpu = None
         if getattr(runner, "cpu_bound", False):
@@ -143,16 +148,13 @@ class MapWorker:
                 return Fail("internal", f"{type(exc).__name__}: {exc}")
 
         outcomes = list(await asyncio.gather(*(one(r) for r in batch.records)))
-        return self._result(outcomes, stop[0] if stop else None)
+        return self._result(rt, outcomes, stop[0] if stop else None)
 
-    def _result(self, outcomes: list[Outcome], stop: str | None) -> BatchResult:
-        notes = {k: dict(v) for k, v in self.rt.notes.items()}
+    def _result(self, rt: ExecContext, outcomes: list[Outcome], stop: str | None) -> BatchResult:
+        calls = rt.calls
+        assert isinstance(calls, CallBuffer)
         return BatchResult(
-            outcomes,
-            self.counts.report(self.rt.stats, self.rt.model_usage),
-            self.calls.take(),
-            notes,
-            stop,
+            outcomes, counts_of(rt.stats, rt.model_usage), calls.take(), rt.notes, stop
         )
 
     async def close(self) -> tuple[dict[str, dict[str, Any]], float]:

@@ -156,6 +156,18 @@ def test_killed_worker_loses_nothing_and_repeats_no_finished_call(
     assert ray_rows == read_jsonl(project / "local" / "dataset.jsonl") and len(ray_rows) == rows
     manifest = json.loads((project / "ray" / "manifest.json").read_text("utf-8"))
     assert manifest["status"] == "completed" and manifest["accounting_balanced"] is True
+    # the counts are exact: each record's call counted once, by the attempt that
+    # delivered it (a call the dead worker finished is a cache hit of the retry), and
+    # calls.jsonl has one line per record
+    ask = manifest["nodes"]["ask"]
+    assert ask["calls"] + ask["cache_hits"] == rows == sum(ask["models"].values()), ask
+    totals = manifest["totals"]
+    assert (totals["calls"], totals["cache_hits"]) == (ask["calls"], ask["cache_hits"])
+    logged = read_jsonl(project / "ray" / "calls.jsonl")
+    assert sorted(r["record"] for r in logged) == sorted(
+        r["record"] for r in read_jsonl(project / "local" / "calls.jsonl")
+    )
+    assert sum(not r["cached"] for r in logged) == ask["calls"]
     # every prompt answered; a call answered well before the kill (in the cache by then)
     # is never answered again; only those in flight at the kill may be
     per_key = Counter(key for _, key in answers)
