@@ -11,6 +11,7 @@ import threading
 import time
 import zlib
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,10 @@ from helpers import read_jsonl
 from synthdsl.api import CompileOptions, validate
 from synthdsl.cli import main
 from synthdsl.records import Record
+from synthdsl.run import options as run_options
 from synthdsl.run.cluster.setup import WorkerSetup, pack, worker_env
 from synthdsl.run.cluster.worker import Batch
+from synthdsl.run.options import ClusterOptions
 from synthdsl.testing.fake_openai import FakeOpenAIServer
 
 pytestmark = pytest.mark.ray
@@ -122,9 +125,17 @@ def _worker_pids() -> list[int]:
     return pids
 
 
+@dataclass(frozen=True)
+class _SmallBatches(ClusterOptions):
+    batch: int = 4
+
+
 def test_killed_worker_loses_nothing_and_repeats_no_finished_call(
-    project: Path, ray_instance: Any
+    project: Path, ray_instance: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # batches of 4: a worker has many batches under way at once, so one that finishes
+    # while the others are half done, and a kill, find every way counts could go astray
+    monkeypatch.setattr(run_options, "ClusterOptions", _SmallBatches)
     rows = 80
     with FakeOpenAIServer(latency=0.1) as srv:
         recipe = _recipe(project, srv.base_url, rows, ", concurrency: 8")
