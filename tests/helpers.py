@@ -98,3 +98,18 @@ def write_pack(root: Path, name: str = "demo", version: str = "0.1.0") -> Path:
             text = text.replace("version: 0.1.0", f"version: {version}")
         target.write_text(text, encoding="utf-8")
     return root
+
+
+def ray_worker_pids() -> list[int]:
+    """The processes of the Ray executor's worker actors on this machine."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if cmd.startswith(b"ray::MapWorker"):
+            pids.append(int(entry.name))
+    return pids

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import read_jsonl
+from helpers import ray_worker_pids, read_jsonl
 
 from synthdsl.api import CompileOptions, validate
 from synthdsl.cli import main
@@ -111,20 +111,6 @@ def test_concurrency_and_rpm_are_global_across_two_workers(
     assert sent[-1] - sent[0] >= (24 - 2) / 4 - 0.5  # paced, not bursty
 
 
-def _worker_pids() -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmd = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if cmd.startswith(b"ray::MapWorker"):
-            pids.append(int(entry.name))
-    return pids
-
-
 @dataclass(frozen=True)
 class _SmallBatches(ClusterOptions):
     batch: int = 4
@@ -147,7 +133,7 @@ def test_killed_worker_loses_nothing_and_repeats_no_finished_call(
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 if len(srv.answers()) >= 20:
-                    pids = _worker_pids()
+                    pids = ray_worker_pids()
                     if pids:
                         os.kill(pids[0], signal.SIGKILL)
                         killed.append(time.monotonic())

@@ -5,11 +5,15 @@ from the outcomes, equal to the local executor's."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import read_jsonl
+from helpers import ray_worker_pids, read_jsonl
 
 from synthdsl.cli import main
 from synthdsl.nodes.verify import pass_at_k
@@ -78,11 +82,31 @@ def _most_at_once(out: Path) -> int:
     return most
 
 
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """The recipe and the local executor's manifest (one run for the module's tests)."""
+    base = tmp_path_factory.mktemp("verify-local")
+    recipe = _recipe(base)
+    return recipe, _run(recipe, base / "local", "--cache", str(base / "cache.sqlite"))
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
 def test_verify_runs_on_the_workers_and_tallies_in_the_driver(
-    project: Path, ray_instance: Any
+    project: Path, ray_instance: Any, local_run: tuple[Path, dict[str, Any]]
 ) -> None:
-    recipe = _recipe(project)
-    local = _run(recipe, project / "local")
+    recipe, local = local_run
     dist = _run(recipe, project / "ray", "--executor", "ray", "--workers", "2")
     assert dist["cluster"]["remote_nodes"] == ["check"]
     # the notes, tallied from the outcomes the workers sent back, are the local ones
@@ -105,5 +129,39 @@ def test_verify_runs_on_the_workers_and_tallies_in_the_driver(
         assert dist["nodes"]["check"][note] == local["nodes"]["check"][note], note
     # the local executor runs the step's concurrency (4) at once; each worker (one CPU
     # of Ray's two) runs one at a time, so the pair never more than 2
-    assert _most_at_once(project / "local") >= 3
+    assert _most_at_once(recipe.parent / "local") >= 3
     assert _most_at_once(project / "ray") <= 2
+
+
+def test_a_killed_worker_leaves_the_tally_exact(
+    project: Path, ray_instance: Any, local_run: tuple[Path, dict[str, Any]]
+) -> None:
+    recipe, local = local_run
+    killed: list[int] = []
+
+    def kill_one_mid_check() -> None:
+        # a worker with a sandbox under way: its check is lost and runs again
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not killed:
+            for pid in ray_worker_pids():
+                if _children(pid):
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+                    return
+            time.sleep(0.005)
+
+    killer = threading.Thread(target=kill_one_mid_check)
+    killer.start()
+    try:
+        dist = _run(recipe, project / "ray", "--executor", "ray", "--workers", "2")
+    finally:
+        killer.join()
+    assert killed, "no worker was killed"
+    assert dist["status"] == "completed" and dist["accounting_balanced"] is True
+    for note in ("verify", "pass_at_k", "in", "passed", "dropped", "failed"):
+        assert dist["nodes"]["check"][note] == local["nodes"]["check"][note], note
+    codes = [
+        [r["code"] for r in read_jsonl(out / "dataset.jsonl")]
+        for out in (project / "ray", recipe.parent / "local")
+    ]
+    assert codes[0] == codes[1] and len(codes[0]) == local["nodes"]["check"]["verify"]["passed"]
