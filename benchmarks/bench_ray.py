@@ -6,9 +6,12 @@ the repeats, all in one run of this script:
 
 - throughput: N generate calls, server latency 200 ms, concurrency 128 (the calls
   wait on the wire: the client's CPU is not the limit);
-- CPU-heavy: N generate calls with no server latency and concurrency 64, so the
+- client-bound: N generate calls with no server latency and concurrency 64, so the
   client's own work per call (render, cache, HTTP, JSON, accounting) is the limit:
-  what more workers buy.
+  what more workers buy;
+- CPU-heavy verify (``verify_workload``): N/20 sandboxed programs whose tests burn
+  ~70 ms of pure Python each; checks/s, CPU per check (sandboxes included), the scaling
+  1 → 2 workers. ``bench_ray.py verify [CHECKS] [REPEATS]`` runs it alone.
 
 Each run is a fresh ``synthdsl run`` process with a fresh cache (``--fresh``) that starts
 its own Ray; the wall time of the run itself is the manifest's ``wall_time_s`` (Ray's
@@ -18,6 +21,7 @@ has 2 cores shared with the test server, so "2 workers" competes with the server
 them.
 
 Run: python benchmarks/bench_ray.py [CALLS] [REPEATS]
+     python benchmarks/bench_ray.py verify [CHECKS] [REPEATS]
 """
 
 from __future__ import annotations
