@@ -70,9 +70,7 @@ def _workload(
         rows = work / "rows.jsonl"
         rows.write_text("".join(f'{{"q": "question {i}"}}\n' for i in range(n)), "utf-8")
         recipe = work / "recipe.yaml"
-        recipe.write_text(
-            RECIPE.format(url=url, conc=conc, rows=rows.name, extra=extra), "utf-8"
-        )
+        recipe.write_text(RECIPE.format(url=url, conc=conc, rows=rows.name, extra=extra), "utf-8")
         got: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _ in CONFIGS}
         for _ in range(repeats):
             for name, workers in CONFIGS:
@@ -109,8 +107,7 @@ def litellm_workers(url: str, n: int, repeats: int) -> None:
     per_core = {"local": rate["local"], "ray, 1 worker": rate["ray, 1 worker"]}
     per_core["ray, 2 workers"] = rate["ray, 2 workers"] / 2
     print(
-        "calls/s per core: "
-        + ", ".join(f"{name} {value:.0f}" for name, value in per_core.items())
+        "calls/s per core: " + ", ".join(f"{name} {value:.0f}" for name, value in per_core.items())
     )
 
 

@@ -2,8 +2,8 @@
 
 ``MapWorker`` is the body of one Ray actor (``driver.py`` starts them). It gets a
 packed ``WorkerSetup`` (``setup.py``) and the limiter service's name once, and keeps, for
-the whole run, its own ``ProviderPool`` (limits through the limiter service,
-``limiter.py``), the shared call cache (the same SQLite file
+the whole run, its own ``ProviderPool`` (limits leased from the limiter service,
+``lease.py``), the shared call cache (the same SQLite file
 as the driver: ``run/cache.py`` lets several processes open it) and one runner per
 (node, loop round, mix scope), made by the node's kind exactly as the local executor
 makes it. ``run(batch)`` processes the batch's records concurrently and gives back, per
@@ -32,7 +32,7 @@ from synthdsl.records import Record
 from synthdsl.run.cache import CallCache
 from synthdsl.run.call_log import CallBuffer
 from synthdsl.run.cluster.counts import Counts, CountsReporter
-from synthdsl.run.cluster.limiter import RemoteLimiters
+from synthdsl.run.cluster.lease import LeasedLimiters
 from synthdsl.run.cluster.setup import unpack
 from synthdsl.run.executor import ExecContext
 
@@ -70,11 +70,12 @@ class MapWorker:
         limiter: Any = ray.get_actor(service)
         generation: int = ray.get(limiter.join.remote(name))
         self.cache = CallCache(Path(setup.cache_path))
+        self.limiters = LeasedLimiters(limiter, name, generation)
         self.client = ProviderPool(
             retry_base=setup.retry_base,
             retry_cap=setup.retry_cap,
             hedge=setup.hedge,
-            limiters=RemoteLimiters(limiter, name, generation),
+            limiters=self.limiters,
         )
         self.calls = CallBuffer()
         self.rt = ExecContext(
@@ -139,6 +140,7 @@ class MapWorker:
         the CPU seconds this process used."""
         stats = self.client.stats()
         await self.client.aclose()
+        await self.limiters.close()
         if not self.cache.closed:
             self.cache.commit()
         return stats, time.process_time()
