@@ -175,9 +175,10 @@ class _Dispatch:
             return None
         if node.id not in self.remote:
             self.remote.append(node.id)
-        # enough records in flight to keep every worker's batches full; the model's
-        # own concurrency (global, in the limiter service) still bounds the calls
-        concurrency = max(int(getattr(local, "concurrency", 1)), 2 * self.workers * self.pool.batch)
+        # the model's concurrency plus a batch per worker in transit, so records on
+        # their way to or from a worker do not leave the model's slots idle; the
+        # limiter service still bounds the calls in flight
+        concurrency = int(getattr(local, "concurrency", 1)) + self.workers * self.pool.batch
         return _RemoteRunner(self.pool, node, rt, concurrency)
 
 
