@@ -100,6 +100,7 @@ class _Pool:
     limiter: ModelLimiter
     granted: dict[str, int] = field(default_factory=dict)
     demand: dict[str, int] = field(default_factory=dict)
+    wanting: dict[str, int] = field(default_factory=dict)  # asked for, not granted yet
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     max_granted: int = 0
 
@@ -111,7 +112,15 @@ class _Pool:
         return self.capacity - sum(self.granted.values())
 
     def targets(self) -> dict[str, int]:
-        return fair_shares(self.capacity, self.demand)
+        """Fair shares of the concurrency: a worker's demand is what it last reported,
+        and at least what it holds plus what it is waiting for (a report may be older
+        than a request still waiting)."""
+        workers = set(self.demand) | {w for w, n in self.wanting.items() if n > 0}
+        demand = {
+            w: max(self.demand.get(w, 0), self.granted.get(w, 0) + self.wanting.get(w, 0))
+            for w in workers
+        }
+        return fair_shares(self.capacity, demand)
 
     def limit(self, worker: str, targets: dict[str, int]) -> int:
         """The most slots ``worker`` may keep: its fair share when anyone is short (or
@@ -185,16 +194,20 @@ class LimiterService:
         pool = self._pool(key, limits)
         self._answered(pool, *answers)
         pool.demand[worker] = demand
+        pool.wanting[worker] = pool.wanting.get(worker, 0) + want
         pool.poke()
-        while True:
-            if self._stale(worker, generation):
-                return None
-            held = pool.granted.get(worker, 0)
-            target = pool.targets().get(worker, 0)
-            extra = min(want, target - held, pool.free())
-            if extra > 0:
-                break
-            await pool.changed.wait()
+        try:
+            while True:
+                if self._stale(worker, generation):
+                    return None
+                held = pool.granted.get(worker, 0)
+                target = pool.targets().get(worker, 0)
+                extra = min(want, target - held, pool.free())
+                if extra > 0:
+                    break
+                await pool.changed.wait()
+        finally:
+            pool.wanting[worker] -= want
         pool.granted[worker] = held + extra
         pool.max_granted = max(pool.max_granted, sum(pool.granted.values()))
         return extra, self._state(pool, worker)

@@ -12,7 +12,8 @@ call log lines and the notes; a ``RunError`` (the run cannot go on: a missing ke
 endpoint) comes back as ``stop``, which the driver raises. An exception a node did not
 expect becomes a failure of its record, as in the local executor. Finished calls are
 committed to the cache within ``COMMIT_EVERY_S``, so a batch retried after the worker
-died finds them there.
+died finds them there. When a model goes through litellm, the worker imports it as it
+starts (seconds), not with its first call.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from synthdsl.errors import RunError
-from synthdsl.llm.client import ProviderPool
+from synthdsl.llm.client import BACKENDS, ProviderPool, resolve_backend
+from synthdsl.llm.types import ModelSpec
 from synthdsl.nodes import node_kind
 from synthdsl.nodes.base import Fail, MapRunner, Outcome
 from synthdsl.records import Record
@@ -33,7 +35,7 @@ from synthdsl.run.cache import CallCache
 from synthdsl.run.call_log import CallBuffer
 from synthdsl.run.cluster.counts import Counts, CountsReporter
 from synthdsl.run.cluster.lease import LeasedLimiters
-from synthdsl.run.cluster.setup import unpack
+from synthdsl.run.cluster.setup import WorkerSetup, unpack
 from synthdsl.run.executor import ExecContext
 
 __all__ = ["Batch", "BatchResult", "MapWorker"]
@@ -58,6 +60,20 @@ class BatchResult:
     stop: str | None = None  # a RunError's message: the run cannot go on
 
 
+def _warm_litellm(setup: WorkerSetup) -> None:
+    """Import litellm (seconds) while the worker starts, not with its first call, when a
+    model of the recipe goes through it: a worker lives for the whole run."""
+    for decl in setup.compiled.models.values():
+        for entry in decl.entries:
+            spec = ModelSpec(alias=decl.alias, model=entry.model, backend=entry.backend)
+            if entry.backend in BACKENDS and resolve_backend(spec) == "litellm":
+                # the litellm backend's import, which loads litellm itself
+                from synthdsl.llm.litellm_backend import load_litellm
+
+                load_litellm()
+                return
+
+
 class MapWorker:
     """One worker actor's body."""
 
@@ -78,6 +94,7 @@ class MapWorker:
             limiters=self.limiters,
         )
         self.calls = CallBuffer()
+        _warm_litellm(setup)
         self.rt = ExecContext(
             compiled=setup.compiled,
             client=self.client,

@@ -112,3 +112,19 @@ async def test_a_dead_workers_slots_come_back_when_it_joins_again(service: Any) 
     with pytest.raises(Exception, match="no longer knows this worker"):
         async with dead.slot():
             pass
+
+
+async def test_a_waiting_request_is_served_even_after_an_idle_report() -> None:
+    # the service's own logic, in this process: a worker's renew reported no demand
+    # while its request for slots was still waiting; the request must still be served
+    svc = LimiterService()
+    key, limits = "m\n", (4, None, None)
+    ga, gb = await svc.join("a"), await svc.join("b")
+    assert await svc.acquire(key, limits, "b", gb, 4, 4, (0, 0)) is not None
+    waiting = asyncio.ensure_future(svc.acquire(key, limits, "a", ga, 2, 2, (0, 0)))
+    await asyncio.sleep(0.01)
+    assert not waiting.done()  # b holds every slot
+    await svc.renew(key, limits, "a", ga, 0, 0, (0, 0))  # an idle moment of a
+    await svc.renew(key, limits, "b", gb, 0, 4, (0, 0))  # b gives everything back
+    got = await asyncio.wait_for(waiting, 1)
+    assert got is not None and got[0] == 2
