@@ -128,3 +128,27 @@ async def test_a_waiting_request_is_served_even_after_an_idle_report() -> None:
     await svc.renew(key, limits, "b", gb, 0, 4, (0, 0))  # b gives everything back
     got = await asyncio.wait_for(waiting, 1)
     assert got is not None and got[0] == 2
+
+
+async def test_tpm_holds_across_workers_leasing_blocks(service: Any) -> None:
+    # 12,000 tokens a minute (200 a second, a burst of 200) shared by two workers: 12
+    # calls of 50 estimated tokens need (600 - 200) / 200 = 2 s whoever makes them
+    spec = ModelSpec(
+        alias="gen",
+        model="openai/fake",
+        api_base="http://127.0.0.1:9/v1",
+        concurrency=8,
+        tpm=12_000,
+    )
+    a = await _worker(service, "a", spec)
+    b = await _worker(service, "b", spec)
+
+    async def call(lim: LeasedLimiter) -> None:
+        async with lim.slot(50) as permit:
+            permit.settle(50)
+
+    t0 = asyncio.get_running_loop().time()
+    await asyncio.gather(*(call(a if i % 2 else b) for i in range(12)))
+    elapsed = asyncio.get_running_loop().time() - t0
+    assert 1.6 <= elapsed < 5.0, elapsed
+    assert a.balance >= 0 and b.balance >= 0  # leased ahead, not in debt
