@@ -20,7 +20,11 @@ the process) plus the workers' (the manifest's ``cluster.worker_cpu_s``). The ma
 has 2 cores shared with the test server, so "2 workers" competes with the server for
 them.
 
-Run: python benchmarks/bench_ray.py [CALLS] [REPEATS]
+- litellm: N/4 generate calls through the litellm backend (``backend: litellm``), no
+  server latency: litellm's own CPU per call is the limit, so this is what worker
+  processes scale (issue 10's ``--workers`` goal), reported per core too.
+
+Run: python benchmarks/bench_ray.py [CALLS] [REPEATS] [throughput,cpu,litellm,verify]
      python benchmarks/bench_ray.py verify [CHECKS] [REPEATS]
 """
 
@@ -38,7 +42,7 @@ RECIPE = """
 synthdsl: 1
 name: bench-ray
 models:
-  gen: {{model: openai/fake, api_base: "{url}", max_tokens: 32, concurrency: {conc}}}
+  gen: {{model: openai/fake, api_base: "{url}", max_tokens: 32, concurrency: {conc}{extra}}}
 sources:
   s: {{path: {rows}}}
 steps:
@@ -63,13 +67,15 @@ def _one(work: Path, recipe: Path, name: str, workers: list[str]) -> tuple[float
     return manifest["wall_time_s"], m.wall, m.cpu + worker_cpu
 
 
-def _workload(url: str, n: int, conc: int, repeats: int, title: str) -> None:
+def _workload(
+    url: str, n: int, conc: int, repeats: int, title: str, extra: str = ""
+) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         rows = work / "rows.jsonl"
         rows.write_text("".join(f'{{"q": "question {i}"}}\n' for i in range(n)), "utf-8")
         recipe = work / "recipe.yaml"
-        recipe.write_text(RECIPE.format(url=url, conc=conc, rows=rows.name), "utf-8")
+        recipe.write_text(RECIPE.format(url=url, conc=conc, rows=rows.name, extra=extra), "utf-8")
         got: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _ in CONFIGS}
         for _ in range(repeats):
             for name, workers in CONFIGS:
@@ -86,6 +92,27 @@ def _workload(url: str, n: int, conc: int, repeats: int, title: str) -> None:
     print(
         f"scaling 2 workers / 1 worker: {rate['ray, 2 workers'] / rate['ray, 1 worker']:.2f}x; "
         f"ray 1 worker / local: {rate['ray, 1 worker'] / rate['local']:.2f}x calls/s"
+    )
+    return rate
+
+
+def throughput(url: str, n: int, repeats: int) -> None:
+    """The calls wait on the wire (200 ms): Ray's own overhead against the local executor."""
+    _workload(url, n, 128, repeats, "throughput (200 ms server latency)")
+
+
+def litellm_workers(url: str, n: int, repeats: int) -> None:
+    """The litellm backend (``backend: litellm``, ~9 ms of client CPU a call): the client
+    is the limit, so worker processes are what scales it (issue 10's litellm goal:
+    2 workers >= 1.8x one worker on 2 cores). Calls/s per core divides by the cores
+    the run may use (local and 1 worker: 1; 2 workers: 2)."""
+    rate = _workload(
+        url, n, 64, repeats, "litellm backend (no server latency)", ", backend: litellm"
+    )
+    per_core = {"local": rate["local"], "ray, 1 worker": rate["ray, 1 worker"]}
+    per_core["ray, 2 workers"] = rate["ray, 2 workers"] / 2
+    print(
+        "calls/s per core: " + ", ".join(f"{name} {value:.0f}" for name, value in per_core.items())
     )
 
 
@@ -177,11 +204,20 @@ def main() -> None:
         return
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 4000
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-    with fake_server(0.2) as url:
-        _workload(url, n, 128, repeats, "throughput (200 ms server latency)")
-    with fake_server(0.0) as url:
-        _workload(url, n, 64, repeats, "client-bound generate (no server latency)")
-    verify_workload(max(20, n // 20), repeats)
+    which = (
+        sys.argv[3].split(",") if len(sys.argv) > 3 else ["throughput", "cpu", "litellm", "verify"]
+    )
+    if "throughput" in which:
+        with fake_server(0.2) as url:
+            throughput(url, n, repeats)
+    if "cpu" in which:
+        with fake_server(0.0) as url:
+            _workload(url, n, 64, repeats, "client-bound generate (no server latency)")
+    if "litellm" in which:
+        with fake_server(0.0) as url:
+            litellm_workers(url, n // 4, repeats)
+    if "verify" in which:
+        verify_workload(max(20, n // 20), repeats)
 
 
 if __name__ == "__main__":

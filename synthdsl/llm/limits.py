@@ -105,6 +105,18 @@ class TokenBucket:
             self._level -= float(amount)
         return time.monotonic() - started
 
+    def reserve(self, amount: float = 1) -> float:
+        """Take ``amount`` tokens now, without waiting: the seconds from now until they
+        would have been granted (0 if at once). The level goes into debt, so the next
+        reservation or ``acquire`` comes after this one: a caller that waits the
+        returned delay before using them keeps the bucket's rate, whichever process it
+        is in (``run/cluster/limiter.py`` hands out blocks of tokens this way)."""
+        self._refill()
+        need = min(float(amount), self.capacity)
+        delay = max(0.0, (need - self._level) / self.rate_per_second)
+        self._level -= float(amount)
+        return delay
+
     def refund(self, amount: float) -> None:
         """Give back tokens taken in excess (never above the capacity)."""
         if amount <= 0:

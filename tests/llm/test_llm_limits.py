@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 
 import pytest
@@ -172,3 +173,13 @@ async def test_a_waiter_cancelled_while_waiting_gives_its_slot_on() -> None:
     release.set()
     await asyncio.gather(first, second)
     assert cancelled.cancelled() and limiter.in_flight == 0
+
+
+def test_bucket_reserve_gives_the_delays_acquire_would_wait() -> None:
+    bucket = TokenBucket(rate_per_minute=600, capacity=1)  # 10/s, a burst of one
+    delays = [bucket.reserve(1) for _ in range(4)]
+    # the first at once, then one every 100 ms: the schedule a waiting acquire keeps
+    assert delays[0] == pytest.approx(0, abs=0.01)
+    assert [round(b - a, 2) for a, b in itertools.pairwise(delays)] == [0.1] * 3
+    bucket.refund(2)  # two given back unused: the next comes two places earlier
+    assert bucket.reserve(1) == pytest.approx(delays[2], abs=0.01)

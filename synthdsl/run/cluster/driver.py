@@ -215,12 +215,12 @@ class _Dispatch:
             # each worker runs its CPU share at once and has as many waiting, sent a few
             # at a time: a long batch would leave another worker idle at the end
             batch = self.cpu_slots
-            concurrency = 2 * self.workers * self.cpu_slots
+            concurrency = max(int(getattr(local, "concurrency", 1)), 2 * self.workers * batch)
         else:
-            # enough records in flight to keep every worker's batches full; the model's
-            # own concurrency (global, in the limiter service) still bounds the calls
-            concurrency = 2 * self.workers * self.pool.batch
-        concurrency = max(int(getattr(local, "concurrency", 1)), concurrency)
+            # the model's concurrency plus a batch per worker in transit, so records on
+            # their way to or from a worker do not leave the model's slots idle; the
+            # limiter service still bounds the calls in flight
+            concurrency = int(getattr(local, "concurrency", 1)) + self.workers * self.pool.batch
         if tallying:
             return _RemoteTallyingRunner(
                 cast(Tallying, local), self.pool, node, rt, concurrency, batch

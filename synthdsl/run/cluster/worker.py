@@ -2,8 +2,8 @@
 
 ``MapWorker`` is the body of one Ray actor (``driver.py`` starts them). It gets a
 packed ``WorkerSetup`` (``setup.py``) and the limiter service's name once, and keeps, for
-the whole run, its own ``ProviderPool`` (limits through the limiter service,
-``limiter.py``) and the shared call cache (the same SQLite file as the driver:
+the whole run, its own ``ProviderPool`` (limits leased from the limiter service,
+``lease.py``) and the shared call cache (the same SQLite file as the driver:
 ``run/cache.py`` lets several processes open it). ``run(batch)`` makes the node's
 runner, as the local executor makes it, in a context of the batch's own, processes the
 batch's records concurrently (a ``cpu_bound`` runner's at most ``cpu_slots`` at once,
@@ -14,7 +14,8 @@ takes them along and its retry counts once), its call log lines and notes; a
 endpoint) comes back as ``stop``, which the driver raises. An exception a node did not
 expect becomes a failure of its record, as in the local executor. Finished calls are
 committed to the cache within ``COMMIT_EVERY_S``, so a batch retried after the worker
-died finds them there.
+died finds them there. When a model goes through litellm, the worker imports it as it
+starts (seconds), not with its first call.
 """
 
 from __future__ import annotations
@@ -28,15 +29,16 @@ from pathlib import Path
 from typing import Any
 
 from synthdsl.errors import RunError
-from synthdsl.llm.client import ProviderPool
+from synthdsl.llm.client import BACKENDS, ProviderPool, resolve_backend
+from synthdsl.llm.types import ModelSpec
 from synthdsl.nodes import node_kind
 from synthdsl.nodes.base import Fail, MapRunner, Outcome
 from synthdsl.records import Record
 from synthdsl.run.cache import CallCache
 from synthdsl.run.call_log import CallBuffer
 from synthdsl.run.cluster.counts import Counts, counts_of
-from synthdsl.run.cluster.limiter import RemoteLimiters
-from synthdsl.run.cluster.setup import unpack
+from synthdsl.run.cluster.lease import LeasedLimiters
+from synthdsl.run.cluster.setup import WorkerSetup, unpack
 from synthdsl.run.executor import ExecContext
 
 __all__ = ["Batch", "BatchResult", "MapWorker", "cpu_slots"]
@@ -67,6 +69,20 @@ class BatchResult:
     stop: str | None = None  # a RunError's message: the run cannot go on
 
 
+def _warm_litellm(setup: WorkerSetup) -> None:
+    """Import litellm (seconds) while the worker starts, not with its first call, when a
+    model of the recipe goes through it: a worker lives for the whole run."""
+    for decl in setup.compiled.models.values():
+        for entry in decl.entries:
+            spec = ModelSpec(alias=decl.alias, model=entry.model, backend=entry.backend)
+            if entry.backend in BACKENDS and resolve_backend(spec) == "litellm":
+                # the litellm backend's import, which loads litellm itself
+                from synthdsl.llm.litellm_backend import load_litellm
+
+                load_litellm()
+                return
+
+
 class MapWorker:
     """One worker actor's body."""
 
@@ -79,12 +95,14 @@ class MapWorker:
         limiter: Any = ray.get_actor(service)
         generation: int = ray.get(limiter.join.remote(name))
         self.cache = CallCache(Path(setup.cache_path))
+        self.limiters = LeasedLimiters(limiter, name, generation)
         self.client = ProviderPool(
             retry_base=setup.retry_base,
             retry_cap=setup.retry_cap,
             hedge=setup.hedge,
-            limiters=RemoteLimiters(limiter, name, generation),
+            limiters=self.limiters,
         )
+        _warm_litellm(setup)
         self.rt = ExecContext(
             compiled=setup.compiled,
             client=self.client,
@@ -163,6 +181,7 @@ class MapWorker:
         checks) used."""
         stats = self.client.stats()
         await self.client.aclose()
+        await self.limiters.close()
         if not self.cache.closed:
             self.cache.commit()
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
