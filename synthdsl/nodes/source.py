@@ -12,7 +12,15 @@ name and the row's position. A source that yields no rows stops the run unless
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +29,7 @@ from synthdsl.io.readers import HubSource, SourceReader, hf_target, hub_fields, 
 from synthdsl.ir import Node, SourceDecl
 from synthdsl.lang.expr.types import FieldType, json_type
 from synthdsl.nodes.base import Estimate, Estimator, NodeKind, Outbox, Runtime, StreamRunner
-from synthdsl.records import Record, derive_id
+from synthdsl.records import Record, derive_id, derive_ids
 
 __all__ = ["KIND", "resolved_path", "source_node", "source_rows"]
 
@@ -71,8 +79,13 @@ def source_node(node_id: str, decl: SourceDecl, origin: str | None) -> Node[Sour
     return Node(node_id, KIND.name, decl, [], decl.span, origin=origin)
 
 
+# Rows read before they go on together (``Outbox.emit_block``), where the executor can.
+BLOCK = 64
+
+
 class _Runner:
     serial = True  # emits one record at a time: a quick node it feeds may run inline
+    blocks = True  # ... and hands them on ``BLOCK`` at a time (``Outbox.emit_block``)
 
     def __init__(self, node: Node[SourceDecl], rt: Runtime) -> None:
         self.node = node
@@ -84,19 +97,16 @@ class _Runner:
 
     async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
         count = 0
-        for i, row in enumerate(self.rows()):
-            if self.rt.limit is not None and i >= self.rt.limit:
-                break
-            count += 1
-            rec = Record(
-                id=derive_id(self.node.id, (), i),
-                data=dict(row),
-                node=self.node.id,
-                meta={"source": self.cfg.name, "row": i},
-            )
-            out.count_in(1)
-            out.count_passed(1)
-            await out.emit(rec)
+        if out.emit_block is None:
+            for i, row in enumerate(self.rows()):
+                if self.rt.limit is not None and i >= self.rt.limit:
+                    break
+                count += 1
+                out.count_in(1)
+                out.count_passed(1)
+                await out.emit(self._record(i, row))
+        else:
+            count = await self._run_blocks(out, out.emit_block)
         if count == 0 and self.rt.limit != 0 and not self.cfg.allow_empty:
             written = self.cfg.path or self.cfg.hf
             where = f" ({written})" if written else ""
@@ -104,6 +114,51 @@ class _Runner:
                 f"source '{self.cfg.name}'{where} yielded no rows; if it may be empty, "
                 f"say so: sources: {{{self.cfg.name}: {{allow_empty: true}}}}"
             )
+
+    def _record(self, i: int, row: Mapping[str, Any]) -> Record:
+        return Record(
+            id=derive_id(self.node.id, (), i),
+            data=dict(row),
+            node=self.node.id,
+            meta={"source": self.cfg.name, "row": i},
+        )
+
+    async def _run_blocks(
+        self, out: Outbox, emit_block: Callable[[list[Record]], Awaitable[None]]
+    ) -> int:
+        """The rows as records, ``BLOCK`` at a time; rows read before a reading error
+        still go on before it is raised. The number of rows."""
+        nid, name, limit = self.node.id, self.cfg.name, self.rt.limit
+        count = 0
+        pending: list[Mapping[str, Any]] = []
+
+        async def hand_on() -> None:
+            nonlocal count, pending
+            start, rows, pending = count, pending, []
+            ids = derive_ids(nid, (), start, start + len(rows))
+            recs = [
+                Record(rid, dict(row), (), nid, {"source": name, "row": start + k})
+                for k, (rid, row) in enumerate(zip(ids, rows, strict=True))
+            ]
+            count += len(recs)
+            out.count_in(len(recs))
+            out.count_passed(len(recs))
+            await emit_block(recs)
+
+        try:
+            for row in self.rows():
+                if limit is not None and count + len(pending) >= limit:
+                    break
+                pending.append(row)
+                if len(pending) >= BLOCK:
+                    await hand_on()
+        except Exception:
+            if pending:
+                await hand_on()
+            raise
+        if pending:
+            await hand_on()
+        return count
 
 
 class SourceKind(NodeKind[SourceDecl]):
