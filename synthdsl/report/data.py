@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from synthdsl.errors import RunError
+from synthdsl.io.readers.jsonl import json_line_values
 from synthdsl.io.row_sample import MAX_SAMPLE, RowSample, text_fields
 
 __all__ = [
@@ -161,19 +162,11 @@ def _read_manifest(run_dir: Path) -> dict[str, Any]:
 
 
 def _jsonl_rows(path: Path, bad: list[int]) -> Iterator[dict[str, Any]]:
-    with path.open("rb") as fh:
-        for raw in fh:
-            if not raw.strip():
-                continue
-            try:
-                value = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                bad[0] += 1
-                continue
-            if isinstance(value, dict):
-                yield value
-            else:
-                bad[0] += 1
+    for value in json_line_values(path):  # BAD_LINE is not a dict either
+        if isinstance(value, dict):
+            yield value
+        else:
+            bad[0] += 1
 
 
 def _parquet_rows(path: Path) -> Iterator[dict[str, Any]]:

@@ -100,3 +100,52 @@ def test_read_jsonl_takes_and_refuses_what_json_loads_does(tmp_path: Path, line:
         assert reader.problems == []
     else:
         assert got == [{"first": True}] and "expected a JSON object" in reader.problems[0][1]
+
+
+@pytest.mark.parametrize("chunk", [5, 64, 333])
+def test_read_jsonl_reads_the_same_whatever_the_chunk_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """The file is read in chunks: rows, problems and their line numbers do not depend
+    on where the chunks end (a line split across chunks, a chunk that is not UTF-8, a
+    BOM, blank lines, CRLF, a last line without a newline)."""
+    from synthdsl.io.readers import jsonl  # the module whose chunk size is changed here
+
+    body = "\n".join([*LINES, "", "   ", '{"crlf": "é"}\r', *LINES[:3], '{"last": 1}'])
+    data = b"\xef\xbb\xbf" + body.encode("utf-8").replace(b'"crlf"', b'"cr\xfflf"', 1)
+    data += b'\n{"after": "bad byte"}\n{"end": true}'
+    path = tmp_path / "rows.jsonl"
+    path.write_bytes(data)
+    whole = SourceReader(path, on_error="skip")
+    want = list(whole)
+    monkeypatch.setattr(jsonl, "_CHUNK", chunk)
+    reader = SourceReader(path, on_error="skip")
+    assert json.dumps(list(reader)) == json.dumps(want)
+    assert reader.problems == whole.problems
+    assert any("not UTF-8" in text for _, text in reader.problems)
+    assert want[-1] == {"end": True} and {"after": "bad byte"} in want
+
+
+@pytest.mark.parametrize("chunk", [5, 1 << 20])
+def test_json_line_values_are_what_json_loads_makes_of_each_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """The report reads outputs back with ``json_line_values``: per non-blank line, what
+    ``json.loads`` makes of its bytes, or ``BAD_LINE`` where it refuses them."""
+    from synthdsl.io.readers import jsonl  # the module whose chunk size is changed here
+
+    body = "\n".join(["\ufeff" + LINES[0], *LINES, "", '{"u": "é"}', "  "]).encode("utf-8")
+    data = body + b'\n{"bad": "\xff"}\n{"ok": 1}\n' + '{"w": 1}'.encode("utf-16")
+    path = tmp_path / "out.jsonl"
+    path.write_bytes(data)
+    want: list[Any] = []
+    for raw in data.split(b"\n"):
+        if raw.strip():
+            try:
+                want.append(json.loads(raw + b"\n"))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                want.append("BAD")
+    monkeypatch.setattr(jsonl, "_CHUNK", chunk)
+    got = ["BAD" if v is jsonl.BAD_LINE else v for v in jsonl.json_line_values(path)]
+    assert json.dumps(got) == json.dumps(want)
+    assert "BAD" in want and {"ok": 1} in want and {"u": "é"} in want
