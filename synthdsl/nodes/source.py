@@ -26,6 +26,7 @@ from typing import Any
 
 from synthdsl.errors import RunError
 from synthdsl.io.readers import HubSource, SourceReader, hf_target, hub_fields, peek_fields
+from synthdsl.io.readers.jsonl import count_lines
 from synthdsl.ir import Node, SourceDecl
 from synthdsl.lang.expr.types import FieldType, json_type
 from synthdsl.nodes.base import Estimate, Estimator, NodeKind, Outbox, Runtime, StreamRunner
@@ -210,11 +211,7 @@ class SourceKind(NodeKind[SourceDecl]):
         path = resolved_path(cfg)
         single = (".jsonl", ".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
         if path is not None and path.is_file() and path.suffix in single:
-            if path.suffix == ".jsonl":
-                with path.open("rb") as fh:
-                    n = sum(1 for line in fh if line.strip())
-            else:
-                n = 1
+            n = count_lines(path) if path.suffix == ".jsonl" else 1
             return Estimate(records=min(n, cfg.limit) if cfg.limit else n)
         if path is not None and path.is_file() and path.suffix == ".csv":
             with path.open("rb") as fh:

@@ -149,3 +149,23 @@ def test_json_line_values_are_what_json_loads_makes_of_each_line(
     got = ["BAD" if v is jsonl.BAD_LINE else v for v in jsonl.json_line_values(path)]
     assert json.dumps(got) == json.dumps(want)
     assert "BAD" in want and {"ok": 1} in want and {"u": "é"} in want
+
+
+@pytest.mark.parametrize("chunk", [3, 1 << 20])
+def test_count_lines_counts_the_non_blank_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """The plan's estimate of a JSON-lines source counts lines a chunk at a time: the
+    same number as the lines with something besides ASCII blanks in them."""
+    from synthdsl.io.readers import jsonl  # the module whose chunk size is changed here
+
+    monkeypatch.setattr(jsonl, "_CHUNK", chunk)
+    for data in (
+        b"\n\n  \r\n{}\n\x0c\n\xef\xbb\xbf\n \t",
+        b'{"a": 1}\n\n \t\n{}\n{"b":\xff}',
+        b"{}\n" * 50 + b"\xc2\xa0\n",
+        b"",
+    ):
+        path = tmp_path / "rows.jsonl"
+        path.write_bytes(data)
+        assert jsonl.count_lines(path) == sum(1 for line in data.split(b"\n") if line.strip())

@@ -19,13 +19,14 @@ reported through ``ctx.problem`` (``file:line`` and the reason), which raises
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from synthdsl.io.readers.base import ReadContext, strip_bom
 
-__all__ = ["BAD_LINE", "json_line_values", "read_jsonl"]
+__all__ = ["BAD_LINE", "count_lines", "json_line_values", "read_jsonl"]
 
 _SPACE = " \t\n\r"  # what json.loads skips around a value
 
@@ -77,6 +78,22 @@ def read_jsonl(file: Path, ctx: ReadContext) -> Iterator[dict[str, Any]]:
     with file.open("rb") as fh:
         for chunk, number in _line_chunks(fh, bom=True):
             yield from _chunk_rows(chunk, number, file, ctx, scan)
+
+
+_BLANK_LINE = re.compile(rb"^[ \t\r\x0b\x0c]*\n", re.MULTILINE)
+
+
+def count_lines(file: Path) -> int:
+    """The number of non-blank lines of ``file`` (what ``read_jsonl`` reads, bad lines
+    included), counted a chunk at a time: newlines, less the blank lines among them."""
+    n = 0
+    with file.open("rb") as fh:
+        for chunk, _ in _line_chunks(fh, bom=False):
+            if chunk.endswith(b"\n"):
+                n += chunk.count(b"\n") - len(_BLANK_LINE.findall(chunk))
+            elif chunk.strip():  # the last line, without its newline
+                n += 1
+    return n
 
 
 BAD_LINE: Any = object()  # what ``json_line_values`` gives for a line json.loads refuses
