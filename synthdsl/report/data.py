@@ -130,6 +130,8 @@ def _kind(st: Any) -> str:
 
 def loop_of(node: str, loops: list[str]) -> str | None:
     """The innermost loop whose body holds ``node`` (or that is ``node``), if any."""
+    if not loops:  # most recipes: no regex per row read
+        return None
     node = _ROUND_SUFFIX.sub("", node)
     best: str | None = None
     for lp in loops:
@@ -237,11 +239,13 @@ def _read_dataset(data: RunData, max_sample: int) -> None:
     try:
         for i, row in enumerate(rows):
             data.records_read += 1
-            _count_scores(data, row, "kept")
+            if data.scores:
+                _count_scores(data, row, "kept")
             _keep_first(first, row, i)
-            rnd, node = _round_of(row)
-            if rnd is not None:
-                _add_round(data, loops, loop_of(node, loops), "in dataset", rnd)
+            if loops:  # rounds are counted for loops only
+                rnd, node = _round_of(row)
+                if rnd is not None:
+                    _add_round(data, loops, loop_of(node, loops), "in dataset", rnd)
             reservoir.add(row)
     except Exception as exc:  # a damaged Parquet file: report what was read
         data.dataset_note = f"{path.name}: stopped reading after {data.records_read} rows ({exc})"
