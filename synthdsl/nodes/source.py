@@ -138,8 +138,8 @@ class _Runner:
             start, rows, pending = count, pending, []
             ids = derive_ids(nid, (), start, start + len(rows))
             recs = [
-                Record(rid, dict(row), (), nid, {"source": name, "row": start + k})
-                for k, (rid, row) in enumerate(zip(ids, rows, strict=True))
+                Record(rid, dict(row), (), nid, {"source": name, "row": i})
+                for rid, row, i in zip(ids, rows, range(start, start + len(rows)), strict=True)
             ]
             count += len(recs)
             out.count_in(len(recs))
