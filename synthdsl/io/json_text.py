@@ -106,6 +106,8 @@ def json_lines(objs: list[Any]) -> bytes:
     """``b"".join(json_line(o) for o in objs)``, with one UTF-8 encoding for all of
     them (a lone surrogate in any row: each row on its own, as ``json_line`` does)."""
     global _fast
+    if not objs:
+        return b""
     if _fast is None:
         _fast = _make_fast()
     fast = _fast

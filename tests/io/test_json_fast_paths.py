@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from synthdsl.io.json_text import SinkError, _json_default, dumps, json_line
+from synthdsl.io.json_text import SinkError, _json_default, dumps, json_line, json_lines
 from synthdsl.io.readers import SourceReader
 
 
@@ -49,6 +49,17 @@ def test_dumps_writes_what_json_dumps_writes() -> None:
     for value in values:
         assert dumps(value) == _reference(value)
     assert json_line({"a": "\ud800"}) == b'{"a": "\\ud800"}\n'  # lone surrogate: escaped
+
+
+def test_json_lines_are_the_json_line_of_each_row() -> None:
+    """A block of rows is encoded together: the same bytes as row by row, a lone
+    surrogate in one row escaped in that row only, errors as ``dumps`` words them."""
+    rng = random.Random(11)
+    rows = [{"v": _random_value(rng)} for _ in range(500)] + [{"a": "\ud800"}, {"b": "é"}]
+    assert json_lines(rows) == b"".join(json_line(r) for r in rows)
+    assert json_lines([]) == b""
+    with pytest.raises(SinkError, match="cannot be written"):
+        json_lines([{"ok": 1}, {"x": object()}])
 
 
 def test_dumps_errors_keep_their_messages() -> None:
