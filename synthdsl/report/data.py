@@ -301,7 +301,10 @@ def _read_rejects(data: RunData) -> None:
             example["record"] = row.get("record")
             group.examples.append(_trim(example))
         record = row.get("record")
-        _count_scores(data, record, status)
+        if data.scores:
+            _count_scores(data, record, status)
+        if not loops:  # rounds are counted for loops only
+            continue
         rnd = row.get("round")
         if not isinstance(rnd, int) or isinstance(rnd, bool):
             rnd, _ = _round_of(record) if isinstance(record, dict) else (None, "")
