@@ -226,7 +226,8 @@ class _Reporter:
         self, rec: Record, reason: str, detail: dict[str, Any] | None, *, flush: bool = True
     ) -> None:
         self.stats.dropped[reason] += 1
-        self.rt.tally.dropped(rec, reason)
+        if "target" in rec.meta:  # what ``GroupTally`` counts
+            self.rt.tally.dropped(rec, reason)
         if self.rt.on_record is not None:
             self.rt.on_record(RecordEvent(self.node.id, "dropped", rec, reason))
         if self.rt.rejects is not None:
