@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from synthdsl.nodes.accounting import NodeStats
 
 __all__ = [
+    "BLOCK",
     "CheckContext",
     "Drop",
     "Emit",
@@ -224,6 +225,11 @@ class Finishing(Protocol):
     """A map runner with work after its last record (notes for the manifest)."""
 
     def finish(self) -> None: ...
+
+
+# The most records a producer hands on at once through ``Outbox.emit_block`` (a source
+# does; the executor sizes the queues behind such producers by it).
+BLOCK = 64
 
 
 @dataclass

@@ -29,7 +29,15 @@ from synthdsl.io.readers import HubSource, SourceReader, hf_target, hub_fields, 
 from synthdsl.io.readers.jsonl import count_lines
 from synthdsl.ir import Node, SourceDecl
 from synthdsl.lang.expr.types import FieldType, json_type
-from synthdsl.nodes.base import Estimate, Estimator, NodeKind, Outbox, Runtime, StreamRunner
+from synthdsl.nodes.base import (
+    BLOCK,
+    Estimate,
+    Estimator,
+    NodeKind,
+    Outbox,
+    Runtime,
+    StreamRunner,
+)
 from synthdsl.records import Record, derive_id, derive_ids
 
 __all__ = ["KIND", "resolved_path", "source_node", "source_rows"]
@@ -78,10 +86,6 @@ def source_rows(cfg: SourceDecl, limit: int | None) -> Iterable[Mapping[str, Any
 def source_node(node_id: str, decl: SourceDecl, origin: str | None) -> Node[SourceDecl]:
     """The node that reads a declared source."""
     return Node(node_id, KIND.name, decl, [], decl.span, origin=origin)
-
-
-# Rows read before they go on together (``Outbox.emit_block``), where the executor can.
-BLOCK = 64
 
 
 class _Runner:

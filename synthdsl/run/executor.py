@@ -47,6 +47,7 @@ from synthdsl.lang.expr import ExpressionRuntimeError
 from synthdsl.nodes import node_kind
 from synthdsl.nodes.accounting import NodeStats
 from synthdsl.nodes.base import (
+    BLOCK,
     Drop,
     Emit,
     Fail,
@@ -62,7 +63,6 @@ from synthdsl.run.reorder import ReorderBuffer
 from synthdsl.run.trace import RecordEvent
 
 __all__ = [
-    "BLOCK",
     "QUEUE_SIZE",
     "REORDER_MEMORY",
     "REORDER_WINDOW",
@@ -74,8 +74,6 @@ __all__ = [
 ]
 
 QUEUE_SIZE = 256
-# Records a source hands on at once (and the most a queue item of a block channel holds).
-BLOCK = 64
 # A map node takes in at most this many records it has not handed on yet (in flight or
 # finished and waiting for an earlier one); of the finished ones, at most
 # ``REORDER_MEMORY`` stay in memory, the others wait in a temporary file.
