@@ -7,6 +7,9 @@ write JSONL). Target: synthdsl's peak RSS ≤ 300 MB, and flat in the number of 
 
 Run: python benchmarks/bench_memory.py [N] [--baseline REV]
 
+synthdsl runs as a user runs it (the HTML report included, which reads the dataset and
+the rejects back), and again with ``--no-report``: the pipeline alone.
+
 ``--baseline REV`` also runs synthdsl as of git REV (its ``synthdsl/`` unpacked to a
 temporary folder, first on PYTHONPATH) on the same rows, and checks that both runs wrote
 the same dataset (byte for byte) and the same rejects lines.
@@ -131,18 +134,19 @@ def main() -> None:
             base = measure([PY, "-c", "import synthdsl.cli"])
             plain = measure([PY, str(work / "plain.py"), str(rows), str(work / "plain.jsonl")])
             runs = {}
-            for label, tree in (("synthdsl", None), (args.baseline, base_tree)):
+            for label, tree, extra in (
+                ("synthdsl", None, []),
+                ("no report", None, ["--no-report"]),
+                (args.baseline, base_tree, []),
+            ):
                 if label == "":
                     continue
                 env = {"SYNTHDSL_CACHE": str(work / "cache.sqlite")}
                 if tree is not None:
                     env["PYTHONPATH"] = str(tree)
-                out = work / f"out-{label}-{size}"
-                runs[label] = measure(
-                    [PY, "-m", "synthdsl.cli", "run", str(recipe), "--quiet", "--out", str(out)],
-                    env=env,
-                    cwd=str(work),
-                )
+                out = work / f"out-{label.replace(' ', '-')}-{size}"
+                cmd = [PY, "-m", "synthdsl.cli", "run", str(recipe), "--quiet", "--out", str(out)]
+                runs[label] = measure([*cmd, *extra], env=env, cwd=str(work))
             same = ""
             if args.baseline:
                 same = _same_outputs(

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["INHERITED_META", "Record", "canonical_json", "derive_id", "stable_hash"]
+__all__ = ["INHERITED_META", "Record", "canonical_json", "derive_id", "derive_ids", "stable_hash"]
 
 # Metadata that children inherit: {loop id: id of the round input it descends from},
 # {switch id: index of the case taking the record} while a record is inside a switch, and
@@ -59,6 +59,18 @@ def derive_id(node: str, parents: tuple[str, ...], index: int = 0) -> str:
     """
     text = f"{node}\x1f{chr(30).join(parents)}\x1f{index}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def derive_ids(node: str, parents: tuple[str, ...], start: int, stop: int) -> list[str]:
+    """``[derive_id(node, parents, i) for i in range(start, stop)]``, the common prefix
+    hashed once (a source's ids: about half the cost per id)."""
+    base = hashlib.sha256(f"{node}\x1f{chr(30).join(parents)}\x1f".encode())
+    out = []
+    for i in range(start, stop):
+        h = base.copy()
+        h.update(str(i).encode())
+        out.append(h.hexdigest()[:16])
+    return out
 
 
 @dataclass

@@ -63,6 +63,25 @@ class DatasetFiles:
         self.sample.add(row)
         self.rows += 1
 
+    def write_block(self, rows: list[tuple[dict[str, Any], dict[str, Any] | None]]) -> None:
+        """``write(dict(row), provenance)`` for each pair: the rows are copied (or
+        extended with ``_provenance`` into a new dict), never changed; JSON lines with
+        provenance inline are encoded and written together."""
+        writer = self._rows
+        if self.placement != "inline" or not isinstance(writer, JsonlWriter):
+            for row, provenance in rows:
+                self.write(dict(row), provenance)
+            return
+        out = [
+            dict(row) if provenance is None else {**row, "_provenance": provenance}
+            for row, provenance in rows
+        ]
+        writer.write_many(out)
+        add = self.sample.add
+        for row in out:
+            add(row)
+        self.rows += len(out)
+
     def flush(self) -> None:
         self._rows.flush()
         if self._beside is not None:

@@ -63,9 +63,19 @@ class RowSample:
         if len(self._items) < self.size:
             self._items.append((i, text_fields(row)))
             return
-        j = self._rng.randrange(i + 1)
+        j = self._below(i + 1)
         if j < self.size:
             self._items[j] = (i, text_fields(row))
+
+    def _below(self, n: int) -> int:
+        """``self._rng.randrange(n)``: the same draws (the fewest bits that hold ``n``,
+        drawn again while too large), without its argument checks (a row each)."""
+        bits = n.bit_length()
+        draw = self._rng.getrandbits
+        r = draw(bits)
+        while r >= n:
+            r = draw(bits)
+        return r
 
     def rows(self) -> list[dict[str, str]]:
         """The sampled rows' text fields, in dataset order."""

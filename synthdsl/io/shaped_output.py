@@ -112,6 +112,19 @@ class ShapedOutput(Generic[T]):
         self.files.write(row, provenance)
         self.events.kept(item)
 
+    def add_block(self, items: list[tuple[T, dict[str, Any], dict[str, Any] | None]]) -> None:
+        """``add`` for each ``(item, data, provenance)``; rows of the ``records`` shape
+        (all fields, no pairs) are written together."""
+        decl = self.decl
+        if self.pairs is not None or decl.fields is not None or decl.shape != "records":
+            for item, data, provenance in items:
+                self.add(item, data, provenance)
+            return
+        self.files.write_block([(data, provenance) for _, data, provenance in items])
+        kept = self.events.kept
+        for item, _, _ in items:
+            kept(item)
+
     def finish(self) -> None:
         """Write the pairs (``pairs_from``) and report the items left out of them."""
         if self.pairs is None:

@@ -3,7 +3,8 @@
 Input: dict rows (``Record.to_json()`` or a formatted row, see ``synthdsl.io.chat``),
 rejected records, the manifest object. Output: ``dataset.jsonl`` / ``dataset.parquet``
 written atomically (to ``<path>.tmp``, moved into place by ``close()``, deleted by
-``abort()``), ``rejects.jsonl`` appended and flushed row by row (it survives a crash),
+``abort()``), ``rejects.jsonl`` appended and flushed row by row (it survives a crash; a caller
+writing a block of rejects may flush once after the block),
 and ``manifest.json`` written atomically with sorted keys. JSON text follows
 ``synthdsl.io.json_text`` (UTF-8; dates, decimals, bytes and sets made JSON).
 
@@ -30,7 +31,7 @@ from types import TracebackType
 from typing import IO, Any, Literal, Protocol, TypeVar
 
 from synthdsl.io.arrow_types import JSON_COLUMN, final_types, infer, unify
-from synthdsl.io.json_text import SinkError, dumps, json_bytes, json_line
+from synthdsl.io.json_text import SinkError, dumps, json_bytes, json_line, json_lines
 from synthdsl.records import Record
 
 __all__ = [
@@ -180,6 +181,13 @@ class JsonlWriter(_AtomicWriter):
         self._check_open()
         _write_to(self._fh, self.tmp_path, json_line(obj))
         self.rows += 1
+
+    def write_many(self, objs: list[dict[str, Any]]) -> None:
+        """``write`` for each of ``objs``, as one write of their lines."""
+        self._check_open()
+        if objs:
+            _write_to(self._fh, self.tmp_path, json_lines(objs))
+            self.rows += len(objs)
 
     def flush(self) -> None:
         """Push buffered rows to the OS (the file stays under its ``.tmp`` name)."""
@@ -333,7 +341,9 @@ def open_writer(path: Path, fmt: str = "auto", *, batch_size: int = 1000) -> Row
 
 class RejectsWriter:
     """Appends one JSON line per dropped or failed record, flushed at once so rows
-    survive the process dying. Each line: ``{"node", "status", "reason", "error",
+    survive the process dying (``flush=False`` leaves that to the caller's ``flush()``,
+    after a block of records: the lines wait, unencoded, to be written together; any
+    other write or ``close`` writes them first). Each line: ``{"node", "status", "reason", "error",
     "record"}`` with ``record`` as ``Record.to_json()`` (fields plus ``_provenance``),
     plus ``detail`` (e.g. a near duplicate's neighbour and score) and ``round`` (inside
     a loop) when there are any."""
@@ -342,6 +352,7 @@ class RejectsWriter:
         self.path = Path(path)
         self.counts: dict[str, int] = {"dropped": 0, "failed": 0}
         self._fh: IO[bytes] | None = _open_output(self.path, "ab")
+        self._pending: list[dict[str, Any]] = []  # rows written with flush=False
 
     def write(
         self,
@@ -353,6 +364,7 @@ class RejectsWriter:
         *,
         detail: dict[str, Any] | None = None,
         round_: int | None = None,
+        flush: bool = True,
     ) -> None:
         if status not in ("dropped", "failed"):
             raise SinkError(f"reject status must be 'dropped' or 'failed', got {status!r}")
@@ -369,13 +381,24 @@ class RejectsWriter:
             row["detail"] = detail
         if round_ is not None:
             row["round"] = round_
-        _write_to(self._fh, self.path, json_line(row), flush=True)
+        self._pending.append(row)
+        if flush:
+            self.flush()
         self.counts[status] += 1
+
+    def flush(self) -> None:
+        """Write the lines written with ``flush=False`` and push them to the OS."""
+        if self._fh is not None and self._pending:
+            rows, self._pending = self._pending, []
+            _write_to(self._fh, self.path, json_lines(rows), flush=True)
 
     def close(self) -> None:
         if self._fh is not None:
-            fh, self._fh = self._fh, None
-            fh.close()
+            try:
+                self.flush()
+            finally:
+                fh, self._fh = self._fh, None
+                fh.close()
 
     def __enter__(self) -> RejectsWriter:
         return self

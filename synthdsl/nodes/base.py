@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from synthdsl.nodes.accounting import NodeStats
 
 __all__ = [
+    "BLOCK",
     "CheckContext",
     "Drop",
     "Emit",
@@ -251,6 +252,11 @@ class Tallying(Finishing, Protocol):
     def observe(self, record: Record, outcome: Outcome) -> None: ...
 
 
+# The most records a producer hands on at once through ``Outbox.emit_block`` (a source
+# does; the executor sizes the queues behind such producers by it).
+BLOCK = 64
+
+
 @dataclass
 class Outbox:
     """How a stream runner reports: every input must end in emit/passed, drop or fail."""
@@ -260,6 +266,9 @@ class Outbox:
     fail: Callable[[Record, str, str], None]
     count_in: Callable[[int], None]
     count_passed: Callable[[int], None]
+    # Several records at once, in order (as ``emit`` one after the other, with fewer
+    # steps per record); None where the executor has no block path.
+    emit_block: Callable[[list[Record]], Awaitable[None]] | None = None
 
 
 async def read_all(inputs: dict[str, AsyncIterator[Record]]) -> dict[str, list[Record]]:

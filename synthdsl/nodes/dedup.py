@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from hashlib import blake2b as _blake2b
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import Span
@@ -180,6 +181,9 @@ class _Runner:
             self.index = RougeIndex(min_threshold=self.cfg.threshold)
         elif self.cfg.method == "minhash":
             self.minhash = _MinHashIndex(self.cfg.threshold, self.cfg.num_perm, self.cfg.shingle)
+        if self.exact_only:
+            # the executor's block path calls it instead of process (no coroutine)
+            self.decide = self._decide_exact
 
     def add_reference(self, record: Record) -> None:
         """Index a record of an ``against`` input: later records near it are duplicates."""
@@ -210,6 +214,20 @@ class _Runner:
                 else:
                     out.count_passed(1)
                     await out.emit(rec)
+
+    def _decide_exact(self, record: Record) -> Outcome | None:
+        """``method: exact``'s verdict: None (the record is new and passes) or its Drop."""
+        fields = self.cfg.fields
+        if len(fields) == 1:
+            v = record.data.get(fields[0])
+            text = v if isinstance(v, str) else ("" if v is None else str(v))
+        else:
+            text = _key_text(record, fields)
+        digest = _blake2b(normalize_for_exact(text).encode("utf-8"), digest_size=16).digest()
+        first = self.seen.first(digest, record.id)
+        if first is None:
+            return None
+        return Drop("duplicate (exact)", {"duplicate_of": first})
 
     async def process(self, record: Record) -> Outcome:
         text = _key_text(record, self.cfg.fields)

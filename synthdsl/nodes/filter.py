@@ -88,10 +88,24 @@ class _Runner:
 
     def __init__(self, node: Node[FilterConfig], rt: Runtime) -> None:
         self.cfg = node.config
+        self._drop = Drop(self.cfg.reason)  # every dropped record's outcome (never changed)
+        self._test = None if self.cfg.expr is None else self.cfg.expr.evaluator
         _note_thresholds(node, rt)
 
     async def process(self, record: Record) -> Outcome:
-        return _check(self.cfg, record) or Emit([record])
+        return self.decide(record) or Emit([record])
+
+    def decide(self, record: Record) -> Outcome | None:
+        """``process`` without a coroutine: None when the record passes (the
+        executor's block path)."""
+        test = self._test
+        if test is None:
+            return None
+        try:
+            keep = test(record.data)
+        except ExpressionRuntimeError as exc:
+            return Fail("filter_error", str(exc))
+        return None if keep else self._drop
 
 
 class _RankRunner:

@@ -12,16 +12,33 @@ name and the row's position. A source that yields no rows stops the run unless
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from pathlib import Path
 from typing import Any
 
 from synthdsl.errors import RunError
 from synthdsl.io.readers import HubSource, SourceReader, hf_target, hub_fields, peek_fields
+from synthdsl.io.readers.jsonl import count_lines
 from synthdsl.ir import Node, SourceDecl
 from synthdsl.lang.expr.types import FieldType, json_type
-from synthdsl.nodes.base import Estimate, Estimator, NodeKind, Outbox, Runtime, StreamRunner
-from synthdsl.records import Record, derive_id
+from synthdsl.nodes.base import (
+    BLOCK,
+    Estimate,
+    Estimator,
+    NodeKind,
+    Outbox,
+    Runtime,
+    StreamRunner,
+)
+from synthdsl.records import Record, derive_id, derive_ids
 
 __all__ = ["KIND", "resolved_path", "source_node", "source_rows"]
 
@@ -73,6 +90,7 @@ def source_node(node_id: str, decl: SourceDecl, origin: str | None) -> Node[Sour
 
 class _Runner:
     serial = True  # emits one record at a time: a quick node it feeds may run inline
+    blocks = True  # ... and hands them on ``BLOCK`` at a time (``Outbox.emit_block``)
 
     def __init__(self, node: Node[SourceDecl], rt: Runtime) -> None:
         self.node = node
@@ -84,19 +102,16 @@ class _Runner:
 
     async def run(self, inputs: dict[str, AsyncIterator[Record]], out: Outbox) -> None:
         count = 0
-        for i, row in enumerate(self.rows()):
-            if self.rt.limit is not None and i >= self.rt.limit:
-                break
-            count += 1
-            rec = Record(
-                id=derive_id(self.node.id, (), i),
-                data=dict(row),
-                node=self.node.id,
-                meta={"source": self.cfg.name, "row": i},
-            )
-            out.count_in(1)
-            out.count_passed(1)
-            await out.emit(rec)
+        if out.emit_block is None:
+            for i, row in enumerate(self.rows()):
+                if self.rt.limit is not None and i >= self.rt.limit:
+                    break
+                count += 1
+                out.count_in(1)
+                out.count_passed(1)
+                await out.emit(self._record(i, row))
+        else:
+            count = await self._run_blocks(out, out.emit_block)
         if count == 0 and self.rt.limit != 0 and not self.cfg.allow_empty:
             written = self.cfg.path or self.cfg.hf
             where = f" ({written})" if written else ""
@@ -104,6 +119,51 @@ class _Runner:
                 f"source '{self.cfg.name}'{where} yielded no rows; if it may be empty, "
                 f"say so: sources: {{{self.cfg.name}: {{allow_empty: true}}}}"
             )
+
+    def _record(self, i: int, row: Mapping[str, Any]) -> Record:
+        return Record(
+            id=derive_id(self.node.id, (), i),
+            data=dict(row),
+            node=self.node.id,
+            meta={"source": self.cfg.name, "row": i},
+        )
+
+    async def _run_blocks(
+        self, out: Outbox, emit_block: Callable[[list[Record]], Awaitable[None]]
+    ) -> int:
+        """The rows as records, ``BLOCK`` at a time; rows read before a reading error
+        still go on before it is raised. The number of rows."""
+        nid, name, limit = self.node.id, self.cfg.name, self.rt.limit
+        count = 0
+        pending: list[Mapping[str, Any]] = []
+
+        async def hand_on() -> None:
+            nonlocal count, pending
+            start, rows, pending = count, pending, []
+            ids = derive_ids(nid, (), start, start + len(rows))
+            recs = [
+                Record(rid, dict(row), (), nid, {"source": name, "row": i})
+                for rid, row, i in zip(ids, rows, range(start, start + len(rows)), strict=True)
+            ]
+            count += len(recs)
+            out.count_in(len(recs))
+            out.count_passed(len(recs))
+            await emit_block(recs)
+
+        try:
+            for row in self.rows():
+                if limit is not None and count + len(pending) >= limit:
+                    break
+                pending.append(row)
+                if len(pending) >= BLOCK:
+                    await hand_on()
+        except Exception:
+            if pending:
+                await hand_on()
+            raise
+        if pending:
+            await hand_on()
+        return count
 
 
 class SourceKind(NodeKind[SourceDecl]):
@@ -155,11 +215,7 @@ class SourceKind(NodeKind[SourceDecl]):
         path = resolved_path(cfg)
         single = (".jsonl", ".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
         if path is not None and path.is_file() and path.suffix in single:
-            if path.suffix == ".jsonl":
-                with path.open("rb") as fh:
-                    n = sum(1 for line in fh if line.strip())
-            else:
-                n = 1
+            n = count_lines(path) if path.suffix == ".jsonl" else 1
             return Estimate(records=min(n, cfg.limit) if cfg.limit else n)
         if path is not None and path.is_file() and path.suffix == ".csv":
             with path.open("rb") as fh:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from synthdsl.errors import RunError
+from synthdsl.io.readers.jsonl import json_line_values
 from synthdsl.io.row_sample import MAX_SAMPLE, RowSample, text_fields
 
 __all__ = [
@@ -129,6 +130,8 @@ def _kind(st: Any) -> str:
 
 def loop_of(node: str, loops: list[str]) -> str | None:
     """The innermost loop whose body holds ``node`` (or that is ``node``), if any."""
+    if not loops:  # most recipes: no regex per row read
+        return None
     node = _ROUND_SUFFIX.sub("", node)
     best: str | None = None
     for lp in loops:
@@ -161,19 +164,11 @@ def _read_manifest(run_dir: Path) -> dict[str, Any]:
 
 
 def _jsonl_rows(path: Path, bad: list[int]) -> Iterator[dict[str, Any]]:
-    with path.open("rb") as fh:
-        for raw in fh:
-            if not raw.strip():
-                continue
-            try:
-                value = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                bad[0] += 1
-                continue
-            if isinstance(value, dict):
-                yield value
-            else:
-                bad[0] += 1
+    for value in json_line_values(path):  # BAD_LINE is not a dict either
+        if isinstance(value, dict):
+            yield value
+        else:
+            bad[0] += 1
 
 
 def _parquet_rows(path: Path) -> Iterator[dict[str, Any]]:
@@ -244,11 +239,13 @@ def _read_dataset(data: RunData, max_sample: int) -> None:
     try:
         for i, row in enumerate(rows):
             data.records_read += 1
-            _count_scores(data, row, "kept")
+            if data.scores:
+                _count_scores(data, row, "kept")
             _keep_first(first, row, i)
-            rnd, node = _round_of(row)
-            if rnd is not None:
-                _add_round(data, loops, loop_of(node, loops), "in dataset", rnd)
+            if loops:  # rounds are counted for loops only
+                rnd, node = _round_of(row)
+                if rnd is not None:
+                    _add_round(data, loops, loop_of(node, loops), "in dataset", rnd)
             reservoir.add(row)
     except Exception as exc:  # a damaged Parquet file: report what was read
         data.dataset_note = f"{path.name}: stopped reading after {data.records_read} rows ({exc})"
@@ -304,7 +301,10 @@ def _read_rejects(data: RunData) -> None:
             example["record"] = row.get("record")
             group.examples.append(_trim(example))
         record = row.get("record")
-        _count_scores(data, record, status)
+        if data.scores:
+            _count_scores(data, record, status)
+        if not loops:  # rounds are counted for loops only
+            continue
         rnd = row.get("round")
         if not isinstance(rnd, int) or isinstance(rnd, bool):
             rnd, _ = _round_of(record) if isinstance(record, dict) else (None, "")

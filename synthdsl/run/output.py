@@ -38,7 +38,8 @@ class _Accounting:
 
     def kept(self, item: Record) -> None:
         self.stats.passed += 1
-        self.rt.tally.kept(item)
+        if "target" in item.meta:  # what ``GroupTally`` counts
+            self.rt.tally.kept(item)
 
     def dropped(self, item: Record, reason: str) -> None:
         self.stats.dropped[reason] += 1
@@ -86,10 +87,17 @@ class DatasetSink:
     async def consume(self, records: AsyncIterator[Record]) -> None:
         self.stats.start()
         try:
-            async for rec in records:
-                self.stats.records_in += 1
-                self.output.add(rec, rec.data, rec.provenance())
-                self.stats.out = self.output.written
+            blocks = getattr(records, "blocks", None)  # the executor's ``RecordStream``
+            if blocks is not None:
+                async for block in blocks():
+                    self.stats.records_in += len(block)
+                    self.output.add_block([(rec, rec.data, rec.provenance()) for rec in block])
+                    self.stats.out = self.output.written
+            else:
+                async for rec in records:
+                    self.stats.records_in += 1
+                    self.output.add(rec, rec.data, rec.provenance())
+                    self.stats.out = self.output.written
             self.output.finish()
         finally:
             self.stats.out = self.output.written

@@ -130,7 +130,10 @@ def words(text: str) -> int:
 
 
 def normalize_for_exact(text: str) -> str:
-    """The exact-dedup key: NFKC, case-folded, whitespace runs collapsed, stripped."""
+    """The exact-dedup key: NFKC, case-folded, whitespace runs collapsed, stripped.
+    ASCII text is its own NFKC form and case-folds as ``lower()`` does (a shortcut)."""
+    if text.isascii():
+        return " ".join(text.lower().split())
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from synthdsl.io.json_text import SinkError, _json_default, dumps, json_line
+from synthdsl.io.json_text import SinkError, _json_default, dumps, json_line, json_lines
 from synthdsl.io.readers import SourceReader
 
 
@@ -49,6 +49,17 @@ def test_dumps_writes_what_json_dumps_writes() -> None:
     for value in values:
         assert dumps(value) == _reference(value)
     assert json_line({"a": "\ud800"}) == b'{"a": "\\ud800"}\n'  # lone surrogate: escaped
+
+
+def test_json_lines_are_the_json_line_of_each_row() -> None:
+    """A block of rows is encoded together: the same bytes as row by row, a lone
+    surrogate in one row escaped in that row only, errors as ``dumps`` words them."""
+    rng = random.Random(11)
+    rows = [{"v": _random_value(rng)} for _ in range(500)] + [{"a": "\ud800"}, {"b": "é"}]
+    assert json_lines(rows) == b"".join(json_line(r) for r in rows)
+    assert json_lines([]) == b""
+    with pytest.raises(SinkError, match="cannot be written"):
+        json_lines([{"ok": 1}, {"x": object()}])
 
 
 def test_dumps_errors_keep_their_messages() -> None:
@@ -100,3 +111,72 @@ def test_read_jsonl_takes_and_refuses_what_json_loads_does(tmp_path: Path, line:
         assert reader.problems == []
     else:
         assert got == [{"first": True}] and "expected a JSON object" in reader.problems[0][1]
+
+
+@pytest.mark.parametrize("chunk", [5, 64, 333])
+def test_read_jsonl_reads_the_same_whatever_the_chunk_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """The file is read in chunks: rows, problems and their line numbers do not depend
+    on where the chunks end (a line split across chunks, a chunk that is not UTF-8, a
+    BOM, blank lines, CRLF, a last line without a newline)."""
+    from synthdsl.io.readers import jsonl  # the module whose chunk size is changed here
+
+    body = "\n".join([*LINES, "", "   ", '{"crlf": "é"}\r', *LINES[:3], '{"last": 1}'])
+    data = b"\xef\xbb\xbf" + body.encode("utf-8").replace(b'"crlf"', b'"cr\xfflf"', 1)
+    data += b'\n{"after": "bad byte"}\n{"end": true}'
+    path = tmp_path / "rows.jsonl"
+    path.write_bytes(data)
+    whole = SourceReader(path, on_error="skip")
+    want = list(whole)
+    monkeypatch.setattr(jsonl, "_CHUNK", chunk)
+    reader = SourceReader(path, on_error="skip")
+    assert json.dumps(list(reader)) == json.dumps(want)
+    assert reader.problems == whole.problems
+    assert any("not UTF-8" in text for _, text in reader.problems)
+    assert want[-1] == {"end": True} and {"after": "bad byte"} in want
+
+
+@pytest.mark.parametrize("chunk", [5, 1 << 20])
+def test_json_line_values_are_what_json_loads_makes_of_each_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """The report reads outputs back with ``json_line_values``: per non-blank line, what
+    ``json.loads`` makes of its bytes, or ``BAD_LINE`` where it refuses them."""
+    from synthdsl.io.readers import jsonl  # the module whose chunk size is changed here
+
+    body = "\n".join(["\ufeff" + LINES[0], *LINES, "", '{"u": "é"}', "  "]).encode("utf-8")
+    data = body + b'\n{"bad": "\xff"}\n{"ok": 1}\n' + '{"w": 1}'.encode("utf-16")
+    path = tmp_path / "out.jsonl"
+    path.write_bytes(data)
+    want: list[Any] = []
+    for raw in data.split(b"\n"):
+        if raw.strip():
+            try:
+                want.append(json.loads(raw + b"\n"))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                want.append("BAD")
+    monkeypatch.setattr(jsonl, "_CHUNK", chunk)
+    got = ["BAD" if v is jsonl.BAD_LINE else v for v in jsonl.json_line_values(path)]
+    assert json.dumps(got) == json.dumps(want)
+    assert "BAD" in want and {"ok": 1} in want and {"u": "é"} in want
+
+
+@pytest.mark.parametrize("chunk", [3, 1 << 20])
+def test_count_lines_counts_the_non_blank_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """The plan's estimate of a JSON-lines source counts lines a chunk at a time: the
+    same number as the lines with something besides ASCII blanks in them."""
+    from synthdsl.io.readers import jsonl  # the module whose chunk size is changed here
+
+    monkeypatch.setattr(jsonl, "_CHUNK", chunk)
+    for data in (
+        b"\n\n  \r\n{}\n\x0c\n\xef\xbb\xbf\n \t",
+        b'{"a": 1}\n\n \t\n{}\n{"b":\xff}',
+        b"{}\n" * 50 + b"\xc2\xa0\n",
+        b"",
+    ):
+        path = tmp_path / "rows.jsonl"
+        path.write_bytes(data)
+        assert jsonl.count_lines(path) == sum(1 for line in data.split(b"\n") if line.strip())

@@ -4,6 +4,7 @@ report measures, without reading the dataset back."""
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 from synthdsl.io.row_sample import RowSample, text_fields
@@ -46,3 +47,11 @@ def test_fewer_rows_than_the_size_are_all_kept() -> None:
         sample.add(row)
     assert sample.rows() == [text_fields(r) for r in rows(10)]
     assert sample.rows()[0] == {"messages.user": "q0", "messages.assistant": "a0"}
+
+
+def test_the_draws_are_random_randrange_s() -> None:
+    """The sample draws each row's slot as ``randrange`` would, so samples (and the
+    dataset card) stay what they were with the same seed."""
+    sample, rng = RowSample(), random.Random(0)
+    assert [sample._below(n) for n in range(1, 5000)] == [rng.randrange(n) for n in range(1, 5000)]
+    assert [sample._below(2**k) for k in range(40)] == [rng.randrange(2**k) for k in range(40)]

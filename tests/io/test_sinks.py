@@ -226,6 +226,25 @@ def test_rejects_append_and_flush(tmp_path: Path) -> None:
     assert len(lines) == 2 and json.loads(lines[1])["error"] == "rate_limit: 429"
 
 
+def test_rejects_written_for_a_block_go_out_together_in_order(tmp_path: Path) -> None:
+    """``flush=False`` rows wait for ``flush()``; a row written with the default flush,
+    or ``close()``, writes the waiting ones first, in order."""
+    path = tmp_path / "rejects.jsonl"
+    rejects = RejectsWriter(path)
+    for i in range(3):
+        rejects.write("f", "dropped", "r", Record(id=f"b{i}", data={"i": i}), flush=False)
+    assert path.read_text(encoding="utf-8") == ""  # not yet: the block is not done
+    assert rejects.counts == {"dropped": 3, "failed": 0}
+    rejects.flush()
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 3
+    rejects.write("f", "dropped", "r", Record(id="b3", data={"i": 3}), flush=False)
+    rejects.write("g", "failed", "k", Record(id="b4", data={"i": 4}), error="e")
+    rejects.write("f", "dropped", "r", Record(id="b5", data={"i": 5}), flush=False)
+    rejects.close()
+    ids = [json.loads(line)["record"]["i"] for line in path.read_text("utf-8").splitlines()]
+    assert ids == [0, 1, 2, 3, 4, 5]
+
+
 _CHILD = textwrap.dedent(
     """
     import os, signal, sys

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from helpers import run_completed
 
 from synthdsl.compile import compile_recipe
@@ -148,3 +149,66 @@ async def test_an_unexpected_error_in_an_inline_node_is_a_recorded_failure(
     assert rep.stats.records_in == 3 and rep.stats.failed["internal"] == 3
     failures: Any = rt.failure_examples
     assert "ValueError: bad 0" in str(failures)
+
+
+async def test_a_block_chain_fails_a_broken_records_alone_and_keeps_the_queue_bound(
+    tmp_path: Path,
+) -> None:
+    """Records go on in blocks along an inline chain: a ``decide`` that raises for one
+    record fails that record only, and with the sink stuck the chain stops after the
+    queue's 256 records (in blocks), as a record-at-a-time chain would."""
+    compiled = _compile(tmp_path, 3000)
+    rt = ExecContext(compiled=compiled, client=FakeClient(), cache=None, rejects=None)
+    node = compiled.graph.nodes["keep"]
+
+    class _Picky:
+        concurrency = 1
+        quick = True
+
+        def decide(self, record: Record) -> Outcome | None:
+            if record.data["i"] == 5:
+                raise ValueError("bad 5")
+            return None
+
+        async def process(self, record: Record) -> Outcome:
+            raise AssertionError("the block path calls decide")
+
+    out = _Channel()
+    out.blocks = True
+    queue = out.subscribe()
+    rep = _Reporter(rt, node, out)
+    inline = _Inline(_Picky(), rep)
+    await inline.push_block([Record(id=f"r{i}", data={"i": i}) for i in range(10)])
+    block = queue.get_nowait()
+    assert [r.data["i"] for r in block] == [0, 1, 2, 3, 4, 6, 7, 8, 9]
+    assert rep.stats.records_in == 10 and rep.stats.passed == 9 and rep.stats.out == 9
+    assert rep.stats.failed["internal"] == 1 and "ValueError: bad 5" in str(rt.failure_examples)
+
+    rows = ", ".join(f"{{i: {i}}}" for i in range(3000))
+    recipe = tmp_path / "q.yaml"
+    recipe.write_text(
+        f"synthdsl: 1\nname: q\nsources:\n  s: {{records: [{rows}]}}\n"
+        "steps:\n  - id: keep\n    filter: 'i % 3 != 0'\n",
+        encoding="utf-8",
+    )
+    queued = compile_recipe(recipe)
+    rt = ExecContext(compiled=queued, client=FakeClient(), cache=None, rejects=None)
+    stuck = asyncio.Event()
+
+    async def consume(it: AsyncIterator[Record]) -> None:
+        await stuck.wait()  # the sink never reads
+
+    run = asyncio.create_task(run_graph(rt, queued.graph, consume))
+    seen = -1
+    while True:
+        await asyncio.sleep(0.05)
+        now = rt.stats["keep"].records_in if "keep" in rt.stats else 0
+        if now == seen:
+            break
+        seen = now
+    # 4 blocks of survivors queued and a fifth waiting to go in: at most 5 × 64 read
+    assert 0 < rt.stats["keep"].out <= 256 + 64
+    assert rt.stats["keep"].records_in <= 5 * 64
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
