@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -101,15 +102,29 @@ def write_pack(root: Path, name: str = "demo", version: str = "0.1.0") -> Path:
 
 
 def ray_worker_pids() -> list[int]:
-    """The processes of the Ray executor's worker actors on this machine."""
-    pids = []
+    """The processes of the Ray executor's worker actors started under this process (the
+    test's own Ray instance): another Ray on the machine is left alone."""
+    me = os.getpid()
+    parents: dict[int, int] = {}
+    workers = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
+            stat = (entry / "stat").read_text()
             cmd = (entry / "cmdline").read_bytes()
         except OSError:
             continue
+        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
         if cmd.startswith(b"ray::MapWorker"):
-            pids.append(int(entry.name))
-    return pids
+            workers.append(int(entry.name))
+
+    def under_me(pid: int) -> bool:
+        seen = 0
+        while pid > 1 and seen < 64:
+            if pid == me:
+                return True
+            pid, seen = parents.get(pid, 0), seen + 1
+        return False
+
+    return [pid for pid in workers if under_me(pid)]
