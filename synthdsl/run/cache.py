@@ -86,6 +86,11 @@ def cache_key(request: LLMRequest) -> str:
     return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
 
 
+# ``json.dumps(body, ensure_ascii=False, default=str)``, its encoder made once: the same
+# text without building a JSONEncoder for every put
+_encode_entry = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
 def _encode(response: LLMResponse) -> str:
     body = {
         "text": response.text,
@@ -97,7 +102,7 @@ def _encode(response: LLMResponse) -> str:
         "logprobs": response.logprobs,
         "raw": response.raw,
     }
-    return json.dumps(body, ensure_ascii=False, default=str)
+    return _encode_entry(body)
 
 
 def _decode(body: str) -> LLMResponse:
