@@ -154,6 +154,7 @@ class _Route:
     latencies: LatencyWindow
     queue: BatchQueue | None
     max_tokens: Any
+    prices: tuple[float, float] | None  # USD per (prompt, completion) token; None: unknown
 
 
 def _redacted(error: LLMError, secret: str | None) -> LLMError:
@@ -359,6 +360,7 @@ class ProviderPool:
             latencies=latencies,
             queue=self._batch_queue(spec, endpoint),
             max_tokens=params.get("max_tokens", params.get("max_completion_tokens")),
+            prices=price_per_token(spec.model),
         )
         # by identity (the runtime reuses one spec per alias and overrides; hashing a
         # spec costs more): the spec is kept, so its id is not reused while listed
@@ -445,7 +447,12 @@ class ProviderPool:
             stats.batched += 1
             response.cost = _price(spec.model, response, batch=True)
         elif response.cost is None:  # the HTTP path, or a model litellm cannot price
-            response.cost = _price(spec.model, response)
+            prices = route.prices
+            response.cost = (
+                None
+                if prices is None
+                else prices[0] * response.prompt_tokens + prices[1] * response.completion_tokens
+            )
         stats.ok += 1
         stats.prompt_tokens += response.prompt_tokens
         stats.completion_tokens += response.completion_tokens
