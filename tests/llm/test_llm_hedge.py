@@ -15,7 +15,9 @@ import pytest
 from synthdsl.llm.hedge import race
 
 
-def attempts(*plan: tuple[float, str | Exception]) -> tuple[Callable[[], Awaitable[str]], list[str]]:
+def attempts(
+    *plan: tuple[float, str | Exception],
+) -> tuple[Callable[[], Awaitable[str]], list[str]]:
     """An attempt function whose n-th call sleeps plan[n][0] s, then answers plan[n][1]
     (or raises it); the list records which calls ended and how."""
     log: list[str] = []
