@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import compileall
 import os
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 PY = sys.executable
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def export(rev: str, into: Path) -> Path:
+    """The ``synthdsl`` package as of git revision ``rev``, unpacked and compiled under
+    ``into`` (a folder to put first on PYTHONPATH); that folder."""
+    into.mkdir(parents=True, exist_ok=True)
+    archive = into / "src.tar"
+    with archive.open("wb") as fh:
+        subprocess.run(["git", "-C", str(ROOT), "archive", rev, "synthdsl"], stdout=fh, check=True)
+    with tarfile.open(archive) as tar:
+        tar.extractall(into, filter="data")
+    compileall.compile_dir(into / "synthdsl", quiet=1)
+    return into
 
 
 @contextmanager

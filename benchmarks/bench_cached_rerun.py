@@ -19,14 +19,10 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
-import subprocess
-import tarfile
 import tempfile
 from pathlib import Path
 
-from _common import PY, Measured, fake_server, measure, median
-
-ROOT = Path(__file__).resolve().parents[1]
+from _common import PY, ROOT, Measured, export, fake_server, measure, median
 
 RECIPE = """
 synthdsl: 1
@@ -39,18 +35,6 @@ steps:
   - id: g
     generate: {{template: "{{{{ q }}}}", model: gen}}
 """
-
-
-def export(rev: str, into: Path) -> Path:
-    """The ``synthdsl`` package as of ``rev``, unpacked under ``into``; its folder."""
-    into.mkdir(parents=True, exist_ok=True)
-    archive = into / "src.tar"
-    with archive.open("wb") as fh:
-        subprocess.run(["git", "-C", str(ROOT), "archive", rev, "synthdsl"], stdout=fh, check=True)
-    with tarfile.open(archive) as tar:
-        tar.extractall(into, filter="data")
-    compileall.compile_dir(into / "synthdsl", quiet=1)
-    return into
 
 
 def main() -> None:

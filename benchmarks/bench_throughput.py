@@ -11,17 +11,22 @@ Targets: synthdsl calls/s ≥ 0.8× raw; synthdsl CPU per call ≤ 2× raw. synt
 with --no-report: report.html is post-processing the raw client has no equivalent of
 (bench_memory.py runs with it).
 
+``--baseline=REV`` also runs synthdsl as of git revision REV (its package exported with
+``git archive``, first on PYTHONPATH) on the lean path, interleaved with the others.
+
 Run: python benchmarks/bench_throughput.py [CALLS] [CONCURRENCY] [LATENCY] [--litellm]
-[--repeats=N]
+[--repeats=N] [--baseline=REV]
 """
 
 from __future__ import annotations
 
+import compileall
+import os
 import sys
 import tempfile
 from pathlib import Path
 
-from _common import PY, Measured, fake_server, measure, median
+from _common import PY, ROOT, Measured, export, fake_server, measure, median
 
 RAW_CLIENT = r"""
 import asyncio, json, sys, time
@@ -78,13 +83,20 @@ steps:
 """
 
 
-def run_synthdsl(work: Path, url: str, n: int, conc: int, backend: str) -> Measured:
-    """``synthdsl run`` of RECIPE over ``n`` questions ("question 0" ...) in ``work``."""
+def run_synthdsl(
+    work: Path, url: str, n: int, conc: int, backend: str, baseline: str = ""
+) -> Measured:
+    """``synthdsl run`` of RECIPE over ``n`` questions ("question 0" ...) in ``work``;
+    with ``baseline`` (a folder holding an exported ``synthdsl``), that version."""
     rows = work / f"rows-{n}.jsonl"
     if not rows.exists():
         rows.write_text("".join(f'{{"q": "question {i}"}}\n' for i in range(n)), "utf-8")
     recipe = work / f"{backend}-{n}.yaml"
     recipe.write_text(RECIPE.format(url=url, conc=conc, backend=backend, rows=rows.name), "utf-8")
+    tag = f"{backend}-base" if baseline else backend
+    env = {"SYNTHDSL_CACHE": str(work / f"cache-{tag}.sqlite")}
+    if baseline:
+        env["PYTHONPATH"] = baseline
     return measure(
         [
             PY,
@@ -96,15 +108,15 @@ def run_synthdsl(work: Path, url: str, n: int, conc: int, backend: str) -> Measu
             "--fresh",
             "--no-report",  # the report is post-processing the raw client does not do
             "--out",
-            str(work / f"out-{backend}"),
+            str(work / f"out-{tag}"),
         ],
-        env={"SYNTHDSL_CACHE": str(work / f"cache-{backend}.sqlite")},
+        env=env,
         cwd=str(work),
     )
 
 
 def _run_clients(
-    work: Path, url: str, n: int, conc: int, backends: list[str]
+    work: Path, url: str, n: int, conc: int, backends: list[str], baseline: tuple[str, str] | None
 ) -> dict[str, Measured]:
     out: dict[str, Measured] = {
         "raw aiohttp": measure([PY, str(work / "raw.py"), url, str(n), str(conc)])
@@ -115,6 +127,9 @@ def _run_clients(
         )
     for backend in backends:
         out[f"synthdsl ({backend})"] = run_synthdsl(work, url, n, conc, backend)
+    if baseline is not None:
+        rev, folder = baseline
+        out[f"{rev} (http)"] = run_synthdsl(work, url, n, conc, "http", folder)
     return out
 
 
@@ -126,14 +141,19 @@ def main() -> None:
     repeats = int(next((a.split("=")[1] for a in sys.argv if a.startswith("--repeats=")), 3))
     small = max(n // 5, conc)
     backends = ["http"] + (["litellm"] if "--litellm" in sys.argv else [])
+    rev = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--baseline=")), "")
+    # timed as installed: bytecode compiled beforehand, and the clients may write theirs
+    compileall.compile_dir(ROOT / "synthdsl", quiet=1)
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     runs: dict[int, list[dict[str, Measured]]] = {n: [], small: []}
     with tempfile.TemporaryDirectory() as tmp, fake_server(latency) as url:
         work = Path(tmp)
+        baseline = (rev, str(export(rev, work / "baseline"))) if rev else None
         (work / "raw.py").write_text(RAW_CLIENT, encoding="utf-8")
         (work / "litellm_loop.py").write_text(LITELLM_LOOP, encoding="utf-8")
         for _ in range(repeats):  # interleaved, so machine noise hits every client alike
             for size in (n, small):
-                runs[size].append(_run_clients(work, url, size, conc, backends))
+                runs[size].append(_run_clients(work, url, size, conc, backends, baseline))
     names = list(runs[n][0])
 
     def med(size: int, name: str, attr: str) -> float:

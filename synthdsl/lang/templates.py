@@ -40,6 +40,7 @@ from typing import Any
 import jinja2
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound, TemplateSyntaxError, nodes
 from jinja2.meta import find_undeclared_variables
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 from synthdsl.errors import Diagnostic, RecipeError, RunError, Span, did_you_mean
@@ -79,6 +80,15 @@ class TemplateRenderError(RunError):
 # Environment ------------------------------------------------------------------------
 
 
+def _chunks(compiled: jinja2.Template, ctx: Context) -> Iterator[str]:
+    """The render's chunks; an error raised inside the template comes out with Jinja's
+    rewritten traceback (its frames name the template lines), as ``generate`` does."""
+    try:
+        yield from compiled.root_render_func(ctx)
+    except Exception:
+        yield compiled.environment.handle_exception()
+
+
 def _word_count(value: Any) -> int:
     return len(str(value).split())
 
@@ -112,6 +122,9 @@ class _Cache:
     def __init__(self) -> None:
         self.ast: nodes.Template | None = None
         self.compiled: jinja2.Template | None = None
+        # the compiled template's globals as one dict: Jinja keeps them as a ChainMap,
+        # which every render would otherwise flatten again (a tenth of a cached call)
+        self.globals: dict[str, Any] = {}
 
     def __reduce__(self) -> tuple[type[_Cache], tuple[()]]:
         # a template sent to another process (a Ray worker) is parsed again there: the
@@ -199,7 +212,9 @@ class Template:
                 code = env.compile(self.source, name=self.name, filename=self._filename)
             except TemplateSyntaxError as exc:
                 raise RecipeError([self._syntax_diagnostic(exc)]) from None
-            self._cache.compiled = env.template_class.from_code(env, code, env.make_globals(None))
+            compiled = env.template_class.from_code(env, code, env.make_globals(None))
+            self._cache.globals = dict(compiled.globals)
+            self._cache.compiled = compiled
         return self._cache.compiled
 
     @property
@@ -212,8 +227,13 @@ class Template:
         Raises ``TemplateRenderError`` on any rendering failure.
         """
         compiled = self._compiled()
+        # what ``compiled.generate(context)`` does, with the globals flattened once
+        variables = self._cache.globals.copy()
+        variables.update(context)
+        env = compiled.environment
+        ctx = env.context_class(env, variables, compiled.name, compiled.blocks, self._cache.globals)
         try:
-            return render_bounded(compiled.generate(dict(context)))
+            return render_bounded(_chunks(compiled, ctx))
         except Exception as exc:
             span = self._failure_span(exc)
             where = f" at {span}" if span is not None else ""

@@ -40,9 +40,10 @@ at call time and scrubbed from any error message that would echo one.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -141,6 +142,21 @@ class _ModelStats:
         }
 
 
+@dataclass
+class _Route:
+    """What the calls of one spec share, resolved at its first call."""
+
+    endpoint: Endpoint
+    limiter: Limiter
+    backend: HTTPBackend | LiteLLMBackend
+    stats: _ModelStats
+    reach: _Reach
+    latencies: LatencyWindow
+    queue: BatchQueue | None
+    max_tokens: Any
+    prices: tuple[float, float] | None  # USD per (prompt, completion) token; None: unknown
+
+
 def _redacted(error: LLMError, secret: str | None) -> LLMError:
     """The same error with ``secret`` cut out of its message (the error itself if absent)."""
     if not secret or secret not in str(error):
@@ -194,6 +210,7 @@ class ProviderPool:
         numbers = itertools.count(1)
         self._batch_keys = batch_keys or (lambda _request: f"call-{next(numbers)}")
         self._batch_ledger = batch_ledger
+        self._routes: dict[int, tuple[ModelSpec, _Route]] = {}
 
     # ------------------------------------------------------------------ resolution
 
@@ -311,70 +328,69 @@ class ProviderPool:
 
     # ------------------------------------------------------------------------ calls
 
-    async def complete(self, request: LLMRequest) -> LLMResponse:
-        """Run one request with limits and retries. Raises LLMError / RunError."""
-        spec = request.spec
+    async def _route(self, spec: ModelSpec) -> _Route:
+        """What every call of ``spec`` shares (endpoint, limiter, backend, statistics),
+        resolved once per spec: a call then looks up one dict entry instead of six."""
+        found = self._routes.get(id(spec))
+        if found is not None and found[0] is spec:
+            return found[1]
         stats = self._stats_for(spec.model)
-        stats.calls += 1
         try:
             endpoint = await self.endpoint_for(spec)
         except RunError as exc:
             kind = exc.kind if isinstance(exc, LLMError) else "setup"
+            stats.calls += 1
             stats.failed += 1
             stats.failures[kind] = stats.failures.get(kind, 0) + 1
             raise
-        stats.backend = endpoint.backend
-        limiter = self.limiter_for(spec)
-        backend = self._backend(spec, endpoint)
+        key = (spec.model, spec.api_base)
+        reach = self._reach.get(key)
+        if reach is None:
+            reach = self._reach[key] = _Reach()
+        latencies = self._latencies.get(key)
+        if latencies is None:
+            latencies = self._latencies[key] = LatencyWindow()
         params = spec.param_dict()
-        params.update(dict(request.extra))
-        max_tokens = params.get("max_tokens", params.get("max_completion_tokens"))
+        route = _Route(
+            endpoint=endpoint,
+            limiter=self.limiter_for(spec),
+            backend=self._backend(spec, endpoint),
+            stats=stats,
+            reach=reach,
+            latencies=latencies,
+            queue=self._batch_queue(spec, endpoint),
+            max_tokens=params.get("max_tokens", params.get("max_completion_tokens")),
+            prices=price_per_token(spec.model),
+        )
+        # by identity (the runtime reuses one spec per alias and overrides; hashing a
+        # spec costs more): the spec is kept, so its id is not reused while listed
+        self._routes[id(spec)] = (spec, route)
+        return route
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        """Run one request with limits and retries. Raises LLMError / RunError."""
+        spec = request.spec
+        route = await self._route(spec)
+        stats = route.stats
+        stats.calls += 1
+        stats.backend = route.endpoint.backend
+        max_tokens = route.max_tokens
+        if request.extra:
+            params = spec.param_dict()
+            params.update(dict(request.extra))
+            max_tokens = params.get("max_tokens", params.get("max_completion_tokens"))
         prompt_chars = sum(len(str(m.get("content", ""))) for m in request.messages)
         estimate = estimate_tokens(
             prompt_chars, max_tokens if isinstance(max_tokens, int) else None
         )
         loop = asyncio.get_running_loop()
-        reach = self._reach.setdefault((spec.model, spec.api_base), _Reach())
-        latencies = self._latencies.setdefault((spec.model, spec.api_base), LatencyWindow())
         call_started = loop.time()
-
-        async def attempt() -> LLMResponse:
-            async with limiter.slot(estimate) as permit:
-                stats.rate_limit_wait_s += permit.waited
-                started = loop.time()
-                try:
-                    response = await backend.complete(request, endpoint)
-                except LLMError as exc:
-                    reach.saw(exc, loop.time())
-                    stats.errors[exc.kind] = stats.errors.get(exc.kind, 0) + 1
-                    if exc.kind == "rate_limit":
-                        limiter.rate_limited(exc.retry_after, permit)
-                    else:
-                        limiter.answered(grow=False)
-                    clean = _redacted(exc, _secret(endpoint))
-                    if clean is exc:
-                        raise
-                    raise clean from None
-                finally:
-                    stats.latency_s += loop.time() - started
-                reach.saw(None, loop.time())
-                limiter.answered()
-                latencies.add(loop.time() - started)
-                used = response.prompt_tokens + response.completion_tokens
-                if used > 0:
-                    permit.settle(used)
-                return response
-
-        async def hedged_attempt() -> LLMResponse:
-            delay = latencies.hedge_delay() if self._hedge else None
-            response, twin = await race(attempt, delay)
-            if twin:
-                stats.hedged += 1
-            return response
-
-        queue = self._batch_queue(spec, endpoint)
+        queue = route.queue
         tries = 0
         via_batch = False
+
+        def online() -> Awaitable[LLMResponse]:
+            return self._hedged(route, request, estimate)
 
         async def batch_attempt() -> LLMResponse:
             # the first attempt joins a batch; retries too, unless they may go online
@@ -383,7 +399,7 @@ class ProviderPool:
             assert queue is not None
             if tries > 1 and queue.settings.fallback == "online":
                 via_batch = False
-                return await hedged_attempt()
+                return await online()
             via_batch = True
             started = loop.time()
             try:
@@ -399,14 +415,26 @@ class ProviderPool:
             stats.backoff_s += sleep
 
         try:
-            response, retries = await self._policy.run(
-                hedged_attempt if queue is None else batch_attempt,
-                max_retries=spec.max_retries,
-                on_retry=on_retry,
-            )
+            if queue is None:
+                # the first attempt here, not in the policy: most calls need no retry,
+                # and each coroutine layer costs every call on each of its wake-ups
+                first_error: LLMError | None = None
+                try:
+                    response, retries = await online(), 0
+                except LLMError as exc:
+                    first_error = exc
+                if first_error is not None:  # retried outside the handler: no chained errors
+                    response, retries = await self._policy.run_after(
+                        first_error, online, max_retries=spec.max_retries, on_retry=on_retry
+                    )
+            else:
+                response, retries = await self._policy.run(
+                    batch_attempt, max_retries=spec.max_retries, on_retry=on_retry
+                )
         except LLMError as exc:
             stats.failed += 1
             stats.failures[exc.kind] = stats.failures.get(exc.kind, 0) + 1
+            reach = route.reach
             if exc.kind == "unreachable" and reach.dead_since(call_started):
                 raise RunError(
                     f"{exc}; no call reached it in {loop.time() - call_started:.0f} s "
@@ -419,7 +447,12 @@ class ProviderPool:
             stats.batched += 1
             response.cost = _price(spec.model, response, batch=True)
         elif response.cost is None:  # the HTTP path, or a model litellm cannot price
-            response.cost = _price(spec.model, response)
+            prices = route.prices
+            response.cost = (
+                None
+                if prices is None
+                else prices[0] * response.prompt_tokens + prices[1] * response.completion_tokens
+            )
         stats.ok += 1
         stats.prompt_tokens += response.prompt_tokens
         stats.completion_tokens += response.completion_tokens
@@ -427,6 +460,49 @@ class ProviderPool:
             stats.cost += response.cost
             stats.cost_known = True
         return response
+
+    async def _hedged(self, route: _Route, request: LLMRequest, estimate: int) -> LLMResponse:
+        """One online attempt, raced by a twin when it is far slower than usual."""
+        delay = route.latencies.hedge_delay() if self._hedge else None
+        if delay is None:
+            return await self._attempt(route, request, estimate)
+        response, twin = await race(
+            functools.partial(self._attempt, route, request, estimate), delay
+        )
+        if twin:
+            route.stats.hedged += 1
+        return response
+
+    async def _attempt(self, route: _Route, request: LLMRequest, estimate: int) -> LLMResponse:
+        """One attempt on the wire, holding a limiter slot."""
+        limiter, stats, reach = route.limiter, route.stats, route.reach
+        loop = asyncio.get_running_loop()
+        async with limiter.slot(estimate) as permit:
+            stats.rate_limit_wait_s += permit.waited
+            started = loop.time()
+            try:
+                response = await route.backend.complete(request, route.endpoint)
+            except LLMError as exc:
+                reach.saw(exc, loop.time())
+                stats.errors[exc.kind] = stats.errors.get(exc.kind, 0) + 1
+                if exc.kind == "rate_limit":
+                    limiter.rate_limited(exc.retry_after, permit)
+                else:
+                    limiter.answered(grow=False)
+                clean = _redacted(exc, _secret(route.endpoint))
+                if clean is exc:
+                    raise
+                raise clean from None
+            finally:
+                stats.latency_s += loop.time() - started
+            now = loop.time()
+            reach.saw(None, now)
+            limiter.answered()
+            route.latencies.add(now - started)
+            used = response.prompt_tokens + response.completion_tokens
+            if used > 0:
+                permit.settle(used)
+            return response
 
     def stats(self) -> dict[str, dict[str, Any]]:
         """Per model string: calls, ok, failed, retries, errors (failed attempts by
@@ -452,6 +528,7 @@ class ProviderPool:
             await asyncio.to_thread(stop_local_servers, self)
             self._local_used = False
         self._endpoints.clear()
+        self._routes.clear()
 
     async def __aenter__(self) -> ProviderPool:
         return self

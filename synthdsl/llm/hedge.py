@@ -57,46 +57,74 @@ class LatencyWindow:
 
 
 async def race(attempt: Callable[[], Awaitable[T]], delay: float | None) -> tuple[T, bool]:
-    """The first answer of ``attempt()`` and, past ``delay`` s, of a twin; (answer, twin?)."""
+    """The first answer of ``attempt()`` and, past ``delay`` s, of a twin; (answer, twin?).
+
+    The first attempt runs in the caller's task (no task per call: most calls never get
+    a twin); only the twin gets a task. When the twin answers first, it cancels the
+    caller's task, which takes that cancellation back (``uncancel``) and returns the
+    twin's answer; a cancellation from outside still propagates.
+    """
     if delay is None:
         return await attempt(), False
     loop = asyncio.get_running_loop()
-    first: asyncio.Future[T] = asyncio.ensure_future(attempt())
+    caller = asyncio.current_task()
+    if caller is None:  # pragma: no cover - always called from a task
+        return await attempt(), False
+    twin: asyncio.Future[T] | None = None
+    twin_won = False  # the twin answered while the first attempt was still running
+    settled = False  # the first attempt ended (or race returned): the twin cancels nothing
+
+    def on_twin_done(done: asyncio.Future[T]) -> None:
+        nonlocal twin_won
+        if settled or done.cancelled() or done.exception() is not None:
+            return  # a failed twin: the first attempt goes on
+        twin_won = True
+        caller.cancel()
+
+    def start_twin() -> None:
+        nonlocal twin
+        twin = asyncio.ensure_future(attempt())
+        twin.add_done_callback(on_twin_done)
+
+    timer = loop.call_later(delay, start_twin)
     try:
-        # wait for the first answer or the delay, whichever comes first: a timer and one
-        # future (asyncio.wait builds sets and callbacks for every call: ~10 µs more)
-        woken: asyncio.Future[None] = loop.create_future()
-
-        def wake(_: object = None) -> None:
-            if not woken.done():
-                woken.set_result(None)
-
-        first.add_done_callback(wake)
-        timer = loop.call_later(delay, wake)
         try:
-            await woken
-        finally:
-            timer.cancel()
-            first.remove_done_callback(wake)
-        if first.done():
-            return first.result(), False
-        second: asyncio.Future[T] = asyncio.ensure_future(attempt())
-        tasks = [first, second]
-        try:
-            pending = set(tasks)
-            while pending:
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for task in tasks:  # the first attempt's answer wins a tie
-                    if task in done and task.exception() is None:
-                        return task.result(), True
-            errors = [t.exception() for t in tasks]
-            raise next(e for e in errors if e is not None)
-        finally:
-            for task in tasks:
-                if not task.done():
-                    task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            result = await attempt()
+        except asyncio.CancelledError:
+            if not twin_won:
+                raise
+            settled = True
+            if _took_back(caller):
+                raise
+            assert twin is not None
+            return twin.result(), True
+        except Exception as first_error:
+            settled = True
+            if twin_won and not _took_back(caller):  # it raised while being cancelled
+                assert twin is not None
+                return twin.result(), True
+            if twin is None:
+                raise
+            try:  # the first attempt failed: the twin may still answer
+                return await twin, True
+            except Exception:
+                raise first_error from None
+        settled = True
+        if twin_won:  # the attempt swallowed the twin's cancellation and answered
+            _took_back(caller)
+        return result, twin is not None
     finally:
-        if not first.done():
-            first.cancel()
-            await asyncio.gather(first, return_exceptions=True)
+        settled = True
+        timer.cancel()
+        if twin is not None and not twin.done():
+            twin.cancel()
+            await asyncio.gather(twin, return_exceptions=True)
+
+
+def _took_back(task: asyncio.Task[object]) -> bool:
+    """Take back one cancellation of ``task`` made here; whether another (from outside)
+    is still pending (Python 3.10 counts none: always False there)."""
+    uncancel = getattr(task, "uncancel", None)
+    if uncancel is None:  # pragma: no cover - Python 3.10
+        return False
+    return bool(uncancel() > 0)

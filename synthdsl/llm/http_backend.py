@@ -16,6 +16,7 @@ only; no message built here ever contains one.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from typing import Any
 
@@ -72,7 +73,7 @@ class HTTPBackend:
         if key is not None:
             headers["Authorization"] = f"Bearer {key}"
         url = endpoint.api_base.rstrip("/") + "/chat/completions"
-        payload = json.dumps(build_body(request, endpoint.wire_model), ensure_ascii=False)
+        payload = _encode_body(build_body(request, endpoint.wire_model))
         model = endpoint.model
         status, retry_after, raw = await _exchange(
             self._get_session(),
@@ -182,7 +183,7 @@ async def _exchange(
     means (``label`` starts the message: the model, and for the Batch API the route)."""
     try:
         async with session.request(
-            method, url, data=data, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)
+            method, url, data=data, headers=headers, timeout=_timeout(timeout)
         ) as resp:
             retry_after = parse_retry_after(resp.headers.get("Retry-After"))
             return resp.status, retry_after, await resp.read()
@@ -210,6 +211,17 @@ async def _exchange(
             kind="connection",
             transient=True,
         ) from exc
+
+
+# ``json.dumps(body, ensure_ascii=False)`` without a JSONEncoder built per call (the
+# same text: default separators, keys in insertion order)
+_encode_body = json.JSONEncoder(ensure_ascii=False).encode
+
+
+@functools.lru_cache(maxsize=32)
+def _timeout(total: float) -> aiohttp.ClientTimeout:
+    """The (immutable) timeout of a call, made once per value."""
+    return aiohttp.ClientTimeout(total=total)
 
 
 def _decode_error(raw: bytes) -> str:

@@ -313,6 +313,16 @@ class ModelLimiter:
                 waiter.set_result(None)
 
     async def _enter(self, estimated_tokens: int) -> float:
+        if (  # the common case, a free slot and nothing to wait for: no awaits at all
+            self.rpm_bucket is None
+            and self.tpm_bucket is None
+            and not self._waiters
+            and self._held < int(self.current)
+            and self._cool_until <= time.monotonic()
+        ):
+            self._held += 1
+            self.in_flight += 1
+            return 0.0
         await self._acquire()
         try:
             started = time.monotonic()

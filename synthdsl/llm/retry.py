@@ -73,10 +73,29 @@ class RetryPolicy:
         try:
             return await attempt(), 0
         except LLMError as exc:
-            if not is_retryable(exc) or max_retries <= 0:
-                exc.retries = 0  # type: ignore[attr-defined]
-                raise
             first_error = exc
+        return await self.run_after(
+            first_error,
+            attempt,
+            max_retries=max_retries,
+            on_retry=on_retry,
+            on_rate_limit=on_rate_limit,
+        )
+
+    async def run_after(
+        self,
+        first_error: LLMError,
+        attempt: Callable[[], Awaitable[T]],
+        *,
+        max_retries: int,
+        on_retry: Callable[[LLMError, float], None] | None = None,
+        on_rate_limit: Callable[[float], None] | None = None,
+    ) -> tuple[T, int]:
+        """``run`` once the caller's own first attempt failed with ``first_error``: raise
+        it when it is not retried, else retry ``attempt`` as ``run`` does."""
+        if not is_retryable(first_error) or max_retries <= 0:
+            first_error.retries = 0  # type: ignore[attr-defined]
+            raise first_error
 
         def notify(exc: LLMError, sleep: float) -> None:
             if on_retry is not None:

@@ -56,6 +56,9 @@ SCHEMA_VERSION = 1
 BUSY_TIMEOUT_S = 5.0
 
 
+_SELECT = "SELECT response FROM calls WHERE key = ?"
+
+
 class CacheError(RunError):
     """The call cache could not be opened, read or written."""
 
@@ -70,20 +73,30 @@ class CacheStats:
     writes: int
 
 
+def _name(pair: tuple[str, Any]) -> str:
+    return pair[0]
+
+
 def cache_key(request: LLMRequest) -> str:
     """The content address of ``request``: a 64-character sha256 hex digest."""
     spec = request.spec
     payload: dict[str, Any] = {
         "v": CACHE_FORMAT_VERSION,
         "model": spec.model,
-        "messages": [dict(m) for m in request.messages],
-        "params": [[k, v] for k, v in sorted(spec.params, key=lambda kv: kv[0])],
+        # tuples encode as JSON arrays, so the text is what lists of lists would give
+        "messages": request.messages,
+        "params": sorted(spec.params, key=_name),
         "response_format": request.response_format,
         "sample_index": request.sample_index,
-        "extra": [[k, v] for k, v in sorted(request.extra, key=lambda kv: kv[0])],
+        "extra": sorted(request.extra, key=_name) if request.extra else [],
         "salt": request.salt,
     }
     return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
+
+
+# ``json.dumps(body, ensure_ascii=False, default=str)``, its encoder made once: the same
+# text without building a JSONEncoder for every put
+_encode_entry = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 
 def _encode(response: LLMResponse) -> str:
@@ -97,7 +110,7 @@ def _encode(response: LLMResponse) -> str:
         "logprobs": response.logprobs,
         "raw": response.raw,
     }
-    return json.dumps(body, ensure_ascii=False, default=str)
+    return _encode_entry(body)
 
 
 def _decode(body: str) -> LLMResponse:
@@ -128,6 +141,7 @@ class CallCache:
         self._hits = 0
         self._misses = 0
         self._writes = 0
+        self._reader: sqlite3.Cursor | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -227,14 +241,18 @@ class CallCache:
     def get(self, key: str) -> LLMResponse | None:
         """The stored response for ``key`` (``cached=True``, ``retries=0``), or None."""
         try:
-            row = self._db.execute("SELECT response FROM calls WHERE key = ?", (key,)).fetchone()
+            if self._reader is None:
+                self._reader = self._db.cursor()
+            # one cursor for every lookup (a cursor per call costs a third of a hit);
+            # fetchall runs the statement to its end, so no read stays open between gets
+            rows = self._reader.execute(_SELECT, (key,)).fetchall()
         except sqlite3.Error as exc:
             raise CacheError(f"cannot read cache {self.path}: {exc}") from exc
-        if row is None:
+        if not rows:
             self._misses += 1
             return None
         try:
-            response = _decode(row[0])
+            response = _decode(rows[0][0])
         except (ValueError, KeyError, TypeError):
             # A damaged entry is a miss: the call is made again and the entry replaced.
             self._misses += 1
@@ -288,6 +306,7 @@ class CallCache:
         if self._conn is not None:
             self.commit()
             conn, self._conn = self._conn, None
+            self._reader = None
             conn.close()
 
     @property

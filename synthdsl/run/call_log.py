@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from json.encoder import encode_basestring as _string  # the C one: '"' + escaped + '"'
 from pathlib import Path
 from typing import IO, Any
 
@@ -34,7 +35,15 @@ from synthdsl.errors import RunError
 from synthdsl.io.json_text import SinkError, json_line
 from synthdsl.llm.types import LLMRequest
 
-__all__ = ["CALLS_FILE", "CallBuffer", "CallLog", "LoggedCall", "call_row", "read_calls"]
+__all__ = [
+    "CALLS_FILE",
+    "CallBuffer",
+    "CallLog",
+    "LoggedCall",
+    "call_line",
+    "call_row",
+    "read_calls",
+]
 
 CALLS_FILE = "calls.jsonl"
 
@@ -67,6 +76,71 @@ def call_row(
     return row
 
 
+def call_line(
+    node: str,
+    record: str,
+    request: LLMRequest,
+    reply: str | None,
+    cached: bool,
+    round_: int | None,
+    error: str | None,
+) -> bytes:
+    """``json_line(call_row(...))``, the same bytes, assembled from its strings' JSON
+    (the C string encoder) instead of a dict walked by the generic encoder: a line is
+    written for every answer, cache hits included. Anything unusual (a value that is not
+    a plain str/int/bool, a string with a lone surrogate) goes the generic way."""
+    parts = []
+    turn = 0
+    for m in request.messages:
+        role, content = m["role"], m["content"]
+        if type(role) is not str or type(content) is not str:
+            return json_line(call_row(node, record, request, reply, cached, round_, error))
+        if role == "assistant":
+            turn += 1
+        parts.append('{"role": ' + _string(role) + ', "content": ' + _string(content) + "}")
+    spec = request.spec
+    sample = request.sample_index
+    if (
+        type(node) is not str
+        or type(record) is not str
+        or type(spec.alias) is not str
+        or type(spec.model) is not str
+        or type(sample) is not int
+        or type(cached) is not bool
+        or (reply is not None and type(reply) is not str)
+        or (round_ is not None and type(round_) is not int)
+        or (error is not None and type(error) is not str)
+    ):
+        return json_line(call_row(node, record, request, reply, cached, round_, error))
+    text = (
+        '{"node": '
+        + _string(node)
+        + ', "record": '
+        + _string(record)
+        + ', "sample": '
+        + str(sample)
+        + ', "turn": '
+        + str(turn)
+        + ', "alias": '
+        + _string(spec.alias)
+        + ', "model": '
+        + _string(spec.model)
+        + ', "messages": ['
+        + ", ".join(parts)
+        + '], "reply": '
+        + ("null" if reply is None else _string(reply))
+        + (', "cached": true' if cached else ', "cached": false')
+    )
+    if round_ is not None:
+        text += ', "round": ' + str(round_)
+    if error is not None:
+        text += ', "error": ' + _string(error)
+    try:
+        return (text + "}\n").encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: json_line escapes it
+        return json_line(call_row(node, record, request, reply, cached, round_, error))
+
+
 class CallLog:
     """Appends the calls of one run to ``path`` (buffered; ``close`` flushes)."""
 
@@ -88,14 +162,17 @@ class CallLog:
         round_: int | None = None,
         error: str | None = None,
     ) -> None:
-        self.write_row(call_row(node, record, request, reply, cached, round_, error))
+        self._write(call_line(node, record, request, reply, cached, round_, error))
 
     def write_row(self, row: dict[str, Any]) -> None:
         """A line made by ``call_row`` (here, or in another process: ``CallBuffer``)."""
+        self._write(json_line(row))
+
+    def _write(self, line: bytes) -> None:
         if self._fh is None:
             return  # the run is over: a call still settling is not part of it
         try:
-            self._fh.write(json_line(row))
+            self._fh.write(line)
         except OSError as exc:
             raise SinkError(f"cannot write {self.path}: {exc.strerror}") from None
 
@@ -113,6 +190,19 @@ class CallBuffer(CallLog):
         self.path = Path(CALLS_FILE)
         self._fh = None
         self._rows: list[dict[str, Any]] = []
+
+    def write(
+        self,
+        node: str,
+        record: str,
+        request: LLMRequest,
+        *,
+        reply: str | None,
+        cached: bool,
+        round_: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        self._rows.append(call_row(node, record, request, reply, cached, round_, error))
 
     def write_row(self, row: dict[str, Any]) -> None:
         self._rows.append(row)
