@@ -78,7 +78,10 @@ def _cached(project: Path) -> int:
 def test_stopped_run_resumes_without_repeating_calls(
     server: FakeOpenAIServer, project: Path, sig: signal.Signals
 ) -> None:
-    server.set_latency(0.25)
+    # 0.5 s a call, 4 at once: ~4 s between the 8th finished call and the last, so the
+    # signal lands mid-run even on a loaded machine (at 0.25 s a run under load ~14
+    # finished all 40 before its Ctrl-C was handled)
+    server.set_latency(0.5)
     recipe = _recipe(project, server.base_url)
     proc = _start(recipe, project)
     try:
