@@ -44,11 +44,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_rouge_index import _content_vocab, _edit, _instruction
 
+from synthdsl.textproc.rouge_blocks import dedup_block
 from synthdsl.textproc.similarity import RougeIndex
 from synthdsl.textproc.tokens import tokenize
 
 SEED = 20261205
 DUP_RATE = 0.15
+BLOCK = 4096  # items per block for ``blocks x2``
 
 # (kept flag, best match index or -1) per item
 Decisions = tuple[bytes, list[int]]
@@ -81,6 +83,21 @@ def dedup_main(texts: list[str], threshold: float, index_cls: type = RougeIndex)
             kept[i] = 1
         else:
             match[i] = int(found[0])
+    return bytes(kept), match
+
+
+def dedup_blocks(texts: list[str], threshold: float) -> Decisions:
+    """``main``'s index, queried a block at a time with the pool check on 2 processes."""
+    index = RougeIndex(min_threshold=threshold)
+    kept = bytearray(len(texts))
+    match = [-1] * len(texts)
+    for start in range(0, len(texts), BLOCK):
+        items = [(str(i), texts[i]) for i in range(start, min(start + BLOCK, len(texts)))]
+        for i, found in enumerate(dedup_block(index, items, threshold, workers=2), start):
+            if found is None:
+                kept[i] = 1
+            else:
+                match[i] = int(found[0])
     return bytes(kept), match
 
 
@@ -122,6 +139,7 @@ def _best_earlier(
 
 ALGORITHMS: dict[str, Callable[[list[str], float], Decisions]] = {
     "main": dedup_main,
+    "blocks x2": dedup_blocks,
     "brute force": dedup_brute,
 }
 
