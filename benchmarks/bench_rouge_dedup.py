@@ -34,6 +34,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from itertools import accumulate
 from pathlib import Path
 
 from rapidfuzz import process
@@ -60,7 +61,7 @@ def make_texts(n: int, seed: int = SEED) -> list[str]:
     """``n`` instructions of 8-30 words; ~15 % are word edits of an earlier one."""
     rng = random.Random(seed)
     vocab = _content_vocab(rng, 6000)
-    weights = [1.0 / (r + 1) ** 1.05 for r in range(len(vocab))]
+    weights = list(accumulate(1.0 / (r + 1) ** 1.05 for r in range(len(vocab))))
     texts: list[str] = []
     while len(texts) < n:
         if texts and rng.random() < DUP_RATE:
