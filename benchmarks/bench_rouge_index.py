@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import random
 import statistics
-from itertools import accumulate
 import sys
 import time
+from itertools import accumulate
 from pathlib import Path
 
 from rapidfuzz.distance import LCSseq
