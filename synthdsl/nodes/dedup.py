@@ -18,9 +18,10 @@ Every method also drops exact duplicates first. Records are processed in arrival
 which the executor keeps deterministic. ``against: [names]`` adds reference inputs
 (e.g. a loop's ``pool``): their records are indexed first, never emitted, and a record
 near any of them is a duplicate too (Self-Instruct's filter against the task pool).
-With ``against``, ROUGE-L decides a main input of 8,192 records or more in blocks of
-4,096, the pool check on two processes (``textproc/rouge_blocks.py``), with the same
-outcomes in the same order as one record at a time.
+With ``against``, ROUGE-L decides a large main input (references and input together
+100,000 records or more) in blocks of 4,096, the pool check on two processes
+(``textproc/rouge_blocks.py``), with the same outcomes in the same order as one record
+at a time.
 """
 
 from __future__ import annotations
@@ -59,10 +60,13 @@ if TYPE_CHECKING:
 
 __all__ = ["KIND", "DedupConfig"]
 
-# ROUGE-L against references: a main input of at least BLOCKS_FROM records is decided
+# ROUGE-L against references: when references and main input together reach
+# BLOCKS_FROM records (and the main input two blocks), the main input is decided
 # BLOCK_SIZE records at a time, the pool check on BLOCK_WORKERS processes
-# (textproc/rouge_blocks.py); smaller ones one record at a time, in this process.
-BLOCKS_FROM = 8192
+# (textproc/rouge_blocks.py); otherwise one record at a time, in this process. Below
+# ~100k the block path's extra CPU (in-block checks) outweighs the second core
+# (docs/benchmarks.md).
+BLOCKS_FROM = 100_000
 BLOCK_SIZE = 4096
 BLOCK_WORKERS = 2
 
@@ -213,7 +217,11 @@ class _Runner:
         count_references(buffers, self.cfg.main, out)
         records = [rec for nid in self.cfg.main for rec in buffers.get(nid, [])]
         del buffers
-        if self.index is not None and len(records) >= BLOCKS_FROM:
+        if (
+            self.index is not None
+            and len(records) >= 2 * BLOCK_SIZE
+            and len(self.index) + len(records) >= BLOCKS_FROM
+        ):
             await self._rouge_blocks(records, out)
             return
         for rec in records:

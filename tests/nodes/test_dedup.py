@@ -219,7 +219,7 @@ async def test_rouge_against_in_blocks_gives_the_one_at_a_time_outcomes(
     monkeypatch.setattr(dedup, "BLOCKS_FROM", 10**9)
     one_at_a_time = await outcome()
     monkeypatch.setattr(dedup, "BLOCKS_FROM", 50)
-    monkeypatch.setattr(dedup, "BLOCK_SIZE", 16)
+    monkeypatch.setattr(dedup, "BLOCK_SIZE", 16)  # 220 records: >= 2 blocks
     blocks = await outcome()
     assert blocks == one_at_a_time
     reasons = {why.split(" (")[0] for _, why, _ in one_at_a_time[1]}
