@@ -34,6 +34,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from itertools import accumulate
 from pathlib import Path
 
 from rapidfuzz import process
@@ -44,11 +45,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_rouge_index import _content_vocab, _edit, _instruction
 
+from synthdsl.textproc.rouge_blocks import dedup_block
 from synthdsl.textproc.similarity import RougeIndex
 from synthdsl.textproc.tokens import tokenize
 
 SEED = 20261205
 DUP_RATE = 0.15
+BLOCK = 4096  # items per block for ``blocks x2``
 
 # (kept flag, best match index or -1) per item
 Decisions = tuple[bytes, list[int]]
@@ -58,7 +61,7 @@ def make_texts(n: int, seed: int = SEED) -> list[str]:
     """``n`` instructions of 8-30 words; ~15 % are word edits of an earlier one."""
     rng = random.Random(seed)
     vocab = _content_vocab(rng, 6000)
-    weights = [1.0 / (r + 1) ** 1.05 for r in range(len(vocab))]
+    weights = list(accumulate(1.0 / (r + 1) ** 1.05 for r in range(len(vocab))))
     texts: list[str] = []
     while len(texts) < n:
         if texts and rng.random() < DUP_RATE:
@@ -81,6 +84,21 @@ def dedup_main(texts: list[str], threshold: float, index_cls: type = RougeIndex)
             kept[i] = 1
         else:
             match[i] = int(found[0])
+    return bytes(kept), match
+
+
+def dedup_blocks(texts: list[str], threshold: float) -> Decisions:
+    """``main``'s index, queried a block at a time with the pool check on 2 processes."""
+    index = RougeIndex(min_threshold=threshold)
+    kept = bytearray(len(texts))
+    match = [-1] * len(texts)
+    for start in range(0, len(texts), BLOCK):
+        items = [(str(i), texts[i]) for i in range(start, min(start + BLOCK, len(texts)))]
+        for i, found in enumerate(dedup_block(index, items, threshold, workers=2), start):
+            if found is None:
+                kept[i] = 1
+            else:
+                match[i] = int(found[0])
     return bytes(kept), match
 
 
@@ -122,6 +140,7 @@ def _best_earlier(
 
 ALGORITHMS: dict[str, Callable[[list[str], float], Decisions]] = {
     "main": dedup_main,
+    "blocks x2": dedup_blocks,
     "brute force": dedup_brute,
 }
 

@@ -17,6 +17,7 @@ import random
 import statistics
 import sys
 import time
+from itertools import accumulate
 from pathlib import Path
 
 from rapidfuzz.distance import LCSseq
@@ -54,13 +55,15 @@ def _content_vocab(rng: random.Random, n: int) -> list[str]:
     return sorted(out)
 
 
-def _instruction(rng: random.Random, vocab: list[str], weights: list[float]) -> str:
+def _instruction(rng: random.Random, vocab: list[str], cum_weights: list[float]) -> str:
+    """One instruction; ``cum_weights`` are the content words' cumulative weights (given
+    so, ``rng.choices`` does not sum 6,000 weights per word: the same draws, far faster)."""
     parts = [rng.choice(VERBS), rng.choice(FORMS), rng.choice(GLUE)]
     for _ in range(rng.randint(4, 20)):
         if rng.random() < 0.3:
             parts.append(rng.choice(GLUE))
         else:
-            parts.append(rng.choices(vocab, weights)[0])
+            parts.append(rng.choices(vocab, cum_weights=cum_weights)[0])
     return " ".join(parts)
 
 
@@ -116,7 +119,7 @@ class BruteForce:
 def main() -> None:
     rng = random.Random(SEED)
     vocab = _content_vocab(rng, 4000)
-    weights = [1.0 / (r + 1) ** 1.05 for r in range(len(vocab))]  # Zipf-like
+    weights = list(accumulate(1.0 / (r + 1) ** 1.05 for r in range(len(vocab))))  # Zipf-like
     texts: list[str] = []
     for _ in range(POOL):
         if texts and rng.random() < 0.25:

@@ -18,6 +18,10 @@ Every method also drops exact duplicates first. Records are processed in arrival
 which the executor keeps deterministic. ``against: [names]`` adds reference inputs
 (e.g. a loop's ``pool``): their records are indexed first, never emitted, and a record
 near any of them is a duplicate too (Self-Instruct's filter against the task pool).
+With ``against``, ROUGE-L decides a large main input (references and input together
+100,000 records or more) in blocks of 4,096, the pool check on two processes
+(``textproc/rouge_blocks.py``), with the same outcomes in the same order as one record
+at a time.
 """
 
 from __future__ import annotations
@@ -56,6 +60,16 @@ if TYPE_CHECKING:
     from synthdsl.ir import Node
 
 __all__ = ["KIND", "DedupConfig"]
+
+# ROUGE-L against references: when references and main input together reach
+# BLOCKS_FROM records (and the main input two blocks), the main input is decided
+# BLOCK_SIZE records at a time, the pool check on BLOCK_WORKERS processes
+# (textproc/rouge_blocks.py); otherwise one record at a time, in this process. Below
+# ~100k the block path's extra CPU (in-block checks) outweighs the second core
+# (docs/benchmarks.md).
+BLOCKS_FROM = 100_000
+BLOCK_SIZE = 4096
+BLOCK_WORKERS = 2
 
 
 @dataclass
@@ -205,15 +219,76 @@ class _Runner:
             for rec in buffers.get(ref.node, []):
                 self.add_reference(rec)
         count_references(buffers, self.cfg.main, out)
-        for nid in self.cfg.main:
-            for rec in buffers.get(nid, []):
+        records = [rec for nid in self.cfg.main for rec in buffers.get(nid, [])]
+        del buffers
+        if (
+            self.index is not None
+            and len(records) >= 2 * BLOCK_SIZE
+            and len(self.index) + len(records) >= BLOCKS_FROM
+        ):
+            await self._rouge_blocks(records, out)
+            return
+        for rec in records:
+            out.count_in(1)
+            outcome = await self.process(rec)
+            if isinstance(outcome, Drop):
+                out.drop(rec, outcome.reason, outcome.detail)
+            else:
+                out.count_passed(1)
+                await out.emit(rec)
+
+    async def _rouge_blocks(self, records: list[Record], out: Outbox) -> None:
+        """ROUGE-L dedup of a read input, a block at a time on two processes.
+
+        The same outcomes, in the same order, as ``process`` one record at a time: a
+        record whose digest a kept record has is an exact duplicate; a block ends
+        before a record repeating the digest of one in it (which may yet be kept).
+        """
+        # fork-based workers: imported with the rouge_l path only
+        from synthdsl.textproc.rouge_blocks import dedup_block
+
+        threshold = self.cfg.threshold
+        pending: list[tuple[Record, bytes, str, str | None]] = []  # (.., exact duplicate of)
+        digests: set[bytes] = set()
+
+        async def flush() -> None:
+            block = [(rec.id, text) for rec, _, text, first in pending if first is None]
+            found = iter(dedup_block(self.index, block, threshold, workers=BLOCK_WORKERS))
+            for rec, digest, _, first in pending:
                 out.count_in(1)
-                outcome = await self.process(rec)
-                if isinstance(outcome, Drop):
-                    out.drop(rec, outcome.reason, outcome.detail)
-                else:
+                if first is not None:
+                    out.drop(rec, "duplicate (exact)", {"duplicate_of": first})
+                    continue
+                match = next(found)
+                if match is None:
+                    self.seen.add(digest, rec.id)
                     out.count_passed(1)
                     await out.emit(rec)
+                else:
+                    other, score = match
+                    out.drop(
+                        rec,
+                        f"near duplicate (rouge_l >= {threshold})",
+                        {"duplicate_of": other, "score": round(score, 4)},
+                    )
+            pending.clear()
+            digests.clear()
+
+        for rec in records:
+            text = _key_text(rec, self.cfg.fields)
+            digest = hashlib.blake2b(
+                normalize_for_exact(text).encode("utf-8"), digest_size=16
+            ).digest()
+            if digest in digests:
+                await flush()
+            first = self.seen.get(digest)
+            if first is None:
+                digests.add(digest)
+            pending.append((rec, digest, text, first))
+            if len(pending) >= BLOCK_SIZE:
+                await flush()
+        if pending:
+            await flush()
 
     def _decide_exact(self, record: Record) -> Outcome | None:
         """``method: exact``'s verdict: None (the record is new and passes) or its Drop."""

@@ -182,3 +182,45 @@ async def test_against_indexes_the_references_first_and_never_emits_them() -> No
     # References count as in and passed: 2 + 3 in, 2 + 1 passed, 2 dropped.
     assert (out.counted_in, out.passed) == (5, 3)
     assert out.balanced
+
+
+async def test_rouge_against_in_blocks_gives_the_one_at_a_time_outcomes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A large main input is decided in blocks on two processes: the same emitted
+    records, drops, reasons, named matches and order as one record at a time."""
+    import random
+
+    from synthdsl.nodes import dedup
+
+    rng = random.Random(11)
+    words = "write a poem story about cats dogs the sea and sky in spring short long".split()
+    texts: list[str] = []
+    for _ in range(260):
+        if texts and rng.random() < 0.3:
+            base = rng.choice(texts)
+            toks = base.split()
+            toks[rng.randrange(len(toks))] = rng.choice(words)
+            texts.append(" ".join(toks) if rng.random() < 0.7 else base.upper())
+        else:
+            texts.append(" ".join(rng.choice(words) for _ in range(rng.randint(4, 10))))
+    cfg = config("{field: text, method: rouge_l, against: [pool]}")
+    KIND.link(cfg, ["gen"], Resolver({"pool": "p"}))
+    pool = make_records(*({"text": t} for t in texts[:40]), node="p")
+    new = make_records(*({"text": t} for t in texts[40:]), node="gen")
+
+    async def outcome() -> tuple[list[str], list[tuple[str, str, object]]]:
+        out = await run_stream(
+            KIND.stream_runner(make_node("dedup", cfg), FakeRuntime()), {"p": pool, "gen": new}
+        )
+        assert out.balanced
+        return [r.id for r in out.emitted], [(r.id, why, d) for r, why, d in out.dropped]
+
+    monkeypatch.setattr(dedup, "BLOCKS_FROM", 10**9)
+    one_at_a_time = await outcome()
+    monkeypatch.setattr(dedup, "BLOCKS_FROM", 50)
+    monkeypatch.setattr(dedup, "BLOCK_SIZE", 16)  # 220 records: >= 2 blocks
+    blocks = await outcome()
+    assert blocks == one_at_a_time
+    reasons = {why.split(" (")[0] for _, why, _ in one_at_a_time[1]}
+    assert reasons == {"duplicate", "near duplicate"}  # both kinds of drop were exercised
