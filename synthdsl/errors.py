@@ -26,6 +26,7 @@ __all__ = [
     "RunError",
     "Span",
     "SynthdslError",
+    "closest",
     "did_you_mean",
     "render_diagnostics",
 ]
@@ -135,16 +136,20 @@ class LLMError(RunError):
         self.retry_after = retry_after
 
 
-def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
-    """``"did you mean 'x'?"`` for the closest candidate, or None when none is close."""
+def closest(name: str, candidates: Iterable[str]) -> str | None:
+    """The candidate closest to ``name`` (a typo's fix), or None when none is close."""
     pool = sorted(set(candidates))
     matches = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
-    if not matches:
-        lowered = {c.lower(): c for c in pool}
-        if name.lower() in lowered:
-            return f"did you mean '{lowered[name.lower()]}'?"
-        return None
-    return f"did you mean '{matches[0]}'?"
+    if matches:
+        return matches[0]
+    lowered = {c.lower(): c for c in pool}
+    return lowered.get(name.lower())
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """``"did you mean 'x'?"`` for the closest candidate, or None when none is close."""
+    match = closest(name, candidates)
+    return None if match is None else f"did you mean '{match}'?"
 
 
 def _source_line(sources: dict[str, str], span: Span) -> str | None:

@@ -23,6 +23,7 @@ from synthdsl.ir import Graph, ModelDecl, ModelEntry, default_model
 from synthdsl.lang.decls import parse_models
 from synthdsl.lang.load import Document
 from synthdsl.llm.batch_support import batch_settings, batch_supported
+from synthdsl.llm.providers import route_problem
 from synthdsl.nodes import node_kind
 
 __all__ = ["add_models", "finish_models", "prune_models"]
@@ -36,6 +37,10 @@ def add_models(c: Compiler, doc: Document, prefix: str = "") -> None:
             continue  # a strategy does not choose the run's default model
         entries = tuple(_local_path(e, doc) for e in decl.entries)
         _check_batch(c, doc, alias, entries)
+        pool = "pool" in (doc.data.get("models") or {}).get(alias, {})
+        for i in range(len(entries)):
+            path = ("models", alias, "pool", i, "model") if pool else ("models", alias, "model")
+            c.model_spans[(prefix + alias, i)] = doc.spans.value(path)
         c.models[prefix + alias] = replace(decl, alias=prefix + alias, entries=entries)
         if prefix:
             c.scoped_models.add(prefix + alias)
@@ -130,6 +135,7 @@ def finish_models(c: Compiler) -> None:
             entries.append(_batched(changed, opts.batch))
         c.models[alias] = ModelDecl(alias, tuple(entries), decl.span)
     _check_local_models(c)
+    _check_routes(c)
     for alias in opts.model_aliases:
         if alias not in c.models:
             c.error(
@@ -148,6 +154,40 @@ def _alias_hint(alias: str, c: Compiler) -> str | None:
         names = " or ".join(f"'{a}'" for a in scoped)
         return f"did you mean {names}? (a used recipe's aliases are named after its step)"
     return did_you_mean(alias, c.models)
+
+
+def _check_routes(c: Compiler) -> None:
+    """A model litellm will call must name a provider it knows (or a model in its table):
+    ``embeded/smollm2`` is an error at its value, not a failure of every record at run
+    time. With an ``api_base`` litellm may still route it by the endpoint: a warning."""
+    opts = c.opts
+    said: set[str] = set()  # a --model given to every alias is reported once
+    for alias, decl in c.models.items():
+        for i, e in enumerate(decl.entries):
+            if e.backend == "http" or e.model.startswith(("local/", "openai/")):
+                continue
+            if any(k == "custom_llm_provider" for k, _ in e.extra):
+                continue
+            problem = route_problem(e.model)
+            if problem is None:
+                continue
+            message, hint = problem
+            if opts.model_aliases.get(alias, opts.model):
+                message = f"--model {e.model}: {message}"
+                span = None
+            elif (alias, i) in c.model_spans:
+                span = c.model_spans[(alias, i)]
+            else:  # the default alias, from $SYNTHDSL_MODEL
+                message = f"SYNTHDSL_MODEL={e.model}: {message}"
+                span = None
+            if span is None and message in said:
+                continue
+            said.add(message)
+            if e.api_base:
+                hint = f"litellm routes it only if {e.api_base} is an endpoint it knows; {hint}"
+                c.warning(Diagnostic(span, message, hint, severity="warning"))
+            else:
+                c.error(Diagnostic(span, message, hint))
 
 
 def _check_local_models(c: Compiler) -> None:

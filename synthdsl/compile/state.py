@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from synthdsl.compile.resolve import builtin_recipes_dir
-from synthdsl.errors import Diagnostic, RecipeError
+from synthdsl.errors import Diagnostic, RecipeError, Span
 from synthdsl.ir import ModelDecl, SourceDecl
 from synthdsl.lang.boundary import ReadBoundary, allowed_from_env
 from synthdsl.lang.load import Document, load_document
@@ -47,6 +47,8 @@ class Compiler:
         self.warnings: list[Diagnostic] = []
         self.models: dict[str, ModelDecl] = {}
         self.scoped_models: set[str] = set()  # used recipes' own aliases (``qa.gen``)
+        # where each alias entry's ``model:`` value is written, by (alias, entry index)
+        self.model_spans: dict[tuple[str, int], Span] = {}
         self.sources: dict[str, SourceDecl] = {}
         self.texts: dict[str, str] = {}
         self.use_stack: list[str] = []

@@ -20,7 +20,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-__all__ = ["BATCH_DISCOUNT", "batch_price_per_token", "price_per_token", "price_table_path"]
+__all__ = [
+    "BATCH_DISCOUNT",
+    "batch_price_per_token",
+    "known_models",
+    "price_per_token",
+    "price_table_path",
+]
 
 # The share of the online price a batch call costs when the table has no batch price.
 BATCH_DISCOUNT = 0.5
@@ -57,6 +63,12 @@ def _table() -> dict[str, Any]:
         return {}
     data.pop("sample_spec", None)
     return data
+
+
+@functools.lru_cache(maxsize=1)
+def known_models() -> frozenset[str]:
+    """The model names litellm's table lists (empty when litellm is not installed)."""
+    return frozenset(_table())
 
 
 def _prices(entry: object) -> tuple[float, float] | None:

@@ -172,7 +172,7 @@ def test_used_recipes_are_part_of_the_compiled_recipe(work: Path) -> None:
         synthdsl: 1
         params: {min: 1}
         models:
-          critic: {model: a/critic}
+          critic: {model: anthropic/critic}
         sources:
           rows: {input: true}
           extra: {records: [{topic: e}]}

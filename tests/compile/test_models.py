@@ -26,9 +26,9 @@ steps:
 INNER = """
 synthdsl: 1
 models:
-  writer: {model: other/writer}
-  critic: {model: other/critic, api_base: "http://c.example/v1", api_key_env: KEY_C}
-  default: {model: other/default}
+  writer: {model: together_ai/writer}
+  critic: {model: together_ai/critic, api_base: "http://c.example/v1", api_key_env: KEY_C}
+  default: {model: together_ai/default}
 steps:
   - id: g
     generate: {template: "hi", into: x}
@@ -60,8 +60,8 @@ def test_a_used_recipes_aliases_are_its_own_under_its_step(work: Path) -> None:
     assert _table(c) == {
         "writer": [("openai/gpt-4o", "http://a.example/v1", "KEY_A")],
         "default": [("openai/gpt-4o-mini", None, None)],
-        "u.writer": [("other/writer", None, None)],
-        "u.critic": [("other/critic", "http://c.example/v1", "KEY_C")],
+        "u.writer": [("together_ai/writer", None, None)],
+        "u.critic": [("together_ai/critic", "http://c.example/v1", "KEY_C")],
     }
     assert c.models["writer"].span == Span("outer.yaml", 3, 3)
     assert c.models["u.writer"].span == Span("recipes/inner.yaml", 3, 3)
@@ -87,12 +87,12 @@ def test_the_default_alias_follows_the_environment(
 
 
 def test_model_replaces_every_alias_and_drops_the_recipes_endpoint(work: Path) -> None:
-    c = _models(work, CompileOptions(model="x/y"))
+    c = _models(work, CompileOptions(model="groq/y"))
     assert _table(c) == {
-        "writer": [("x/y", None, None)],
-        "default": [("x/y", None, None)],
-        "u.writer": [("x/y", None, None)],
-        "u.critic": [("x/y", None, None)],
+        "writer": [("groq/y", None, None)],
+        "default": [("groq/y", None, None)],
+        "u.writer": [("groq/y", None, None)],
+        "u.critic": [("groq/y", None, None)],
     }
 
 
@@ -103,12 +103,12 @@ def test_model_naming_the_same_model_keeps_the_endpoint(work: Path) -> None:
 
 
 def test_model_alias_replaces_one_alias_and_model_the_others(work: Path) -> None:
-    c = _models(work, CompileOptions(model="x/y", model_aliases={"u.critic": "z/critic"}))
+    c = _models(work, CompileOptions(model="groq/y", model_aliases={"u.critic": "mistral/critic"}))
     assert _table(c) == {
-        "writer": [("x/y", None, None)],
-        "default": [("x/y", None, None)],
-        "u.writer": [("x/y", None, None)],
-        "u.critic": [("z/critic", None, None)],
+        "writer": [("groq/y", None, None)],
+        "default": [("groq/y", None, None)],
+        "u.writer": [("groq/y", None, None)],
+        "u.critic": [("mistral/critic", None, None)],
     }
 
 
@@ -118,24 +118,24 @@ def test_api_base_without_model_applies_to_every_alias(work: Path) -> None:
         # the model stays, so the key variable the recipe named still applies
         "writer": [("openai/gpt-4o", "http://b.example/v1", "KEY_A")],
         "default": [("openai/gpt-4o-mini", "http://b.example/v1", None)],
-        "u.writer": [("other/writer", "http://b.example/v1", None)],
-        "u.critic": [("other/critic", "http://b.example/v1", "KEY_C")],
+        "u.writer": [("together_ai/writer", "http://b.example/v1", None)],
+        "u.critic": [("together_ai/critic", "http://b.example/v1", "KEY_C")],
     }
 
 
 def test_api_base_with_model_replaces_the_endpoint_and_drops_the_key(work: Path) -> None:
-    c = _models(work, CompileOptions(model="x/y", api_base="http://b.example/v1"))
-    assert set(map(tuple, _table(c).values())) == {(("x/y", "http://b.example/v1", None),)}
+    c = _models(work, CompileOptions(model="groq/y", api_base="http://b.example/v1"))
+    assert set(map(tuple, _table(c).values())) == {(("groq/y", "http://b.example/v1", None),)}
 
 
 def test_api_base_with_model_alias_applies_to_the_replaced_alias_only(work: Path) -> None:
-    opts = CompileOptions(model_aliases={"writer": "x/y"}, api_base="http://b.example/v1")
+    opts = CompileOptions(model_aliases={"writer": "groq/y"}, api_base="http://b.example/v1")
     c = _models(work, opts)
     assert _table(c) == {
-        "writer": [("x/y", "http://b.example/v1", None)],
+        "writer": [("groq/y", "http://b.example/v1", None)],
         "default": [("openai/gpt-4o-mini", None, None)],
-        "u.writer": [("other/writer", None, None)],
-        "u.critic": [("other/critic", "http://c.example/v1", "KEY_C")],
+        "u.writer": [("together_ai/writer", None, None)],
+        "u.critic": [("together_ai/critic", "http://c.example/v1", "KEY_C")],
     }
 
 
@@ -145,8 +145,11 @@ def test_every_entry_of_a_pool_is_replaced(work: Path) -> None:
         "  writer:\n    pool:\n      - {model: a/one, weight: 2}\n      - {model: a/two}",
     )
     assert pooled != OUTER
-    c = _models(work, CompileOptions(model_aliases={"writer": "x/y"}), pooled)
-    assert [(e.model, e.weight) for e in c.models["writer"].entries] == [("x/y", 2.0), ("x/y", 1.0)]
+    c = _models(work, CompileOptions(model_aliases={"writer": "groq/y"}), pooled)
+    assert [(e.model, e.weight) for e in c.models["writer"].entries] == [
+        ("groq/y", 2.0),
+        ("groq/y", 1.0),
+    ]
 
 
 def test_model_for_an_unknown_alias_is_an_error_with_did_you_mean(work: Path) -> None:
@@ -206,7 +209,7 @@ def test_a_local_model_path_is_relative_to_the_recipes_folder(
     elsewhere = work / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)  # the working folder does not matter
-    inner = INNER.replace("model: other/writer", "model: local/tiny.gguf")
+    inner = INNER.replace("model: together_ai/writer", "model: local/tiny.gguf")
     c = Compiler(CompileOptions())
     add_models(c, load(c, write(work, "recipes/inner.yaml", inner)), prefix="u.")
     finish_models(c)

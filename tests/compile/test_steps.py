@@ -20,7 +20,7 @@ ONE_INPUT = """
 synthdsl: 1
 params: {style: plain}
 models:
-  critic: {model: a/critic}
+  critic: {model: anthropic/critic}
   default: {model: a/default}
 sources:
   rows: {input: true}
