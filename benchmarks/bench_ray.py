@@ -20,7 +20,7 @@ the process) plus the workers' (the manifest's ``cluster.worker_cpu_s``). The ma
 has 2 cores shared with the test server, so "2 workers" competes with the server for
 them.
 
-- litellm: N/4 generate calls through the litellm backend (``backend: litellm``), no
+- litellm: N generate calls through the litellm backend (``backend: litellm``), no
   server latency: litellm's own CPU per call is the limit, so this is what worker
   processes scale (issue 10's ``--workers`` goal), reported per core too.
 
@@ -53,6 +53,18 @@ steps:
 CONFIGS = [("local", []), ("ray, 1 worker", ["1"]), ("ray, 2 workers", ["2"])]
 
 
+def _machine_busy_s() -> float:
+    """CPU seconds the whole machine has spent busy (every core, every process)."""
+    with open("/proc/stat", encoding="ascii") as handle:
+        fields = [int(x) for x in handle.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+BUSY: dict[str, list[float]] = {}  # cores busy on average during each run, by config
+WORKER_CPU: dict[str, list[float]] = {}  # the worker processes' CPU s in each run
+
+
 def _one(work: Path, recipe: Path, name: str, workers: list[str]) -> tuple[float, float, float]:
     """(run wall s, whole process wall s, CPU s) of one run."""
     out = work / f"out-{len(workers) and workers[0]}"
@@ -60,10 +72,13 @@ def _one(work: Path, recipe: Path, name: str, workers: list[str]) -> tuple[float
     cmd += ["--out", str(out)]
     if workers:
         cmd += ["--executor", "ray", "--workers", workers[0]]
+    busy = _machine_busy_s()
     m = measure(cmd, env={"SYNTHDSL_CACHE": str(work / f"cache-{name}.sqlite")}, cwd=str(work))
+    BUSY.setdefault(name, []).append((_machine_busy_s() - busy) / m.wall)
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
     assert manifest["status"] == "completed", manifest["error"]
     worker_cpu = manifest.get("cluster", {}).get("worker_cpu_s", 0.0)
+    WORKER_CPU.setdefault(name, []).append(worker_cpu)
     return manifest["wall_time_s"], m.wall, m.cpu + worker_cpu
 
 
@@ -113,6 +128,17 @@ def litellm_workers(url: str, n: int, repeats: int) -> None:
     per_core["ray, 2 workers"] = rate["ray, 2 workers"] / 2
     print(
         "calls/s per core: " + ", ".join(f"{name} {value:.0f}" for name, value in per_core.items())
+    )
+    # Everything on the machine (driver, workers, Ray's own processes, the test server):
+    # when this nears the core count, a second worker has no core to run on.
+    print(
+        "worker processes' CPU ms per call: "
+        + ", ".join(f"{name} {median(WORKER_CPU[name]) / n * 1000:.2f}" for name, _ in CONFIGS[1:])
+    )
+    print(
+        f"cores busy on average during a run (of {os.cpu_count()}, whole process, every "
+        "process on the machine): "
+        + ", ".join(f"{name} {median(BUSY[name]):.2f}" for name, _ in CONFIGS)
     )
 
 
@@ -215,7 +241,7 @@ def main() -> None:
             _workload(url, n, 64, repeats, "client-bound generate (no server latency)")
     if "litellm" in which:
         with fake_server(0.0) as url:
-            litellm_workers(url, n // 4, repeats)
+            litellm_workers(url, n, repeats)
     if "verify" in which:
         verify_workload(max(20, n // 20), repeats)
 

@@ -13,6 +13,9 @@ records × 100k items), which take much longer and need ~2 GB of RAM.
 Curator, distilabel, NeMo Data Designer and sdg_hub). It is opt-in because its first run
 installs each peer into its own venv from PyPI (3–5 minutes a peer on this machine,
 once; later runs reuse the venvs) and the step itself takes ~6 minutes.
+With the ``ray`` extra installed, ``litellm-workers`` (``bench_ray.py 4000 2 litellm``:
+4,000 calls through the litellm backend by the local executor and by Ray with 1 and 2
+worker processes, ~3 minutes) runs after the throughput steps.
 ``--only NAME[,NAME]`` runs a subset (names as printed; ``--only peers`` needs no
 ``--peers``).
 
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
 import os
 import platform
 import subprocess
@@ -53,6 +57,9 @@ def steps(full: bool, peers: bool = False, baseline: str = BASELINE) -> list[tup
             ["bench_decontaminate.py", "--records", "100000", "--reference", "10000"],
         ),
     ]
+    if importlib.util.find_spec("ray") is not None:  # the `ray` extra
+        # litellm's client CPU per call spread over 1 and 2 worker processes
+        out.insert(4, ("litellm-workers", ["bench_ray.py", "4000", "2", "litellm"]))
     if peers:  # the throughput-64 workload, so it sits right after it
         out.insert(2, ("peers", ["bench_peers.py"]))
     if full:
