@@ -50,6 +50,9 @@ PROVIDERS = frozenset(_NAMES.split())
 #: Prefixes synthdsl serves itself: the embedded model and OpenAI-compatible endpoints.
 OWN_PREFIXES = frozenset({"local", "openai"})
 
+#: Words people write for the embedded model, pointed at ``local/``.
+_EMBEDDED_WORDS = frozenset({"embedded", "embeded", "embed", "llamacpp", "llama.cpp", "gguf"})
+
 
 def route_problem(model: str, *, api_base: str | None = None) -> tuple[str, str] | None:
     """Why litellm would not know where to send ``model``: ``(message, hint)``, or None.
@@ -64,7 +67,11 @@ def route_problem(model: str, *, api_base: str | None = None) -> tuple[str, str]
     if slash:
         if prefix in PROVIDERS or prefix in OWN_PREFIXES or model in known:
             return None
-        close = closest(prefix, PROVIDERS | OWN_PREFIXES)
+        close = (
+            "local"
+            if prefix.lower() in _EMBEDDED_WORDS
+            else closest(prefix, PROVIDERS | OWN_PREFIXES)
+        )
         return (
             f"model '{model}': '{prefix}/' is not a provider litellm knows",
             (f"did you mean '{close}/...'? " if close else "")

@@ -46,14 +46,20 @@ PREFIX_HINT = (
 
 
 def test_an_unknown_provider_prefix_is_an_error_at_the_model_value(work: Path) -> None:
-    path = write(work, "r.yaml", RECIPE % "embeded/smollm2")
+    path = write(work, "r.yaml", RECIPE % "acme/smollm2")
     assert compile_errors(path) == [
         (
             "r.yaml:3:16",
-            "model 'embeded/smollm2': 'embeded/' is not a provider litellm knows",
+            "model 'acme/smollm2': 'acme/' is not a provider litellm knows",
             PREFIX_HINT,
         )
     ]
+
+
+def test_a_name_for_the_embedded_model_points_at_local(work: Path) -> None:
+    path = write(work, "r.yaml", RECIPE % "embeded/smollm2")
+    [(_, _, hint)] = compile_errors(path)
+    assert hint == f"did you mean 'local/...'? {PREFIX_HINT}"
 
 
 def test_a_misspelt_provider_gets_the_provider_it_resembles(work: Path) -> None:
