@@ -24,7 +24,7 @@ from synthdsl.compile import CompileOptions, compile_recipe
 from synthdsl.ir import CompiledRecipe
 
 if TYPE_CHECKING:
-    from synthdsl.plan import Plan, build_plan
+    from synthdsl.plan import Plan, build_plan, run_plan
     from synthdsl.run.options import ClusterOptions, RunOptions, RunResult, default_cache_path
 
 # Loaded on first use (PEP 562), so that ``validate`` loads neither the planner nor the
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "Plan": "synthdsl.plan",
     "build_plan": "synthdsl.plan",
+    "run_plan": "synthdsl.plan",
     "ClusterOptions": "synthdsl.run.options",
     "RunOptions": "synthdsl.run.options",
     "RunResult": "synthdsl.run.options",
@@ -57,6 +58,7 @@ __all__ = [
     "default_cache_path",
     "execute",
     "plan",
+    "run_plan",
     "run_recipe",
     "validate",
 ]
@@ -83,11 +85,11 @@ def run_recipe(
     # the event loop, the planner and the runtime load only when a run starts
     import asyncio
 
-    from synthdsl.plan import build_plan
+    from synthdsl.plan import run_plan
     from synthdsl.run.options import RunOptions
 
     compiled = validate(path, compile_options)
-    return asyncio.run(execute(compiled, build_plan(compiled), options or RunOptions()))
+    return asyncio.run(execute(compiled, run_plan(compiled), options or RunOptions()))
 
 
 async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> RunResult:

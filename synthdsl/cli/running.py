@@ -82,7 +82,7 @@ def run_compiled(
                 f"batch mode ({', '.join(batched)}) is not supported with --executor ray yet: "
                 "batches are collected by one process (run it with the local executor)"
             )
-    plan = api.build_plan(compiled)
+    plan = api.run_plan(compiled)
     # the plan's call bound does not know --limit: no ETA against it then
     bounds = PlanBounds(
         None if args.limit is not None else plan.llm_calls_max, plan.cost_usd_max is not None

@@ -116,6 +116,12 @@ class Estimator(Protocol):
     @property
     def pool_records(self) -> int | None: ...
 
+    @property
+    def counts_sources(self) -> bool:
+        """False: leave a file source's record count unknown rather than read the file
+        (a run with no LLM step needs no estimate)."""
+        ...
+
     def body(self, graph: Graph, pool_records: int | None) -> tuple[int | None, int | None]:
         """Records out of ``graph``'s output node and LLM calls, for one pass over a pool
         of ``pool_records`` records."""

@@ -212,6 +212,8 @@ class SourceKind(NodeKind[SourceDecl]):
         if cfg.records is not None:
             n = len(cfg.records)
             return Estimate(records=min(n, cfg.limit) if cfg.limit else n)
+        if not est.counts_sources:
+            return Estimate(records=cfg.limit, exact=False)
         path = resolved_path(cfg)
         single = (".jsonl", ".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
         if path is not None and path.is_file() and path.suffix in single:

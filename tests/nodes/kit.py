@@ -357,9 +357,15 @@ class FakeEstimator:
     body_fn: Callable[[int | None], tuple[int | None, int | None]] = lambda n: (n, n)
     passes: list[int | None] = field(default_factory=list)
 
+    counts: bool = True
+
     @property
     def pool_records(self) -> int | None:
         return self.pool
+
+    @property
+    def counts_sources(self) -> bool:
+        return self.counts
 
     def body(self, graph: Graph, pool_records: int | None) -> tuple[int | None, int | None]:
         self.passes.append(pool_records)
