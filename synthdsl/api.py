@@ -24,6 +24,7 @@ from synthdsl.compile import CompileOptions, compile_recipe
 from synthdsl.ir import CompiledRecipe
 
 if TYPE_CHECKING:
+    from synthdsl.io.output_facts import OutputFacts
     from synthdsl.plan import Plan, build_plan, run_plan
     from synthdsl.run.options import ClusterOptions, RunOptions, RunResult, default_cache_path
 
@@ -103,11 +104,13 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
 
     if options.card is None:
         options = dataclasses.replace(options, card=_build_card)
+    result = None
     try:
-        return await _execute(compiled, plan, options)
+        result = await _execute(compiled, plan, options)
+        return result
     finally:
         if options.report:
-            _write_report(output_dir(compiled, options))
+            _write_report(output_dir(compiled, options), result.facts if result else None)
 
 
 def _build_card(
@@ -119,13 +122,14 @@ def _build_card(
     return build_card(run_dir, manifest, facts, sample)
 
 
-def _write_report(out_dir: Path) -> None:
-    """report.html next to the dataset; a report problem never changes the run's outcome."""
+def _write_report(out_dir: Path, facts: OutputFacts | None) -> None:
+    """report.html next to the dataset; a report problem never changes the run's outcome.
+    ``facts``: what the run gathered of its dataset and rejects as it wrote them."""
     from synthdsl.report import write_report  # numpy and friends: only when a run ends
 
     if not (out_dir / "manifest.json").is_file():
         return  # the run stopped before it had an output folder
     try:
-        write_report(out_dir)
+        write_report(out_dir, facts=facts)
     except Exception as exc:  # the data and manifest are already safe on disk
         sys.stderr.write(f"synthdsl: warning: could not write report.html: {exc}\n")

@@ -22,6 +22,7 @@ from typing import Any
 
 from synthdsl.io.hf_dataset import require_datasets, write_hf_dataset
 from synthdsl.io.json_text import SinkError
+from synthdsl.io.output_facts import FirstRows
 from synthdsl.io.provenance import beside_path
 from synthdsl.io.row_sample import RowSample
 from synthdsl.io.writers import JsonlWriter, open_writer
@@ -48,6 +49,7 @@ class DatasetFiles:
             require_datasets()  # missing, it stops the run before any call is made
         self.rows = 0
         self.sample = RowSample()  # what the dataset card measures, taken as rows are written
+        self.first = FirstRows()  # the report's first rows by record id, likewise
         self._rows = open_writer(self.path, "jsonl" if fmt == "hf" else fmt)
         self._beside: JsonlWriter | None = None
 
@@ -61,6 +63,7 @@ class DatasetFiles:
                 self._beside.write({"row": self.rows, "provenance": provenance})
         self._rows.write(row)
         self.sample.add(row)
+        self.first.add(row)
         self.rows += 1
 
     def write_block(self, rows: list[tuple[dict[str, Any], dict[str, Any] | None]]) -> None:
@@ -80,6 +83,12 @@ class DatasetFiles:
         add = self.sample.add
         for row in out:
             add(row)
+        ids = [p["id"] for _, p in rows if p is not None]
+        if len(ids) == len(out) and all(type(i) is str for i in ids):
+            self.first.add_block(out, ids)
+        else:
+            for row in out:
+                self.first.add(row)
         self.rows += len(out)
 
     def flush(self) -> None:

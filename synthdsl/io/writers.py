@@ -32,6 +32,7 @@ from typing import IO, Any, Literal, Protocol, TypeVar
 
 from synthdsl.io.arrow_types import JSON_COLUMN, final_types, infer, unify
 from synthdsl.io.json_text import SinkError, dumps, json_bytes, json_line, json_lines
+from synthdsl.io.output_facts import RejectGroups
 from synthdsl.records import Record
 
 __all__ = [
@@ -351,6 +352,7 @@ class RejectsWriter:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.counts: dict[str, int] = {"dropped": 0, "failed": 0}
+        self.groups = RejectGroups()  # what the report shows of them, as they are written
         self._fh: IO[bytes] | None = _open_output(self.path, "ab")
         self._pending: list[dict[str, Any]] = []  # rows written with flush=False
 
@@ -382,6 +384,7 @@ class RejectsWriter:
         if round_ is not None:
             row["round"] = round_
         self._pending.append(row)
+        self.groups.add_written(node, status, reason, row)
         if flush:
             self.flush()
         self.counts[status] += 1

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from synthdsl.charts.svg import esc
 from synthdsl.errors import RunError
+from synthdsl.io.output_facts import OutputFacts
 from synthdsl.report import textstats
 from synthdsl.report.data import MAX_SAMPLE, RunData, load_run
 from synthdsl.report.sections import (
@@ -144,14 +145,17 @@ def build_report(
     fields: Sequence[str] | None = None,
     *,
     max_sample: int = MAX_SAMPLE,
+    facts: OutputFacts | None = None,
 ) -> str:
     """The report of ``run_dir`` as one HTML page (see the module docstring).
 
     ``fields`` names the dataset fields measured for lengths, entropy and diversity
     (chat shapes: ``messages.user``, ``messages.assistant``, ...); by default the
-    longest common text fields, at most three.
+    longest common text fields, at most three. ``facts``: what the run that just wrote
+    ``run_dir`` gathered of its dataset and rejects (``io/output_facts.py``), so that
+    they need not be read back.
     """
-    data = load_run(Path(run_dir), max_sample=max_sample)
+    data = load_run(Path(run_dir), max_sample=max_sample, facts=facts)
     return render(data, fields)
 
 
@@ -200,9 +204,10 @@ def write_report(
     out: str | os.PathLike[str] | None = None,
     *,
     fields: Sequence[str] | None = None,
+    facts: OutputFacts | None = None,
 ) -> Path:
     """Build the report of ``run_dir`` and write it atomically; returns its path."""
-    html = build_report(run_dir, fields)
+    html = build_report(run_dir, fields, facts=facts)
     path = Path(out) if out is not None else Path(run_dir) / "report.html"
     tmp = path.with_name(path.name + ".tmp")
     try:

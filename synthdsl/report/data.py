@@ -17,7 +17,6 @@ a cut last line) are skipped and counted, never fatal.
 
 from __future__ import annotations
 
-import bisect
 import json
 import re
 from collections import Counter
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from synthdsl.errors import RunError
+from synthdsl.io.output_facts import FirstRows, OutputFacts, RejectGroup, RejectGroups
 from synthdsl.io.readers.jsonl import json_line_values
 from synthdsl.io.row_sample import MAX_SAMPLE, RowSample, text_fields
 
@@ -40,20 +40,7 @@ __all__ = [
     "text_fields",
 ]
 
-MAX_EXAMPLES = 3
-MAX_GROUPS = 500
 _ROUND_SUFFIX = re.compile(r"@r\d+")
-
-
-@dataclass
-class RejectGroup:
-    """Rejects of one (node, status, reason): how many, and the first few rows."""
-
-    node: str
-    status: str
-    reason: str
-    count: int = 0
-    examples: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -110,18 +97,6 @@ def _count_scores(data: RunData, row: Any, category: str) -> None:
         value = row.get(name)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             by_category.setdefault(category, Counter())[float(value)] += 1
-
-
-def _keep_first(
-    first: list[tuple[tuple[bool, str, int], dict[str, Any]]], row: dict[str, Any], i: int
-) -> None:
-    """Keep in ``first`` the MAX_EXAMPLES rows with the smallest record ids."""
-    prov = row.get("_provenance")
-    rid = prov.get("id") if isinstance(prov, dict) else None
-    key = (not isinstance(rid, str), rid if isinstance(rid, str) else "", i)
-    if len(first) < MAX_EXAMPLES or key < first[-1][0]:
-        bisect.insort(first, (key, row), key=lambda item: item[0])
-        del first[MAX_EXAMPLES:]
 
 
 def _kind(st: Any) -> str:
@@ -234,14 +209,14 @@ def _read_dataset(data: RunData, max_sample: int) -> None:
     else:
         rows = _jsonl_rows(path, bad)
     reservoir = RowSample(max_sample)
-    first: list[tuple[tuple[bool, str, int], dict[str, Any]]] = []
+    first = FirstRows()
     loops = data.loops
     try:
-        for i, row in enumerate(rows):
+        for row in rows:
             data.records_read += 1
             if data.scores:
                 _count_scores(data, row, "kept")
-            _keep_first(first, row, i)
+            first.add(row)
             if loops:  # rounds are counted for loops only
                 rnd, node = _round_of(row)
                 if rnd is not None:
@@ -250,7 +225,7 @@ def _read_dataset(data: RunData, max_sample: int) -> None:
     except Exception as exc:  # a damaged Parquet file: report what was read
         data.dataset_note = f"{path.name}: stopped reading after {data.records_read} rows ({exc})"
     data.bad_dataset_lines = bad[0]
-    data.kept_examples = [_trim(row) for _, row in first]
+    data.kept_examples = [_trim(row) for row in first.rows()]
     data.sample = reservoir.rows()
 
 
@@ -279,27 +254,13 @@ def _read_rejects(data: RunData) -> None:
     if not path.exists():
         return
     data.rejects_present = True
-    groups: dict[tuple[str, str, str], RejectGroup] = {}
-    other = RejectGroup("(other)", "", "(other reasons)")
+    groups = RejectGroups()
     loops = data.loops
     bad = [0]
     for row in _jsonl_rows(path, bad):
-        data.rejects_total += 1
+        groups.add(row)
         node = str(row.get("node", "?"))
         status = str(row.get("status", "?"))
-        reason = str(row.get("reason", "?"))
-        key = (node, status, reason)
-        group = groups.get(key)
-        if group is None:
-            if len(groups) < MAX_GROUPS:
-                group = groups[key] = RejectGroup(node, status, reason)
-            else:
-                group = other
-        group.count += 1
-        if len(group.examples) < MAX_EXAMPLES and group is not other:
-            example = {k: row[k] for k in ("error", "detail", "round") if row.get(k) is not None}
-            example["record"] = row.get("record")
-            group.examples.append(_trim(example))
         record = row.get("record")
         if data.scores:
             _count_scores(data, record, status)
@@ -316,10 +277,44 @@ def _read_rejects(data: RunData) -> None:
                 category = f"{status} in body"
             _add_round(data, loops, loop, category, rnd)
     data.bad_reject_lines = bad[0]
-    ordered = sorted(groups.values(), key=lambda g: (-g.count, g.node, g.status, g.reason))
-    if other.count:
-        ordered.append(other)
-    data.reject_groups = ordered
+    _take_groups(data, groups)
+
+
+def _take_groups(data: RunData, groups: RejectGroups) -> None:
+    """The groups as the report shows them: each example row cut to its record and
+    what it says of the reject (error, detail, round), trimmed."""
+    data.rejects_total = groups.total
+    data.reject_groups = [
+        RejectGroup(g.node, g.status, g.reason, g.count, [_example(row) for row in g.examples])
+        for g in groups.ordered()
+    ]
+
+
+def _example(row: dict[str, Any]) -> dict[str, Any]:
+    example = {k: row[k] for k in ("error", "detail", "round") if row.get(k) is not None}
+    example["record"] = row.get("record")
+    return dict(_trim(example))
+
+
+def _from_facts(data: RunData, facts: OutputFacts, max_sample: int) -> bool:
+    """Take the dataset's and the rejects' figures from what the run gathered while it
+    wrote them (``io/output_facts.py``) instead of reading the files back: the same
+    figures, when the run completed into ``dataset.jsonl`` and the report counts no
+    judge scores or loop rounds (those are read back). False: read the files."""
+    dataset = data.run_dir / "dataset.jsonl"
+    if data.scores or data.loops or facts.sample.size != max_sample or not dataset.is_file():
+        return False
+    if _dataset_candidates(data.run_dir, data.manifest)[0] != dataset:
+        return False
+    settled = facts.settled()
+    data.dataset_path = dataset
+    data.records_read = settled.rows
+    data.kept_examples = [_trim(row) for row in settled.first.rows()]
+    data.sample = settled.sample.rows()
+    if (data.run_dir / "rejects.jsonl").exists():
+        data.rejects_present = True
+        _take_groups(data, settled.rejects)
+    return True
 
 
 def dag_order(manifest: dict[str, Any]) -> list[str]:
@@ -337,15 +332,21 @@ def dag_order(manifest: dict[str, Any]) -> list[str]:
 
 
 def load_run(
-    run_dir: Path, max_sample: int = MAX_SAMPLE, manifest: Mapping[str, Any] | None = None
+    run_dir: Path,
+    max_sample: int = MAX_SAMPLE,
+    manifest: Mapping[str, Any] | None = None,
+    facts: OutputFacts | None = None,
 ) -> RunData:
     """Read ``run_dir`` (see the module docstring); ``manifest`` given, it is used in
-    place of ``run_dir/manifest.json`` (a run's attempt folder, before it is published)."""
+    place of ``run_dir/manifest.json`` (a run's attempt folder, before it is published);
+    ``facts`` given (the run that just wrote ``run_dir``), the dataset and rejects are
+    not read back where they can stand in (``_from_facts``)."""
     run_dir = Path(run_dir)
     read = dict(manifest) if manifest is not None else _read_manifest(run_dir)
     data = RunData(run_dir=run_dir, manifest=read)
     data.dag_order = dag_order(data.manifest)
     data.scores = {name: {} for name in score_fields(data.manifest)}
-    _read_rejects(data)
-    _read_dataset(data, max_sample)
+    if facts is None or not _from_facts(data, facts, max_sample):
+        _read_rejects(data)
+        _read_dataset(data, max_sample)
     return data

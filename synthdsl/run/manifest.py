@@ -22,7 +22,7 @@ from typing import Any
 
 from synthdsl import __version__
 from synthdsl.ir import CompiledRecipe, Graph
-from synthdsl.nodes import is_step_kind, node_kind
+from synthdsl.nodes import STEP_KINDS, is_step_kind, kind_plugin, node_kind
 from synthdsl.plan import Plan
 from synthdsl.run.context import RunContext
 from synthdsl.run.options import Manifest, RunOptions, Totals
@@ -123,7 +123,10 @@ def build_manifest(
 
 
 def _writes(kind: str) -> bool:
-    """Whether a node of ``kind`` writes new content with a model."""
+    """Whether a node of ``kind`` writes new content with a model (a built-in kind's
+    answer without looking for plugins: sources and pools are no steps)."""
+    if kind_plugin(kind) is None and kind not in STEP_KINDS:
+        return False
     return is_step_kind(kind) and node_kind(kind).writes_content
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from synthdsl.io.output_facts import OutputFacts
 from synthdsl.llm.types import LLMClient
 from synthdsl.nodes.accounting import NodeStats
 from synthdsl.textproc.cache_folders import call_cache_path
@@ -150,6 +151,8 @@ class RunResult:
     status: str
     records: int
     stats: dict[str, NodeStats] = field(default_factory=dict)
+    # a completed run's dataset and rejects as written, for its report (None: read them)
+    facts: OutputFacts | None = None
 
 
 def default_cache_path() -> Path:

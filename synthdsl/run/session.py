@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import RunError
+from synthdsl.io.output_facts import OutputFacts
 from synthdsl.io.writers import RejectsWriter
 from synthdsl.ir import CompiledRecipe
 from synthdsl.llm.types import LLMClient
@@ -202,7 +203,11 @@ async def execute(compiled: CompiledRecipe, plan: Plan, options: RunOptions) -> 
                 await client.aclose()
         finally:
             cache.close()
-    return RunResult(out_dir, sink.path, manifest, status, sink.written, rt.stats)
+    facts = None
+    if status == "completed":
+        files = sink.files
+        facts = OutputFacts(files.rows, files.first, files.sample, rejects.groups)
+    return RunResult(out_dir, sink.path, manifest, status, sink.written, rt.stats, facts)
 
 
 def _warn_violations(rt: RunContext) -> None:
